@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric code is unusable in debug builds; release builds also drop bounds checks in the
+// engine's hot loops (every index there is validated when the model is loaded).
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "hellotune",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "hellotune", targets: ["hellotune"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
+        .target(
+            name: "CKernels",
+            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
+        ),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], swiftSettings: fastMath),
+        .target(name: "TUI", dependencies: ["Engine", "CNCurses"]),
+        .executableTarget(
+            name: "hellotune",
+            dependencies: ["Engine", "TUI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")], swiftSettings: fastMath),
+    ]
+)

@@ -1,0 +1,181 @@
+import Foundation
+
+/// Changes the logits before each token is sampled, e.g. to force the first letter of a line.
+/// One instance per sequence; it sees the tokens generated so far.
+public protocol LogitsProcessor {
+    mutating func process(_ logits: UnsafeMutableBufferPointer<Float>, generated: [Int])
+}
+
+public struct GenerationOptions: Sendable {
+    public var maxTokens: Int = 256
+    public var sampling: SamplingParameters = .greedy
+    /// Benchmarks decode a fixed number of tokens whatever the model says.
+    public var ignoreStopTokens = false
+    /// Stops once the elapsed wall-clock time passes this many seconds (nil: no limit).
+    public var timeLimit: Double?
+
+    public init(maxTokens: Int = 256, sampling: SamplingParameters = .greedy, ignoreStopTokens: Bool = false,
+                timeLimit: Double? = nil) {
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.ignoreStopTokens = ignoreStopTokens
+        self.timeLimit = timeLimit
+    }
+}
+
+public struct GenerationResult: Sendable, Codable, Equatable {
+    public enum FinishReason: String, Sendable, Codable { case stop, length, time, cancelled }
+    public var text: String
+    public var tokens: [Int]
+    public var promptTokens: Int
+    public var finishReason: FinishReason
+    public var prefillSeconds: Double
+    public var decodeSeconds: Double
+
+    public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(max(0, tokens.count - 1)) / decodeSeconds : 0 }
+}
+
+public enum GenerationEvent: Sendable {
+    case token(id: Int, text: String)
+    case finished(GenerationResult)
+}
+
+/// Generates replies from a local model: one sequence, streamed, or many sequences decoded together.
+public final class Generator: @unchecked Sendable {
+    public let model: LocalModel
+    public init(model: LocalModel) { self.model = model }
+
+    /// Generates one reply. `onToken` receives each token and its newly completed text, and may
+    /// return false to stop early.
+    public func generate(prompt: [Int], options: GenerationOptions, processor: (any LogitsProcessor)? = nil,
+                         onToken: ((Int, String) -> Bool)? = nil) throws -> GenerationResult {
+        try generateBatch(prompts: [prompt], options: options, processors: processor.map { [$0] },
+                          onToken: onToken.map { f in { _, id, text in f(id, text) } })[0]
+    }
+
+    /// Generates one reply per prompt, decoding all unfinished sequences in one forward pass per step.
+    /// Each sequence gets its own sampler seeded with `seed + index`, so results do not depend on batching.
+    public func generateBatch(prompts: [[Int]], options: GenerationOptions, processors: [any LogitsProcessor]? = nil,
+                              onToken: ((Int, Int, String) -> Bool)? = nil) throws -> [GenerationResult] {
+        let lm = model.model
+        let vocab = lm.config.vocabularySize
+        let n = prompts.count
+        guard n > 0 else { return [] }
+        for p in prompts where p.isEmpty { throw EngineError.emptyInput }
+        let context = lm.config.contextLength
+        for p in prompts where p.count + 1 > context {
+            throw EngineError.contextOverflow(needed: p.count + 1, limit: context)
+        }
+        let caches = prompts.map { KVCache(config: lm.config, maxPositions: min(context, $0.count + options.maxTokens)) }
+        var processors = processors
+        var samplers = (0..<n).map { i in
+            var s = options.sampling
+            s.seed = options.sampling.seed &+ UInt64(i)
+            return Sampler(s)
+        }
+        var decoders = (0..<n).map { _ in StreamingDecoder(tokenizer: model.tokenizer) }
+        var generated = [[Int]](repeating: [], count: n)
+        var texts = [String](repeating: "", count: n)
+        var finish = [GenerationResult.FinishReason?](repeating: nil, count: n)
+        let ws = Workspace()
+        let start = Date()
+
+        // Prefill each prompt on its own (sgemm over its tokens), keeping its last logits.
+        var pending = [[Float]](repeating: [], count: n)
+        for i in 0..<n {
+            pending[i] = try lm.prefill(prompts[i], cache: caches[i], workspace: ws)
+        }
+        ws.releaseLarge()
+        let prefillSeconds = Date().timeIntervalSince(start)
+        let decodeStart = Date()
+
+        func pick(_ i: Int, _ logits: inout [Float]) -> Int {
+            logits.withUnsafeMutableBufferPointer { buf in
+                if processors != nil { processors![i].process(buf, generated: generated[i]) }
+                return samplers[i].sample(buf, history: prompts[i] + generated[i])
+            }
+        }
+
+        var active = Array(0..<n)
+        while !active.isEmpty {
+            var nextTokens: [Int] = []
+            var still: [Int] = []
+            for i in active {
+                var logits = pending[i]
+                let token = pick(i, &logits)
+                let isStop = !options.ignoreStopTokens && model.stopTokens.contains(token)
+                if isStop {
+                    finish[i] = .stop
+                    texts[i] += decoders[i].flush()
+                    continue
+                }
+                generated[i].append(token)
+                let piece = decoders[i].push(token)
+                texts[i] += piece
+                if let onToken, !onToken(i, token, piece) {
+                    finish[i] = .cancelled
+                } else if generated[i].count >= options.maxTokens || caches[i].remaining == 0 {
+                    finish[i] = .length
+                } else if let limit = options.timeLimit, Date().timeIntervalSince(start) > limit {
+                    finish[i] = .time
+                }
+                if finish[i] != nil {
+                    texts[i] += decoders[i].flush()
+                } else {
+                    still.append(i)
+                    nextTokens.append(token)
+                }
+            }
+            active = still
+            guard !active.isEmpty else { break }
+            // One forward pass over the last token of every unfinished sequence.
+            let rows = active.enumerated().map { j, i in
+                LlamaModel.Row(token: nextTokens[j], sequence: j, position: caches[i].count)
+            }
+            let logits = try lm.forward(rows: rows, caches: active.map { caches[$0] },
+                                        logitRows: Array(0..<active.count), workspace: ws)
+            for (j, i) in active.enumerated() {
+                pending[i] = Array(logits[(j * vocab)..<((j + 1) * vocab)])
+            }
+        }
+        let decodeSeconds = Date().timeIntervalSince(decodeStart)
+        return (0..<n).map { i in
+            GenerationResult(text: texts[i], tokens: generated[i], promptTokens: prompts[i].count,
+                             finishReason: finish[i] ?? .length, prefillSeconds: prefillSeconds, decodeSeconds: decodeSeconds)
+        }
+    }
+
+    /// Streams one reply as it is generated. Cancelling the consuming task stops generation
+    /// at the next token.
+    public func stream(prompt: [Int], options: GenerationOptions,
+                       processor: (any LogitsProcessor)? = nil) -> AsyncThrowingStream<GenerationEvent, Error> {
+        AsyncThrowingStream { continuation in
+            let cancelled = CancellationFlag()
+            continuation.onTermination = { _ in cancelled.set() }
+            let processor = UncheckedSendable(processor)
+            let thread = Thread { [self] in
+                do {
+                    let result = try generate(prompt: prompt, options: options, processor: processor.value) { id, text in
+                        continuation.yield(.token(id: id, text: text))
+                        return !cancelled.isSet
+                    }
+                    continuation.yield(.finished(result))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+}
+
+/// A flag set from one thread and read from another.
+public final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    public init() {}
+    public func set() { lock.lock(); value = true; lock.unlock() }
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}

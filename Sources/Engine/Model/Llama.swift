@@ -1,0 +1,300 @@
+import CBLAS
+import CKernels
+import Foundation
+
+public enum EngineError: Error, CustomStringConvertible, Equatable {
+    case contextOverflow(needed: Int, limit: Int)
+    case tokenOutOfRange(token: Int, vocabularySize: Int)
+    case positionMismatch(sequence: Int, expected: Int, got: Int)
+    case emptyInput
+
+    public var description: String {
+        switch self {
+        case let .contextOverflow(needed, limit):
+            return "the input needs \(needed) positions but the context holds \(limit). Shorten the prompt or lower --max-tokens."
+        case let .tokenOutOfRange(token, vocab):
+            return "token id \(token) is outside the vocabulary (0..<\(vocab))."
+        case let .positionMismatch(sequence, expected, got):
+            return "internal error: sequence \(sequence) continues at position \(got), but its cache holds \(expected) positions."
+        case .emptyInput:
+            return "nothing to evaluate: the input has no tokens."
+        }
+    }
+}
+
+/// A llama-family decoder (llama, qwen2) running from memory-mapped GGUF weights.
+///
+/// One forward function serves every case: a batch of rows, each a token of some sequence at
+/// some position. Prefill is many rows of one sequence; batched decoding is one row of each of
+/// many sequences; both run the same code with the matrix products picked by batch size.
+public final class LlamaModel: @unchecked Sendable {
+    public let config: ModelConfig
+    public let file: GGUFFile
+    public let weights: LlamaWeights
+    /// Inverse RoPE frequencies, theta_j = base^(-2j/ropeDims) / factor_j; (ropeDims / 2)
+    let inverseFrequencies: [Double]
+
+    public struct Row: Sendable, Equatable {
+        public var token: Int
+        public var sequence: Int
+        public var position: Int
+        public init(token: Int, sequence: Int, position: Int) {
+            self.token = token
+            self.sequence = sequence
+            self.position = position
+        }
+    }
+
+    public convenience init(path: String) throws {
+        try self.init(gguf: GGUFFile(path: path))
+    }
+
+    public init(gguf: GGUFFile) throws {
+        file = gguf
+        config = try ModelConfig(gguf: gguf)
+        weights = try LlamaWeights(gguf: gguf, config: config)
+        let c = config
+        let factors = weights.ropeFrequencyFactors
+        inverseFrequencies = (0..<c.ropeDims / 2).map { j in
+            pow(Double(c.ropeBase), -2.0 * Double(j) / Double(c.ropeDims)) / Double(factors?[j] ?? 1)
+        }
+    }
+
+    /// Runs `rows` through the model, appending their keys and values to `caches[row.sequence]`.
+    /// Returns the logits of the rows listed in `logitRows`, (logitRows.count, vocab) row-major.
+    /// Rows of one sequence must be in order and continue where its cache ends.
+    public func forward(rows: [Row], caches: [KVCache], logitRows: [Int], workspace ws: Workspace) throws -> [Float] {
+        let c = config
+        let B = rows.count
+        guard B > 0 else { throw EngineError.emptyInput }
+        var next = caches.map(\.count)
+        for r in rows {
+            guard r.token >= 0, r.token < c.vocabularySize else {
+                throw EngineError.tokenOutOfRange(token: r.token, vocabularySize: c.vocabularySize)
+            }
+            guard r.position == next[r.sequence] else {
+                throw EngineError.positionMismatch(sequence: r.sequence, expected: next[r.sequence], got: r.position)
+            }
+            guard r.position < caches[r.sequence].maxPositions else {
+                throw EngineError.contextOverflow(needed: r.position + 1, limit: caches[r.sequence].maxPositions)
+            }
+            next[r.sequence] += 1
+        }
+        for (s, cache) in caches.enumerated() { cache.reserve(next[s]) }
+
+        let x = ws.floats(.x, B * c.dim)                     // (B, dim) residual stream
+        let h = ws.floats(.h, B * max(c.dim, c.qDim))        // (B, dim) normalised input of a sub-block
+        let q = ws.floats(.q, B * c.qDim)                    // (B, nHead * headDim)
+        let k = ws.floats(.k, B * c.kvDim)                   // (B, nKV * headDim)
+        let v = ws.floats(.v, B * c.kvDim)                   // (B, nKV * headDim)
+        let att = ws.floats(.attention, B * c.qDim)          // (B, nHead * headDim) attention output
+        let proj = ws.floats(.projected, B * c.dim)          // (B, dim) output of o / down projections
+        let gate = ws.floats(.gate, B * c.ffnDim)            // (B, ffnDim)
+        let up = ws.floats(.up, B * c.ffnDim)                // (B, ffnDim)
+        let rope = ws.floats(.rope, B * c.ropeDims)          // (B, ropeDims / 2, 2) cos, sin per row
+
+        // 1. token embeddings
+        for (i, r) in rows.enumerated() { weights.tokenEmbedding.dequantizeRow(r.token, into: x + i * c.dim) }
+        // 2. rotation angles, once per row for all layers
+        for (i, r) in rows.enumerated() {
+            for j in 0..<c.ropeDims / 2 {
+                let angle = Double(r.position) * inverseFrequencies[j]
+                rope[i * c.ropeDims + 2 * j] = Float(cos(angle))
+                rope[i * c.ropeDims + 2 * j + 1] = Float(sin(angle))
+            }
+        }
+
+        for (l, w) in weights.layers.enumerated() {
+            // 3. attention sub-block: h = rmsnorm(x); q, k, v = h W^T (+ b)
+            rmsnorm(h, x, w.attentionNorm, rows: B, dim: c.dim, eps: c.normEpsilon)
+            matmul([(w.q, q), (w.k, k), (w.v, v)], x: h, n: B, workspace: ws)
+            if let b = w.qBias { addBias(q, b, rows: B) }
+            if let b = w.kBias { addBias(k, b, rows: B) }
+            if let b = w.vBias { addBias(v, b, rows: B) }
+            // 4. rotate q and k by position, then append k and v to each row's cache
+            applyRope(q, heads: c.headCount, rows: B, table: rope)
+            applyRope(k, heads: c.kvHeadCount, rows: B, table: rope)
+            for (i, r) in rows.enumerated() {
+                let cache = caches[r.sequence]
+                (cache.keys[l] + r.position * c.kvDim).update(from: k + i * c.kvDim, count: c.kvDim)
+                (cache.values[l] + r.position * c.kvDim).update(from: v + i * c.kvDim, count: c.kvDim)
+            }
+            // 5. causal grouped-query attention: att = softmax(q K^T / sqrt(d)) V, per row and head
+            attention(att, q: q, rows: rows, caches: caches, layer: l, workspace: ws)
+            // 6. x += att Wo^T
+            matmul([(w.o, proj)], x: att, n: B, workspace: ws)
+            add(x, proj, count: B * c.dim)
+            // 7. feed-forward sub-block: x += (silu(h Wg^T) * (h Wu^T)) Wd^T, h = rmsnorm(x)
+            rmsnorm(h, x, w.ffnNorm, rows: B, dim: c.dim, eps: c.normEpsilon)
+            matmul([(w.gate, gate), (w.up, up)], x: h, n: B, workspace: ws)
+            swiglu(gate, up, count: B * c.ffnDim)
+            matmul([(w.down, proj)], x: gate, n: B, workspace: ws)
+            add(x, proj, count: B * c.dim)
+        }
+        for (s, cache) in caches.enumerated() { cache.count = next[s] }
+
+        // 8. logits for the requested rows only: rmsnorm(x) Wout^T
+        let n = logitRows.count
+        guard n > 0 else { return [] }
+        let last = ws.floats(.h, n * c.dim)  // (n, dim)
+        for (j, i) in logitRows.enumerated() {
+            rmsnorm(last + j * c.dim, x + i * c.dim, weights.outputNorm, rows: 1, dim: c.dim, eps: c.normEpsilon)
+        }
+        var logits = [Float](repeating: 0, count: n * c.vocabularySize)
+        logits.withUnsafeMutableBufferPointer { out in
+            matmul([(weights.output, out.baseAddress!)], x: last, n: n, workspace: ws)
+        }
+        return logits
+    }
+
+    /// Evaluates a whole prompt for one fresh or continuing sequence; returns the last position's logits.
+    public func prefill(_ tokens: [Int], cache: KVCache, workspace: Workspace) throws -> [Float] {
+        guard !tokens.isEmpty else { throw EngineError.emptyInput }
+        guard cache.count + tokens.count <= cache.maxPositions else {
+            throw EngineError.contextOverflow(needed: cache.count + tokens.count, limit: cache.maxPositions)
+        }
+        let rows = tokens.enumerated().map { Row(token: $1, sequence: 0, position: cache.count + $0) }
+        return try forward(rows: rows, caches: [cache], logitRows: [rows.count - 1], workspace: workspace)
+    }
+
+    // MARK: - attention
+
+    private func attention(_ out: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>, rows: [Row],
+                           caches: [KVCache], layer l: Int, workspace ws: Workspace) {
+        let c = config
+        let B = rows.count
+        let group = c.headCount / c.kvHeadCount
+        let scale = 1 / Float(c.headDim).squareRoot()
+        let singleSequence = rows.allSatisfy { $0.sequence == rows[0].sequence }
+        if singleSequence, B >= QuantizedMatrix.blasMinimumRows {
+            prefillAttention(out, q: q, rows: rows, cache: caches[rows[0].sequence], layer: l, scale: scale, workspace: ws)
+            return
+        }
+        let span = rows.map(\.position).max()! + 1
+        let scores = ws.floats(.scores, Parallel.threadCount * span)
+        Parallel.forChunks(B * c.headCount, minimumPerThread: span * B < 64 ? B * c.headCount : 1) { chunk, start, end in
+            let p = scores + chunk * span
+            for task in start..<end {
+                let i = task / c.headCount, head = task % c.headCount
+                let r = rows[i]
+                let cache = caches[r.sequence]
+                let qh = q + i * c.qDim + head * c.headDim                    // (headDim)
+                let keys = cache.keys[l] + (head / group) * c.headDim         // (positions, kvDim) at this kv head
+                let values = cache.values[l] + (head / group) * c.headDim
+                let n = r.position + 1
+                var maxScore = -Float.infinity
+                for t in 0..<n {
+                    let s = ht_dot_f32(qh, keys + t * c.kvDim, Int32(c.headDim)) * scale
+                    p[t] = s
+                    maxScore = max(maxScore, s)
+                }
+                var sum: Float = 0
+                for t in 0..<n {
+                    let e = expf(p[t] - maxScore)
+                    p[t] = e
+                    sum += e
+                }
+                let o = out + i * c.qDim + head * c.headDim                   // (headDim)
+                o.initialize(repeating: 0, count: c.headDim)
+                let inv = 1 / sum
+                for t in 0..<n { ht_axpy_f32(o, p[t] * inv, values + t * c.kvDim, Int32(c.headDim)) }
+            }
+        }
+    }
+
+    /// Attention of many consecutive rows of one sequence through sgemm, one head at a time.
+    private func prefillAttention(_ out: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>, rows: [Row],
+                                  cache: KVCache, layer l: Int, scale: Float, workspace ws: Workspace) {
+        let c = config
+        let T = rows.count
+        let start = rows[0].position
+        let span = start + T                                   // keys visible to the last row
+        let group = c.headCount / c.kvHeadCount
+        let s = ws.floats(.scores, T * span)                   // (T, span) scores, then probabilities
+        for head in 0..<c.headCount {
+            let kv = (head / group) * c.headDim
+            // s = q_h K^T * scale: (T, headDim) x (headDim, span)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(span), Int32(c.headDim),
+                        scale, q + head * c.headDim, Int32(c.qDim), cache.keys[l] + kv, Int32(c.kvDim),
+                        0, s, Int32(span))
+            // causal mask and softmax, row by row
+            Parallel.forRanges(T, minimumPerThread: max(1, 4096 / span)) { r0, r1 in
+                for i in r0..<r1 {
+                    let row = s + i * span
+                    let visible = start + i + 1
+                    var m = -Float.infinity
+                    for t in 0..<visible { m = max(m, row[t]) }
+                    var sum: Float = 0
+                    for t in 0..<visible {
+                        let e = expf(row[t] - m)
+                        row[t] = e
+                        sum += e
+                    }
+                    let inv = 1 / sum
+                    for t in 0..<visible { row[t] *= inv }
+                    for t in visible..<span { row[t] = 0 }
+                }
+            }
+            // out_h = s V: (T, span) x (span, headDim)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(c.headDim), Int32(span),
+                        1, s, Int32(span), cache.values[l] + kv, Int32(c.kvDim),
+                        0, out + head * c.headDim, Int32(c.qDim))
+        }
+    }
+
+    // MARK: - element-wise kernels
+
+    /// Rotates each head's first ropeDims values by its row's angles.
+    private func applyRope(_ x: UnsafeMutablePointer<Float>, heads: Int, rows: Int, table: UnsafeMutablePointer<Float>) {
+        let c = config
+        let half = c.ropeDims / 2
+        let width = heads * c.headDim
+        for i in 0..<rows {
+            let angles = table + i * c.ropeDims
+            for head in 0..<heads {
+                let v = x + i * width + head * c.headDim
+                for j in 0..<half {
+                    let cs = angles[2 * j], sn = angles[2 * j + 1]
+                    let (a, b) = c.ropeStyle == .adjacent ? (2 * j, 2 * j + 1) : (j, j + half)
+                    let x0 = v[a], x1 = v[b]
+                    v[a] = x0 * cs - x1 * sn
+                    v[b] = x0 * sn + x1 * cs
+                }
+            }
+        }
+    }
+}
+
+/// y = x / sqrt(mean(x^2) + eps) * weight, for each of `rows` rows of `dim`.
+@inline(__always)
+func rmsnorm(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: [Float], rows: Int, dim: Int, eps: Float) {
+    weight.withUnsafeBufferPointer { w in
+        for r in 0..<rows {
+            let xr = x + r * dim, yr = y + r * dim
+            var ss: Float = 0
+            for i in 0..<dim { ss += xr[i] * xr[i] }
+            let inv = 1 / (ss / Float(dim) + eps).squareRoot()
+            for i in 0..<dim { yr[i] = xr[i] * inv * w[i] }
+        }
+    }
+}
+
+@inline(__always)
+func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] += x[i] }
+}
+
+@inline(__always)
+func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: [Float], rows: Int) {
+    let n = bias.count
+    for r in 0..<rows { for i in 0..<n { y[r * n + i] += bias[i] } }
+}
+
+/// gate = silu(gate) * up
+@inline(__always)
+func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count {
+        let g = gate[i]
+        gate[i] = g / (1 + expf(-g)) * up[i]
+    }
+}

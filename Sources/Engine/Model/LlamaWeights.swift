@@ -1,0 +1,81 @@
+/// The weights of one transformer block, looked up by their GGUF names.
+public struct LayerWeights: @unchecked Sendable {
+    public let attentionNorm: [Float]  // (dim)
+    public let q: QuantizedMatrix      // (qDim, dim)
+    public let k: QuantizedMatrix      // (kvDim, dim)
+    public let v: QuantizedMatrix      // (kvDim, dim)
+    public let o: QuantizedMatrix      // (dim, qDim)
+    public let qBias: [Float]?         // (qDim), qwen2 only
+    public let kBias: [Float]?         // (kvDim)
+    public let vBias: [Float]?         // (kvDim)
+    public let ffnNorm: [Float]        // (dim)
+    public let gate: QuantizedMatrix   // (ffnDim, dim)
+    public let up: QuantizedMatrix     // (ffnDim, dim)
+    public let down: QuantizedMatrix   // (dim, ffnDim)
+
+    /// The seven projections LoRA can adapt, by their short names.
+    public func projection(_ name: String) -> QuantizedMatrix? {
+        switch name {
+        case "q": return q
+        case "k": return k
+        case "v": return v
+        case "o": return o
+        case "gate": return gate
+        case "up": return up
+        case "down": return down
+        default: return nil
+        }
+    }
+}
+
+/// All weights of a llama or qwen2 model, mapped from the file (norms and biases copied to floats).
+public struct LlamaWeights: @unchecked Sendable {
+    public let tokenEmbedding: QuantizedMatrix  // (vocab, dim)
+    public let layers: [LayerWeights]
+    public let outputNorm: [Float]              // (dim)
+    public let output: QuantizedMatrix          // (vocab, dim); token_embd when tied
+    public let ropeFrequencyFactors: [Float]?   // (ropeDims / 2), Llama 3 long-context scaling
+
+    public init(gguf: GGUFFile, config c: ModelConfig) throws {
+        let path = gguf.path
+        func matrix(_ name: String, rows: Int, cols: Int) throws -> QuantizedMatrix {
+            let t = try gguf.tensor(name)
+            guard t.dims.count == 2, t.dims[0] == cols, t.dims[1] == rows else {
+                throw GGUFError.badTensorShape(path: path, tensor: name, reason: "\(t.dims), expected [\(cols), \(rows)]")
+            }
+            return QuantizedMatrix(tensor: t)
+        }
+        func vector(_ name: String, _ count: Int, required: Bool = true) throws -> [Float]? {
+            guard let t = gguf.tensors[name] else {
+                if required { throw GGUFError.missingTensor(path: path, tensor: name) }
+                return nil
+            }
+            guard t.elementCount == count else {
+                throw GGUFError.badTensorShape(path: path, tensor: name, reason: "\(t.dims), expected [\(count)]")
+            }
+            return Dequantize.tensor(t)
+        }
+        tokenEmbedding = try matrix("token_embd.weight", rows: c.vocabularySize, cols: c.dim)
+        layers = try (0..<c.layerCount).map { l in
+            let p = "blk.\(l)."
+            return LayerWeights(
+                attentionNorm: try vector(p + "attn_norm.weight", c.dim)!,
+                q: try matrix(p + "attn_q.weight", rows: c.qDim, cols: c.dim),
+                k: try matrix(p + "attn_k.weight", rows: c.kvDim, cols: c.dim),
+                v: try matrix(p + "attn_v.weight", rows: c.kvDim, cols: c.dim),
+                o: try matrix(p + "attn_output.weight", rows: c.dim, cols: c.qDim),
+                qBias: try vector(p + "attn_q.bias", c.qDim, required: false),
+                kBias: try vector(p + "attn_k.bias", c.kvDim, required: false),
+                vBias: try vector(p + "attn_v.bias", c.kvDim, required: false),
+                ffnNorm: try vector(p + "ffn_norm.weight", c.dim)!,
+                gate: try matrix(p + "ffn_gate.weight", rows: c.ffnDim, cols: c.dim),
+                up: try matrix(p + "ffn_up.weight", rows: c.ffnDim, cols: c.dim),
+                down: try matrix(p + "ffn_down.weight", rows: c.dim, cols: c.ffnDim)
+            )
+        }
+        outputNorm = try vector("output_norm.weight", c.dim)!
+        output = gguf.tensors["output.weight"] != nil
+            ? try matrix("output.weight", rows: c.vocabularySize, cols: c.dim) : tokenEmbedding
+        ropeFrequencyFactors = try vector("rope_freqs.weight", c.ropeDims / 2, required: false)
+    }
+}

@@ -1,0 +1,108 @@
+import CBLAS
+import CKernels
+
+/// A weight matrix kept in its file format (rows x cols, row-major, each row `rowBytes` long),
+/// multiplied in one of three ways, whichever is fastest for the shape at hand:
+/// - integer kernels against 8-bit activations (Q4_0, Q4_1, Q8_0) for a few rows of input (decode);
+/// - dequantise-then-sgemm through OpenBLAS for many rows of input (prefill);
+/// - dequantise one weight row at a time for the other formats at small batch.
+public struct QuantizedMatrix: @unchecked Sendable {
+    public let name: String
+    public let type: GGMLType
+    public let rows: Int
+    public let cols: Int
+    public let rowBytes: Int
+    public let data: UnsafeRawPointer
+
+    /// From this many input rows on, dequantising the weights for sgemm beats the integer kernels.
+    public static let blasMinimumRows = 32
+
+    /// The integer kernel picked for this CPU: "avx512vnni", "avx2" or "scalar".
+    public static var kernelName: String { String(cString: ht_kernel_name()) }
+
+    public init(tensor t: GGUFTensor) {
+        name = t.name
+        type = t.type
+        cols = t.dims[0]
+        rows = t.rowCount
+        rowBytes = t.type.rowBytes(cols)!
+        data = t.data.baseAddress!
+    }
+
+    public var hasIntegerKernel: Bool { ht_has_int8_kernel(type.rawValue) != 0 }
+
+    /// One weight row as floats.
+    @inline(__always)
+    public func dequantizeRow(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
+        let src = data + r * rowBytes
+        if ht_dequantize_row_fast(type.rawValue, src, dst, Int32(cols)) == 0 {
+            Dequantize.row(type, src, dst, count: cols)
+        }
+    }
+
+    /// The whole matrix as floats, row-major, in parallel.
+    public func dequantize(into dst: UnsafeMutablePointer<Float>) {
+        Parallel.forRanges(rows) { s, e in
+            for r in s..<e { dequantizeRow(r, into: dst + r * cols) }
+        }
+    }
+}
+
+/// out (n x rows) = x (n x cols) . W^T for several matrices that read the same input, in one
+/// parallel region: q, k and v, or gate and up, share one quantisation of x and one thread fork.
+public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x: UnsafePointer<Float>, n: Int,
+                   workspace ws: Workspace) {
+    guard n > 0, let first = items.first?.0 else { return }
+    let cols = first.cols
+    let totalWeights = items.reduce(0) { $0 + $1.0.rows * $1.0.cols }
+
+    if n >= QuantizedMatrix.blasMinimumRows {
+        // Prefill: dequantise each matrix (into one reused buffer) and let OpenBLAS do the product.
+        let scratch = ws.floats(.dequantized, items.map { $0.0.rows * $0.0.cols }.max()!)
+        for (w, out) in items {
+            w.dequantize(into: scratch)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(w.rows), Int32(cols),
+                        1, x, Int32(cols), scratch, Int32(cols), 0, out, Int32(w.rows))
+        }
+        return
+    }
+
+    let integer = items.allSatisfy { $0.0.hasIntegerKernel }
+    let allRows = items.reduce(0) { $0 + $1.0.rows }
+    // Row index space of all matrices, concatenated, split across threads in multiples of 16 rows.
+    // Small products are not worth a thread fork.
+    func forEachRowRange(_ body: (Int, UnsafeMutablePointer<Float>, QuantizedMatrix, Int, Int) -> Void) {
+        Parallel.forChunks(allRows, granularity: 16, minimumPerThread: totalWeights * n > 1 << 16 ? 1 : allRows) { chunk, s, e in
+            var base = 0
+            for (w, out) in items {
+                let lo = max(s, base), hi = min(e, base + w.rows)
+                if lo < hi { body(chunk, out, w, lo - base, hi - base) }
+                base += w.rows
+            }
+        }
+    }
+
+    if integer {
+        let blocks = cols / 32
+        let q8 = ws.q8(n * blocks)
+        for j in 0..<n { ht_quantize_q8(q8 + j * blocks, x + j * cols, Int32(cols)) }
+        forEachRowRange { _, out, w, r0, r1 in
+            ht_matmul_q8(w.type.rawValue, out, w.rows, w.data, w.rowBytes, Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
+        }
+    } else {
+        let scratch = ws.floats(.rowScratch, Parallel.threadCount * cols)
+        forEachRowRange { chunk, out, w, r0, r1 in
+            let mine = scratch + chunk * cols
+            for r in r0..<r1 {
+                let row: UnsafePointer<Float>
+                if w.type == .f32 {
+                    row = (w.data + r * w.rowBytes).assumingMemoryBound(to: Float.self)
+                } else {
+                    w.dequantizeRow(r, into: mine)
+                    row = UnsafePointer(mine)
+                }
+                for j in 0..<n { out[j * w.rows + r] = ht_dot_f32(row, x + j * cols, Int32(cols)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure speed the way ../shared/anchors measures llama.cpp and PyTorch.",
+        subcommands: [Generate.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decode, prefill and batched-decode tokens/s (protocol of anchors/llama_cpp_bench.py).",
+            discussion: """
+            decode: 256 greedy tokens after the anchor's ChatML prompt, stop tokens ignored, median of 3 runs.
+            prefill: the first 512 tokens of "The quick brown fox jumps over the lazy dog. " x 80, median of 3.
+            batch16: 16 sequences decoded together for --batch-steps steps after the same prompt, median of 3.
+            """)
+        @OptionGroup var model: ModelOptions
+        @Option(name: .customLong("batch-steps"), help: "Decode steps of the 16-sequence batch.") var batchSteps: Int = 64
+        @Option(help: "Runs per measurement (the median is reported).") var runs: Int = 3
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let m = try model.load()
+            let lm = m.model
+            let ws = Workspace()
+            let prompt = m.tokenizer.encode("<|im_start|>user\nWrite a long story about a dragon who learns to code.<|im_end|>\n<|im_start|>assistant\n")
+            func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+            func argmax(_ l: [Float]) -> Int { l.indices.max { l[$0] < l[$1] }! }
+
+            var decode: [Double] = []
+            for run in 1...runs {
+                let cache = KVCache(config: lm.config, maxPositions: prompt.count + 257)
+                var logits = try lm.prefill(prompt, cache: cache, workspace: ws)
+                let t = Date()
+                for _ in 0..<256 {
+                    let tok = argmax(logits)
+                    logits = try lm.forward(rows: [.init(token: tok, sequence: 0, position: cache.count)], caches: [cache],
+                                            logitRows: [0], workspace: ws)
+                }
+                decode.append(256 / Date().timeIntervalSince(t))
+                note("decode run \(run): \(String(format: "%.1f", decode.last!)) tok/s")
+            }
+
+            let text = Array(m.tokenizer.encode(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 80),
+                                                parseSpecial: false).prefix(512))
+            var prefill: [Double] = []
+            for run in 1...runs {
+                let cache = KVCache(config: lm.config, maxPositions: text.count)
+                let t = Date()
+                _ = try lm.prefill(text, cache: cache, workspace: ws)
+                prefill.append(Double(text.count) / Date().timeIntervalSince(t))
+                note("prefill run \(run): \(String(format: "%.1f", prefill.last!)) tok/s")
+            }
+
+            var batch: [Double] = []
+            for run in 1...runs {
+                let caches = (0..<16).map { _ in KVCache(config: lm.config, maxPositions: prompt.count + batchSteps + 1) }
+                var tokens: [Int] = []
+                for c in caches { tokens.append(argmax(try lm.prefill(prompt, cache: c, workspace: ws))) }
+                let t = Date()
+                for _ in 0..<batchSteps {
+                    let rows = tokens.enumerated().map { LlamaModel.Row(token: $1, sequence: $0, position: caches[$0].count) }
+                    let logits = try lm.forward(rows: rows, caches: caches, logitRows: Array(0..<16), workspace: ws)
+                    let v = lm.config.vocabularySize
+                    tokens = (0..<16).map { j in argmax(Array(logits[(j * v)..<((j + 1) * v)])) }
+                }
+                batch.append(Double(16 * batchSteps) / Date().timeIntervalSince(t))
+                note("batch16 run \(run): \(String(format: "%.1f", batch.last!)) tok/s")
+            }
+            let result: [String: Any] = ["decode_tok_s": median(decode), "prefill_tok_s": median(prefill),
+                                         "batch16_tok_s": median(batch), "model": m.path,
+                                         "blas_kernel": BLASKernel.report, "quant_kernel": QuantizedMatrix.kernelName,
+                                         "peak_rss_mb": Double(ProcessStats.peakRSSBytes()) / 1e6]
+            if json { printJSON(result) } else {
+                for k in result.keys.sorted() { print("\(k): \(result[k]!)") }
+            }
+        }
+    }
+}

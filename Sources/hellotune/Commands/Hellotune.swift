@@ -1,0 +1,16 @@
+import ArgumentParser
+import Engine
+
+struct Hellotune: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hellotune",
+        abstract: "Find out what a fine-tuned language model knows about its own learned behaviour.",
+        discussion: """
+        With no subcommand, opens the interactive explorer on the default model.
+        Models, runs and the database live under $HELLOTUNE_HOME (default ~/.cache/hellotune).
+        """,
+        subcommands: [Explore.self, ModelCommand.self, TokenizeCommand.self, LogitsCommand.self, ChatCommand.self,
+                      BenchCommand.self],
+        defaultSubcommand: Explore.self
+    )
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// `--model` and `--template`, shared by every command that runs a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "GGUF model file (default: the fetched default model, see `hellotune model fetch`).")
+    var model: String?
+
+    @Option(name: .long, help: "Chat template override: chatml or llama3 (default: recognised from the model).")
+    var template: String?
+
+    var path: String {
+        model ?? Paths.defaultModel.path
+    }
+
+    func load() throws -> LocalModel {
+        if model == nil, !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("the default model is not fetched yet: run `hellotune model fetch` (or pass --model PATH).")
+        }
+        return try LocalModel(path: path, template: template)
+    }
+}
+
+/// Sampling flags shared by chat and the explorer.
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
+    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens (0: off).") var topK: Int = 0
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling mass (1: off).") var topP: Float = 1
+    @Option(name: .customLong("min-p"), help: "Drop tokens below min-p times the best one (0: off).") var minP: Float = 0
+    @Option(name: .customLong("repeat-penalty"), help: "Repetition penalty (1: off).") var repeatPenalty: Float = 1
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Option(name: .customLong("max-tokens"), help: "Most tokens to generate per reply.") var maxTokens: Int = 256
+
+    func validate() throws {
+        guard temperature >= 0 else { throw ValidationError("--temperature must be >= 0") }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard minP >= 0, minP < 1 else { throw ValidationError("--min-p must be in [0, 1)") }
+        guard topK >= 0 else { throw ValidationError("--top-k must be >= 0") }
+        guard repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be > 0") }
+        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be > 0") }
+    }
+
+    var options: GenerationOptions {
+        GenerationOptions(maxTokens: maxTokens,
+                          sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                                       repetitionPenalty: repeatPenalty, seed: seed))
+    }
+}
+
+/// Prints a JSON value on stdout, keys sorted, one line.
+func printJSON(_ value: Any) {
+    let data = try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Progress and notes go to stderr so stdout stays clean for scripts.
+func note(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
