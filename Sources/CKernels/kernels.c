@@ -40,9 +40,30 @@ static inline float half_to_float(uint16_t h) {
 static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
 // ---------------------------------------------------------------------------------------------
-// Activation quantisation
+// Activation columns (layout in kernels.h)
 
-void ht_quantize_q8(ht_block_q8 *y, const float *x, int n) {
+size_t ht_q8_column_bytes(int n) { return (size_t)n + (size_t)(n / 32) * 9 * sizeof(float); }
+
+typedef struct {
+    const int8_t *q;
+    const float *d8;
+    const float *s;
+} q8_col;
+
+static inline q8_col q8_column(const void *x, int n, int j) {
+    const uint8_t *base = (const uint8_t *)x + (size_t)j * ht_q8_column_bytes(n);
+    q8_col c;
+    c.q = (const int8_t *)base;
+    c.d8 = (const float *)(base + n);
+    c.s = c.d8 + (n / 32) * 8;
+    return c;
+}
+
+void ht_quantize_q8(void *y, const float *x, int n) {
+    uint8_t *base = (uint8_t *)y;
+    int8_t *q = (int8_t *)base;
+    float *d8 = (float *)(base + n);
+    float *s = d8 + (n / 32) * 8;
     for (int b = 0; b < n / 32; b++) {
         const float *xb = x + b * 32;
         float amax = 0;
@@ -51,48 +72,45 @@ void ht_quantize_q8(ht_block_q8 *y, const float *x, int n) {
         float id = d > 0 ? 1.0f / d : 0.0f;
         int sum = 0;
         for (int i = 0; i < 32; i++) {
-            int q = (int)lrintf(xb[i] * id);
-            y[b].qs[i] = (int8_t)q;
-            sum += q;
+            int v = (int)lrintf(xb[i] * id);
+            q[b * 32 + i] = (int8_t)v;
+            sum += v;
         }
-        y[b].d = d;
-        y[b].s = d * (float)sum;
+        for (int i = 0; i < 8; i++) d8[b * 8 + i] = d;
+        s[b] = d * (float)sum;
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Scalar kernels (any CPU; also the reference the SIMD versions are tested against)
 
-static float dot_scalar(uint32_t type, const uint8_t *w, const ht_block_q8 *x, int nb) {
+static float dot_scalar(uint32_t type, const uint8_t *w, q8_col x, int nb) {
     float acc = 0;
     for (int b = 0; b < nb; b++) {
-        const ht_block_q8 *xb = x + b;
+        const int8_t *xq = x.q + b * 32;
+        float xd = x.d8[b * 8];
         int isum = 0;
         switch (type) {
         case HT_TYPE_Q4_0: {
             const uint8_t *blk = w + b * 18;
             float d = half_to_float(load_u16(blk));
-            for (int j = 0; j < 16; j++) {
-                isum += (blk[2 + j] & 15) * xb->qs[j] + (blk[2 + j] >> 4) * xb->qs[j + 16];
-            }
-            acc += d * xb->d * (float)isum - 8.0f * d * xb->s;
+            for (int j = 0; j < 16; j++) isum += (blk[2 + j] & 15) * xq[j] + (blk[2 + j] >> 4) * xq[j + 16];
+            acc += d * xd * (float)isum - 8.0f * d * x.s[b];
             break;
         }
         case HT_TYPE_Q4_1: {
             const uint8_t *blk = w + b * 20;
             float d = half_to_float(load_u16(blk)), m = half_to_float(load_u16(blk + 2));
-            for (int j = 0; j < 16; j++) {
-                isum += (blk[4 + j] & 15) * xb->qs[j] + (blk[4 + j] >> 4) * xb->qs[j + 16];
-            }
-            acc += d * xb->d * (float)isum + m * xb->s;
+            for (int j = 0; j < 16; j++) isum += (blk[4 + j] & 15) * xq[j] + (blk[4 + j] >> 4) * xq[j + 16];
+            acc += d * xd * (float)isum + m * x.s[b];
             break;
         }
         case HT_TYPE_Q8_0: {
             const uint8_t *blk = w + b * 34;
             float d = half_to_float(load_u16(blk));
-            const int8_t *q = (const int8_t *)(blk + 2);
-            for (int j = 0; j < 32; j++) isum += q[j] * xb->qs[j];
-            acc += d * xb->d * (float)isum;
+            const int8_t *qw = (const int8_t *)(blk + 2);
+            for (int j = 0; j < 32; j++) isum += qw[j] * xq[j];
+            acc += d * xd * (float)isum;
             break;
         }
         }
@@ -101,89 +119,176 @@ static float dot_scalar(uint32_t type, const uint8_t *w, const ht_block_q8 *x, i
 }
 
 static void matmul_scalar(uint32_t type, float *out, size_t out_stride, const void *w, size_t row_bytes, int n,
-                          int r0, int r1, const ht_block_q8 *x, int nx) {
+                          int r0, int r1, const void *x, int nx) {
     int nb = n / 32;
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
-        for (int j = 0; j < nx; j++) out[(size_t)j * out_stride + r] = dot_scalar(type, row, x + (size_t)j * nb, nb);
+        for (int j = 0; j < nx; j++) out[(size_t)j * out_stride + r] = dot_scalar(type, row, q8_column(x, n, j), nb);
     }
 }
 
 #ifdef HT_X86
 // ---------------------------------------------------------------------------------------------
-// SIMD kernels. One block of 32 weights is widened to 32 unsigned bytes and multiplied with the 32
-// signed activation bytes: AVX2 through maddubs + madd, AVX-512 VNNI in one dpbusd.
+// AVX2: one block of 32 weights at a time, widened to unsigned bytes and multiplied with the
+// signed activation bytes through maddubs + madd.
 
 #define HT_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define HT_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define HT_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
-// Unsigned weight bytes of a Q4 block: [low nibbles | high nibbles], matching element order.
-#define Q4_BYTES(qs)                                                                 \
-    ({                                                                               \
-        __m128i raw = _mm_loadu_si128((const __m128i *)(qs));                        \
-        __m128i lo = _mm_and_si128(raw, _mm_set1_epi8(15));                          \
-        __m128i hi = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(15));       \
-        _mm256_set_m128i(hi, lo);                                                    \
-    })
-
-#define DEFINE_DOT(SUFFIX, ATTR, IDOT)                                                              \
-    ATTR static inline float dot_##SUFFIX(uint32_t type, const uint8_t *w, const ht_block_q8 *x, int nb) { \
-        __m256 acc = _mm256_setzero_ps();                                                           \
-        float extra = 0;                                                                            \
-        if (type == HT_TYPE_Q4_1) {                                                                 \
-            for (int b = 0; b < nb; b++) {                                                          \
-                const uint8_t *blk = w + b * 20;                                                    \
-                float d = _cvtsh_ss(load_u16(blk)), m = _cvtsh_ss(load_u16(blk + 2));               \
-                __m256i q = Q4_BYTES(blk + 4);                                                      \
-                __m256i xv = _mm256_loadu_si256((const __m256i *)x[b].qs);                          \
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(IDOT(q, xv)), _mm256_set1_ps(d * x[b].d), acc); \
-                extra += m * x[b].s;                                                                \
-            }                                                                                       \
-        } else if (type == HT_TYPE_Q4_0) {                                                          \
-            for (int b = 0; b < nb; b++) {                                                          \
-                const uint8_t *blk = w + b * 18;                                                    \
-                float d = _cvtsh_ss(load_u16(blk));                                                 \
-                __m256i q = Q4_BYTES(blk + 2);                                                      \
-                __m256i xv = _mm256_loadu_si256((const __m256i *)x[b].qs);                          \
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(IDOT(q, xv)), _mm256_set1_ps(d * x[b].d), acc); \
-                extra -= 8.0f * d * x[b].s;                                                         \
-            }                                                                                       \
-        } else {                                                                                    \
-            for (int b = 0; b < nb; b++) {                                                          \
-                const uint8_t *blk = w + b * 34;                                                    \
-                float d = _cvtsh_ss(load_u16(blk));                                                 \
-                __m256i q = _mm256_loadu_si256((const __m256i *)(blk + 2));                         \
-                __m256i xv = _mm256_loadu_si256((const __m256i *)x[b].qs);                          \
-                /* signed x signed: move the weight's sign onto the activation */                   \
-                __m256i xs = _mm256_sign_epi8(xv, q);                                               \
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(IDOT(_mm256_sign_epi8(q, q), xs)),         \
-                                      _mm256_set1_ps(d * x[b].d), acc);                             \
-            }                                                                                       \
-        }                                                                                           \
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));          \
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));                                                     \
-        s = _mm_add_ss(s, _mm_movehdup_ps(s));                                                      \
-        return _mm_cvtss_f32(s) + extra;                                                            \
-    }                                                                                               \
-    ATTR static void matmul_##SUFFIX(uint32_t type, float *out, size_t out_stride, const void *w,   \
-                                     size_t row_bytes, int n, int r0, int r1, const ht_block_q8 *x, int nx) { \
-        int nb = n / 32;                                                                            \
-        for (int r = r0; r < r1; r++) {                                                             \
-            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;                        \
-            for (int j = 0; j < nx; j++)                                                            \
-                out[(size_t)j * out_stride + r] = dot_##SUFFIX(type, row, x + (size_t)j * nb, nb);  \
-        }                                                                                           \
-    }
+HT_AVX2 static inline __m256i q4_bytes_256(const uint8_t *qs) {
+    __m128i raw = _mm_loadu_si128((const __m128i *)qs);
+    __m128i lo = _mm_and_si128(raw, _mm_set1_epi8(15));
+    __m128i hi = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(15));
+    return _mm256_set_m128i(hi, lo);  // element order: low nibbles are x[0..15], high x[16..31]
+}
 
 HT_AVX2 static inline __m256i idot_avx2(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
-HT_VNNI static inline __m256i idot_vnni(__m256i u, __m256i s) {
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+
+HT_AVX2 static inline float hsum256(__m256 acc) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
 }
 
-DEFINE_DOT(avx2, HT_AVX2, idot_avx2)
-DEFINE_DOT(vnni, HT_VNNI, idot_vnni)
+HT_AVX2 static float dot_avx2(uint32_t type, const uint8_t *w, q8_col x, int nb) {
+    __m256 acc = _mm256_setzero_ps();
+    float extra = 0;
+    for (int b = 0; b < nb; b++) {
+        __m256i xv = _mm256_loadu_si256((const __m256i *)(x.q + b * 32));
+        __m256i p;
+        float d;
+        if (type == HT_TYPE_Q4_1) {
+            const uint8_t *blk = w + b * 20;
+            d = _cvtsh_ss(load_u16(blk));
+            extra += _cvtsh_ss(load_u16(blk + 2)) * x.s[b];
+            p = idot_avx2(q4_bytes_256(blk + 4), xv);
+        } else if (type == HT_TYPE_Q4_0) {
+            const uint8_t *blk = w + b * 18;
+            d = _cvtsh_ss(load_u16(blk));
+            extra -= 8.0f * d * x.s[b];
+            p = idot_avx2(q4_bytes_256(blk + 2), xv);
+        } else {
+            const uint8_t *blk = w + b * 34;
+            d = _cvtsh_ss(load_u16(blk));
+            __m256i qw = _mm256_loadu_si256((const __m256i *)(blk + 2));
+            // signed x signed: move the weight's sign onto the activation
+            p = idot_avx2(_mm256_sign_epi8(qw, qw), _mm256_sign_epi8(xv, qw));
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * x.d8[b * 8]), acc);
+    }
+    return hsum256(acc) + extra;
+}
+
+HT_AVX2 static void matmul_avx2(uint32_t type, float *out, size_t out_stride, const void *w, size_t row_bytes, int n,
+                                int r0, int r1, const void *x, int nx) {
+    int nb = n / 32;
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+        for (int j = 0; j < nx; j++) out[(size_t)j * out_stride + r] = dot_avx2(type, row, q8_column(x, n, j), nb);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AVX-512 VNNI: two blocks per 512-bit register, and up to four activation columns per pass over
+// a weight row, so each weight block is unpacked once for four dot products (batched decoding).
+
+// Two blocks' weights as 64 unsigned bytes (Q4) in element order, and their scales per int32 lane.
+HT_VNNI static inline __m512i q4_pair_bytes(const uint8_t *qs0, const uint8_t *qs1) {
+    __m256i both = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)qs1), _mm_loadu_si128((const __m128i *)qs0));
+    // lanes (128-bit): qs0 qs0 qs1 qs1; lanes 0 and 2 keep the low nibbles, 1 and 3 the high ones
+    __m512i dup = _mm512_permutexvar_epi64(_mm512_set_epi64(3, 2, 3, 2, 1, 0, 1, 0), _mm512_castsi256_si512(both));
+    __m512i shifts = _mm512_set_epi64(0x0004000400040004LL, 0x0004000400040004LL, 0, 0,
+                                      0x0004000400040004LL, 0x0004000400040004LL, 0, 0);
+    return _mm512_and_si512(_mm512_srlv_epi16(dup, shifts), _mm512_set1_epi8(15));
+}
+
+HT_VNNI static inline __m512 pair_scale(float d0, float d1) {
+    return _mm512_insertf32x8(_mm512_set1_ps(d0), _mm256_set1_ps(d1), 1);
+}
+
+HT_VNNI static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+#define NC_MAX 4
+HT_VNNI __attribute__((always_inline)) static inline void row_vnni(uint32_t type, const uint8_t *w, const q8_col *xs, int nc, int nb, float *res) {
+    __m512 acc[NC_MAX];
+    float extra[NC_MAX];
+    for (int c = 0; c < NC_MAX; c++) { acc[c] = _mm512_setzero_ps(); extra[c] = 0; }
+    int b = 0;
+    for (; b + 2 <= nb; b += 2) {
+        __m512i wv;
+        __m512 dw;
+        if (type == HT_TYPE_Q4_1) {
+            const uint8_t *b0 = w + b * 20, *b1 = b0 + 20;
+            wv = q4_pair_bytes(b0 + 4, b1 + 4);
+            dw = pair_scale(_cvtsh_ss(load_u16(b0)), _cvtsh_ss(load_u16(b1)));
+            float m0 = _cvtsh_ss(load_u16(b0 + 2)), m1 = _cvtsh_ss(load_u16(b1 + 2));
+            for (int c = 0; c < nc; c++) extra[c] += m0 * xs[c].s[b] + m1 * xs[c].s[b + 1];
+        } else if (type == HT_TYPE_Q4_0) {
+            const uint8_t *b0 = w + b * 18, *b1 = b0 + 18;
+            wv = q4_pair_bytes(b0 + 2, b1 + 2);
+            float d0 = _cvtsh_ss(load_u16(b0)), d1 = _cvtsh_ss(load_u16(b1));
+            dw = pair_scale(d0, d1);
+            for (int c = 0; c < nc; c++) extra[c] -= 8.0f * (d0 * xs[c].s[b] + d1 * xs[c].s[b + 1]);
+        } else {
+            const uint8_t *b0 = w + b * 34, *b1 = b0 + 34;
+            wv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2))),
+                                    _mm256_loadu_si256((const __m256i *)(b1 + 2)), 1);
+            dw = pair_scale(_cvtsh_ss(load_u16(b0)), _cvtsh_ss(load_u16(b1)));
+        }
+        if (type == HT_TYPE_Q8_0) {
+            // signed x signed: |w| times x with w's sign
+            __mmask64 neg = _mm512_movepi8_mask(wv);
+            __m512i aw = _mm512_abs_epi8(wv);
+            for (int c = 0; c < nc; c++) {
+                __m512i xv = _mm512_loadu_si512((const void *)(xs[c].q + b * 32));
+                xv = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
+                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, xv);
+                __m512 sc = _mm512_mul_ps(dw, _mm512_loadu_ps(xs[c].d8 + b * 8));
+                acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sc, acc[c]);
+            }
+        } else {
+            for (int c = 0; c < nc; c++) {
+                __m512i xv = _mm512_loadu_si512((const void *)(xs[c].q + b * 32));
+                __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), wv, xv);
+                __m512 sc = _mm512_mul_ps(dw, _mm512_loadu_ps(xs[c].d8 + b * 8));
+                acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), sc, acc[c]);
+            }
+        }
+    }
+    for (int c = 0; c < nc; c++) {
+        res[c] = hsum512(acc[c]) + extra[c];
+        if (b < nb) {  // odd block count: the last block through the AVX2 path
+            q8_col tail = { xs[c].q + b * 32, xs[c].d8 + b * 8, xs[c].s + b };
+            res[c] += dot_avx2(type, w + (size_t)b * (type == HT_TYPE_Q4_1 ? 20 : type == HT_TYPE_Q4_0 ? 18 : 34), tail, 1);
+        }
+    }
+}
+
+HT_VNNI static void matmul_vnni(uint32_t type, float *out, size_t out_stride, const void *w, size_t row_bytes, int n,
+                                int r0, int r1, const void *x, int nx) {
+    int nb = n / 32;
+    q8_col cols[NC_MAX];
+    float res[NC_MAX];
+    for (int j0 = 0; j0 < nx; j0 += NC_MAX) {
+        int nc = nx - j0 < NC_MAX ? nx - j0 : NC_MAX;
+        for (int c = 0; c < nc; c++) cols[c] = q8_column(x, n, j0 + c);
+        for (int r = r0; r < r1; r++) {
+            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
+            // constant counts let the compiler keep every accumulator in a register
+            if (nc == NC_MAX) {
+                row_vnni(type, row, cols, NC_MAX, nb, res);
+            } else if (nc == 1) {
+                row_vnni(type, row, cols, 1, nb, res);
+            } else {
+                row_vnni(type, row, cols, nc, nb, res);
+            }
+            for (int c = 0; c < nc; c++) out[(size_t)(j0 + c) * out_stride + r] = res[c];
+        }
+    }
+}
 
 HT_AVX2 static float dot_f32_avx2(const float *a, const float *b, int n) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -245,7 +350,7 @@ HT_AVX2 static int dequantize_avx2(uint32_t type, const void *src, float *dst, i
 // ---------------------------------------------------------------------------------------------
 // Dispatch: chosen once, from what the CPU reports.
 
-typedef void (*matmul_fn)(uint32_t, float *, size_t, const void *, size_t, int, int, int, const ht_block_q8 *, int);
+typedef void (*matmul_fn)(uint32_t, float *, size_t, const void *, size_t, int, int, int, const void *, int);
 static matmul_fn g_matmul = matmul_scalar;
 static const char *g_name = "scalar";
 static int g_avx2 = 0;
@@ -258,7 +363,8 @@ __attribute__((constructor)) static void ht_kernels_init(void) {
         g_matmul = matmul_avx2;
         g_name = "avx2";
         if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+            __builtin_cpu_supports("avx512vnni")) {
             g_matmul = matmul_vnni;
             g_name = "avx512vnni";
         }
@@ -273,7 +379,7 @@ int ht_has_int8_kernel(uint32_t type) {
 }
 
 void ht_matmul_q8(uint32_t type, float *out, size_t out_stride, const void *w, size_t row_bytes, int n,
-                  int r0, int r1, const ht_block_q8 *x, int nx) {
+                  int r0, int r1, const void *x, int nx) {
     g_matmul(type, out, out_stride, w, row_bytes, n, r0, r1, x, nx);
 }
 

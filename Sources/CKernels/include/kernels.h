@@ -7,12 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// 32 activations quantised to int8 with one scale: x[i] ~= d * qs[i]; s = d * sum(qs).
-typedef struct {
-    float d;
-    float s;
-    int8_t qs[32];
-} ht_block_q8;
+/// A column of n activations quantised to int8 in blocks of 32 (x[i] ~= d_b * q[i]), stored as
+/// struct-of-arrays so that SIMD loads cover two blocks at once:
+///   int8_t q[n]; float d8[n / 32][8] (each block's scale repeated 8 times, one per int32 lane);
+///   float s[n / 32] (d_b * sum of the block's q, for the formats with an offset).
+/// ht_q8_column_bytes(n) is the size of one column; columns are laid out back to back.
+size_t ht_q8_column_bytes(int n);
 
 /// Weight formats with an integer kernel (numbers as in GGMLType).
 enum {
@@ -27,13 +27,13 @@ const char *ht_kernel_name(void);
 /// Whether `type` (a GGMLType raw value) has an integer kernel.
 int ht_has_int8_kernel(uint32_t type);
 
-/// Quantises n floats (n a multiple of 32) into n/32 blocks.
-void ht_quantize_q8(ht_block_q8 *y, const float *x, int n);
+/// Quantises n floats (n a multiple of 32) into one column at y.
+void ht_quantize_q8(void *y, const float *x, int n);
 
 /// out[j * out_stride + r] = dot(W row r, x_j) for rows r in [r0, r1) and columns j in [0, nx).
-/// W holds rows of `n` elements of `type`, `row_bytes` apart; x_j = x + j * (n / 32).
+/// W holds rows of `n` elements of `type`, `row_bytes` apart; x holds nx quantised columns.
 void ht_matmul_q8(uint32_t type, float *out, size_t out_stride, const void *w, size_t row_bytes, int n,
-                  int r0, int r1, const ht_block_q8 *x, int nx);
+                  int r0, int r1, const void *x, int nx);
 
 /// Float helpers used by attention.
 float ht_dot_f32(const float *a, const float *b, int n);

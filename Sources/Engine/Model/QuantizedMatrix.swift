@@ -83,9 +83,9 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
     }
 
     if integer {
-        let blocks = cols / 32
-        let q8 = ws.q8(n * blocks)
-        for j in 0..<n { ht_quantize_q8(q8 + j * blocks, x + j * cols, Int32(cols)) }
+        let columnBytes = ht_q8_column_bytes(Int32(cols))
+        let q8 = ws.q8(n * columnBytes)
+        for j in 0..<n { ht_quantize_q8(q8 + j * columnBytes, x + j * cols, Int32(cols)) }
         forEachRowRange { _, out, w, r0, r1 in
             ht_matmul_q8(w.type.rawValue, out, w.rows, w.data, w.rowBytes, Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
         }

@@ -9,7 +9,7 @@ public final class Workspace: @unchecked Sendable {
 
     private var buffers: [UnsafeMutablePointer<Float>?]
     private var capacities: [Int]
-    private var q8Buffer: UnsafeMutablePointer<ht_block_q8>?
+    private var q8Buffer: UnsafeMutableRawPointer?
     private var q8Capacity = 0
 
     public init() {
@@ -33,11 +33,12 @@ public final class Workspace: @unchecked Sendable {
         return buffers[i]!
     }
 
-    public func q8(_ blocks: Int) -> UnsafeMutablePointer<ht_block_q8> {
-        if q8Capacity < blocks {
+    /// Room for `bytes` of quantised activation columns (see ht_q8_column_bytes), 64-byte aligned.
+    public func q8(_ bytes: Int) -> UnsafeMutableRawPointer {
+        if q8Capacity < bytes {
             q8Buffer?.deallocate()
-            q8Buffer = UnsafeMutablePointer<ht_block_q8>.allocate(capacity: blocks)
-            q8Capacity = blocks
+            q8Buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            q8Capacity = bytes
         }
         return q8Buffer!
     }

@@ -1,12 +1,14 @@
-import Dispatch
+import CKernels
 import Foundation
 
 /// Splits work across the machine's cores. On 2 cores one chunk per core keeps the
 /// synchronisation cost (paid ~150 times per decoded token) at its minimum.
 public enum Parallel {
     public static let threadCount: Int = {
-        if let s = ProcessInfo.processInfo.environment["HELLOTUNE_THREADS"], let n = Int(s), n > 0 { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var n = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        if let s = ProcessInfo.processInfo.environment["HELLOTUNE_THREADS"], let v = Int(s), v > 0 { n = v }
+        ht_parallel_set_threads(Int32(n))
+        return Int(ht_parallel_threads())
     }()
 
     /// Calls `body(start, end)` on disjoint ranges covering 0..<count, in parallel.
@@ -28,13 +30,22 @@ public enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { escaping in
-            let work = UncheckedSendable(escaping)
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
+            var job = Job(run: { t in
                 let start = units * t / threads * granularity
                 let end = min(count, units * (t + 1) / threads * granularity)
-                if start < end { work.value(t, start, end) }
+                if start < end { escaping(t, start, end) }
+            })
+            withUnsafeMutablePointer(to: &job) { ptr in
+                ht_parallel_run(Int32(threads), { ctx, i in
+                    ctx!.assumingMemoryBound(to: Job.self).pointee.run(Int(i))
+                }, ptr)
             }
         }
+    }
+
+    /// What the C pool calls back into: a Swift closure behind a plain pointer.
+    private struct Job {
+        let run: (Int) -> Void
     }
 
     /// Calls `body(i)` for every i in 0..<count, spread over the cores.

@@ -1,0 +1,2 @@
+#include "kernels.h"
+#include "pool.h"
