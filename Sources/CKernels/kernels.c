@@ -267,26 +267,32 @@ HT_VNNI __attribute__((always_inline)) static inline void row_vnni(uint32_t type
     }
 }
 
+// Rows outer, columns inner: a weight row stays in L1 while every activation column passes over it.
+#define MATMUL_VNNI_TYPE(TYPE)                                                                     \
+    for (int r = r0; r < r1; r++) {                                                                \
+        const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;                           \
+        int j = 0;                                                                                 \
+        for (; j + NC_MAX <= nx; j += NC_MAX) {                                                    \
+            row_vnni(TYPE, row, cols + j, NC_MAX, nb, res);                                        \
+            for (int c = 0; c < NC_MAX; c++) out[(size_t)(j + c) * out_stride + r] = res[c];       \
+        }                                                                                          \
+        for (; j < nx; j++) {                                                                      \
+            row_vnni(TYPE, row, cols + j, 1, nb, res);                                             \
+            out[(size_t)j * out_stride + r] = res[0];                                              \
+        }                                                                                          \
+    }
+
 HT_VNNI static void matmul_vnni(uint32_t type, float *out, size_t out_stride, const void *w, size_t row_bytes, int n,
                                 int r0, int r1, const void *x, int nx) {
     int nb = n / 32;
-    q8_col cols[NC_MAX];
+    q8_col cols[nx];
     float res[NC_MAX];
-    for (int j0 = 0; j0 < nx; j0 += NC_MAX) {
-        int nc = nx - j0 < NC_MAX ? nx - j0 : NC_MAX;
-        for (int c = 0; c < nc; c++) cols[c] = q8_column(x, n, j0 + c);
-        for (int r = r0; r < r1; r++) {
-            const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
-            // constant counts let the compiler keep every accumulator in a register
-            if (nc == NC_MAX) {
-                row_vnni(type, row, cols, NC_MAX, nb, res);
-            } else if (nc == 1) {
-                row_vnni(type, row, cols, 1, nb, res);
-            } else {
-                row_vnni(type, row, cols, nc, nb, res);
-            }
-            for (int c = 0; c < nc; c++) out[(size_t)(j0 + c) * out_stride + r] = res[c];
-        }
+    for (int j = 0; j < nx; j++) cols[j] = q8_column(x, n, j);
+    // one copy of the loop per format, so the format test is out of the inner loop
+    switch (type) {
+    case HT_TYPE_Q4_1: MATMUL_VNNI_TYPE(HT_TYPE_Q4_1) break;
+    case HT_TYPE_Q4_0: MATMUL_VNNI_TYPE(HT_TYPE_Q4_0) break;
+    default: MATMUL_VNNI_TYPE(HT_TYPE_Q8_0) break;
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdlib.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -45,7 +46,8 @@ static void *worker(void *arg) {
         unsigned now;
         while ((now = atomic_load_explicit(&g_generation, memory_order_acquire)) == seen) {
             if (++spins < SPIN_ROUNDS) {
-                CPU_RELAX();
+                if (spins % 256 == 0) sched_yield();  // let a runnable thread of this process have the core
+                else CPU_RELAX();
                 continue;
             }
             pthread_mutex_lock(&g_sleep_lock);
@@ -105,6 +107,9 @@ void ht_parallel_run(int n, ht_task_fn fn, void *ctx) {
         pthread_mutex_unlock(&g_sleep_lock);
     }
     run_tasks();
-    while (atomic_load_explicit(&g_done, memory_order_acquire) < n) CPU_RELAX();
+    // A worker that took a task may have been descheduled on a busy machine: yield, don't burn its core.
+    for (int spins = 0; atomic_load_explicit(&g_done, memory_order_acquire) < n; spins++) {
+        if (spins < 2000) CPU_RELAX(); else sched_yield();
+    }
     pthread_mutex_unlock(&g_run_lock);
 }
