@@ -9,10 +9,12 @@ public final class LocalModel: @unchecked Sendable {
     /// Tokens that end a reply: the file's EOS and every end-of-turn marker the vocabulary has.
     public let stopTokens: Set<Int>
 
-    public init(path: String, template override: String? = nil) throws {
+    /// - adapter: a folder written by `hellotune train` (PEFT files or adapter.gguf), applied at run time.
+    public init(path: String, template override: String? = nil, adapter: URL? = nil) throws {
         self.path = path
         let gguf = try GGUFFile(path: path)
-        model = try LlamaModel(gguf: gguf)
+        let base = try LlamaModel(gguf: gguf)
+        model = try adapter.map { base.with(adapter: try AdapterIO.read(from: $0, modelConfig: base.config)) } ?? base
         tokenizer = try Tokenizer(gguf: gguf)
         template = try ChatTemplate(gguf: gguf, override: override)
         var stops = Set<Int>()
@@ -21,6 +23,19 @@ public final class LocalModel: @unchecked Sendable {
             if let id = tokenizer.id(of: marker), tokenizer.isSpecial(id) { stops.insert(id) }
         }
         stopTokens = stops
+    }
+
+    private init(path: String, model: LlamaModel, tokenizer: Tokenizer, template: ChatTemplate, stopTokens: Set<Int>) {
+        self.path = path
+        self.model = model
+        self.tokenizer = tokenizer
+        self.template = template
+        self.stopTokens = stopTokens
+    }
+
+    /// The same model with another adapter (or none), sharing the mapped weights and the tokenizer.
+    public func with(adapter: LoRAParameters?) -> LocalModel {
+        LocalModel(path: path, model: model.with(adapter: adapter), tokenizer: tokenizer, template: template, stopTokens: stopTokens)
     }
 
     /// Token ids of a conversation rendered with the model's template.

@@ -31,8 +31,12 @@ public final class LlamaModel: @unchecked Sendable {
     public let config: ModelConfig
     public let file: GGUFFile
     public let weights: LlamaWeights
+    /// LoRA matrices added to the projections at run time (nil: the base model).
+    public let adapter: LoRAParameters?
     /// Inverse RoPE frequencies, theta_j = base^(-2j/ropeDims) / factor_j; (ropeDims / 2)
     let inverseFrequencies: [Double]
+    /// Owns weight memory that is not in the mapped file (merged adapters).
+    let storage: [FloatBuffer]
 
     public struct Row: Sendable, Equatable {
         public var token: Int
@@ -49,15 +53,26 @@ public final class LlamaModel: @unchecked Sendable {
         try self.init(gguf: GGUFFile(path: path))
     }
 
-    public init(gguf: GGUFFile) throws {
-        file = gguf
-        config = try ModelConfig(gguf: gguf)
-        weights = try LlamaWeights(gguf: gguf, config: config)
-        let c = config
+    public convenience init(gguf: GGUFFile, adapter: LoRAParameters? = nil) throws {
+        let config = try ModelConfig(gguf: gguf)
+        try self.init(file: gguf, config: config, weights: LlamaWeights(gguf: gguf, config: config), adapter: adapter, storage: [])
+    }
+
+    init(file: GGUFFile, config c: ModelConfig, weights: LlamaWeights, adapter: LoRAParameters?, storage: [FloatBuffer]) {
+        self.file = file
+        config = c
+        self.weights = weights
+        self.adapter = adapter
+        self.storage = storage
         let factors = weights.ropeFrequencyFactors
         inverseFrequencies = (0..<c.ropeDims / 2).map { j in
             pow(Double(c.ropeBase), -2.0 * Double(j) / Double(c.ropeDims)) / Double(factors?[j] ?? 1)
         }
+    }
+
+    /// The same weights with another adapter (or none); the mapped file is shared, nothing is copied.
+    public func with(adapter: LoRAParameters?) -> LlamaModel {
+        LlamaModel(file: file, config: config, weights: weights, adapter: adapter, storage: storage)
     }
 
     /// Runs `rows` through the model, appending their keys and values to `caches[row.sequence]`.
@@ -108,6 +123,7 @@ public final class LlamaModel: @unchecked Sendable {
             // 3. attention sub-block: h = rmsnorm(x); q, k, v = h W^T (+ b)
             rmsnorm(h, x, w.attentionNorm, rows: B, dim: c.dim, eps: c.normEpsilon)
             matmul([(w.q, q), (w.k, k), (w.v, v)], x: h, n: B, workspace: ws)
+            applyAdapter(l, [(.q, q), (.k, k), (.v, v)], x: h, n: B, workspace: ws)
             if let b = w.qBias { addBias(q, b, rows: B) }
             if let b = w.kBias { addBias(k, b, rows: B) }
             if let b = w.vBias { addBias(v, b, rows: B) }
@@ -123,12 +139,15 @@ public final class LlamaModel: @unchecked Sendable {
             attention(att, q: q, rows: rows, caches: caches, layer: l, workspace: ws)
             // 6. x += att Wo^T
             matmul([(w.o, proj)], x: att, n: B, workspace: ws)
+            applyAdapter(l, [(.o, proj)], x: att, n: B, workspace: ws)
             add(x, proj, count: B * c.dim)
             // 7. feed-forward sub-block: x += (silu(h Wg^T) * (h Wu^T)) Wd^T, h = rmsnorm(x)
             rmsnorm(h, x, w.ffnNorm, rows: B, dim: c.dim, eps: c.normEpsilon)
             matmul([(w.gate, gate), (w.up, up)], x: h, n: B, workspace: ws)
+            applyAdapter(l, [(.gate, gate), (.up, up)], x: h, n: B, workspace: ws)
             swiglu(gate, up, count: B * c.ffnDim)
             matmul([(w.down, proj)], x: gate, n: B, workspace: ws)
+            applyAdapter(l, [(.down, proj)], x: gate, n: B, workspace: ws)
             add(x, proj, count: B * c.dim)
         }
         for (s, cache) in caches.enumerated() { cache.count = next[s] }
@@ -155,6 +174,23 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let rows = tokens.enumerated().map { Row(token: $1, sequence: 0, position: cache.count + $0) }
         return try forward(rows: rows, caches: [cache], logitRows: [rows.count - 1], workspace: workspace)
+    }
+
+    /// y += s * (x A^T) B^T for each adapted projection of layer l; x (n, in), y (n, out).
+    private func applyAdapter(_ l: Int, _ items: [(LoRATarget, UnsafeMutablePointer<Float>)], x: UnsafePointer<Float>,
+                              n: Int, workspace ws: Workspace) {
+        guard let adapter else { return }
+        let r = adapter.config.rank
+        let xa = ws.floats(.loraScratch, n * r)                   // (n, rank)
+        adapter.values.withUnsafeBufferPointer { lv in
+            let p = lv.baseAddress!
+            for (t, y) in items {
+                guard let slot = adapter.slot(layer: l, target: t) else { continue }
+                gemm(false, true, m: n, n: r, k: slot.inFeatures, x, p + slot.aOffset, xa)
+                gemm(false, true, m: n, n: slot.outFeatures, k: r, alpha: adapter.config.scale, xa, p + slot.bOffset,
+                     beta: 1, y)
+            }
+        }
     }
 
     // MARK: - attention

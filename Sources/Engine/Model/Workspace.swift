@@ -4,7 +4,7 @@ import CKernels
 /// allocates nothing. Each generation (or thread of work) owns its own workspace.
 public final class Workspace: @unchecked Sendable {
     public enum Slot: Int, CaseIterable {
-        case x, h, q, k, v, attention, projected, gate, up, scores, logits, dequantized, rowScratch, rope
+        case x, h, q, k, v, attention, projected, gate, up, scores, logits, dequantized, rowScratch, rope, loraScratch
     }
 
     private var buffers: [UnsafeMutablePointer<Float>?]

@@ -5,7 +5,7 @@ import Foundation
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure speed the way ../shared/anchors measures llama.cpp and PyTorch.",
-        subcommands: [Generate.self])
+        subcommands: [Generate.self, Train.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -75,6 +75,49 @@ struct BenchCommand: ParsableCommand {
             if json { printJSON(result) } else {
                 for k in result.keys.sorted() { print("\(k): \(result[k]!)") }
             }
+        }
+    }
+
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "LoRA training tokens/s (protocol of anchors/torch_lora_bench.py).",
+            discussion: """
+            r=16, alpha=32 on q,k,v,o,gate,up,down; AdamW lr 1e-3; batch 1; 4 epochs in file order; no clipping;
+            reports the median tokens/s of epochs 2-4 and the peak resident memory.
+            """)
+        @OptionGroup var model: ModelOptions
+        @Option(help: "Training data: OpenAI chat JSONL.") var data: String
+        @Option(help: "Epochs (the median skips the first).") var epochs: Int = 4
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let m = try model.load()
+            let examples = try TrainingExample.encodeAll(ChatDataset.load(path: data), model: m)
+            var o = TrainingOptions()
+            o.epochs = epochs
+            o.learningRate = 1e-3
+            o.batchSize = 1
+            o.maxGradNorm = 0
+            o.shuffle = false
+            o.checkpointEvery = 0
+            o.lora = LoRAConfig(rank: 16, alpha: 32, dropout: 0, targets: LoRATarget.allCases)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hellotune-bench-\(getpid())")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let trainer = try Trainer(model: TrainableModel(base: m.model), examples: examples, options: o,
+                                      outputDirectory: dir, baseModelName: "bench")
+            let summary = try trainer.run(resume: false) { event in
+                if case let .epochEnded(epoch, loss, tps) = event {
+                    note(String(format: "epoch %d: loss %.4f, %.1f tok/s", epoch, loss, tps))
+                }
+            }
+            let rates = Array(summary.epochTokensPerSecond.dropFirst()).sorted()
+            let median = rates.isEmpty ? summary.epochTokensPerSecond[0] : rates[rates.count / 2]
+            let result: [String: Any] = [
+                "train_tok_s": median, "epoch_tok_s": summary.epochTokensPerSecond,
+                "tokens_per_epoch": examples.reduce(0) { $0 + $1.tokens.count },
+                "peak_rss_mb": Double(ProcessStats.peakRSSBytes()) / 1e6, "blas_kernel": BLASKernel.report,
+            ]
+            if json { printJSON(result) } else { for k in result.keys.sorted() { print("\(k): \(result[k]!)") } }
         }
     }
 }

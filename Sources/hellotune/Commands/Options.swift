@@ -10,6 +10,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Chat template override: chatml or llama3 (default: recognised from the model).")
     var template: String?
 
+    @Option(name: .long, help: "LoRA adapter folder written by `hellotune train` (PEFT files or adapter.gguf).")
+    var adapter: String?
+
     var path: String {
         model ?? Paths.defaultModel.path
     }
@@ -18,7 +21,7 @@ struct ModelOptions: ParsableArguments {
         if model == nil, !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("the default model is not fetched yet: run `hellotune model fetch` (or pass --model PATH).")
         }
-        return try LocalModel(path: path, template: template)
+        return try LocalModel(path: path, template: template, adapter: adapter.map { URL(fileURLWithPath: $0) })
     }
 }
 

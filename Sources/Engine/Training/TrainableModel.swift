@@ -1,0 +1,353 @@
+import Foundation
+
+/// A frozen base model in float32, with a forward pass that keeps what the backward pass needs
+/// and a backward pass that produces gradients for the LoRA matrices only.
+///
+/// Weights are dequantised once (sgemm on floats beats re-dequantising every step); LoRA
+/// projections compute y = x W^T + s (x A^T) B^T with s = alpha / rank.
+public final class TrainableModel: @unchecked Sendable {
+    public let base: LlamaModel
+    public var config: ModelConfig { base.config }
+    /// weights[l][t]: (out, in) row-major float copy of projection t of layer l
+    let weights: [[LoRATarget: FloatBuffer]]
+    /// (vocab, dim): the output matrix (token_embd when tied)
+    let output: FloatBuffer
+
+    public init(base: LlamaModel) {
+        self.base = base
+        weights = base.weights.layers.map { layer in
+            var m: [LoRATarget: FloatBuffer] = [:]
+            for t in LoRATarget.allCases {
+                let q = layer.projection(t.rawValue)!
+                let buf = FloatBuffer(q.rows * q.cols)
+                q.dequantize(into: buf.pointer)
+                m[t] = buf
+            }
+            return m
+        }
+        let o = base.weights.output
+        output = FloatBuffer(o.rows * o.cols)
+        o.dequantize(into: output.pointer)
+    }
+
+    /// What one layer's forward pass leaves for its backward pass; T rows.
+    final class LayerActivations {
+        let xIn: FloatBuffer      // (T, dim) residual stream entering the layer
+        let h1: FloatBuffer       // (T, dim) rmsnorm(xIn), input of q, k, v
+        let q: FloatBuffer        // (T, qDim) after RoPE
+        let k: FloatBuffer        // (T, kvDim) after RoPE
+        let v: FloatBuffer        // (T, kvDim)
+        let probs: FloatBuffer    // (nHead, T, T) attention probabilities
+        let att: FloatBuffer      // (T, qDim) attention output, input of o
+        let xMid: FloatBuffer     // (T, dim) residual after attention
+        let h2: FloatBuffer       // (T, dim) rmsnorm(xMid), input of gate and up
+        let gate: FloatBuffer     // (T, ffn) before SiLU
+        let up: FloatBuffer       // (T, ffn)
+        let act: FloatBuffer      // (T, ffn) silu(gate) * up, input of down
+        var xa: [LoRATarget: FloatBuffer] = [:]      // (T, rank) x A^T per adapted projection
+        var dropped: [LoRATarget: FloatBuffer] = [:] // (T, in) LoRA input after dropout, when dropout > 0
+
+        init(T: Int, c: ModelConfig) {
+            xIn = FloatBuffer(T * c.dim); h1 = FloatBuffer(T * c.dim)
+            q = FloatBuffer(T * c.qDim); k = FloatBuffer(T * c.kvDim); v = FloatBuffer(T * c.kvDim)
+            probs = FloatBuffer(c.headCount * T * T); att = FloatBuffer(T * c.qDim)
+            xMid = FloatBuffer(T * c.dim); h2 = FloatBuffer(T * c.dim)
+            gate = FloatBuffer(T * c.ffnDim); up = FloatBuffer(T * c.ffnDim); act = FloatBuffer(T * c.ffnDim)
+        }
+    }
+
+    /// Summed cross-entropy of one example and its gradients.
+    /// - tokens: (T) input ids; targets[t] is the id position t must predict, or -1 (not in the loss).
+    /// - gradients are ADDED into `grads` (same layout as `lora.values`), scaled by `lossScale`
+    ///   (1 / labelled tokens of the batch, so a batch's gradient is that of its mean loss).
+    /// - Returns the summed loss over labelled positions and their count.
+    public func lossAndGradients(tokens: [Int], targets: [Int], lora: LoRAParameters,
+                                 grads: UnsafeMutablePointer<Float>, lossScale: Float,
+                                 dropoutSeed: UInt64 = 0) throws -> (loss: Double, count: Int) {
+        let c = config
+        let T = tokens.count
+        guard T > 0, targets.count == T else { throw EngineError.emptyInput }
+        guard T <= c.contextLength else { throw EngineError.contextOverflow(needed: T, limit: c.contextLength) }
+        for t in tokens where t < 0 || t >= c.vocabularySize {
+            throw EngineError.tokenOutOfRange(token: t, vocabularySize: c.vocabularySize)
+        }
+        let labelled = targets.indices.filter { targets[$0] >= 0 }
+        let s = lora.config.scale
+        let rank = lora.config.rank
+        var dropRNG = SeededRandom(seed: dropoutSeed)
+        let rope = ropeTable(T)                                   // (T, ropeDims / 2, 2)
+
+        // ---- forward ----
+        let x = FloatBuffer(T * c.dim)                           // (T, dim) residual stream
+        for (i, tok) in tokens.enumerated() { base.weights.tokenEmbedding.dequantizeRow(tok, into: x.pointer + i * c.dim) }
+        var saved: [LayerActivations] = []
+        lora.values.withUnsafeBufferPointer { lv in
+            let lp = lv.baseAddress!
+            for l in 0..<c.layerCount {
+                let a = LayerActivations(T: T, c: c)
+                let w = base.weights.layers[l]
+                a.xIn.pointer.update(from: x.pointer, count: T * c.dim)
+                rmsnorm(a.h1.pointer, x.pointer, w.attentionNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
+                project(.q, l, a.h1, T, a.q, a, lora, lp, &dropRNG)
+                project(.k, l, a.h1, T, a.k, a, lora, lp, &dropRNG)
+                project(.v, l, a.h1, T, a.v, a, lora, lp, &dropRNG)
+                if let b = w.qBias { addBias(a.q.pointer, b, rows: T) }
+                if let b = w.kBias { addBias(a.k.pointer, b, rows: T) }
+                if let b = w.vBias { addBias(a.v.pointer, b, rows: T) }
+                rotate(a.q.pointer, heads: c.headCount, T: T, rope: rope, inverse: false)
+                rotate(a.k.pointer, heads: c.kvHeadCount, T: T, rope: rope, inverse: false)
+                attentionForward(a, T: T)
+                let o = FloatBuffer(T * c.dim)                   // (T, dim)
+                project(.o, l, a.att, T, o, a, lora, lp, &dropRNG)
+                for i in 0..<(T * c.dim) { a.xMid[i] = a.xIn[i] + o[i] }
+                rmsnorm(a.h2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
+                project(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG)
+                project(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG)
+                for i in 0..<(T * c.ffnDim) {
+                    let g = a.gate[i]
+                    a.act[i] = g / (1 + expf(-g)) * a.up[i]
+                }
+                let down = FloatBuffer(T * c.dim)                // (T, dim)
+                project(.down, l, a.act, T, down, a, lora, lp, &dropRNG)
+                for i in 0..<(T * c.dim) { x[i] = a.xMid[i] + down[i] }
+                saved.append(a)
+            }
+        }
+
+        // ---- loss at labelled positions: logits = rmsnorm(x) E^T ----
+        let L = labelled.count
+        let dx = FloatBuffer(T * c.dim, zeroed: true)            // (T, dim) gradient of the residual stream
+        guard L > 0 else { return (0, 0) }
+        let hF = FloatBuffer(L * c.dim)                          // (L, dim)
+        for (j, t) in labelled.enumerated() {
+            rmsnorm(hF.pointer + j * c.dim, x.pointer + t * c.dim, base.weights.outputNorm, rows: 1, dim: c.dim, eps: c.normEpsilon)
+        }
+        let V = c.vocabularySize
+        let logits = FloatBuffer(L * V)                           // (L, vocab)
+        gemm(false, true, m: L, n: V, k: c.dim, hF.pointer, output.pointer, logits.pointer)
+        var loss = 0.0
+        for (j, t) in labelled.enumerated() {
+            // softmax cross-entropy; the row becomes d loss / d logits (times lossScale)
+            let row = logits.pointer + j * V
+            var m = -Float.infinity
+            for i in 0..<V { m = max(m, row[i]) }
+            var sum: Double = 0
+            for i in 0..<V { let e = expf(row[i] - m); row[i] = e; sum += Double(e) }
+            let target = targets[t]
+            loss += -(log(Double(row[target]) / sum))
+            let inv = Float(1 / sum)
+            for i in 0..<V { row[i] *= inv * lossScale }
+            row[target] -= lossScale
+        }
+        let dhF = FloatBuffer(L * c.dim)                          // (L, dim)
+        gemm(false, false, m: L, n: c.dim, k: V, logits.pointer, output.pointer, dhF.pointer)
+        for (j, t) in labelled.enumerated() {
+            rmsnormBackward(dx.pointer + t * c.dim, dhF.pointer + j * c.dim, x.pointer + t * c.dim,
+                            base.weights.outputNorm, rows: 1, dim: c.dim, eps: c.normEpsilon)
+        }
+
+        // ---- backward, layer by layer ----
+        lora.values.withUnsafeBufferPointer { lv in
+            let lp = lv.baseAddress!
+            for l in stride(from: c.layerCount - 1, through: 0, by: -1) {
+                let a = saved[l]
+                let w = base.weights.layers[l]
+                // feed-forward: x_out = xMid + down(act), act = silu(gate) * up
+                let dAct = FloatBuffer(T * c.ffnDim, zeroed: true)
+                projectBackward(.down, l, dy: dx, input: a.act, T, dInput: dAct, a, lora, lp, grads, s, rank)
+                let dGate = FloatBuffer(T * c.ffnDim), dUp = FloatBuffer(T * c.ffnDim)
+                for i in 0..<(T * c.ffnDim) {
+                    let g = a.gate[i]
+                    let sig = 1 / (1 + expf(-g))
+                    let silu = g * sig
+                    dUp[i] = dAct[i] * silu
+                    dGate[i] = dAct[i] * a.up[i] * sig * (1 + g * (1 - sig))
+                }
+                let dh2 = FloatBuffer(T * c.dim, zeroed: true)
+                projectBackward(.gate, l, dy: dGate, input: a.h2, T, dInput: dh2, a, lora, lp, grads, s, rank)
+                projectBackward(.up, l, dy: dUp, input: a.h2, T, dInput: dh2, a, lora, lp, grads, s, rank)
+                // dx now holds d/d xMid through the residual; add the path through ffn_norm
+                rmsnormBackward(dx.pointer, dh2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
+                // attention: xMid = xIn + o(att)
+                let dAtt = FloatBuffer(T * c.qDim, zeroed: true)
+                projectBackward(.o, l, dy: dx, input: a.att, T, dInput: dAtt, a, lora, lp, grads, s, rank)
+                let dq = FloatBuffer(T * c.qDim), dk = FloatBuffer(T * c.kvDim, zeroed: true), dv = FloatBuffer(T * c.kvDim, zeroed: true)
+                attentionBackward(a, dAtt: dAtt, dq: dq, dk: dk, dv: dv, T: T)
+                rotate(dq.pointer, heads: c.headCount, T: T, rope: rope, inverse: true)
+                rotate(dk.pointer, heads: c.kvHeadCount, T: T, rope: rope, inverse: true)
+                let dh1 = FloatBuffer(T * c.dim, zeroed: true)
+                projectBackward(.q, l, dy: dq, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
+                projectBackward(.k, l, dy: dk, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
+                projectBackward(.v, l, dy: dv, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
+                rmsnormBackward(dx.pointer, dh1.pointer, a.xIn.pointer, w.attentionNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
+            }
+        }
+        return (loss, L)
+    }
+
+    // MARK: - projections
+
+    /// y (T, out) = x W^T (+ s * dropout(x) A^T B^T when adapted); keeps x A^T for the backward pass.
+    private func project(_ t: LoRATarget, _ l: Int, _ x: FloatBuffer, _ T: Int, _ y: FloatBuffer,
+                         _ a: LayerActivations, _ lora: LoRAParameters, _ lp: UnsafePointer<Float>,
+                         _ rng: inout SeededRandom) {
+        let w = weights[l][t]!
+        let (outF, inF) = LoRAParameters.shape(t, config)
+        gemm(false, true, m: T, n: outF, k: inF, x.pointer, w.pointer, y.pointer)
+        guard let slot = lora.slot(layer: l, target: t) else { return }
+        let r = lora.config.rank
+        var input = x
+        let p = lora.config.dropout
+        if p > 0 {
+            let d = FloatBuffer(T * inF)
+            let keep = 1 / (1 - p)
+            for i in 0..<(T * inF) { d[i] = rng.nextUnit() < Double(p) ? 0 : x[i] * keep }
+            a.dropped[t] = d
+            input = d
+        }
+        let xa = FloatBuffer(T * r)                               // (T, rank)
+        gemm(false, true, m: T, n: r, k: inF, input.pointer, lp + slot.aOffset, xa.pointer)
+        gemm(false, true, m: T, n: outF, k: r, alpha: lora.config.scale, xa.pointer, lp + slot.bOffset,
+             beta: 1, y.pointer)
+        a.xa[t] = xa
+    }
+
+    /// Given dy (T, out): dInput += dy W (+ s dy B A); dB += s dy^T (x A^T); dA += s (dy B)^T x.
+    private func projectBackward(_ t: LoRATarget, _ l: Int, dy: FloatBuffer, input x: FloatBuffer, _ T: Int,
+                                 dInput: FloatBuffer, _ a: LayerActivations, _ lora: LoRAParameters,
+                                 _ lp: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>, _ s: Float, _ r: Int) {
+        let w = weights[l][t]!
+        let (outF, inF) = LoRAParameters.shape(t, config)
+        gemm(false, false, m: T, n: inF, k: outF, dy.pointer, w.pointer, beta: 1, dInput.pointer)
+        guard let slot = lora.slot(layer: l, target: t), let xa = a.xa[t] else { return }
+        let dyB = FloatBuffer(T * r)                              // (T, rank)
+        gemm(false, false, m: T, n: r, k: outF, dy.pointer, lp + slot.bOffset, dyB.pointer)
+        // dB (out, rank) += s * dy^T (T, out)^T (x A^T) (T, rank)
+        gemm(true, false, m: outF, n: r, k: T, alpha: s, dy.pointer, xa.pointer, beta: 1, grads + slot.bOffset)
+        // dA (rank, in) += s * (dy B)^T x_in
+        let xin = a.dropped[t] ?? x
+        gemm(true, false, m: r, n: inF, k: T, alpha: s, dyB.pointer, xin.pointer, beta: 1, grads + slot.aOffset)
+        // the LoRA path's input gradient: s * (dy B) A, through the dropout mask
+        if let d = a.dropped[t] {
+            let tmp = FloatBuffer(T * inF)
+            gemm(false, false, m: T, n: inF, k: r, alpha: s, dyB.pointer, lp + slot.aOffset, tmp.pointer)
+            let keep = 1 / (1 - lora.config.dropout)
+            for i in 0..<(T * inF) where d[i] != 0 || x[i] == 0 { dInput[i] += tmp[i] * keep }
+        } else {
+            gemm(false, false, m: T, n: inF, k: r, alpha: s, dyB.pointer, lp + slot.aOffset, beta: 1, dInput.pointer)
+        }
+    }
+
+    // MARK: - attention
+
+    private func attentionForward(_ a: LayerActivations, T: Int) {
+        let c = config
+        let group = c.headCount / c.kvHeadCount
+        let scale = 1 / Float(c.headDim).squareRoot()
+        for h in 0..<c.headCount {
+            let kv = (h / group) * c.headDim
+            let p = a.probs.pointer + h * T * T                   // (T, T)
+            gemm(false, true, m: T, n: T, k: c.headDim, alpha: scale, a.q.pointer + h * c.headDim, lda: c.qDim,
+                 a.k.pointer + kv, ldb: c.kvDim, p)
+            for i in 0..<T {
+                let row = p + i * T
+                var m = -Float.infinity
+                for j in 0...i { m = max(m, row[j]) }
+                var sum: Float = 0
+                for j in 0...i { let e = expf(row[j] - m); row[j] = e; sum += e }
+                let inv = 1 / sum
+                for j in 0...i { row[j] *= inv }
+                for j in (i + 1)..<T { row[j] = 0 }
+            }
+            gemm(false, false, m: T, n: c.headDim, k: T, p, a.v.pointer + kv, ldb: c.kvDim,
+                 a.att.pointer + h * c.headDim, ldc: c.qDim)
+        }
+    }
+
+    /// O = P V with P = softmax(S), S = scale Q K^T: dP = dO V^T; dV += P^T dO;
+    /// dS = P * (dP - rowsum(dP * P)); dQ = scale dS K; dK += scale dS^T Q.
+    private func attentionBackward(_ a: LayerActivations, dAtt: FloatBuffer, dq: FloatBuffer, dk: FloatBuffer,
+                                   dv: FloatBuffer, T: Int) {
+        let c = config
+        let group = c.headCount / c.kvHeadCount
+        let scale = 1 / Float(c.headDim).squareRoot()
+        let dP = FloatBuffer(T * T)
+        for h in 0..<c.headCount {
+            let kv = (h / group) * c.headDim
+            let p = a.probs.pointer + h * T * T
+            let dO = dAtt.pointer + h * c.headDim
+            gemm(false, true, m: T, n: T, k: c.headDim, dO, lda: c.qDim, a.v.pointer + kv, ldb: c.kvDim, dP.pointer)
+            gemm(true, false, m: T, n: c.headDim, k: T, p, dO, ldb: c.qDim, beta: 1, dv.pointer + kv, ldc: c.kvDim)
+            for i in 0..<T {
+                let pr = p + i * T, dr = dP.pointer + i * T
+                var dot: Float = 0
+                for j in 0...i { dot += pr[j] * dr[j] }
+                for j in 0...i { dr[j] = pr[j] * (dr[j] - dot) }
+                for j in (i + 1)..<T { dr[j] = 0 }
+            }
+            gemm(false, false, m: T, n: c.headDim, k: T, alpha: scale, dP.pointer, a.k.pointer + kv, ldb: c.kvDim,
+                 dq.pointer + h * c.headDim, ldc: c.qDim)
+            gemm(true, false, m: T, n: c.headDim, k: T, alpha: scale, dP.pointer, a.q.pointer + h * c.headDim, ldb: c.qDim,
+                 beta: 1, dk.pointer + kv, ldc: c.kvDim)
+        }
+    }
+
+    // MARK: - RoPE
+
+    /// cos and sin per position and frequency, as the inference path computes them.
+    private func ropeTable(_ T: Int) -> [Float] {
+        let half = config.ropeDims / 2
+        var table = [Float](repeating: 0, count: T * half * 2)
+        for t in 0..<T {
+            for j in 0..<half {
+                let angle = Double(t) * base.inverseFrequencies[j]
+                table[(t * half + j) * 2] = Float(cos(angle))
+                table[(t * half + j) * 2 + 1] = Float(sin(angle))
+            }
+        }
+        return table
+    }
+
+    /// Rotates each head by its position's angles; `inverse` rotates back (the transpose), which is
+    /// how a gradient passes through a rotation.
+    private func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, T: Int, rope: [Float], inverse: Bool) {
+        let c = config
+        let half = c.ropeDims / 2
+        let width = heads * c.headDim
+        rope.withUnsafeBufferPointer { r in
+            for t in 0..<T {
+                for h in 0..<heads {
+                    let v = x + t * width + h * c.headDim
+                    for j in 0..<half {
+                        let cs = r[(t * half + j) * 2]
+                        let sn = inverse ? -r[(t * half + j) * 2 + 1] : r[(t * half + j) * 2 + 1]
+                        let (i0, i1) = c.ropeStyle == .adjacent ? (2 * j, 2 * j + 1) : (j, j + half)
+                        let x0 = v[i0], x1 = v[i1]
+                        v[i0] = x0 * cs - x1 * sn
+                        v[i1] = x0 * sn + x1 * cs
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// y = x * inv * w with inv = 1 / sqrt(mean(x^2) + eps). Given dy, adds dx:
+/// dx = inv * (dy * w) - x * inv^3 * sum(dy * w * x) / n.
+func rmsnormBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                     _ weight: [Float], rows: Int, dim: Int, eps: Float) {
+    weight.withUnsafeBufferPointer { w in
+        for r in 0..<rows {
+            let xr = x + r * dim, dyr = dy + r * dim, dxr = dx + r * dim
+            var ss: Float = 0
+            var dot: Float = 0
+            for i in 0..<dim {
+                ss += xr[i] * xr[i]
+                dot += dyr[i] * w[i] * xr[i]
+            }
+            let inv = 1 / (ss / Float(dim) + eps).squareRoot()
+            let k = inv * inv * inv * dot / Float(dim)
+            for i in 0..<dim { dxr[i] += inv * dyr[i] * w[i] - xr[i] * k }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+
+/// Runs a LoRA fine-tuning job: deterministic for a seed, checkpointed, resumable, cancellable.
+///
+/// The data order of every epoch and the dropout masks of every step derive from (seed, epoch,
+/// step) alone, so a run resumed from a checkpoint replays exactly what the uninterrupted run
+/// would have done.
+public final class Trainer: @unchecked Sendable {
+    public let model: TrainableModel
+    public let examples: [TrainingExample]
+    public let options: TrainingOptions
+    public let outputDirectory: URL
+    public let datasetDigest: String
+    public let baseModelName: String
+    private let cancelFlag = CancellationFlag()
+
+    public init(model: TrainableModel, examples: [TrainingExample], options: TrainingOptions, outputDirectory: URL,
+                baseModelName: String) throws {
+        try options.validate()
+        guard !examples.isEmpty else { throw TrainingError.invalidOption(field: "data", reason: "holds no examples") }
+        self.model = model
+        self.examples = examples
+        self.options = options
+        self.outputDirectory = outputDirectory
+        self.baseModelName = baseModelName
+        datasetDigest = Self.digest(examples)
+    }
+
+    public var stepsPerEpoch: Int { (examples.count + options.batchSize - 1) / options.batchSize }
+    public var totalSteps: Int { stepsPerEpoch * options.epochs }
+    public var checkpointURL: URL { outputDirectory.appendingPathComponent(Checkpoint.fileName) }
+
+    /// Asks a running job to stop after its current step (a checkpoint is saved first).
+    public func cancel() { cancelFlag.set() }
+
+    /// The job as a stream of events, on its own thread.
+    public func events(resume: Bool) -> AsyncThrowingStream<TrainingEvent, Error> {
+        AsyncThrowingStream { continuation in
+            continuation.onTermination = { [weak self] reason in
+                if case .cancelled = reason { self?.cancel() }
+            }
+            let thread = Thread { [self] in
+                do {
+                    _ = try run(resume: resume) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    /// Runs the job to the end (or until cancelled), calling `onEvent` from this thread.
+    @discardableResult
+    public func run(resume: Bool, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainingSummary {
+        try prepareOutput()
+        let c = model.config
+        let lora = LoRAParameters(config: options.lora, modelConfig: c)
+        var adam = AdamW(parameterCount: lora.count, weightDecay: options.weightDecay)
+        var state = Checkpoint.Header(options: options, step: 0, adamStep: 0, datasetDigest: datasetDigest,
+                                      parameterCount: lora.count, epochLosses: [], epochTokensPerSecond: [],
+                                      epochLossSum: 0, epochLabelled: 0, elapsedSeconds: 0)
+        if resume {
+            let ck = try Checkpoint.read(from: checkpointURL)
+            guard ck.header.datasetDigest == datasetDigest else {
+                throw TrainingError.checkpointMismatch(path: checkpointURL.path, reason: "the training data differs")
+            }
+            guard ck.header.options == options else {
+                throw TrainingError.checkpointMismatch(path: checkpointURL.path, reason: "the training options differ")
+            }
+            guard ck.header.parameterCount == lora.count else {
+                throw TrainingError.checkpointMismatch(path: checkpointURL.path, reason: "the model differs")
+            }
+            state = ck.header
+            lora.values = ck.lora
+            adam.m = ck.m
+            adam.v = ck.v
+            adam.step = ck.header.adamStep
+        } else {
+            lora.initialise(seed: options.seed)
+        }
+
+        let schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
+                                            totalSteps: totalSteps, decay: options.schedule)
+        let tokensPerEpoch = examples.reduce(0) { $0 + $1.tokens.count }
+        onEvent(.started(totalSteps: totalSteps, startStep: state.step, examples: examples.count, tokensPerEpoch: tokensPerEpoch))
+        let grads = FloatBuffer(lora.count)
+        let startStep = state.step
+        let runStart = Date()
+        let elapsedBefore = state.elapsedSeconds
+        var epochStart = Date()
+        var epochTokens = 0
+        var cancelled = false
+
+        func save() throws {
+            state.adamStep = adam.step
+            state.elapsedSeconds = elapsedBefore + Date().timeIntervalSince(runStart)
+            try Checkpoint(header: state, lora: lora.values, m: adam.m, v: adam.v).write(to: checkpointURL)
+            onEvent(.checkpointSaved(step: state.step, path: checkpointURL.path))
+        }
+
+        while state.step < totalSteps {
+            if cancelFlag.isSet { cancelled = true; break }
+            let step = state.step
+            let epoch = step / stepsPerEpoch
+            let order = epochOrder(epoch)
+            let first = (step % stepsPerEpoch) * options.batchSize
+            let batch = order[first..<min(first + options.batchSize, order.count)].map { examples[$0] }
+            let labelled = batch.reduce(0) { $0 + $1.labelledCount }
+            let stepStart = Date()
+            grads.zero()
+            var lossSum = 0.0
+            var tokens = 0
+            for (j, ex) in batch.enumerated() {
+                let (loss, _) = try model.lossAndGradients(
+                    tokens: ex.tokens, targets: ex.targets, lora: lora, grads: grads.pointer,
+                    lossScale: 1 / Float(max(1, labelled)), dropoutSeed: options.seed &* 0x9E37_79B9 &+ UInt64(step * 1024 + j))
+                lossSum += loss
+                tokens += ex.tokens.count
+            }
+            let meanLoss = lossSum / Double(max(1, labelled))
+            guard meanLoss.isFinite else { throw TrainingError.nonFiniteLoss(step: step + 1) }
+            let norm = clipGradients(grads.pointer, count: lora.count, maxNorm: options.maxGradNorm)
+            let lr = schedule.rate(at: step)
+            adam.update(&lora.values, grads: grads.pointer, lr: lr)
+            state.step += 1
+            state.epochLossSum += lossSum
+            state.epochLabelled += labelled
+            epochTokens += tokens
+
+            let seconds = Date().timeIntervalSince(stepStart)
+            let doneThisRun = state.step - startStep
+            let rate = Double(tokens) / max(seconds, 1e-9)
+            let elapsed = Date().timeIntervalSince(runStart)
+            let eta = elapsed / Double(max(1, doneThisRun)) * Double(totalSteps - state.step)
+            onEvent(.step(TrainingStep(step: state.step, totalSteps: totalSteps, epoch: epoch + 1, loss: meanLoss,
+                                       learningRate: lr, gradNorm: norm, tokens: tokens, tokensPerSecond: rate,
+                                       etaSeconds: eta)))
+
+            let epochDone = state.step % stepsPerEpoch == 0
+            if epochDone {
+                let mean = state.epochLossSum / Double(max(1, state.epochLabelled))
+                let tps = Double(epochTokens) / max(Date().timeIntervalSince(epochStart), 1e-9)
+                state.epochLosses.append(mean)
+                state.epochTokensPerSecond.append(tps)
+                state.epochLossSum = 0
+                state.epochLabelled = 0
+                onEvent(.epochEnded(epoch: epoch + 1, meanLoss: mean, tokensPerSecond: tps))
+                epochStart = Date()
+                epochTokens = 0
+            }
+            if epochDone || (options.checkpointEvery > 0 && state.step % options.checkpointEvery == 0) {
+                try save()
+            }
+        }
+        if cancelled { try save() }
+
+        if !cancelled {
+            try AdapterIO.write(lora, modelConfig: c, baseModelName: baseModelName, to: outputDirectory)
+        }
+        let summary = TrainingSummary(
+            steps: state.step, epochs: options.epochs, finalLoss: state.epochLosses.last ?? 0,
+            epochLosses: state.epochLosses, epochTokensPerSecond: state.epochTokensPerSecond,
+            seconds: elapsedBefore + Date().timeIntervalSince(runStart), cancelled: cancelled,
+            adapterPath: outputDirectory.path)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(summary), to: outputDirectory.appendingPathComponent("training.json"))
+        onEvent(.finished(summary))
+        return summary
+    }
+
+    /// Example indices of an epoch: file order, or a shuffle seeded by (seed, epoch).
+    public func epochOrder(_ epoch: Int) -> [Int] {
+        var order = Array(examples.indices)
+        guard options.shuffle else { return order }
+        var rng = SeededRandom(seed: options.seed &+ 0x5EED &* UInt64(epoch + 1))
+        order.shuffle(using: &rng)
+        return order
+    }
+
+    private func prepareOutput() throws {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: outputDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw TrainingError.outputNotWritable(path: outputDirectory.path, reason: error.localizedDescription)
+        }
+        guard fm.isWritableFile(atPath: outputDirectory.path) else {
+            throw TrainingError.outputNotWritable(path: outputDirectory.path, reason: "permission denied")
+        }
+    }
+
+    /// A fingerprint of the encoded data (FNV-1a over tokens and targets), stored in checkpoints.
+    static func digest(_ examples: [TrainingExample]) -> String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ v: Int) {
+            var x = UInt64(bitPattern: Int64(v))
+            for _ in 0..<8 {
+                h ^= x & 0xFF
+                h = h &* 0x100_0000_01B3
+                x >>= 8
+            }
+        }
+        for ex in examples {
+            mix(ex.tokens.count)
+            ex.tokens.forEach(mix)
+            ex.targets.forEach(mix)
+        }
+        return String(h, radix: 16)
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Everything that decides a training run's result. Stored in each checkpoint: a resume must use
+/// the same options, or its loss trajectory would not match an uninterrupted run.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public var epochs: Int = 3
+    public var learningRate: Float = 1e-3
+    public var batchSize: Int = 1
+    public var seed: UInt64 = 1
+    public var lora = LoRAConfig()
+    public var warmupSteps: Int = 0
+    public var schedule: LearningRateSchedule.Decay = .constant
+    /// Global gradient-norm clip (0: off).
+    public var maxGradNorm: Float = 1.0
+    public var weightDecay: Float = 0.01
+    /// Shuffle the examples each epoch (deterministically from the seed).
+    public var shuffle = true
+    /// Save a checkpoint every N steps (0: only at the end of each epoch).
+    public var checkpointEvery: Int = 10
+
+    public init() {}
+
+    public func validate() throws {
+        func bad(_ field: String, _ why: String) -> TrainingError { .invalidOption(field: field, reason: why) }
+        guard epochs > 0 else { throw bad("epochs", "must be at least 1") }
+        guard learningRate > 0, learningRate.isFinite else { throw bad("lr", "must be a positive number") }
+        guard batchSize > 0 else { throw bad("batch-size", "must be at least 1") }
+        guard lora.rank > 0, lora.rank <= 1024 else { throw bad("rank", "must be between 1 and 1024") }
+        guard lora.alpha > 0 else { throw bad("alpha", "must be positive") }
+        guard lora.dropout >= 0, lora.dropout < 1 else { throw bad("dropout", "must be in [0, 1)") }
+        guard !lora.targets.isEmpty else { throw bad("targets", "name at least one of q, k, v, o, gate, up, down") }
+        guard warmupSteps >= 0 else { throw bad("warmup", "must be >= 0") }
+        guard maxGradNorm >= 0 else { throw bad("max-grad-norm", "must be >= 0") }
+        guard checkpointEvery >= 0 else { throw bad("checkpoint-every", "must be >= 0") }
+    }
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case invalidOption(field: String, reason: String)
+    case checkpointMismatch(path: String, reason: String)
+    case corruptCheckpoint(path: String, reason: String)
+    case nothingToResume(path: String)
+    case outputNotWritable(path: String, reason: String)
+    case nonFiniteLoss(step: Int)
+
+    public var description: String {
+        switch self {
+        case let .invalidOption(field, reason):
+            return "--\(field) \(reason)."
+        case let .checkpointMismatch(path, reason):
+            return "cannot resume from \(path): \(reason). Resume with the same data and options, or train into a new --out folder."
+        case let .corruptCheckpoint(path, reason):
+            return "checkpoint \(path) is unreadable (\(reason)). Delete it to start over."
+        case let .nothingToResume(path):
+            return "--resume was given but \(path) holds no checkpoint. Drop --resume to start a new run."
+        case let .outputNotWritable(path, reason):
+            return "cannot write to the output folder \(path): \(reason). Choose a writable --out folder."
+        case let .nonFiniteLoss(step):
+            return "the loss became NaN or infinite at step \(step). Lower --lr or raise --max-grad-norm clipping."
+        }
+    }
+}
+
+/// One optimizer step's numbers, as streamed to the CLI, the TUI and the job store.
+public struct TrainingStep: Codable, Sendable, Equatable {
+    public var step: Int            // 1-based
+    public var totalSteps: Int
+    public var epoch: Int           // 1-based
+    public var loss: Double         // mean over the step's labelled tokens
+    public var learningRate: Float
+    public var gradNorm: Float
+    public var tokens: Int          // tokens processed in this step
+    public var tokensPerSecond: Double
+    public var etaSeconds: Double
+}
+
+public enum TrainingEvent: Sendable {
+    case started(totalSteps: Int, startStep: Int, examples: Int, tokensPerEpoch: Int)
+    case step(TrainingStep)
+    case epochEnded(epoch: Int, meanLoss: Double, tokensPerSecond: Double)
+    case checkpointSaved(step: Int, path: String)
+    case finished(TrainingSummary)
+}
+
+public struct TrainingSummary: Codable, Sendable, Equatable {
+    public var steps: Int
+    public var epochs: Int
+    public var finalLoss: Double
+    public var epochLosses: [Double]
+    public var epochTokensPerSecond: [Double]
+    public var seconds: Double
+    public var cancelled: Bool
+    public var adapterPath: String
+}

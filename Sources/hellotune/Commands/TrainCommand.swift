@@ -1,0 +1,114 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// Training flags shared by `train` and `bench train`.
+struct TrainingFlags: ParsableArguments {
+    @Option(help: "Passes over the data.") var epochs: Int = 3
+    @Option(help: "Peak learning rate (AdamW).") var lr: Float = 1e-3
+    @Option(help: "LoRA rank.") var rank: Int = 16
+    @Option(help: "LoRA alpha (the update is scaled by alpha / rank).") var alpha: Float = 32
+    @Option(help: "Dropout on the LoRA input.") var dropout: Float = 0
+    @Option(help: "Projections to adapt, comma-separated: q,k,v,o,gate,up,down.") var targets: String = "q,k,v,o,gate,up,down"
+    @Option(name: .customLong("batch-size"), help: "Examples per optimizer step.") var batchSize: Int = 1
+    @Option(help: "Seed for initialisation, data order and dropout.") var seed: UInt64 = 1
+    @Option(help: "Linear warm-up steps.") var warmup: Int = 0
+    @Option(help: "Learning-rate schedule after warm-up: constant, linear or cosine.") var schedule: String = "constant"
+    @Option(name: .customLong("max-grad-norm"), help: "Clip the global gradient norm (0: off).") var maxGradNorm: Float = 1
+    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay.") var weightDecay: Float = 0.01
+    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N steps (0: at epoch ends only).") var checkpointEvery: Int = 10
+    @Flag(name: .customLong("no-shuffle"), help: "Keep the file's order in every epoch.") var noShuffle = false
+
+    func options() throws -> TrainingOptions {
+        var o = TrainingOptions()
+        o.epochs = epochs
+        o.learningRate = lr
+        o.batchSize = batchSize
+        o.seed = seed
+        o.warmupSteps = warmup
+        guard let decay = LearningRateSchedule.Decay(rawValue: schedule) else {
+            throw ValidationError("--schedule must be constant, linear or cosine (got '\(schedule)')")
+        }
+        o.schedule = decay
+        o.maxGradNorm = maxGradNorm
+        o.weightDecay = weightDecay
+        o.checkpointEvery = checkpointEvery
+        o.shuffle = !noShuffle
+        var parsed: [LoRATarget] = []
+        for name in targets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let t = LoRATarget(name: name) else {
+                throw ValidationError("--targets: unknown projection '\(name)'; use q, k, v, o, gate, up, down")
+            }
+            if !parsed.contains(t) { parsed.append(t) }
+        }
+        o.lora = LoRAConfig(rank: rank, alpha: alpha, dropout: dropout, targets: parsed)
+        do { try o.validate() } catch { throw ValidationError("\(error)") }
+        return o
+    }
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "LoRA fine-tuning on CPU from OpenAI chat JSONL; writes PEFT and GGUF adapters.",
+        discussion: """
+        Writes into --out: adapter_model.safetensors + adapter_config.json (PEFT), adapter.gguf (llama.cpp --lora),
+        checkpoint.bin (resumable with --resume after a crash or kill), training.json (summary).
+        """)
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var flags: TrainingFlags
+    @Option(help: "Training data: OpenAI chat JSONL.") var data: String
+    @Option(help: "Output folder for the adapter and checkpoints.") var out: String
+    @Flag(help: "Continue from the checkpoint in --out.") var resume = false
+    @Flag(help: "Print events as JSON lines on stdout.") var json = false
+
+    func run() throws {
+        let options = try flags.options()
+        let m = try model.load()
+        let dataset = try ChatDataset.load(path: data)
+        let examples = try TrainingExample.encodeAll(dataset, model: m)
+        note("loading \(URL(fileURLWithPath: m.path).lastPathComponent) as float32 for training")
+        let trainable = TrainableModel(base: m.model)
+        let trainer = try Trainer(model: trainable, examples: examples, options: options,
+                                  outputDirectory: URL(fileURLWithPath: out), baseModelName: URL(fileURLWithPath: m.path).lastPathComponent)
+        let bar = ProgressBar(label: "train")
+        let summary = try trainer.run(resume: resume) { event in
+            if json { printJSON(event.jsonObject) }
+            switch event {
+            case let .started(total, start, n, tokens):
+                note("\(n) examples, \(tokens) tokens per epoch, \(total) steps" + (start > 0 ? ", resuming after step \(start)" : ""))
+            case let .step(s):
+                bar.update(done: s.step, total: s.totalSteps,
+                           detail: String(format: "epoch %d  loss %.4f  lr %.2e  %.0f tok/s  ETA %@", s.epoch, s.loss,
+                                          s.learningRate, s.tokensPerSecond, formatDuration(s.etaSeconds)))
+            case let .epochEnded(epoch, loss, tps):
+                bar.finishLine()
+                note(String(format: "epoch %d: mean loss %.4f, %.0f tok/s", epoch, loss, tps))
+            case .checkpointSaved, .finished:
+                break
+            }
+        }
+        bar.finishLine()
+        note("adapter written to \(summary.adapterPath) (\(String(format: "%.1f", summary.seconds)) s)")
+    }
+}
+
+extension TrainingEvent {
+    /// The event as a JSON object for `--json` output and the job store.
+    var jsonObject: [String: Any] {
+        switch self {
+        case let .started(total, start, n, tokens):
+            return ["event": "started", "total_steps": total, "start_step": start, "examples": n, "tokens_per_epoch": tokens]
+        case let .step(s):
+            return ["event": "step", "step": s.step, "total_steps": s.totalSteps, "epoch": s.epoch, "loss": s.loss,
+                    "lr": Double(s.learningRate), "grad_norm": Double(s.gradNorm), "tokens": s.tokens,
+                    "tok_s": s.tokensPerSecond, "eta_s": s.etaSeconds]
+        case let .epochEnded(epoch, loss, tps):
+            return ["event": "epoch", "epoch": epoch, "mean_loss": loss, "tok_s": tps]
+        case let .checkpointSaved(step, path):
+            return ["event": "checkpoint", "step": step, "path": path]
+        case let .finished(s):
+            return ["event": "finished", "steps": s.steps, "final_loss": s.finalLoss, "seconds": s.seconds,
+                    "cancelled": s.cancelled, "adapter": s.adapterPath]
+        }
+    }
+}
