@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Engine
+import Engine
 
 /// Golden tests for Dequantize against Fixtures/quant_golden.json, whose values come from the
 /// reference implementation (scripts/fixtures/make_quant_fixtures.py, Python `gguf` package).

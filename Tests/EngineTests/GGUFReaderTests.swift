@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Engine
+import Engine
 
 /// GGUFFile on good and bad input: every corrupt file must give its specific GGUFError, with a
 /// message that names the file, and never a crash or a huge allocation.
@@ -383,7 +383,7 @@ final class GGUFReaderTests: XCTestCase {
         ]
         var w = GGUFWriter()
         for (k, v) in metadata { w.set(k, v) }
-        let floats: [Float] = [1, -2, 3.5, .pi, -.infinity, 1e-40]
+        let floats: [Float] = [1, -2, 3.5, .pi, -.infinity, 3 * .leastNonzeroMagnitude]
         var rng = SplitMix64(seed: 5)
         let q8 = (0..<3 * 34).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let f16 = (0..<5).flatMap { i -> [UInt8] in let h = floatToHalf(Float(i) - 2.5); return [UInt8(h & 0xFF), UInt8(h >> 8)] }
@@ -493,19 +493,8 @@ final class GGUFReaderTests: XCTestCase {
 
     // MARK: the real default model
 
-    /// The default model: $HELLOTUNE_MODEL, else $HELLOTUNE_HOME (default ~/.cache/hellotune)/models/....
-    private static func defaultModelPath() -> String {
-        let env = ProcessInfo.processInfo.environment
-        if let model = env["HELLOTUNE_MODEL"], !model.isEmpty { return model }
-        let home = env["HELLOTUNE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/hellotune").path
-        return home + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-    }
-
     func testRealDefaultModel() throws {
-        let path = Self.defaultModelPath()
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "no model at \(path); run `hellotune model fetch`")
-        try XCTSkipUnless(path.hasSuffix("SmolLM2-135M-Instruct.Q4_1.gguf"), "\(path) is not the default model")
+        let path = try TestModel.defaultModelPath()
         let gguf = try GGUFFile(path: path)
         XCTAssertEqual(gguf.tensors.count, 272)
         XCTAssertEqual(gguf.tensorNames.count, 272)

@@ -1,2 +1,3 @@
 #include "kernels.h"
 #include "pool.h"
+#include "memory.h"

@@ -65,7 +65,7 @@ public final class GGUFFile: @unchecked Sendable {
 
         struct Info { let name: String; let dims: [Int]; let type: GGMLType; let offset: UInt64 }
         var infos: [Info] = []
-        infos.reserveCapacity(Int(tensorCount))
+        infos.reserveCapacity(Int(min(tensorCount, 1 << 16)))
         var seen = Set<String>()
         for _ in 0..<tensorCount {
             let name = try r.string("tensor name")
@@ -108,6 +108,9 @@ public final class GGUFFile: @unchecked Sendable {
         let dataSize = UInt64(max(0, total - dataStart))
         var table: [String: GGUFTensor] = [:]
         for info in infos {
+            guard info.offset % UInt64(alignment) == 0 else {
+                throw GGUFError.badTensorShape(path: path, tensor: info.name, reason: "data offset \(info.offset) is not a multiple of the file's alignment \(alignment)")
+            }
             let size = UInt64(info.dims.reduce(1, *) / info.type.blockSize * info.type.blockBytes)
             guard info.offset <= dataSize, size <= dataSize - info.offset else {
                 throw GGUFError.tensorOutOfBounds(path: path, tensor: info.name, offset: info.offset, size: size, dataSize: dataSize)
@@ -203,10 +206,14 @@ struct ByteReader {
             guard depth == 0 else { throw GGUFError.badValueType(path: path, key: key, type: type) }
             let itemType = try u32("array type of '\(key)'")
             let count = try u64("array length of '\(key)'")
-            // Every item takes at least one byte, so a count above the bytes left is a lie.
-            guard count <= UInt64(remaining) else { throw GGUFError.absurdCount(path: path, what: "items in '\(key)'", count: count) }
+            // Every item takes at least its encoded size, so a count above what the bytes left can
+            // hold is a lie; reservations are capped too, since an in-memory item is larger.
+            let itemBytes: UInt64 = [0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 8: 8, 10: 8, 11: 8, 12: 8][itemType] ?? 1
+            guard count <= UInt64(remaining) / itemBytes else {
+                throw GGUFError.absurdCount(path: path, what: "items in '\(key)'", count: count)
+            }
             var items: [GGUFValue] = []
-            items.reserveCapacity(Int(count))
+            items.reserveCapacity(Int(min(count, 1 << 16)))
             for _ in 0..<count { items.append(try value(type: itemType, key: key, depth: depth + 1)) }
             return .array(items)
         case 10: return .uint(try scalar(UInt64.self, what))

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A frozen base model in float32, with a forward pass that keeps what the backward pass needs
@@ -14,6 +15,7 @@ public final class TrainableModel: @unchecked Sendable {
     let output: FloatBuffer
 
     public init(base: LlamaModel) {
+        ht_keep_freed_memory()
         self.base = base
         weights = base.weights.layers.map { layer in
             var m: [LoRATarget: FloatBuffer] = [:]
