@@ -22,12 +22,15 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
-        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], swiftSettings: fastMath),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], resources: [.copy("Resources")], swiftSettings: fastMath),
         .target(name: "TUI", dependencies: ["Engine", "CNCurses"]),
         .executableTarget(
             name: "hellotune",
             dependencies: ["Engine", "TUI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")], swiftSettings: fastMath),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Engine"]),
+        // Runs the built `hellotune` binary as a user would (exit codes, messages, files).
+        .testTarget(name: "CLITests", dependencies: ["hellotune", "Engine"]),
     ]
 )

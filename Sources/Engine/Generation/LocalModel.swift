@@ -10,10 +10,10 @@ public final class LocalModel: @unchecked Sendable {
     public let stopTokens: Set<Int>
 
     /// - adapter: a folder written by `hellotune train` (PEFT files or adapter.gguf), applied at run time.
-    public init(path: String, template override: String? = nil, adapter: URL? = nil) throws {
+    public init(path: String, template override: String? = nil, adapter: URL? = nil, contextLength: Int? = nil) throws {
         self.path = path
         let gguf = try GGUFFile(path: path)
-        let base = try LlamaModel(gguf: gguf)
+        let base = try LlamaModel(gguf: gguf, contextLength: contextLength)
         model = try adapter.map { base.with(adapter: try AdapterIO.read(from: $0, modelConfig: base.config)) } ?? base
         tokenizer = try Tokenizer(gguf: gguf)
         template = try ChatTemplate(gguf: gguf, override: override)

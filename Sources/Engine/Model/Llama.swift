@@ -53,8 +53,10 @@ public final class LlamaModel: @unchecked Sendable {
         try self.init(gguf: GGUFFile(path: path))
     }
 
-    public convenience init(gguf: GGUFFile, adapter: LoRAParameters? = nil) throws {
-        let config = try ModelConfig(gguf: gguf)
+    /// - contextLength: caps the positions a sequence may use (and so the KV cache), below the file's own.
+    public convenience init(gguf: GGUFFile, adapter: LoRAParameters? = nil, contextLength: Int? = nil) throws {
+        var config = try ModelConfig(gguf: gguf)
+        if let n = contextLength { config.contextLength = max(1, min(config.contextLength, n)) }
         try self.init(file: gguf, config: config, weights: LlamaWeights(gguf: gguf, config: config), adapter: adapter, storage: [])
     }
 

@@ -67,7 +67,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable {
             return "\(path):\(line): invalid JSON (\(reason)). Each line must hold one complete JSON object; "
                 + "a conversation cannot span several lines (write newlines inside strings as \\n)."
         case let .notAnObject(path, line, found):
-            return "\(path):\(line): the line is \(Self.article(found)) JSON \(found), not an object. Write each example as {\"messages\": [...]}."
+            return "\(path):\(line): the line is a JSON \(found), not an object. Write each example as {\"messages\": [...]}."
         case let .missingMessages(path, line):
             return "\(path):\(line): messages: missing. Each line needs a \"messages\" array of "
                 + "{\"role\", \"content\"} objects."

@@ -13,6 +13,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "LoRA adapter folder written by `hellotune train` (PEFT files or adapter.gguf).")
     var adapter: String?
 
+    @Option(name: .long, help: "Most positions (prompt + reply) a sequence may use (default: the model's context).")
+    var context: Int?
+
     var path: String {
         model ?? Paths.defaultModel.path
     }
@@ -21,7 +24,9 @@ struct ModelOptions: ParsableArguments {
         if model == nil, !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("the default model is not fetched yet: run `hellotune model fetch` (or pass --model PATH).")
         }
-        return try LocalModel(path: path, template: template, adapter: adapter.map { URL(fileURLWithPath: $0) })
+        if let context, context < 1 { throw ValidationError("--context must be at least 1") }
+        return try LocalModel(path: path, template: template, adapter: adapter.map { URL(fileURLWithPath: $0) },
+                              contextLength: context)
     }
 }
 

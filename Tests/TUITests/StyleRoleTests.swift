@@ -1,0 +1,10 @@
+import TUI
+import XCTest
+
+final class StyleRoleTests: XCTestCase {
+    /// Theme files name roles by these strings; a renamed role would silently lose its colour.
+    func testRoleNamesAreTheThemeKeys() {
+        XCTAssertEqual(StyleRole.allCases.map(\.rawValue),
+                       ["normal", "dim", "accent", "border", "title", "selection", "match", "mismatch", "warning", "error", "chart"])
+    }
+}
