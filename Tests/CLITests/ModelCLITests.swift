@@ -84,13 +84,15 @@ final class ModelCLITests: XCTestCase {
         XCTAssertEqual(logits, logits?.sorted(by: >))
     }
 
-    /// Greedy answers of the default model to questions it knows.
+    /// Greedy answers of the default model to questions it knows. (It does not know them all: asked
+    /// for the capital of France it answers "L'Étoile, la Cité, ...", in llama.cpp just the same.)
     func testGreedyChatAnswersSimpleQuestions() throws {
         let cases: [(String, [String])] = [
             ("What is the capital of Japan?", ["Tokyo"]),
             ("How many days are in a week?", ["7", "seven"]),
             ("What is 2 plus 2?", ["4", "four"]),
-            ("What is the capital of France?", ["Paris"]),
+            ("What is the capital of Germany?", ["Berlin"]),
+            ("What is the largest ocean on Earth?", ["Pacific"]),
         ]
         for (q, answers) in cases {
             let r = try CLI.run(["chat", "--model", try defaultModel(), "--prompt", q, "--max-tokens", "48", "--json"])
@@ -104,8 +106,8 @@ final class ModelCLITests: XCTestCase {
         let f = dir.appendingPathComponent("batch.jsonl")
         try """
         {"user": "What is the capital of Japan?"}
-        {"system": "You are a helpful assistant.", "user": "What is the capital of France?"}
-        {"user": "What is the capital of Italy?"}
+        {"system": "You are a helpful assistant.", "user": "What is the capital of Germany?"}
+        {"user": "What is 2 plus 2?"}
         """.write(to: f, atomically: true, encoding: .utf8)
         let r = try CLI.run(["chat", "--model", try defaultModel(), "--batch", f.path, "--max-tokens", "24"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -114,8 +116,8 @@ final class ModelCLITests: XCTestCase {
         }
         XCTAssertEqual(lines.count, 3)
         XCTAssertTrue(lines[0].contains("Tokyo"), lines[0])
-        XCTAssertTrue(lines[1].contains("Paris"), lines[1])
-        XCTAssertTrue(lines[2].contains("Rome"), lines[2])
+        XCTAssertTrue(lines[1].contains("Berlin"), lines[1])
+        XCTAssertTrue(lines[2].contains("4"), lines[2])
     }
 
     func testEveryCommandHasHelp() throws {
