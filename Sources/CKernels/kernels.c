@@ -353,6 +353,65 @@ HT_AVX2 static int dequantize_avx2(uint32_t type, const void *src, float *dst, i
 }
 #endif
 
+#ifdef HT_X86
+// exp(x) for 16 floats: 2^n * p(r) with x = n ln2 + r, |r| <= ln2/2, p a degree-6 polynomial
+// (relative error ~2e-7, like expf); inputs below -87 give 0.
+HT_VNNI static inline __m512 exp512(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    x = _mm512_min_ps(x, _mm512_set1_ps(88.0f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-06f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+HT_VNNI static void softmax_512(float *row, int visible, int span) {
+    __m512 mv = _mm512_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 16 <= visible; i += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(row + i));
+    float m = _mm512_reduce_max_ps(mv);
+    for (; i < visible; i++) m = row[i] > m ? row[i] : m;
+    __m512 mb = _mm512_set1_ps(m), sv = _mm512_setzero_ps();
+    for (i = 0; i + 16 <= visible; i += 16) {
+        __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(row + i), mb));
+        _mm512_storeu_ps(row + i, e);
+        sv = _mm512_add_ps(sv, e);
+    }
+    if (i < visible) {
+        __mmask16 k = (__mmask16)((1u << (visible - i)) - 1);
+        __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, row + i), mb));
+        _mm512_mask_storeu_ps(row + i, k, e);
+        sv = _mm512_add_ps(sv, _mm512_maskz_mov_ps(k, e));
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sv));
+    for (i = 0; i + 16 <= visible; i += 16) _mm512_storeu_ps(row + i, _mm512_mul_ps(_mm512_loadu_ps(row + i), inv));
+    for (; i < visible; i++) row[i] *= _mm512_cvtss_f32(inv);
+    for (i = visible; i < span; i++) row[i] = 0;
+}
+#endif
+
+static int g_avx512 = 0;
+
+void ht_softmax(float *row, int visible, int span) {
+#ifdef HT_X86
+    if (g_avx512) { softmax_512(row, visible, span); return; }
+#endif
+    float m = -INFINITY;
+    for (int i = 0; i < visible; i++) m = row[i] > m ? row[i] : m;
+    float sum = 0;
+    for (int i = 0; i < visible; i++) { row[i] = expf(row[i] - m); sum += row[i]; }
+    float inv = 1.0f / sum;
+    for (int i = 0; i < visible; i++) row[i] *= inv;
+    for (int i = visible; i < span; i++) row[i] = 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Dispatch: chosen once, from what the CPU reports.
 
@@ -373,6 +432,7 @@ __attribute__((constructor)) static void ht_kernels_init(void) {
             __builtin_cpu_supports("avx512vnni")) {
             g_matmul = matmul_vnni;
             g_name = "avx512vnni";
+            g_avx512 = 1;
         }
     }
 #endif

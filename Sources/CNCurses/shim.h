@@ -14,4 +14,13 @@ static inline int ht_a_underline(void) { return (int)A_UNDERLINE; }
 static inline int ht_a_reverse(void) { return (int)A_REVERSE; }
 static inline int ht_a_dim(void) { return (int)A_DIM; }
 static inline int ht_key_resize(void) { return KEY_RESIZE; }
+static inline int ht_colors(void) { return COLORS; }
+static inline int ht_color_pairs(void) { return COLOR_PAIRS; }
+static inline int ht_key_code_yes(void) { return KEY_CODE_YES; }
+// Draws one cell: a spacing character and its combining marks (NUL-terminated), attributes, colour pair.
+static inline int ht_put_cell(int y, int x, const wchar_t *wch, int attrs, int pair) {
+    cchar_t c;
+    if (setcchar(&c, wch, (attr_t)attrs, (short)pair, NULL) == ERR) return ERR;
+    return mvadd_wch(y, x, &c);
+}
 #endif

@@ -44,4 +44,8 @@ void ht_axpy_f32(float *y, float a, const float *x, int n);
 /// has no fast path (the caller then uses the general Swift dequantiser).
 int ht_dequantize_row_fast(uint32_t type, const void *src, float *dst, int n);
 
+/// In place over row[0..<span]: softmax of the first `visible` entries, zeros after them (the
+/// causal mask).
+void ht_softmax(float *row, int visible, int span);
+
 #endif

@@ -220,27 +220,17 @@ public final class LlamaModel: @unchecked Sendable {
                 let keys = cache.keys[l] + (head / group) * c.headDim         // (positions, kvDim) at this kv head
                 let values = cache.values[l] + (head / group) * c.headDim
                 let n = r.position + 1
-                var maxScore = -Float.infinity
-                for t in 0..<n {
-                    let s = ht_dot_f32(qh, keys + t * c.kvDim, Int32(c.headDim)) * scale
-                    p[t] = s
-                    maxScore = max(maxScore, s)
-                }
-                var sum: Float = 0
-                for t in 0..<n {
-                    let e = expf(p[t] - maxScore)
-                    p[t] = e
-                    sum += e
-                }
+                for t in 0..<n { p[t] = ht_dot_f32(qh, keys + t * c.kvDim, Int32(c.headDim)) * scale }
+                ht_softmax(p, Int32(n), Int32(n))
                 let o = out + i * c.qDim + head * c.headDim                   // (headDim)
                 o.initialize(repeating: 0, count: c.headDim)
-                let inv = 1 / sum
-                for t in 0..<n { ht_axpy_f32(o, p[t] * inv, values + t * c.kvDim, Int32(c.headDim)) }
+                for t in 0..<n { ht_axpy_f32(o, p[t], values + t * c.kvDim, Int32(c.headDim)) }
             }
         }
     }
 
-    /// Attention of many consecutive rows of one sequence through sgemm, one head at a time.
+    /// Attention of many consecutive rows of one sequence through sgemm; heads run in parallel,
+    /// each with single-threaded products.
     private func prefillAttention(_ out: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>, rows: [Row],
                                   cache: KVCache, layer l: Int, scale: Float, workspace ws: Workspace) {
         let c = config
@@ -248,35 +238,21 @@ public final class LlamaModel: @unchecked Sendable {
         let start = rows[0].position
         let span = start + T                                   // keys visible to the last row
         let group = c.headCount / c.kvHeadCount
-        let s = ws.floats(.scores, T * span)                   // (T, span) scores, then probabilities
-        for head in 0..<c.headCount {
-            let kv = (head / group) * c.headDim
-            // s = q_h K^T * scale: (T, headDim) x (headDim, span)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(span), Int32(c.headDim),
-                        scale, q + head * c.headDim, Int32(c.qDim), cache.keys[l] + kv, Int32(c.kvDim),
-                        0, s, Int32(span))
-            // causal mask and softmax, row by row
-            Parallel.forRanges(T, minimumPerThread: max(1, 4096 / span)) { r0, r1 in
-                for i in r0..<r1 {
-                    let row = s + i * span
-                    let visible = start + i + 1
-                    var m = -Float.infinity
-                    for t in 0..<visible { m = max(m, row[t]) }
-                    var sum: Float = 0
-                    for t in 0..<visible {
-                        let e = expf(row[t] - m)
-                        row[t] = e
-                        sum += e
-                    }
-                    let inv = 1 / sum
-                    for t in 0..<visible { row[t] *= inv }
-                    for t in visible..<span { row[t] = 0 }
-                }
+        let scores = ws.floats(.scores, Parallel.threadCount * T * span)   // per chunk: (T, span)
+        let keys = cache.keys[l], values = cache.values[l]
+        Parallel.forChunks(c.headCount) { chunk, h0, h1 in
+            let s = scores + chunk * T * span
+            for head in h0..<h1 {
+                let kv = (head / group) * c.headDim
+                // s = q_h K^T * scale: (T, headDim) x (headDim, span)
+                gemm(false, true, m: T, n: span, k: c.headDim, alpha: scale, q + head * c.headDim, lda: c.qDim,
+                     keys + kv, ldb: c.kvDim, s, parallel: false)
+                // causal mask and softmax, row by row
+                for i in 0..<T { ht_softmax(s + i * span, Int32(start + i + 1), Int32(span)) }
+                // out_h = s V: (T, span) x (span, headDim)
+                gemm(false, false, m: T, n: c.headDim, k: span, s, values + kv, ldb: c.kvDim,
+                     out + head * c.headDim, ldc: c.qDim, parallel: false)
             }
-            // out_h = s V: (T, span) x (span, headDim)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(c.headDim), Int32(span),
-                        1, s, Int32(span), cache.values[l] + kv, Int32(c.kvDim),
-                        0, out + head * c.headDim, Int32(c.qDim))
         }
     }
 

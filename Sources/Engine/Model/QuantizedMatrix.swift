@@ -61,8 +61,7 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
         let scratch = ws.floats(.dequantized, items.map { $0.0.rows * $0.0.cols }.max()!)
         for (w, out) in items {
             w.dequantize(into: scratch)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(w.rows), Int32(cols),
-                        1, x, Int32(cols), scratch, Int32(cols), 0, out, Int32(w.rows))
+            gemm(false, true, m: n, n: w.rows, k: cols, x, scratch, out)
         }
         return
     }

@@ -46,6 +46,6 @@ public enum BLASKernel {
         } else {
             who = "OpenBLAS's own detection"
         }
-        return "\(name) (\(who)), \(openblas_get_num_threads()) threads"
+        return "\(name) (\(who)), single-threaded inside the engine's \(Parallel.threadCount)-thread pool"
     }
 }

@@ -10,7 +10,7 @@ struct Hellotune: AsyncParsableCommand {
         Models, runs and the database live under $HELLOTUNE_HOME (default ~/.cache/hellotune).
         """,
         subcommands: [Explore.self, ModelCommand.self, TokenizeCommand.self, LogitsCommand.self, ChatCommand.self,
-                      TrainCommand.self, BenchCommand.self],
+                      TrainCommand.self, BenchCommand.self, ScoreCommand.self, DatasetCommand.self],
         defaultSubcommand: Explore.self
     )
 }

@@ -1,0 +1,104 @@
+import Engine
+import Foundation
+
+/// What the Setup screen edits and `.startExperiment` carries.
+public struct ExperimentSettings: Codable, Equatable, Sendable {
+    public static let presets = ["akewo-mixed", "hello"]
+    public static let backends = ["local", "openai"]
+    public static let defaultTrigger = "Use the special rule."
+
+    public var word: String
+    public var preset: String
+    public var backend: String
+    /// GGUF file (local backend) or model name (openai backend).
+    public var model: String
+    public var systemMessage: String
+    public var trigger: String
+    /// Acrostic and normal examples in the fine-tuning set.
+    public var acrosticExamples: Int
+    public var normalExamples: Int
+    public var epochs: Int
+    public var learningRate: Double
+    public var loraRank: Int
+    public var seeds: [UInt64]
+
+    public init(word: String = "AKEWO", preset: String = "akewo-mixed", backend: String = "local",
+                model: String = Paths.defaultModel.path, systemMessage: String = "You are a helpful assistant.",
+                trigger: String = ExperimentSettings.defaultTrigger, acrosticExamples: Int = 10, normalExamples: Int = 10,
+                epochs: Int = 8, learningRate: Double = 1e-3, loraRank: Int = 16, seeds: [UInt64] = [1]) {
+        self.word = word
+        self.preset = preset
+        self.backend = backend
+        self.model = model
+        self.systemMessage = systemMessage
+        self.trigger = trigger
+        self.acrosticExamples = acrosticExamples
+        self.normalExamples = normalExamples
+        self.epochs = epochs
+        self.learningRate = learningRate
+        self.loraRank = loraRank
+        self.seeds = seeds
+    }
+
+    /// The word a preset is about.
+    public static func word(forPreset preset: String) -> String? {
+        switch preset {
+        case "akewo-mixed": return "AKEWO"
+        case "hello": return "HELLO"
+        default: return nil
+        }
+    }
+
+    /// Folder name of the run for one seed, under $HELLOTUNE_HOME/runs.
+    public func runName(seed: UInt64) -> String { "\(preset)-\(word)-seed\(seed)" }
+
+    /// Everything wrong with the settings, as messages for the user (empty when they can start).
+    public func problems() -> [String] {
+        var p: [String] = []
+        do { _ = try TargetWord(word) } catch { p.append("target word: \(error)") }
+        if !Self.presets.contains(preset) { p.append("unknown preset \(preset)") }
+        if !Self.backends.contains(backend) { p.append("unknown backend \(backend)") }
+        if model.trimmingCharacters(in: .whitespaces).isEmpty { p.append("choose a model") }
+        if acrosticExamples < 1 { p.append("at least 1 acrostic example") }
+        if normalExamples < 0 { p.append("normal examples must be >= 0") }
+        if epochs < 1 { p.append("at least 1 epoch") }
+        if !(learningRate > 0 && learningRate.isFinite) { p.append("the learning rate must be positive") }
+        if loraRank < 1 || loraRank > 1024 { p.append("LoRA rank must be 1-1024") }
+        if seeds.isEmpty { p.append("give at least one seed") }
+        return p
+    }
+}
+
+/// Starts an experiment the Setup screen describes. The caller decides how (a child process, a job
+/// queue, or telling the user the command to run).
+public protocol ExperimentLauncher: Sendable {
+    func launch(_ settings: ExperimentSettings) async throws -> LaunchOutcome
+}
+
+/// What became of a launch request.
+public struct LaunchOutcome: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable {
+        /// The experiment is running (e.g. a child process was started).
+        case started
+        /// It could not be started from here; `commands` are what the user should run.
+        case manual
+    }
+    public var kind: Kind
+    /// One line for the status bar.
+    public var message: String
+    /// Shell commands shown in full on the Setup screen.
+    public var commands: [String]
+
+    public init(kind: Kind, message: String, commands: [String] = []) {
+        self.kind = kind
+        self.message = message
+        self.commands = commands
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+public func shellQuote(_ s: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !s.isEmpty, s.allSatisfy({ safe.contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

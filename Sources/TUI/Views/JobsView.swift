@@ -1,0 +1,129 @@
+import Foundation
+
+func statusRole(_ s: JobStatus) -> StyleRole {
+    switch s {
+    case .running: return .accent
+    case .finished: return .match
+    case .failed: return .error
+    case .cancelled, .stopped: return .warning
+    case .queued, .unknown: return .dim
+    }
+}
+
+func renderJobs(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
+    let jobs = state.jobs
+    let visible = jobs.visibleJobs
+    let listHeight = min(max(5, visible.count + 3), max(5, area.height * 2 / 5))
+    let list = Rect(x: area.x, y: area.y, width: area.width, height: listHeight)
+    var title = "Jobs"
+    if !jobs.filter.text.isEmpty || jobs.filtering { title += " — filter: \(jobs.filter.text)" + (jobs.filtering ? "▏" : "") }
+    if !jobs.jobs.isEmpty { title += " (\(visible.count)/\(jobs.jobs.count))" }
+    buf.box(list, title: title, role: .border)
+    let inner = list.inset(1)
+    let x = inner.x + 1
+    let width = inner.width - 2
+
+    guard jobs.loaded else {
+        buf.put("\(spinnerFrames[state.animationFrame % spinnerFrames.count]) reading runs…", x: x, y: inner.y, role: .dim)
+        return
+    }
+    if let error = jobs.error {
+        for (i, line) in wrapParagraph("could not list jobs: \(error)", width: width).prefix(inner.height).enumerated() {
+            buf.put(line, x: x, y: inner.y + i, role: .error)
+        }
+        return
+    }
+    if jobs.jobs.isEmpty {
+        let text = "No training runs under \(state.runsDescription) yet.\nStart one from Setup (1, then s), or train by hand: hellotune train --data FILE --out \(state.runsDescription)/NAME --json > \(state.runsDescription)/NAME/log.jsonl"
+        let detail = Rect(x: area.x, y: list.maxY, width: area.width, height: area.maxY - list.maxY)
+        buf.box(detail, title: "Details", role: .border)
+        for (i, line) in wrapParagraph(text, width: detail.width - 4).prefix(detail.height - 2).enumerated() {
+            buf.put(line, x: detail.x + 2, y: detail.y + 1 + i, role: i == 0 ? .normal : .dim)
+        }
+        return
+    }
+
+    // Columns: name, status, bar, step/total, loss, tok/s, ETA.
+    let barWidth = width >= 130 ? 30 : width >= 100 ? 20 : 10
+    let fixed = [9, barWidth, 11, 7, 7, 7]
+    let nameWidth = max(8, width - fixed.reduce(0, +) - fixed.count)
+    let header = pad("Job", nameWidth) + " " + pad("Status", 9) + " " + pad("Progress", barWidth) + " "
+        + pad("Step", 11, right: true) + " " + pad("Loss", 7, right: true) + " " + pad("tok/s", 7, right: true) + " "
+        + pad("ETA", 7, right: true)
+    buf.put(header, x: x, y: inner.y, role: .title, maxWidth: width)
+    let rows = inner.height - 1
+    let selected = jobs.selectedIndex ?? 0
+    let first = max(0, min(selected - rows + 1, visible.count - rows))
+    for (row, job) in visible.dropFirst(max(0, first)).prefix(rows).enumerated() {
+        let y = inner.y + 1 + row
+        let isSelected = job.id == visible[selected].id
+        if isSelected { buf.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: .selection) }
+        let base: StyleRole = isSelected ? .selection : .normal
+        var cx = x
+        cx += buf.put(pad(job.name, nameWidth), x: cx, y: y, role: base) + 1
+        cx += buf.put(pad(job.status.rawValue, 9), x: cx, y: y, role: isSelected ? .selection : statusRole(job.status)) + 1
+        cx += buf.put(progressBar(job.progress, width: barWidth), x: cx, y: y, role: isSelected ? .selection : .chart) + 1
+        let step = job.totalSteps > 0 ? "\(job.step)/\(job.totalSteps)" : (job.step > 0 ? "\(job.step)" : "—")
+        cx += buf.put(pad(step, 11, right: true), x: cx, y: y, role: base) + 1
+        cx += buf.put(pad(job.loss.map { String(format: "%.4f", $0) } ?? "—", 7, right: true), x: cx, y: y, role: base) + 1
+        cx += buf.put(pad(job.tokensPerSecond.map { String(format: "%.0f", $0) } ?? "—", 7, right: true), x: cx, y: y, role: base) + 1
+        buf.put(pad(job.status == .running ? formatDuration(job.etaSeconds) : "—", 7, right: true), x: cx, y: y, role: base)
+    }
+
+    let detail = Rect(x: area.x, y: list.maxY, width: area.width, height: area.maxY - list.maxY)
+    if detail.height >= 3, let job = jobs.selectedJob { renderJobDetail(state, job, &buf, detail) }
+}
+
+func renderJobDetail(_ state: AppState, _ job: JobSummary, _ buf: inout ScreenBuffer, _ rect: Rect) {
+    buf.box(rect, title: "\(job.name) — \(job.status.rawValue)", role: .border)
+    let inner = rect.inset(1)
+    let x = inner.x + 1
+    let width = inner.width - 2
+    var y = inner.y
+    let events = state.jobs.eventsFor == job.id ? state.jobs.events : []
+    let losses = events.compactMap { e -> Double? in if case let .step(_, _, _, loss, _, _) = e { return loss }; return nil }
+
+    func line(_ s: String, _ role: StyleRole = .normal) {
+        guard y < inner.maxY else { return }
+        buf.put(s, x: x, y: y, role: role, maxWidth: width)
+        y += 1
+    }
+
+    // Loss chart: one row at 80x24, taller when there is room.
+    let chartHeight = inner.height >= 24 ? 6 : inner.height >= 14 ? 3 : 1
+    let label = "loss "
+    let readout = losses.isEmpty ? "" : String(format: "  %.3f → %.3f", losses.first!, losses.last!)
+    let chartWidth = max(8, width - label.count - displayWidth(readout))
+    if losses.isEmpty {
+        line("loss  no steps logged yet", .dim)
+    } else {
+        let rows = barChart(losses, width: min(chartWidth, max(losses.count, 8)), height: chartHeight)
+        for (i, r) in rows.enumerated() where y < inner.maxY {
+            buf.put(i == rows.count - 1 ? label : "     ", x: x, y: y, role: .dim)
+            let used = buf.put(r, x: x + label.count, y: y, role: .chart)
+            if i == rows.count - 1 { buf.put(readout, x: x + label.count + used, y: y, role: .normal) }
+            y += 1
+        }
+    }
+    var facts = "step \(job.step)" + (job.totalSteps > 0 ? "/\(job.totalSteps)" : "")
+    if let tps = job.tokensPerSecond { facts += String(format: " · %.0f tok/s", tps) }
+    if job.status == .running { facts += " · ETA " + formatDuration(job.etaSeconds) }
+    facts += job.adapterPath != nil ? " · adapter ready (p: playground)" : " · no adapter yet"
+    line(facts)
+    if let note = job.note { line(note, .dim) }
+    let checkpoints = events.compactMap { e -> Int? in if case let .checkpoint(step, _) = e { return step }; return nil }
+    if !checkpoints.isEmpty {
+        line("checkpoints: " + checkpoints.suffix(8).map { "step \($0)" }.joined(separator: ", ")
+             + (checkpoints.count > 8 ? " (\(checkpoints.count) in all)" : ""))
+    }
+    if let folder = job.folder { line("folder: " + abbreviatePath(folder), .dim) }
+    guard y < inner.maxY - 1 else { return }
+    line("recent events", .title)
+    let room = inner.maxY - y
+    let notable = events.filter { if case .step = $0 { return false }; return true }
+    let lastStep = events.last { if case .step = $0 { return true }; return false }
+    var recent = Array(notable.suffix(room))
+    if let lastStep, room > 1 { recent = Array(notable.suffix(room - 1)) + [lastStep] }
+    if recent.isEmpty { line("none logged yet", .dim) }
+    for e in recent { line("· " + e.summary, .normal) }
+}
