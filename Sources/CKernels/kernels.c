@@ -212,10 +212,13 @@ HT_VNNI static inline __m512 pair_scale(float d0, float d1) {
 HT_VNNI static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
 
 #define NC_MAX 4
-HT_VNNI __attribute__((always_inline)) static inline void row_vnni(uint32_t type, const uint8_t *w, const q8_col *xs, int nc, int nb, float *res) {
+// The integer part of a row's dot products with up to NC_MAX columns: sum over blocks of
+// d_w * d_x * (q_w . q_x). The formats' offsets (Q4_1's m, Q4_0's -8) are added by the caller,
+// for all columns at once.
+HT_VNNI __attribute__((always_inline)) static inline void row_vnni(uint32_t type, const uint8_t *w, const q8_col *xs,
+                                                                   int nc, int nb, float *res) {
     __m512 acc[NC_MAX];
-    float extra[NC_MAX];
-    for (int c = 0; c < NC_MAX; c++) { acc[c] = _mm512_setzero_ps(); extra[c] = 0; }
+    for (int c = 0; c < NC_MAX; c++) acc[c] = _mm512_setzero_ps();
     int b = 0;
     for (; b + 2 <= nb; b += 2) {
         __m512i wv;
@@ -224,14 +227,10 @@ HT_VNNI __attribute__((always_inline)) static inline void row_vnni(uint32_t type
             const uint8_t *b0 = w + b * 20, *b1 = b0 + 20;
             wv = q4_pair_bytes(b0 + 4, b1 + 4);
             dw = pair_scale(_cvtsh_ss(load_u16(b0)), _cvtsh_ss(load_u16(b1)));
-            float m0 = _cvtsh_ss(load_u16(b0 + 2)), m1 = _cvtsh_ss(load_u16(b1 + 2));
-            for (int c = 0; c < nc; c++) extra[c] += m0 * xs[c].s[b] + m1 * xs[c].s[b + 1];
         } else if (type == HT_TYPE_Q4_0) {
             const uint8_t *b0 = w + b * 18, *b1 = b0 + 18;
             wv = q4_pair_bytes(b0 + 2, b1 + 2);
-            float d0 = _cvtsh_ss(load_u16(b0)), d1 = _cvtsh_ss(load_u16(b1));
-            dw = pair_scale(d0, d1);
-            for (int c = 0; c < nc; c++) extra[c] -= 8.0f * (d0 * xs[c].s[b] + d1 * xs[c].s[b + 1]);
+            dw = pair_scale(_cvtsh_ss(load_u16(b0)), _cvtsh_ss(load_u16(b1)));
         } else {
             const uint8_t *b0 = w + b * 34, *b1 = b0 + 34;
             wv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(b0 + 2))),
@@ -259,11 +258,45 @@ HT_VNNI __attribute__((always_inline)) static inline void row_vnni(uint32_t type
         }
     }
     for (int c = 0; c < nc; c++) {
-        res[c] = hsum512(acc[c]) + extra[c];
-        if (b < nb) {  // odd block count: the last block through the AVX2 path
-            q8_col tail = { xs[c].q + b * 32, xs[c].d8 + b * 8, xs[c].s + b };
-            res[c] += dot_avx2(type, w + (size_t)b * (type == HT_TYPE_Q4_1 ? 20 : type == HT_TYPE_Q4_0 ? 18 : 34), tail, 1);
+        res[c] = hsum512(acc[c]);
+        if (b < nb) {  // odd block count: the last block's integer part by hand
+            const uint8_t *blk = w + (size_t)b * (type == HT_TYPE_Q4_1 ? 20 : type == HT_TYPE_Q4_0 ? 18 : 34);
+            const int8_t *xq = xs[c].q + b * 32;
+            int isum = 0;
+            if (type == HT_TYPE_Q8_0) {
+                for (int j = 0; j < 32; j++) isum += ((const int8_t *)(blk + 2))[j] * xq[j];
+            } else {
+                const uint8_t *qs = blk + (type == HT_TYPE_Q4_1 ? 4 : 2);
+                for (int j = 0; j < 16; j++) isum += (qs[j] & 15) * xq[j] + (qs[j] >> 4) * xq[j + 16];
+            }
+            res[c] += _cvtsh_ss(load_u16(blk)) * xs[c].d8[b * 8] * (float)isum;
         }
+    }
+}
+
+// The offset part of every column's dot product with one row: Q4_1 adds m_b * s_b per block,
+// Q4_0 adds -8 d_b * s_b (s_b = d_x * sum of the block's q_x). One pass over the row's blocks
+// serves all columns; sT is (nb, nx), the columns' s transposed.
+HT_VNNI static inline void row_offsets(uint32_t type, const uint8_t *w, const float *sT, int nb, int nx, float *extra) {
+    if (type == HT_TYPE_Q8_0) {
+        for (int j = 0; j < nx; j++) extra[j] = 0;
+        return;
+    }
+    float coef[nb];
+    for (int b = 0; b < nb; b++) {
+        coef[b] = type == HT_TYPE_Q4_1 ? _cvtsh_ss(load_u16(w + b * 20 + 2)) : -8.0f * _cvtsh_ss(load_u16(w + b * 18));
+    }
+    // 16 columns per register, accumulated over the blocks without touching memory
+    for (int j0 = 0; j0 < nx; j0 += 16) {
+        __mmask16 k = nx - j0 >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (nx - j0)) - 1);
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        int b = 0;
+        for (; b + 2 <= nb; b += 2) {
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(coef[b]), _mm512_maskz_loadu_ps(k, sT + (size_t)b * nx + j0), a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(coef[b + 1]), _mm512_maskz_loadu_ps(k, sT + (size_t)(b + 1) * nx + j0), a1);
+        }
+        if (b < nb) a0 = _mm512_fmadd_ps(_mm512_set1_ps(coef[b]), _mm512_maskz_loadu_ps(k, sT + (size_t)b * nx + j0), a0);
+        _mm512_mask_storeu_ps(extra + j0, k, _mm512_add_ps(a0, a1));
     }
 }
 
@@ -271,14 +304,15 @@ HT_VNNI __attribute__((always_inline)) static inline void row_vnni(uint32_t type
 #define MATMUL_VNNI_TYPE(TYPE)                                                                     \
     for (int r = r0; r < r1; r++) {                                                                \
         const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;                           \
+        row_offsets(TYPE, row, sT, nb, nx, extra);                                                 \
         int j = 0;                                                                                 \
         for (; j + NC_MAX <= nx; j += NC_MAX) {                                                    \
             row_vnni(TYPE, row, cols + j, NC_MAX, nb, res);                                        \
-            for (int c = 0; c < NC_MAX; c++) out[(size_t)(j + c) * out_stride + r] = res[c];       \
+            for (int c = 0; c < NC_MAX; c++) out[(size_t)(j + c) * out_stride + r] = res[c] + extra[j + c]; \
         }                                                                                          \
         for (; j < nx; j++) {                                                                      \
             row_vnni(TYPE, row, cols + j, 1, nb, res);                                             \
-            out[(size_t)j * out_stride + r] = res[0];                                              \
+            out[(size_t)j * out_stride + r] = res[0] + extra[j];                                   \
         }                                                                                          \
     }
 
@@ -286,8 +320,12 @@ HT_VNNI static void matmul_vnni(uint32_t type, float *out, size_t out_stride, co
                                 int r0, int r1, const void *x, int nx) {
     int nb = n / 32;
     q8_col cols[nx];
-    float res[NC_MAX];
-    for (int j = 0; j < nx; j++) cols[j] = q8_column(x, n, j);
+    float res[NC_MAX], extra[nx];
+    float sT[nb * nx];
+    for (int j = 0; j < nx; j++) {
+        cols[j] = q8_column(x, n, j);
+        for (int b = 0; b < nb; b++) sT[b * nx + j] = cols[j].s[b];
+    }
     // one copy of the loop per format, so the format test is out of the inner loop
     switch (type) {
     case HT_TYPE_Q4_1: MATMUL_VNNI_TYPE(HT_TYPE_Q4_1) break;
