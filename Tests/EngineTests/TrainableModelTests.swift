@@ -61,15 +61,16 @@ final class TrainableModelTests: XCTestCase {
                     lora.values[i] = saved
                     let numeric = (up - down) / Double(2 * eps)
                     let analytic = Double(grads[i])
-                    let err = abs(numeric - analytic) / max(1e-2, abs(numeric) + abs(analytic))
+                    // float32 forward passes: the difference quotient carries ~1e-3 of absolute noise
+                    let err = abs(numeric - analytic) / (0.05 * max(abs(numeric), abs(analytic)) + 3e-3)
                     worst = max(worst, err)
-                    XCTAssertLessThan(err, 0.05, "\(arch) layer \(s.layer) \(s.target) index \(i - offset): analytic \(analytic), numeric \(numeric)")
+                    XCTAssertLessThan(err, 1, "\(arch) layer \(s.layer) \(s.target) index \(i - offset): analytic \(analytic), numeric \(numeric)")
                     checked += 1
                 }
             }
         }
         XCTAssertEqual(checked, lora.slots.count * 6)
-        print("gradient check \(arch): \(checked) entries, worst relative error \(worst)")
+        print("gradient check \(arch): \(checked) entries, worst error \(worst) of the tolerance (5% + 3e-3)")
     }
 
     func testGradientsMatchFiniteDifferencesLlama() throws { try checkGradients(arch: "llama") }

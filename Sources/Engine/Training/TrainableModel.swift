@@ -9,23 +9,34 @@ import Foundation
 public final class TrainableModel: @unchecked Sendable {
     public let base: LlamaModel
     public var config: ModelConfig { base.config }
-    /// weights[l][t]: (out, in) row-major float copy of projection t of layer l
-    let weights: [[LoRATarget: FloatBuffer]]
+    /// Float copies of a layer's projections. Projections that read the same input are stacked
+    /// in one matrix, so each is one wider product: [q; k; v] (qDim + 2 kvDim, dim) and
+    /// [gate; up] (2 ffn, dim); wider products run closer to the machine's peak.
+    struct LayerMatrices {
+        let qkv: FloatBuffer
+        let gateUp: FloatBuffer
+        let o: FloatBuffer
+        let down: FloatBuffer
+    }
+    let layers: [LayerMatrices]
     /// (vocab, dim): the output matrix (token_embd when tied)
     let output: FloatBuffer
 
     public init(base: LlamaModel) {
         ht_keep_freed_memory()
         self.base = base
-        weights = base.weights.layers.map { layer in
-            var m: [LoRATarget: FloatBuffer] = [:]
-            for t in LoRATarget.allCases {
-                let q = layer.projection(t.rawValue)!
-                let buf = FloatBuffer(q.rows * q.cols)
-                q.dequantize(into: buf.pointer)
-                m[t] = buf
+        func stacked(_ parts: [QuantizedMatrix]) -> FloatBuffer {
+            let buf = FloatBuffer(parts.reduce(0) { $0 + $1.rows * $1.cols })
+            var offset = 0
+            for m in parts {
+                m.dequantize(into: buf.pointer + offset)
+                offset += m.rows * m.cols
             }
-            return m
+            return buf
+        }
+        layers = base.weights.layers.map { w in
+            LayerMatrices(qkv: stacked([w.q, w.k, w.v]), gateUp: stacked([w.gate, w.up]), o: stacked([w.o]),
+                          down: stacked([w.down]))
         }
         let o = base.weights.output
         output = FloatBuffer(o.rows * o.cols)
@@ -90,9 +101,12 @@ public final class TrainableModel: @unchecked Sendable {
                 let w = base.weights.layers[l]
                 a.xIn.pointer.update(from: x.pointer, count: T * c.dim)
                 rmsnorm(a.h1.pointer, x.pointer, w.attentionNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
-                project(.q, l, a.h1, T, a.q, a, lora, lp, &dropRNG)
-                project(.k, l, a.h1, T, a.k, a, lora, lp, &dropRNG)
-                project(.v, l, a.h1, T, a.v, a, lora, lp, &dropRNG)
+                let qkv = FloatBuffer(T * qkvWidth)                  // (T, qDim + 2 kvDim)
+                gemm(false, true, m: T, n: qkvWidth, k: c.dim, a.h1.pointer, layers[l].qkv.pointer, qkv.pointer)
+                split(qkv, T, [(a.q, c.qDim), (a.k, c.kvDim), (a.v, c.kvDim)])
+                adapt(.q, l, a.h1, T, a.q, a, lora, lp, &dropRNG)
+                adapt(.k, l, a.h1, T, a.k, a, lora, lp, &dropRNG)
+                adapt(.v, l, a.h1, T, a.v, a, lora, lp, &dropRNG)
                 if let b = w.qBias { addBias(a.q.pointer, b, rows: T) }
                 if let b = w.kBias { addBias(a.k.pointer, b, rows: T) }
                 if let b = w.vBias { addBias(a.v.pointer, b, rows: T) }
@@ -100,17 +114,22 @@ public final class TrainableModel: @unchecked Sendable {
                 rotate(a.k.pointer, heads: c.kvHeadCount, T: T, rope: rope, inverse: false)
                 attentionForward(a, T: T)
                 let o = FloatBuffer(T * c.dim)                   // (T, dim)
-                project(.o, l, a.att, T, o, a, lora, lp, &dropRNG)
+                gemm(false, true, m: T, n: c.dim, k: c.qDim, a.att.pointer, layers[l].o.pointer, o.pointer)
+                adapt(.o, l, a.att, T, o, a, lora, lp, &dropRNG)
                 for i in 0..<(T * c.dim) { a.xMid[i] = a.xIn[i] + o[i] }
                 rmsnorm(a.h2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
-                project(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG)
-                project(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG)
+                let gateUp = FloatBuffer(T * 2 * c.ffnDim)           // (T, 2 ffn)
+                gemm(false, true, m: T, n: 2 * c.ffnDim, k: c.dim, a.h2.pointer, layers[l].gateUp.pointer, gateUp.pointer)
+                split(gateUp, T, [(a.gate, c.ffnDim), (a.up, c.ffnDim)])
+                adapt(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG)
+                adapt(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG)
                 for i in 0..<(T * c.ffnDim) {
                     let g = a.gate[i]
                     a.act[i] = g / (1 + expf(-g)) * a.up[i]
                 }
                 let down = FloatBuffer(T * c.dim)                // (T, dim)
-                project(.down, l, a.act, T, down, a, lora, lp, &dropRNG)
+                gemm(false, true, m: T, n: c.dim, k: c.ffnDim, a.act.pointer, layers[l].down.pointer, down.pointer)
+                adapt(.down, l, a.act, T, down, a, lora, lp, &dropRNG)
                 for i in 0..<(T * c.dim) { x[i] = a.xMid[i] + down[i] }
                 saved.append(a)
             }
@@ -155,8 +174,9 @@ public final class TrainableModel: @unchecked Sendable {
                 let a = saved[l]
                 let w = base.weights.layers[l]
                 // feed-forward: x_out = xMid + down(act), act = silu(gate) * up
-                let dAct = FloatBuffer(T * c.ffnDim, zeroed: true)
-                projectBackward(.down, l, dy: dx, input: a.act, T, dInput: dAct, a, lora, lp, grads, s, rank)
+                let dAct = FloatBuffer(T * c.ffnDim)
+                gemm(false, false, m: T, n: c.ffnDim, k: c.dim, dx.pointer, layers[l].down.pointer, dAct.pointer)
+                adaptBackward(.down, l, dy: dx, input: a.act, T, dInput: dAct, a, lora, lp, grads, s, rank)
                 let dGate = FloatBuffer(T * c.ffnDim), dUp = FloatBuffer(T * c.ffnDim)
                 for i in 0..<(T * c.ffnDim) {
                     let g = a.gate[i]
@@ -165,22 +185,27 @@ public final class TrainableModel: @unchecked Sendable {
                     dUp[i] = dAct[i] * silu
                     dGate[i] = dAct[i] * a.up[i] * sig * (1 + g * (1 - sig))
                 }
-                let dh2 = FloatBuffer(T * c.dim, zeroed: true)
-                projectBackward(.gate, l, dy: dGate, input: a.h2, T, dInput: dh2, a, lora, lp, grads, s, rank)
-                projectBackward(.up, l, dy: dUp, input: a.h2, T, dInput: dh2, a, lora, lp, grads, s, rank)
+                let dh2 = FloatBuffer(T * c.dim)
+                let dGateUp = join([(dGate, c.ffnDim), (dUp, c.ffnDim)], T)   // (T, 2 ffn)
+                gemm(false, false, m: T, n: c.dim, k: 2 * c.ffnDim, dGateUp.pointer, layers[l].gateUp.pointer, dh2.pointer)
+                adaptBackward(.gate, l, dy: dGate, input: a.h2, T, dInput: dh2, a, lora, lp, grads, s, rank)
+                adaptBackward(.up, l, dy: dUp, input: a.h2, T, dInput: dh2, a, lora, lp, grads, s, rank)
                 // dx now holds d/d xMid through the residual; add the path through ffn_norm
                 rmsnormBackward(dx.pointer, dh2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
                 // attention: xMid = xIn + o(att)
-                let dAtt = FloatBuffer(T * c.qDim, zeroed: true)
-                projectBackward(.o, l, dy: dx, input: a.att, T, dInput: dAtt, a, lora, lp, grads, s, rank)
+                let dAtt = FloatBuffer(T * c.qDim)
+                gemm(false, false, m: T, n: c.qDim, k: c.dim, dx.pointer, layers[l].o.pointer, dAtt.pointer)
+                adaptBackward(.o, l, dy: dx, input: a.att, T, dInput: dAtt, a, lora, lp, grads, s, rank)
                 let dq = FloatBuffer(T * c.qDim), dk = FloatBuffer(T * c.kvDim, zeroed: true), dv = FloatBuffer(T * c.kvDim, zeroed: true)
                 attentionBackward(a, dAtt: dAtt, dq: dq, dk: dk, dv: dv, T: T)
                 rotate(dq.pointer, heads: c.headCount, T: T, rope: rope, inverse: true)
                 rotate(dk.pointer, heads: c.kvHeadCount, T: T, rope: rope, inverse: true)
-                let dh1 = FloatBuffer(T * c.dim, zeroed: true)
-                projectBackward(.q, l, dy: dq, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
-                projectBackward(.k, l, dy: dk, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
-                projectBackward(.v, l, dy: dv, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
+                let dh1 = FloatBuffer(T * c.dim)
+                let dqkv = join([(dq, c.qDim), (dk, c.kvDim), (dv, c.kvDim)], T)   // (T, qDim + 2 kvDim)
+                gemm(false, false, m: T, n: c.dim, k: qkvWidth, dqkv.pointer, layers[l].qkv.pointer, dh1.pointer)
+                adaptBackward(.q, l, dy: dq, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
+                adaptBackward(.k, l, dy: dk, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
+                adaptBackward(.v, l, dy: dv, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
                 rmsnormBackward(dx.pointer, dh1.pointer, a.xIn.pointer, w.attentionNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
             }
         }
@@ -189,14 +214,41 @@ public final class TrainableModel: @unchecked Sendable {
 
     // MARK: - projections
 
-    /// y (T, out) = x W^T (+ s * dropout(x) A^T B^T when adapted); keeps x A^T for the backward pass.
-    private func project(_ t: LoRATarget, _ l: Int, _ x: FloatBuffer, _ T: Int, _ y: FloatBuffer,
-                         _ a: LayerActivations, _ lora: LoRAParameters, _ lp: UnsafePointer<Float>,
-                         _ rng: inout SeededRandom) {
-        let w = weights[l][t]!
-        let (outF, inF) = LoRAParameters.shape(t, config)
-        gemm(false, true, m: T, n: outF, k: inF, x.pointer, w.pointer, y.pointer)
+    var qkvWidth: Int { config.qDim + 2 * config.kvDim }
+
+    /// Copies the column blocks of `stacked` (T, sum of widths) into their own packed buffers.
+    private func split(_ stacked: FloatBuffer, _ T: Int, _ parts: [(FloatBuffer, Int)]) {
+        let width = parts.reduce(0) { $0 + $1.1 }
+        for t in 0..<T {
+            var col = 0
+            for (buf, w) in parts {
+                (buf.pointer + t * w).update(from: stacked.pointer + t * width + col, count: w)
+                col += w
+            }
+        }
+    }
+
+    /// The inverse of `split`: packed buffers side by side in one (T, sum of widths) buffer.
+    private func join(_ parts: [(FloatBuffer, Int)], _ T: Int) -> FloatBuffer {
+        let width = parts.reduce(0) { $0 + $1.1 }
+        let out = FloatBuffer(T * width)
+        for t in 0..<T {
+            var col = 0
+            for (buf, w) in parts {
+                (out.pointer + t * width + col).update(from: buf.pointer + t * w, count: w)
+                col += w
+            }
+        }
+        return out
+    }
+
+    /// y (T, out) += s * dropout(x) A^T B^T when projection t of layer l is adapted; keeps x A^T
+    /// for the backward pass.
+    private func adapt(_ t: LoRATarget, _ l: Int, _ x: FloatBuffer, _ T: Int, _ y: FloatBuffer,
+                       _ a: LayerActivations, _ lora: LoRAParameters, _ lp: UnsafePointer<Float>,
+                       _ rng: inout SeededRandom) {
         guard let slot = lora.slot(layer: l, target: t) else { return }
+        let (outF, inF) = LoRAParameters.shape(t, config)
         let r = lora.config.rank
         var input = x
         let p = lora.config.dropout
@@ -214,14 +266,13 @@ public final class TrainableModel: @unchecked Sendable {
         a.xa[t] = xa
     }
 
-    /// Given dy (T, out): dInput += dy W (+ s dy B A); dB += s dy^T (x A^T); dA += s (dy B)^T x.
-    private func projectBackward(_ t: LoRATarget, _ l: Int, dy: FloatBuffer, input x: FloatBuffer, _ T: Int,
-                                 dInput: FloatBuffer, _ a: LayerActivations, _ lora: LoRAParameters,
-                                 _ lp: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>, _ s: Float, _ r: Int) {
-        let w = weights[l][t]!
-        let (outF, inF) = LoRAParameters.shape(t, config)
-        gemm(false, false, m: T, n: inF, k: outF, dy.pointer, w.pointer, beta: 1, dInput.pointer)
+    /// The LoRA part of a projection's backward pass, given dy (T, out):
+    /// dB += s dy^T (x A^T); dA += s (dy B)^T x; dInput += s (dy B) A.
+    private func adaptBackward(_ t: LoRATarget, _ l: Int, dy: FloatBuffer, input x: FloatBuffer, _ T: Int,
+                               dInput: FloatBuffer, _ a: LayerActivations, _ lora: LoRAParameters,
+                               _ lp: UnsafePointer<Float>, _ grads: UnsafeMutablePointer<Float>, _ s: Float, _ r: Int) {
         guard let slot = lora.slot(layer: l, target: t), let xa = a.xa[t] else { return }
+        let (outF, inF) = LoRAParameters.shape(t, config)
         let dyB = FloatBuffer(T * r)                              // (T, rank)
         gemm(false, false, m: T, n: r, k: outF, dy.pointer, lp + slot.bOffset, dyB.pointer)
         // dB (out, rank) += s * dy^T (T, out)^T (x A^T) (T, rank)
