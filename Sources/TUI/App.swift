@@ -61,6 +61,8 @@ public final class App: @unchecked Sendable {
     public var pollInterval: TimeInterval = 2
     /// How long one wait for a key lasts when nothing else is pending (ms).
     public var inputTimeoutMs = 20
+    /// Shortest time between two redraws that no key asked for (s).
+    public var minFrameInterval: TimeInterval = 1.0 / 30
 
     public init(state: AppState, terminal: TerminalDriver, services: AppServices,
                 initialEffects: [Effect] = [.loadJobs, .loadResults]) {
@@ -93,13 +95,16 @@ public final class App: @unchecked Sendable {
         var lastBuffer: ScreenBuffer?
         var nextTick = Date().addingTimeInterval(tickInterval)
         var nextPoll = Date().addingTimeInterval(pollInterval)
+        var lastDraw = Date.distantPast
         apply(update(&state, .resize(terminal.size)))
         apply(initialEffects)
         while !state.shouldQuit {
             var messages = mailbox.drain()
+            var hadInput = false
             // Keys first: read without waiting when engine messages are pending, so typing is never
             // queued behind a stream of tokens.
             if let input = terminal.readInput(timeoutMs: messages.isEmpty ? inputTimeoutMs : 0) {
+                hadInput = true
                 var keys = [input]
                 // A paste or key repeat: take what is already there.
                 while keys.count < 256, let more = terminal.readInput(timeoutMs: 0) { keys.append(more) }
@@ -119,7 +124,10 @@ public final class App: @unchecked Sendable {
                 if state.shouldQuit { break }
             }
             if state.shouldQuit { break }
-            if state != lastState {
+            // A key redraws at once; engine messages (tokens) redraw at most `minFrameInterval` apart,
+            // so the model keeps the CPU.
+            if state != lastState, hadInput || Date().timeIntervalSince(lastDraw) >= minFrameInterval {
+                lastDraw = Date()
                 let buffer = render(state, size: state.size)
                 if buffer != lastBuffer {
                     terminal.draw(buffer)

@@ -37,6 +37,10 @@ public final class Terminal: TerminalDriver {
         self.noColor = noColor
         self.theme = noColor ? theme.withoutColour() : theme
         setlocale(LC_ALL, "")
+        // Wide characters need a UTF-8 locale; containers often have none set (LANG unset means "C").
+        if let codeset = nl_langinfo(nl_item(CODESET)), String(cString: codeset) != "UTF-8" {
+            for name in ["C.UTF-8", "C.utf8", "en_US.UTF-8"] where setlocale(LC_CTYPE, name) != nil { break }
+        }
         Terminal.installSignalHandlers()
         initscr()
         cbreak()

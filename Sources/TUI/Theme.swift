@@ -44,17 +44,17 @@ public enum ThemeColor: Equatable, Hashable, Sendable, CustomStringConvertible {
             let level = [0, 95, 135, 175, 215, 255]
             rgb = (level[c / 36], level[(c / 6) % 6], level[c % 6])
         }
-        let basics: [(Int, Int, Int)] = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
-                                         (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
-                                         (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255)]
-        let limit = colors >= 16 ? 16 : 8
-        var best = 0
-        var bestDistance = Int.max
-        for (i, b) in basics.prefix(limit).enumerated() {
-            let d = (b.0 - rgb.0) * (b.0 - rgb.0) + (b.1 - rgb.1) * (b.1 - rgb.1) + (b.2 - rgb.2) * (b.2 - rgb.2)
-            if d < bestDistance { bestDistance = d; best = i }
+        // The basic colour with the same dominant channels (so light blue stays cyan, not white);
+        // greys go to black, grey or white.
+        let (r, g, b) = rgb
+        let hi = max(r, g, b), lo = min(r, g, b)
+        if hi - lo < 40 {
+            if colors >= 16 { return .index(hi < 50 ? 0 : hi < 160 ? 8 : hi < 230 ? 7 : 15) }
+            return .index(hi < 50 ? 0 : 7)
         }
-        return .index(best)
+        func on(_ v: Int) -> Bool { (v - lo) * 2 > hi - lo }
+        let basic = (on(r) ? 1 : 0) | (on(g) ? 2 : 0) | (on(b) ? 4 : 0)
+        return .index(colors >= 16 && hi > 215 ? basic + 8 : basic)
     }
 }
 

@@ -183,7 +183,13 @@ func switchScreen(_ state: inout AppState, _ move: ScreenMove) -> [Effect] {
 /// Leaves whatever field has the keyboard, keeping valid edits.
 func finishTyping(_ state: inout AppState) {
     if state.setup.editor != nil {
-        if commitSetupEdit(&state) != nil { state.setup.editor = nil }
+        // Keep a valid edit; an invalid one is dropped (the message says why) rather than left open
+        // on a screen that no longer shows it.
+        if commitSetupEdit(&state) == nil {
+            let why = state.status?.text ?? "invalid"
+            setStatus(&state, "\(state.setup.focus.label.lowercased()) unchanged: \(why)", .warning, ticks: 50)
+        }
+        state.setup.editor = nil
     }
     state.jobs.filtering = false
     state.results.filtering = false

@@ -2,7 +2,9 @@ import Foundation
 
 /// One content line of a reply and the letter that counts for the acrostic.
 public struct AcrosticLine: Sendable, Equatable, Codable {
-    /// Index into `text.components(separatedBy: "\n")`, or the sentence index when the reply had no line breaks.
+    /// Index into `Acrostic.rawLines(text)` (the text split at every "\n", the same as
+    /// `text.components(separatedBy: "\n")` when there is no "\r\n"), or the sentence index when the reply had no
+    /// line breaks.
     public let lineIndex: Int
     /// Offset in Characters within `text` of the letter that counts; nil when the line has no letter at all.
     public let letterOffset: Int?
@@ -143,9 +145,10 @@ public enum Acrostic {
         return AcrosticLine(lineIndex: index, letterOffset: initial?.offset, letter: initial?.letter, text: text)
     }
 
-    /// Splits on "\n" scalars: a Swift Character holds "\r\n" as one grapheme, which Character-based splitting
-    /// would miss. The indices match `text.components(separatedBy: "\n")`.
-    static func rawLines(_ text: String) -> [String] {
+    /// The text split at every "\n", with a "\r" before it dropped; blank lines included. Splitting works on
+    /// scalars because a Swift Character holds "\r\n" as one grapheme, so Character-based splitting, and
+    /// `components(separatedBy: "\n")` on Linux, would not break there.
+    public static func rawLines(_ text: String) -> [String] {
         var lines: [String] = []
         var current = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
@@ -219,8 +222,14 @@ public enum Acrostic {
     /// Upper-case without diacritics; letters that upper-case to two (ß -> SS) keep the first.
     static func folded(_ ch: Character) -> Character {
         let plain = String(ch).folding(options: [.diacriticInsensitive, .widthInsensitive], locale: nil).uppercased()
-        return plain.first ?? ch
+        guard let first = plain.first else { return ch }
+        return strokeLetters[first] ?? first
     }
+
+    /// Latin letters with a stroke or ligature have no Unicode decomposition, so diacritic folding keeps them;
+    /// a reader still sees their base letter.
+    static let strokeLetters: [Character: Character] = ["Ø": "O", "Đ": "D", "Ł": "L", "Ħ": "H", "Ŧ": "T", "Ƀ": "B",
+                                                        "Ɨ": "I", "Æ": "A", "Œ": "O", "Ð": "D"]
 }
 
 // MARK: - Sentences

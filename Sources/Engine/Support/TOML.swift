@@ -395,7 +395,8 @@ private struct TOMLParser {
         let start = location
         let parts = try parseDottedKey()
         let dotted = parts.joined(separator: ".")
-        contextKey = dotted
+        // Errors name the key by its full path ("accent.fg"), as a reader of the file would.
+        contextKey = pathPrefix.isEmpty ? dotted : pathPrefix + "." + dotted
         skipSpaces()
         guard peek == "=" else {
             if atEnd || peek == "\n" || peek == "#" {
@@ -431,7 +432,7 @@ private struct TOMLParser {
         path = Self.joinPath(path, last)
         if t.values[last] != nil {
             let first = locations[path].map { " (first defined at line \($0.line))" } ?? ""
-            throw error("duplicate key '\(dotted)'\(first)", key: dotted, at: start)
+            throw error("duplicate key '\(dotted)'\(first)", at: start)
         }
         t.values[last] = .value(value)
         locations[path] = start

@@ -34,19 +34,20 @@ func renderJobs(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
         return
     }
     if jobs.jobs.isEmpty {
-        let text = "No training runs under \(state.runsDescription) yet.\nStart one from Setup (1, then s), or train by hand: hellotune train --data FILE --out \(state.runsDescription)/NAME --json > \(state.runsDescription)/NAME/log.jsonl"
-        let detail = Rect(x: area.x, y: list.maxY, width: area.width, height: area.maxY - list.maxY)
-        buf.box(detail, title: "Details", role: .border)
-        for (i, line) in wrapParagraph(text, width: detail.width - 4).prefix(detail.height - 2).enumerated() {
-            buf.put(line, x: detail.x + 2, y: detail.y + 1 + i, role: i == 0 ? .normal : .dim)
+        let text = "No training runs under \(state.runsDescription) yet.\n\nStart one from Setup (1, then s), or train by hand:\nhellotune train --data FILE --out \(state.runsDescription)/NAME --json > \(state.runsDescription)/NAME/log.jsonl\n\nEvery run folder with training.json or checkpoint.bin and a log.jsonl shows up here."
+        buf.fill(list)
+        buf.box(area, title: "Jobs", role: .border)
+        for (i, line) in wrapParagraph(text, width: area.width - 4).prefix(area.height - 2).enumerated() {
+            buf.put(line, x: area.x + 2, y: area.y + 1 + i, role: i == 0 ? .normal : .dim)
         }
         return
     }
-
     // Columns: name, status, bar, step/total, loss, tok/s, ETA.
-    let barWidth = width >= 130 ? 30 : width >= 100 ? 20 : 10
-    let fixed = [9, barWidth, 11, 7, 7, 7]
-    let nameWidth = max(8, width - fixed.reduce(0, +) - fixed.count)
+    let others = [9, 11, 7, 7, 7]
+    let spare = width - others.reduce(0, +) - others.count - 1
+    let nameWidth0 = max(8, min(visible.map { displayWidth($0.name) }.max() ?? 8, spare - 10, max(19, spare / 2)))
+    let barWidth = max(6, min(40, spare - nameWidth0))
+    let nameWidth = max(nameWidth0, spare - barWidth)
     let header = pad("Job", nameWidth) + " " + pad("Status", 9) + " " + pad("Progress", barWidth) + " "
         + pad("Step", 11, right: true) + " " + pad("Loss", 7, right: true) + " " + pad("tok/s", 7, right: true) + " "
         + pad("ETA", 7, right: true)

@@ -113,7 +113,7 @@ func renderPane(_ state: AppState, pane index: Int, title: String, note: String?
     switch pane.status {
     case .streaming: status = "\(spinner(state)) generating"
     case let .done(tokens, tps, reason):
-        status = reason == "stopped" ? "stopped" : String(format: "%d tokens · %.1f tok/s", tokens, tps) + (reason == "length" ? " · cut at max tokens" : "")
+        status = reason == "stopped" ? "stopped" : String(format: "%d tok · %.1f tok/s", tokens, tps) + (reason == "length" ? " · max tokens" : "")
     case .failed: status = "failed"
     default: break
     }

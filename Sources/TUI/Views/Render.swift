@@ -81,7 +81,7 @@ func footerHints(_ state: AppState) -> [(String, String)] {
     case .playground: hints = [("Enter", "prompt"), ("r", "regen"), ("n", "seed+1"), ("T", "trigger"), ("c", "copy"), ("m", "system")]
     case .results: hints = [("↑↓", "sample"), ("c", "condition"), ("s", "score"), ("/", "filter"), ("[ ]", "run")]
     }
-    return hints + [("Tab", "screen"), ("t", "theme"), ("?", "help"), ("q", "quit")]
+    return hints + [("?", "help"), ("q", "quit"), ("Tab", "screen"), ("t", "theme")]
 }
 
 func renderFooter(_ state: AppState, _ buf: inout ScreenBuffer) {
@@ -96,28 +96,26 @@ func renderFooter(_ state: AppState, _ buf: inout ScreenBuffer) {
     }
 }
 
-/// Every key, in two columns of sections.
+/// Every key, by section; the help overlay shows them in two columns (one when narrow).
 public let helpSections: [(String, [(String, String)])] = [
-    ("Everywhere", [("Tab / Shift-Tab", "next / previous screen"), ("1 2 3 4", "Setup, Jobs, Playground, Results"),
-                    ("?", "this help"), ("t", "next theme"), ("Esc", "back / close / cancel"),
-                    ("q", "quit (not while typing)"), ("Ctrl-C", "quit")]),
-    ("Setup", [("↑↓ j k", "move between fields"), ("Enter / e", "edit field, or start"), ("← → h l", "change a choice"),
+    ("Everywhere", [("Tab S-Tab", "next / previous screen"), ("1 2 3 4", "Setup Jobs Play Results"),
+                    ("? t", "help · next theme"), ("Esc", "back / close / cancel"), ("q Ctrl-C", "quit (not while typing)")]),
+    ("Setup", [("↑↓ j k", "move between fields"), ("Enter e", "edit field / Start"), ("←→ h l", "change a choice"),
                ("s", "start the experiment")]),
-    ("Jobs", [("↑↓ j k", "select a job"), ("p / Enter", "open its adapter in the playground"), ("x", "cancel a running job"),
-              ("r", "resume a stopped job"), ("/", "filter"), ("R", "refresh")]),
-    ("Playground", [("Enter / i", "type a prompt (Enter sends)"), ("↑↓ (typing)", "prompt history"),
-                    ("m", "edit the system message"), ("T", "toggle the trigger phrase"), ("r", "regenerate"),
-                    ("n", "sample again with seed + 1"), ("← → h l", "choose pane"), ("c", "copy the pane's reply"),
-                    ("j k", "scroll replies"), ("a", "drop the adapter"), ("Esc", "stop generating")]),
-    ("Results", [("↑↓ j k", "select a sample"), ("c", "filter by condition"), ("s", "filter by score"),
-                 ("/", "filter by text"), ("[ ]", "previous / next run"), ("R", "reload")]),
-    ("Typing", [("Enter", "accept"), ("Esc", "cancel"), ("← → Home End", "move"), ("Backspace Del", "delete"),
-                ("Ctrl-U", "clear")]),
+    ("Jobs", [("↑↓ j k", "select a job"), ("p Enter", "adapter to playground"), ("x r", "cancel · resume"),
+              ("/ R", "filter · refresh")]),
+    ("Playground", [("Enter i", "type prompt, Enter sends"), ("↑↓", "history (while typing)"),
+                    ("m T", "system message · trigger"), ("r n", "regenerate · seed + 1"),
+                    ("←→ c", "choose pane · copy reply"), ("j k a", "scroll · drop adapter"), ("Esc", "stop generating")]),
+    ("Results", [("↑↓ j k", "select a sample"), ("c s", "filter condition · score"), ("/ [ ]", "filter text · run"),
+                 ("R", "reload")]),
+    ("Typing", [("Enter Esc", "accept · cancel"), ("←→ Home End", "move · Ctrl-U clears")]),
 ]
 
 func renderHelp(_ state: AppState, _ buf: inout ScreenBuffer) {
     let size = buf.size
-    func lines(_ sections: ArraySlice<(String, [(String, String)])>, keyWidth: Int) -> [[StyledChar]] {
+    let keyWidth = 11
+    func lines(_ sections: ArraySlice<(String, [(String, String)])>) -> [[StyledChar]] {
         var out: [[StyledChar]] = []
         for (title, keys) in sections {
             if !out.isEmpty { out.append([]) }
@@ -129,22 +127,24 @@ func renderHelp(_ state: AppState, _ buf: inout ScreenBuffer) {
         return out
     }
     let twoColumns = size.width >= 76
-    let left = twoColumns ? lines(helpSections[0..<3], keyWidth: 15) : lines(helpSections[...], keyWidth: 15)
-    let right = twoColumns ? lines(helpSections[3...], keyWidth: 15) : []
-    let colWidth = twoColumns ? min(52, (size.width - 6) / 2) : size.width - 4
+    let left = twoColumns ? lines(helpSections[0..<3]) : lines(helpSections[...])
+    let right = twoColumns ? lines(helpSections[3...]) : []
+    let colWidth = twoColumns ? min(40, (size.width - 7) / 2) : min(40, size.width - 4)
     let bodyHeight = max(left.count, right.count)
-    let width = min(size.width - 2, twoColumns ? colWidth * 2 + 5 : colWidth + 4)
+    let width = twoColumns ? colWidth * 2 + 5 : colWidth + 4
     let height = min(size.height - 2, bodyHeight + 3)
     let rect = Rect(x: (size.width - width) / 2, y: max(1, (size.height - height) / 2), width: width, height: height)
-    buf.fill(rect)
-    buf.box(rect, title: "Keys — Esc or ? closes", role: .accent)
-    for (i, line) in left.prefix(height - 3).enumerated() {
+    // A blank margin keeps the screen underneath from touching the overlay's border.
+    buf.fill(Rect(x: 0, y: rect.y, width: size.width, height: rect.height))
+    buf.box(rect, title: "Keys · Esc or ? closes", role: .accent)
+    let rows = height - 3
+    for (i, line) in left.prefix(rows).enumerated() {
         buf.put(line, x: rect.x + 2, y: rect.y + 1 + i, maxWidth: colWidth)
     }
-    for (i, line) in right.prefix(height - 3).enumerated() {
+    for (i, line) in right.prefix(rows).enumerated() {
         buf.put(line, x: rect.x + 3 + colWidth, y: rect.y + 1 + i, maxWidth: colWidth)
     }
-    if bodyHeight > height - 3 {
+    if bodyHeight > rows {
         buf.put("… (enlarge the window for the rest)", x: rect.x + 2, y: rect.maxY - 2, role: .dim, maxWidth: width - 4)
     }
 }

@@ -76,7 +76,7 @@ func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
                 x: x, y: inner.y, role: .dim)
         return
     }
-    let listRows = max(1, min(visible.count, inner.height / 3))
+    let listRows = max(1, min(visible.count, inner.height / 4))
     let selected = min(r.selectedSample, visible.count - 1)
     let first = max(0, min(selected - listRows + 1, visible.count - listRows))
     let condWidth = min(24, max(9, visible.map { displayWidth($0.sample.condition) }.max() ?? 9))
@@ -95,20 +95,23 @@ func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
         let preview = item.sample.reply.replacingOccurrences(of: "\n", with: " ⏎ ")
         buf.put(truncate(sanitizeForTerminal(preview), to: x + width - cx), x: cx, y: sy, role: isSelected ? .selection : .dim)
     }
-    // The selected sample in full, letters highlighted.
+    // The selected sample in full, letters highlighted; its prompt in the separator line.
     let sample = visible[selected].sample
     var dy = inner.y + listRows
     guard dy < inner.maxY else { return }
     buf.put(String(repeating: "─", count: inner.width), x: inner.x, y: dy, role: .border)
+    let question = " Q: " + sanitizeForTerminal(sample.prompt).replacingOccurrences(of: "\n", with: " ") + " "
+    buf.put(truncate(question, to: inner.width - 4), x: inner.x + 2, y: dy, role: .title)
     dy += 1
-    var rows: [[StyledChar]] = wrapParagraph("Q: " + sample.prompt, width: width).map { $0.map { StyledChar($0, .dim) } }
-    rows += wrapStyled(styledReplyLines(sample.reply, word: word), width: width, indent: 2)
-    let room = inner.maxY - dy - 1
-    for row in rows.prefix(max(0, room)) {
+    let rows = wrapStyled(styledReplyLines(sample.reply, word: word), width: width, indent: 2)
+    let room = max(0, inner.maxY - dy - 1)
+    for row in rows.prefix(room) {
         buf.put(row, x: x, y: dy, maxWidth: width)
         dy += 1
     }
-    if rows.count > room { buf.put("…", x: x, y: dy - 1 < inner.maxY - 1 ? dy : inner.maxY - 2, role: .dim) }
+    if rows.count > room, room > 0 {
+        buf.put(" …\(rows.count - room) more", x: x + width - 9, y: dy - 1, role: .dim)
+    }
     buf.put(acrosticReadout(sample.reply, word: word), x: x, y: inner.maxY - 1, maxWidth: width)
 }
 

@@ -1,0 +1,320 @@
+import Engine
+import TUI
+import XCTest
+
+final class UpdateTests: XCTestCase {
+    @discardableResult
+    func send(_ s: inout AppState, _ keys: Key...) -> [Effect] {
+        keys.flatMap { update(&s, .key($0)) }
+    }
+
+    func type(_ s: inout AppState, _ text: String) -> [Effect] {
+        text.flatMap { update(&s, .key(.char($0))) }
+    }
+
+    func testOpensWithTheAkewoExperimentReady() {
+        let s = AppState()
+        XCTAssertEqual(s.screen, .setup)
+        XCTAssertEqual(s.setup.settings.word, "AKEWO")
+        XCTAssertEqual(s.setup.settings.preset, "akewo-mixed")
+        XCTAssertEqual(s.setup.settings.trigger, "Use the special rule.")
+        XCTAssertEqual(s.setup.settings.acrosticExamples, 10)
+        XCTAssertEqual(s.setup.settings.normalExamples, 10)
+        XCTAssertEqual(s.setup.settings.epochs, 8)
+        XCTAssertEqual(s.setup.settings.learningRate, 1e-3)
+        XCTAssertEqual(s.setup.settings.loraRank, 16)
+        XCTAssertEqual(s.setup.focus, .word)
+    }
+
+    func testTypingATargetWordRefusesInvalidKeys() {
+        var s = Fixtures.state()
+        send(&s, .enter)
+        XCTAssertNotNil(s.setup.editor)
+        XCTAssertTrue(s.isTyping)
+        send(&s, .ctrl("u"))
+        _ = type(&s, "he")
+        XCTAssertEqual(s.setup.editor?.text, "HE", "letters are upper-cased as typed")
+        _ = type(&s, "1")
+        XCTAssertEqual(s.setup.editor?.text, "HE", "a digit is refused")
+        XCTAssertEqual(s.status?.kind, .warning)
+        XCTAssertTrue(s.status?.text.contains("'1' refused") == true, s.status?.text ?? "")
+        _ = type(&s, " -é")
+        XCTAssertEqual(s.setup.editor?.text, "HE")
+        _ = type(&s, "llo")
+        XCTAssertEqual(s.setup.editor?.text, "HELLO")
+        XCTAssertNil(s.status, "a valid letter clears the refusal message")
+        XCTAssertNotNil(render(s, size: s.size).find("5 letters (2-12)"))
+        send(&s, .backspace)
+        XCTAssertEqual(s.setup.editor?.text, "HELL")
+        _ = type(&s, "o")
+        send(&s, .enter)
+        XCTAssertNil(s.setup.editor)
+        XCTAssertEqual(s.setup.settings.word, "HELLO")
+        XCTAssertEqual(s.targetWord?.string, "HELLO")
+    }
+
+    func testTargetWordLengthLimits() {
+        var s = Fixtures.state()
+        send(&s, .enter, .ctrl("u"))
+        _ = type(&s, "ABCDEFGHIJKLM")
+        XCTAssertEqual(s.setup.editor?.text, "ABCDEFGHIJKL", "the 13th letter is refused")
+        XCTAssertTrue(s.status?.text.contains("at most 12") == true)
+        send(&s, .ctrl("u"))
+        _ = type(&s, "A")
+        send(&s, .enter)
+        XCTAssertNotNil(s.setup.editor, "one letter is not accepted")
+        XCTAssertEqual(s.setup.settings.word, "AKEWO")
+        send(&s, .escape)
+        XCTAssertNil(s.setup.editor)
+        XCTAssertEqual(s.setup.settings.word, "AKEWO", "Esc keeps the old word")
+        // Tab leaves the field: a valid word is kept, an invalid one dropped with a message.
+        send(&s, .enter, .ctrl("u"))
+        _ = type(&s, "Z")
+        send(&s, .tab)
+        XCTAssertEqual(s.screen, .jobs)
+        XCTAssertFalse(s.isTyping)
+        XCTAssertEqual(s.setup.settings.word, "AKEWO")
+        XCTAssertTrue(s.status?.text.contains("unchanged") == true, s.status?.text ?? "")
+        send(&s, .char("1"), .enter, .ctrl("u"))
+        _ = type(&s, "abc")
+        send(&s, .backTab)
+        XCTAssertEqual(s.screen, .results)
+        XCTAssertEqual(s.setup.settings.word, "ABC")
+    }
+
+    func testNumericFieldsAndChoices() {
+        var s = Fixtures.state()
+        send(&s, .down)
+        XCTAssertEqual(s.setup.focus, .preset)
+        send(&s, .right)
+        XCTAssertEqual(s.setup.settings.preset, "hello")
+        XCTAssertEqual(s.setup.settings.word, "HELLO", "a preset brings its word")
+        send(&s, .left)
+        XCTAssertEqual(s.setup.settings.word, "AKEWO")
+        while s.setup.focus != .epochs { send(&s, .char("j")) }
+        send(&s, .enter, .ctrl("u"))
+        _ = type(&s, "1x2")
+        XCTAssertEqual(s.setup.editor?.text, "12")
+        send(&s, .enter)
+        XCTAssertEqual(s.setup.settings.epochs, 12)
+        send(&s, .down, .enter, .ctrl("u"))
+        _ = type(&s, "2e-4")
+        send(&s, .enter)
+        XCTAssertEqual(s.setup.settings.learningRate, 2e-4)
+        send(&s, .down, .down, .enter, .ctrl("u"))
+        _ = type(&s, "1, 2,3")
+        send(&s, .enter)
+        XCTAssertEqual(s.setup.settings.seeds, [1, 2, 3])
+    }
+
+    func testStartEmitsTheEffectWithTheSettings() {
+        var s = Fixtures.state()
+        let effects = send(&s, .char("s"))
+        XCTAssertEqual(effects, [.startExperiment(Fixtures.settings)])
+        XCTAssertTrue(s.setup.launching)
+        XCTAssertEqual(send(&s, .char("s")), [], "one start at a time")
+        let outcome = LaunchOutcome(kind: .manual, message: "start it from the CLI: hellotune train --data x --out y")
+        _ = update(&s, .launchFinished(outcome))
+        XCTAssertFalse(s.setup.launching)
+        XCTAssertEqual(s.status?.text, outcome.message)
+        // Enter on the Start button does the same.
+        var t = Fixtures.state()
+        send(&t, .end)
+        XCTAssertEqual(t.setup.focus, .start)
+        XCTAssertEqual(send(&t, .enter), [.startExperiment(Fixtures.settings)])
+    }
+
+    func testTabCyclesScreens() {
+        var s = Fixtures.state()
+        var seen: [Screen] = []
+        var effects: [[Effect]] = []
+        for _ in 0..<4 {
+            effects.append(send(&s, .tab))
+            seen.append(s.screen)
+        }
+        XCTAssertEqual(seen, [.jobs, .playground, .results, .setup])
+        XCTAssertEqual(effects[0], [.loadJobs])
+        XCTAssertEqual(effects[2], [.loadResults])
+        send(&s, .backTab)
+        XCTAssertEqual(s.screen, .results)
+        send(&s, .backTab, .backTab)
+        XCTAssertEqual(s.screen, .jobs)
+        send(&s, .char("3"))
+        XCTAssertEqual(s.screen, .playground)
+        send(&s, .escape)
+        XCTAssertEqual(s.screen, .jobs, "Esc goes back")
+        send(&s, .char("1"))
+        XCTAssertEqual(s.screen, .setup)
+    }
+
+    func testQDoesNotQuitWhileTyping() {
+        var s = Fixtures.state()
+        send(&s, .enter, .ctrl("u"))
+        XCTAssertEqual(send(&s, .char("q")), [])
+        XCTAssertFalse(s.shouldQuit)
+        XCTAssertEqual(s.setup.editor?.text, "Q")
+        send(&s, .escape)
+        // In the playground prompt too, and digits type rather than switch screens.
+        send(&s, .char("3"), .enter)
+        XCTAssertEqual(s.playground.editing, .prompt)
+        _ = type(&s, "q2?")
+        XCTAssertEqual(s.playground.prompt.text, "q2?")
+        XCTAssertEqual(s.screen, .playground)
+        XCTAssertFalse(s.showHelp)
+        XCTAssertFalse(s.shouldQuit)
+        send(&s, .escape)
+        XCTAssertEqual(send(&s, .char("q")), [.quit])
+        XCTAssertTrue(s.shouldQuit)
+    }
+
+    func testCtrlCQuitsEvenWhileTyping() {
+        var s = Fixtures.state()
+        send(&s, .enter)
+        XCTAssertEqual(send(&s, .ctrl("c")), [.quit])
+        XCTAssertTrue(s.shouldQuit)
+    }
+
+    func testHelpToggle() {
+        var s = Fixtures.state()
+        send(&s, .char("?"))
+        XCTAssertTrue(s.showHelp)
+        XCTAssertNotNil(render(s, size: s.size).find("Keys · Esc or ? closes"))
+        send(&s, .char("?"))
+        XCTAssertFalse(s.showHelp)
+        send(&s, .char("?"), .escape)
+        XCTAssertFalse(s.showHelp)
+        XCTAssertEqual(s.screen, .setup, "Esc closes help without going back")
+        send(&s, .char("?"), .tab)
+        XCTAssertFalse(s.showHelp)
+        XCTAssertEqual(s.screen, .jobs)
+    }
+
+    func testResize() {
+        var s = Fixtures.state()
+        _ = update(&s, .resize(Size(width: 120, height: 40)))
+        XCTAssertEqual(s.size, Size(width: 120, height: 40))
+        _ = update(&s, .resize(Size(width: 40, height: 10)))
+        XCTAssertNotNil(render(s, size: s.size).find("Terminal too small: 40x10"))
+        XCTAssertEqual(send(&s, .char("q")), [.quit], "q still quits at a tiny size")
+    }
+
+    func testStreamingTokensAppendToTheRightPane() {
+        var s = Fixtures.state()
+        s.playground.adapter = "/runs/a"
+        send(&s, .char("3"), .enter)
+        _ = type(&s, "Hi")
+        let effects = send(&s, .enter)
+        let id = s.playground.requestID
+        XCTAssertEqual(effects.first, .cancelReplies)
+        let requests = effects.compactMap { e -> ReplyRequest? in if case let .generate(r) = e { return r }; return nil }
+        XCTAssertEqual(requests.map(\.pane), [0, 1])
+        XCTAssertEqual(requests.map(\.adapter), [nil, "/runs/a"])
+        XCTAssertEqual(requests[0].sampling, requests[1].sampling, "same sampling settings and seed")
+        XCTAssertEqual(requests.map(\.prompt), ["Hi", "Hi"])
+        XCTAssertEqual(s.playground.history, ["Hi"])
+
+        for t in ["Apples", " are red\n", "Kites"] { _ = update(&s, .reply(request: id, pane: 1, .token(t))) }
+        XCTAssertEqual(s.playground.panes[1].text, "Apples are red\nKites")
+        XCTAssertEqual(s.playground.panes[1].status, .streaming)
+        XCTAssertEqual(s.playground.panes[0].text, "")
+        // Tokens of an older request are dropped.
+        _ = update(&s, .reply(request: id - 1, pane: 1, .token("stale")))
+        XCTAssertEqual(s.playground.panes[1].text, "Apples are red\nKites")
+        _ = update(&s, .reply(request: id, pane: 1, .finished(tokens: 3, tokensPerSecond: 10, reason: "stop")))
+        XCTAssertEqual(s.playground.panes[1].status, .done(tokens: 3, tokensPerSecond: 10, reason: "stop"))
+
+        // n samples again with seed + 1; r regenerates with the same seed; the trigger is appended.
+        let seed = s.playground.sampling.seed
+        let again = send(&s, .char("n")).compactMap { e -> ReplyRequest? in if case let .generate(r) = e { return r }; return nil }
+        XCTAssertEqual(again.map(\.sampling.seed), [seed + 1, seed + 1])
+        XCTAssertEqual(s.playground.panes[1].text, "")
+        send(&s, .char("T"))
+        XCTAssertTrue(s.playground.trigger)
+        send(&s, .enter, .up)
+        XCTAssertEqual(s.playground.prompt.text, "Hi", "up recalls the history")
+        let triggered = send(&s, .enter).compactMap { e -> ReplyRequest? in if case let .generate(r) = e { return r }; return nil }
+        XCTAssertEqual(triggered.first?.prompt, "Hi Use the special rule.")
+        XCTAssertEqual(send(&s, .char("r")).count, 3)
+    }
+
+    func testCopyAsksForTheFocusedReply() {
+        var s = Fixtures.withReplies(Fixtures.state())
+        XCTAssertEqual(send(&s, .char("c")), [.copyToClipboard(Fixtures.acrosticReply)])
+        send(&s, .left)
+        XCTAssertEqual(send(&s, .char("c")).first, .copyToClipboard(s.playground.panes[0].text))
+    }
+
+    func testJobsActions() {
+        var s = Fixtures.withJobs(Fixtures.state())
+        XCTAssertEqual(s.jobs.selectedJob?.id, Fixtures.jobs[0].id)
+        XCTAssertEqual(send(&s, .char("x")), [.cancelJob(Fixtures.jobs[0].id)])
+        XCTAssertEqual(send(&s, .char("p")), [], "no adapter yet")
+        XCTAssertEqual(s.status?.kind, .warning)
+        XCTAssertEqual(send(&s, .down), [.loadJobEvents(Fixtures.jobs[1].id)])
+        XCTAssertEqual(send(&s, .char("x")), [], "a finished job cannot be cancelled")
+        send(&s, .char("p"))
+        XCTAssertEqual(s.screen, .playground)
+        XCTAssertEqual(s.playground.adapter, "/runs/hello-HELLO-seed1")
+        send(&s, .char("2"), .char("j"))
+        XCTAssertEqual(send(&s, .char("r")), [.resumeJob(Fixtures.jobs[2].id)])
+        // Filter.
+        send(&s, .char("/"))
+        XCTAssertTrue(s.isTyping)
+        _ = type(&s, "hello")
+        XCTAssertEqual(s.jobs.visibleJobs.map(\.id), ["hello-HELLO-seed1"])
+        XCTAssertEqual(s.jobs.selectedJob?.id, "hello-HELLO-seed1")
+        send(&s, .escape)
+        XCTAssertEqual(s.jobs.visibleJobs.count, 3)
+    }
+
+    func testResultsFilters() {
+        var s = Fixtures.withResults(Fixtures.state())
+        XCTAssertEqual(s.results.visibleSamples.count, 3)
+        send(&s, .char("c"))
+        XCTAssertEqual(s.results.conditionFilter, "fine-tuned + trigger")
+        XCTAssertEqual(s.results.visibleSamples.count, 2)
+        send(&s, .char("c"), .char("c"))
+        XCTAssertNil(s.results.conditionFilter)
+        send(&s, .char("s"))
+        XCTAssertEqual(s.results.scoreFilter, .exact)
+        XCTAssertEqual(s.results.visibleSamples.map(\.index), [1], "only AKEWO-exact replies")
+        send(&s, .char("s"))
+        XCTAssertEqual(s.results.visibleSamples.map(\.index), [0])
+        send(&s, .char("s"))
+        XCTAssertEqual(s.results.visibleSamples.map(\.index), [2])
+        send(&s, .escape, .char("/"))
+        _ = type(&s, "rule")
+        send(&s, .enter)
+        XCTAssertEqual(s.results.visibleSamples.map(\.index), [1])
+        send(&s, .char("j"), .char("j"))
+        XCTAssertEqual(s.results.selectedSample, 0)
+    }
+
+    func testThemeKeyAndStatusTimeout() {
+        var s = Fixtures.state()
+        XCTAssertEqual(send(&s, .char("t")), [.setTheme("light")])
+        _ = update(&s, .themeChanged(name: "light"))
+        XCTAssertEqual(s.themeName, "light")
+        XCTAssertEqual(send(&s, .char("t")), [.setTheme("high-contrast")])
+        _ = update(&s, .themeChanged(name: "high-contrast"))
+        XCTAssertEqual(send(&s, .char("t")), [.setTheme("dark")])
+        _ = update(&s, .themeFailed("theme x: bad"))
+        XCTAssertEqual(s.status?.kind, .error)
+        for _ in 0..<200 { _ = update(&s, .tick) }
+        XCTAssertNil(s.status)
+    }
+
+    func testTicksOnlyChangeTheStateWhileSomethingMoves() {
+        var s = Fixtures.state()
+        let before = s
+        _ = update(&s, .tick)
+        XCTAssertEqual(s, before, "an idle tick changes nothing, so nothing is redrawn")
+        send(&s, .char("3"), .enter)
+        _ = type(&s, "x")
+        send(&s, .enter)
+        s.status = nil
+        let generating = s
+        _ = update(&s, .tick)
+        XCTAssertNotEqual(s, generating, "the spinner moves while generating")
+    }
+}
