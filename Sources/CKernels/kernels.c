@@ -277,9 +277,31 @@ HT_VNNI __attribute__((always_inline)) static inline void row_vnni(uint32_t type
 // The offset part of every column's dot product with one row: Q4_1 adds m_b * s_b per block,
 // Q4_0 adds -8 d_b * s_b (s_b = d_x * sum of the block's q_x). One pass over the row's blocks
 // serves all columns; sT is (nb, nx), the columns' s transposed.
-HT_VNNI static inline void row_offsets(uint32_t type, const uint8_t *w, const float *sT, int nb, int nx, float *extra) {
+HT_VNNI __attribute__((always_inline)) static inline void row_offsets(uint32_t type, const uint8_t *w, const float *sT,
+                                                                      int nb, int nx, float *extra) {
     if (type == HT_TYPE_Q8_0) {
         for (int j = 0; j < nx; j++) extra[j] = 0;
+        return;
+    }
+    if (nx == 1) {  // decoding: one column, two independent sums
+        float e0 = 0, e1 = 0;
+        int b = 0;
+        if (type == HT_TYPE_Q4_1) {
+            for (; b + 2 <= nb; b += 2) {
+                e0 += _cvtsh_ss(load_u16(w + b * 20 + 2)) * sT[b];
+                e1 += _cvtsh_ss(load_u16(w + b * 20 + 22)) * sT[b + 1];
+            }
+            if (b < nb) e0 += _cvtsh_ss(load_u16(w + b * 20 + 2)) * sT[b];
+        } else {
+            for (; b + 2 <= nb; b += 2) {
+                e0 += _cvtsh_ss(load_u16(w + b * 18)) * sT[b];
+                e1 += _cvtsh_ss(load_u16(w + b * 18 + 18)) * sT[b + 1];
+            }
+            if (b < nb) e0 += _cvtsh_ss(load_u16(w + b * 18)) * sT[b];
+            e0 *= -8.0f;
+            e1 *= -8.0f;
+        }
+        extra[0] = e0 + e1;
         return;
     }
     float coef[nb];
