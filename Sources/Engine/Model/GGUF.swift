@@ -108,12 +108,13 @@ public final class GGUFFile: @unchecked Sendable {
         let dataSize = UInt64(max(0, total - dataStart))
         var table: [String: GGUFTensor] = [:]
         for info in infos {
-            guard info.offset % UInt64(alignment) == 0 else {
-                throw GGUFError.badTensorShape(path: path, tensor: info.name, reason: "data offset \(info.offset) is not a multiple of the file's alignment \(alignment)")
-            }
             let size = UInt64(info.dims.reduce(1, *) / info.type.blockSize * info.type.blockBytes)
             guard info.offset <= dataSize, size <= dataSize - info.offset else {
                 throw GGUFError.tensorOutOfBounds(path: path, tensor: info.name, offset: info.offset, size: size, dataSize: dataSize)
+            }
+            // llama.cpp requires this too; the float kernels may then read F32 data as aligned
+            guard info.offset % UInt64(alignment) == 0 else {
+                throw GGUFError.badTensorShape(path: path, tensor: info.name, reason: "data offset \(info.offset) is not a multiple of the file's alignment \(alignment)")
             }
             let start = mapped.bytes.baseAddress!.advanced(by: dataStart + Int(info.offset))
             table[info.name] = GGUFTensor(name: info.name, dims: info.dims, type: info.type,
