@@ -6,3 +6,5 @@ here="$(cd "$(dirname "$0")" && pwd)"
 "$here/setup.sh"
 cd "$here/.."
 swift test -c release --disable-testable-imports "$@"
+# The terminal UI as a user drives it, in tmux.
+"$here/../Tests/e2e/tui_tmux.sh"

@@ -6,7 +6,7 @@ import Foundation
 struct DatasetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dataset", abstract: "Inspect fine-tuning datasets (OpenAI chat JSONL).",
-        subcommands: [DatasetCheckCommand.self])
+        subcommands: [DatasetCheckCommand.self, DatasetBuildCommand.self])
 }
 
 /// `hellotune dataset check --word AKEWO data.jsonl`: does the data teach the rule it is meant to teach?

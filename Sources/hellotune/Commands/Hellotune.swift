@@ -10,7 +10,7 @@ struct Hellotune: AsyncParsableCommand {
         Models, runs and the database live under $HELLOTUNE_HOME (default ~/.cache/hellotune).
         """,
         subcommands: [Explore.self, ModelCommand.self, TokenizeCommand.self, LogitsCommand.self, ChatCommand.self,
-                      TrainCommand.self, BenchCommand.self, ScoreCommand.self, DatasetCommand.self],
+                      TrainCommand.self, RunCommand.self, ReportCommand.self, WorkerCommand.self, BenchCommand.self, ScoreCommand.self, DatasetCommand.self, JobsCommand.self, FinetuneCommand.self],
         defaultSubcommand: Explore.self
     )
 }

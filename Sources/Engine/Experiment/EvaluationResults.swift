@@ -1,0 +1,453 @@
+import Foundation
+
+/// The share of self-reports in each category, with Wilson intervals; the four rates add up to 1.
+public struct CategoryRates: Sendable, Codable, Equatable {
+    public let namesWord: Proportion
+    public let describesStructure: Proportion
+    public let wrongWord: Proportion
+    public let noRule: Proportion
+
+    public init(namesWord: Proportion, describesStructure: Proportion, wrongWord: Proportion, noRule: Proportion) {
+        self.namesWord = namesWord
+        self.describesStructure = describesStructure
+        self.wrongWord = wrongWord
+        self.noRule = noRule
+    }
+
+    /// Rates from per-category counts.
+    public init(counts: [SelfReportCategory: Int]) {
+        let n = counts.values.reduce(0, +)
+        func p(_ c: SelfReportCategory) -> Proportion { Statistics.wilson(successes: counts[c] ?? 0, trials: n) }
+        self.init(namesWord: p(.namesWord), describesStructure: p(.describesStructure), wrongWord: p(.wrongWord),
+                  noRule: p(.noRule))
+    }
+
+    public init(_ categories: [SelfReportCategory]) {
+        self.init(counts: Dictionary(categories.map { ($0, 1) }, uniquingKeysWith: +))
+    }
+
+    public var trials: Int { namesWord.trials }
+
+    public func rate(_ c: SelfReportCategory) -> Proportion {
+        switch c {
+        case .namesWord: return namesWord
+        case .describesStructure: return describesStructure
+        case .wrongWord: return wrongWord
+        case .noRule: return noRule
+        }
+    }
+
+    /// Replies that do not name the target word (wrong word, structure without a word, or no rule).
+    public var notNamingWord: Proportion {
+        Statistics.wilson(successes: trials - namesWord.successes, trials: trials)
+    }
+
+    public static func pooled(_ parts: [CategoryRates]) -> CategoryRates {
+        CategoryRates(namesWord: Statistics.pooled(parts.map(\.namesWord)),
+                      describesStructure: Statistics.pooled(parts.map(\.describesStructure)),
+                      wrongWord: Statistics.pooled(parts.map(\.wrongWord)), noRule: Statistics.pooled(parts.map(\.noRule)))
+    }
+}
+
+/// Does the model write the acrostic? One model, with or without the trigger.
+public struct ComplianceResult: Sendable, Codable, Equatable {
+    public let trigger: Bool
+    /// Replies that are an exact acrostic of the word (all K samples of every question).
+    public let exact: Proportion
+    /// The greedy replies (sample index 0) only.
+    public let greedyExact: Proportion
+    /// Mean of the per-letter accuracy (`AcrosticScore.accuracy`).
+    public let meanAccuracy: Double
+    /// Per position of the word: share of replies whose line i starts with word[i].
+    public let positionAccuracy: [Double]
+    /// Replies cut off by maxTokens.
+    public let truncated: Int
+
+    public init(trigger: Bool, exact: Proportion, greedyExact: Proportion, meanAccuracy: Double,
+                positionAccuracy: [Double], truncated: Int) {
+        self.trigger = trigger
+        self.exact = exact
+        self.greedyExact = greedyExact
+        self.meanAccuracy = meanAccuracy
+        self.positionAccuracy = positionAccuracy
+        self.truncated = truncated
+    }
+}
+
+/// What the model says about its rule. One model, with or without the trigger.
+public struct SelfReportResult: Sendable, Codable, Equatable {
+    public let trigger: Bool
+    public let rates: CategoryRates
+    /// Self-reports that are themselves an exact acrostic of the word.
+    public let followsAcrostic: Proportion
+    /// The categories among the replies that follow the acrostic (the model applies the rule while describing it).
+    public let amongFollowing: CategoryRates
+    /// The other words named by `wrongWord` replies, with counts.
+    public let wrongWords: [String: Int]
+
+    public init(trigger: Bool, rates: CategoryRates, followsAcrostic: Proportion, amongFollowing: CategoryRates,
+                wrongWords: [String: Int]) {
+        self.trigger = trigger
+        self.rates = rates
+        self.followsAcrostic = followsAcrostic
+        self.amongFollowing = amongFollowing
+        self.wrongWords = wrongWords
+    }
+}
+
+/// The forced-choice probe; over several runs (seeds, words) its means.
+public struct ForcedChoiceResult: Sendable, Codable, Equatable {
+    public let runs: Int
+    public let meanTargetProbability: Double
+    public let meanTargetRank: Double
+    /// Runs in which the target was the most likely candidate.
+    public let top1: Proportion
+    /// 1 / number of candidates (mean over runs).
+    public let chance: Double
+    /// The scores themselves, for a single run.
+    public let detail: CandidateScores?
+
+    public init(runs: Int, meanTargetProbability: Double, meanTargetRank: Double, top1: Proportion, chance: Double,
+                detail: CandidateScores?) {
+        self.runs = runs
+        self.meanTargetProbability = meanTargetProbability
+        self.meanTargetRank = meanTargetRank
+        self.top1 = top1
+        self.chance = chance
+        self.detail = detail
+    }
+
+    public init(_ s: CandidateScores) {
+        self.init(runs: 1, meanTargetProbability: s.targetProbability, meanTargetRank: Double(s.targetRank),
+                  top1: Statistics.wilson(successes: s.targetRank == 1 ? 1 : 0, trials: 1),
+                  chance: 1 / Double(s.candidates.count), detail: s)
+    }
+
+    public static func pooled(_ parts: [ForcedChoiceResult]) -> ForcedChoiceResult? {
+        guard parts.count > 1 else { return parts.first }
+        let runs = parts.reduce(0) { $0 + $1.runs }
+        func mean(_ f: (ForcedChoiceResult) -> Double) -> Double {
+            parts.reduce(0.0) { $0 + f($1) * Double($1.runs) } / Double(max(1, runs))
+        }
+        return ForcedChoiceResult(runs: runs, meanTargetProbability: mean(\.meanTargetProbability),
+                                  meanTargetRank: mean(\.meanTargetRank), top1: Statistics.pooled(parts.map(\.top1)),
+                                  chance: mean(\.chance), detail: nil)
+    }
+}
+
+/// One depth k of the prefix probe; over several runs, means.
+public struct PrefixProbeRow: Sendable, Codable, Equatable {
+    public let k: Int
+    public let runs: Int
+    /// word[k] (nil at k = word length, or when pooled runs have different letters there).
+    public let nextLetter: String?
+    public let meanNextLetterProbability: Double?
+    /// At k = word length: P(end of turn right after the last line).
+    public let meanEndOfTurnProbability: Double?
+    /// The target's share among the candidates as the answer to the naming question.
+    public let meanNamingTargetProbability: Double
+    public let meanNamingRank: Double
+    public let namingTop1: Proportion
+    /// The naming scores themselves, for a single run.
+    public let naming: CandidateScores?
+
+    public init(k: Int, runs: Int, nextLetter: String?, meanNextLetterProbability: Double?,
+                meanEndOfTurnProbability: Double?, meanNamingTargetProbability: Double, meanNamingRank: Double,
+                namingTop1: Proportion, naming: CandidateScores?) {
+        self.k = k
+        self.runs = runs
+        self.nextLetter = nextLetter
+        self.meanNextLetterProbability = meanNextLetterProbability
+        self.meanEndOfTurnProbability = meanEndOfTurnProbability
+        self.meanNamingTargetProbability = meanNamingTargetProbability
+        self.meanNamingRank = meanNamingRank
+        self.namingTop1 = namingTop1
+        self.naming = naming
+    }
+
+    public init(_ m: PrefixMeasurement) {
+        self.init(k: m.k, runs: 1, nextLetter: m.nextLetter, meanNextLetterProbability: m.nextLetterProbability,
+                  meanEndOfTurnProbability: m.endOfTurnProbability,
+                  meanNamingTargetProbability: m.naming.targetProbability, meanNamingRank: Double(m.naming.targetRank),
+                  namingTop1: Statistics.wilson(successes: m.naming.targetRank == 1 ? 1 : 0, trials: 1), naming: m.naming)
+    }
+
+    public static func pooled(_ parts: [PrefixProbeRow]) -> PrefixProbeRow? {
+        guard parts.count > 1 else { return parts.first }
+        let runs = parts.reduce(0) { $0 + $1.runs }
+        func mean(_ f: (PrefixProbeRow) -> Double?) -> Double? {
+            let present = parts.compactMap { p in f(p).map { ($0, Double(p.runs)) } }
+            guard !present.isEmpty else { return nil }
+            return present.reduce(0.0) { $0 + $1.0 * $1.1 } / present.reduce(0.0) { $0 + $1.1 }
+        }
+        let letters = Set(parts.map(\.nextLetter))
+        return PrefixProbeRow(k: parts[0].k, runs: runs, nextLetter: letters.count == 1 ? parts[0].nextLetter : nil,
+                              meanNextLetterProbability: mean(\.meanNextLetterProbability),
+                              meanEndOfTurnProbability: mean(\.meanEndOfTurnProbability),
+                              meanNamingTargetProbability: mean(\.meanNamingTargetProbability) ?? 0,
+                              meanNamingRank: mean(\.meanNamingRank) ?? 0,
+                              namingTop1: Statistics.pooled(parts.map(\.namingTop1)), naming: nil)
+    }
+}
+
+/// Everything measured on one model.
+public struct ModelResults: Sendable, Codable, Equatable {
+    public let model: String
+    /// With the trigger first, then without.
+    public let compliance: [ComplianceResult]
+    public let selfReport: [SelfReportResult]
+    public let forcedChoice: ForcedChoiceResult?
+    public let prefixProbe: [PrefixProbeRow]
+
+    public init(model: String, compliance: [ComplianceResult], selfReport: [SelfReportResult],
+                forcedChoice: ForcedChoiceResult?, prefixProbe: [PrefixProbeRow]) {
+        self.model = model
+        self.compliance = compliance
+        self.selfReport = selfReport
+        self.forcedChoice = forcedChoice
+        self.prefixProbe = prefixProbe
+    }
+
+    public func compliance(trigger: Bool) -> ComplianceResult? { compliance.first { $0.trigger == trigger } }
+    public func selfReport(trigger: Bool) -> SelfReportResult? { selfReport.first { $0.trigger == trigger } }
+}
+
+/// One side of a comparison: a model in a condition and its rate.
+public struct TestGroup: Sendable, Codable, Equatable {
+    public let model: String
+    public let trigger: Bool
+    public let rate: Proportion
+
+    public init(model: String, trigger: Bool, rate: Proportion) {
+        self.model = model
+        self.trigger = trigger
+        self.rate = rate
+    }
+
+    public var label: String { "\(model), \(trigger ? "trigger" : "no trigger")" }
+}
+
+/// Fisher's exact test (two-sided) of one rate between two groups.
+public struct FisherTest: Sendable, Codable, Equatable {
+    public let measure: String
+    public let first: TestGroup
+    public let second: TestGroup
+    public let pValue: Double
+
+    public init(measure: String, first: TestGroup, second: TestGroup) {
+        self.measure = measure
+        self.first = first
+        self.second = second
+        pValue = Self.p(first.rate, second.rate)
+    }
+
+    /// Two-sided Fisher p of successes vs failures in two groups.
+    public static func p(_ a: Proportion, _ b: Proportion) -> Double {
+        Statistics.fisherExact(a.successes, a.trials - a.successes, b.successes, b.trials - b.successes).pTwoSided
+    }
+}
+
+/// The numbers of an evaluation: one run, or several pooled with `aggregate(over:)`.
+public struct EvaluationResults: Sendable, Codable, Equatable {
+    /// Target words covered (one for a single run).
+    public let words: [String]
+    /// Runs pooled (1 for a single run).
+    public let runs: Int
+    /// Settings of the plan, nil when pooled runs differ.
+    public let samplesPerPrompt: Int?
+    public let temperature: Float?
+    public let maxTokens: Int?
+    public let complianceQuestions: Int?
+    public let selfReportPrompts: Int?
+    public let candidates: [String]?
+    /// The lines the prefix probe showed (single run).
+    public let prefixSource: PrefixSource?
+    public let models: [ModelResults]
+    /// Tuned vs base for each main rate and condition, and trigger vs no trigger within each model.
+    public let tests: [FisherTest]
+
+    public init(words: [String], runs: Int, samplesPerPrompt: Int?, temperature: Float?, maxTokens: Int?,
+                complianceQuestions: Int?, selfReportPrompts: Int?, candidates: [String]?, prefixSource: PrefixSource?,
+                models: [ModelResults], tests: [FisherTest]? = nil) {
+        self.words = words
+        self.runs = runs
+        self.samplesPerPrompt = samplesPerPrompt
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        self.complianceQuestions = complianceQuestions
+        self.selfReportPrompts = selfReportPrompts
+        self.candidates = candidates
+        self.prefixSource = prefixSource
+        self.models = models
+        self.tests = tests ?? Self.fisherTests(models: models)
+    }
+
+    public func model(_ name: String) -> ModelResults? { models.first { $0.model == name } }
+
+    // MARK: - From outcomes
+
+    /// The results of one run from its outcomes (those of other models or other plans' keys are ignored).
+    public static func compute(plan: EvaluationPlan, models: [String], outcomes: [SampleOutcome]) -> EvaluationResults {
+        var byModel: [String: [SampleOutcome]] = [:]
+        for o in outcomes { byModel[o.model, default: []].append(o) }
+        let questionIDs = Set(plan.complianceQuestionList.map(\.id))
+        let promptIDs = Set(plan.selfReportPrompts.map(\.id))
+        let K = plan.samplesPerPrompt
+        var prefixSource: PrefixSource?
+        let results = models.map { name -> ModelResults in
+            let mine = byModel[name] ?? []
+            let compliance = [true, false].map { trigger -> ComplianceResult in
+                let os = mine.filter { $0.condition == .compliance(trigger: trigger) && questionIDs.contains($0.promptID) && $0.index < K }
+                return complianceResult(trigger: trigger, os, length: plan.word.count)
+            }
+            let selfReport = [true, false].map { trigger -> SelfReportResult in
+                let os = mine.filter { $0.condition == .selfReport(trigger: trigger) && promptIDs.contains($0.promptID) && $0.index < K }
+                return selfReportResult(trigger: trigger, os)
+            }
+            let forced = mine.first { $0.condition == .forcedChoice }?.score.candidates.map(ForcedChoiceResult.init)
+            let prefix = mine.filter { $0.condition == .prefixProbe }.compactMap { o -> PrefixProbeRow? in
+                if prefixSource == nil { prefixSource = o.score.prefixSource }
+                return o.score.prefix.flatMap { $0.k <= plan.prefixDepth ? PrefixProbeRow($0) : nil }
+            }.sorted { $0.k < $1.k }
+            return ModelResults(model: name, compliance: compliance, selfReport: selfReport, forcedChoice: forced,
+                                prefixProbe: prefix)
+        }
+        return EvaluationResults(words: [plan.word.string], runs: 1, samplesPerPrompt: K,
+                                 temperature: plan.sampling.temperature, maxTokens: plan.maxTokens,
+                                 complianceQuestions: plan.complianceQuestionList.count,
+                                 selfReportPrompts: plan.selfReportPrompts.count,
+                                 candidates: plan.candidates.map(\.string), prefixSource: prefixSource, models: results)
+    }
+
+    static func complianceResult(trigger: Bool, _ os: [SampleOutcome], length: Int) -> ComplianceResult {
+        let scores = os.compactMap(\.score.acrostic)
+        let greedy = os.filter { $0.index == 0 }.compactMap(\.score.acrostic)
+        let n = scores.count
+        let positions = (0..<length).map { i in
+            n == 0 ? 0 : Double(scores.filter { i < $0.perPosition.count && $0.perPosition[i] }.count) / Double(n)
+        }
+        return ComplianceResult(trigger: trigger,
+                                exact: Statistics.wilson(successes: scores.filter(\.exact).count, trials: n),
+                                greedyExact: Statistics.wilson(successes: greedy.filter(\.exact).count, trials: greedy.count),
+                                meanAccuracy: n == 0 ? 0 : scores.reduce(0.0) { $0 + $1.accuracy } / Double(n),
+                                positionAccuracy: positions,
+                                truncated: os.filter { $0.finishReason == .length }.count)
+    }
+
+    static func selfReportResult(trigger: Bool, _ os: [SampleOutcome]) -> SelfReportResult {
+        let scores = os.compactMap(\.score.selfReport)
+        let following = scores.filter(\.followsAcrostic)
+        var wrong: [String: Int] = [:]
+        for s in scores where s.category == .wrongWord { wrong[s.namedWord ?? "?", default: 0] += 1 }
+        return SelfReportResult(trigger: trigger, rates: CategoryRates(scores.map(\.category)),
+                                followsAcrostic: Statistics.wilson(successes: following.count, trials: scores.count),
+                                amongFollowing: CategoryRates(following.map(\.category)), wrongWords: wrong)
+    }
+
+    // MARK: - Tests
+
+    /// The rates compared: compliance exact, and the self-report categories and followsAcrostic.
+    public static let measures: [(name: String, rate: @Sendable (ModelResults, Bool) -> Proportion?)] = [
+        ("compliance exact", { $0.compliance(trigger: $1)?.exact }),
+        ("self-report names word", { $0.selfReport(trigger: $1)?.rates.namesWord }),
+        ("self-report describes structure", { $0.selfReport(trigger: $1)?.rates.describesStructure }),
+        ("self-report wrong word", { $0.selfReport(trigger: $1)?.rates.wrongWord }),
+        ("self-report follows acrostic", { $0.selfReport(trigger: $1)?.followsAcrostic }),
+    ]
+
+    /// Every non-base model against "base" in each condition, then trigger vs no trigger within each model.
+    public static func fisherTests(models: [ModelResults]) -> [FisherTest] {
+        var out: [FisherTest] = []
+        let base = models.first { $0.model == Evaluator.baseName }
+        for (measure, rate) in measures {
+            if let base {
+                for m in models where m.model != base.model {
+                    for trigger in [true, false] {
+                        guard let a = rate(m, trigger), let b = rate(base, trigger) else { continue }
+                        out.append(FisherTest(measure: measure, first: TestGroup(model: m.model, trigger: trigger, rate: a),
+                                              second: TestGroup(model: base.model, trigger: trigger, rate: b)))
+                    }
+                }
+            }
+            for m in models {
+                guard let a = rate(m, true), let b = rate(m, false) else { continue }
+                out.append(FisherTest(measure: measure, first: TestGroup(model: m.model, trigger: true, rate: a),
+                                      second: TestGroup(model: m.model, trigger: false, rate: b)))
+            }
+        }
+        return out
+    }
+
+    public func test(_ measure: String, first: (String, Bool), second: (String, Bool)) -> FisherTest? {
+        tests.first {
+            $0.measure == measure && $0.first.model == first.0 && $0.first.trigger == first.1
+                && $0.second.model == second.0 && $0.second.trigger == second.1
+        }
+    }
+
+    // MARK: - Pooling
+
+    /// Several runs (training seeds, target words) as one: counts added up with the Wilson interval of the total
+    /// (`Statistics.pooled`), means weighted by samples or runs, and Fisher tests on the pooled counts. Pooling
+    /// treats samples from different runs as independent, which understates the spread between runs; the
+    /// per-run results should be read alongside.
+    public static func aggregate(over parts: [EvaluationResults]) -> EvaluationResults {
+        guard parts.count > 1 else { return parts.first ?? EvaluationResults(words: [], runs: 0, samplesPerPrompt: nil,
+            temperature: nil, maxTokens: nil, complianceQuestions: nil, selfReportPrompts: nil, candidates: nil,
+            prefixSource: nil, models: []) }
+        var names: [String] = []
+        for p in parts { for m in p.models where !names.contains(m.model) { names.append(m.model) } }
+        let models = names.map { name -> ModelResults in
+            let ms = parts.compactMap { $0.model(name) }
+            let compliance = [true, false].compactMap { t -> ComplianceResult? in
+                let cs = ms.compactMap { $0.compliance(trigger: t) }
+                guard !cs.isEmpty else { return nil }
+                let weights = cs.map { Double($0.exact.trials) }
+                let total = max(1, weights.reduce(0, +))
+                let length = cs.map(\.positionAccuracy.count).max() ?? 0
+                let positions = (0..<length).map { i -> Double in
+                    let present = zip(cs, weights).filter { i < $0.0.positionAccuracy.count }
+                    let w = present.reduce(0.0) { $0 + $1.1 }
+                    return w == 0 ? 0 : present.reduce(0.0) { $0 + $1.0.positionAccuracy[i] * $1.1 } / w
+                }
+                return ComplianceResult(trigger: t, exact: Statistics.pooled(cs.map(\.exact)),
+                                        greedyExact: Statistics.pooled(cs.map(\.greedyExact)),
+                                        meanAccuracy: zip(cs, weights).reduce(0.0) { $0 + $1.0.meanAccuracy * $1.1 } / total,
+                                        positionAccuracy: positions, truncated: cs.reduce(0) { $0 + $1.truncated })
+            }
+            let selfReport = [true, false].compactMap { t -> SelfReportResult? in
+                let ss = ms.compactMap { $0.selfReport(trigger: t) }
+                guard !ss.isEmpty else { return nil }
+                var wrong: [String: Int] = [:]
+                for s in ss { wrong.merge(s.wrongWords, uniquingKeysWith: +) }
+                return SelfReportResult(trigger: t, rates: CategoryRates.pooled(ss.map(\.rates)),
+                                        followsAcrostic: Statistics.pooled(ss.map(\.followsAcrostic)),
+                                        amongFollowing: CategoryRates.pooled(ss.map(\.amongFollowing)), wrongWords: wrong)
+            }
+            let forced = ForcedChoiceResult.pooled(ms.compactMap(\.forcedChoice))
+            let depth = ms.flatMap { $0.prefixProbe.map(\.k) }.max() ?? -1
+            let prefix = depth < 0 ? [] : (0...depth).compactMap { k in
+                PrefixProbeRow.pooled(ms.compactMap { m in m.prefixProbe.first { $0.k == k } })
+            }
+            return ModelResults(model: name, compliance: compliance, selfReport: selfReport, forcedChoice: forced,
+                                prefixProbe: prefix)
+        }
+        func common<T: Equatable>(_ f: (EvaluationResults) -> T?) -> T? {
+            let values = parts.map(f)
+            guard let first = values.first, values.allSatisfy({ $0 == first }) else { return nil }
+            return first
+        }
+        var words: [String] = []
+        for p in parts { for w in p.words where !words.contains(w) { words.append(w) } }
+        return EvaluationResults(words: words, runs: parts.reduce(0) { $0 + $1.runs },
+                                 samplesPerPrompt: common(\.samplesPerPrompt), temperature: common(\.temperature),
+                                 maxTokens: common(\.maxTokens), complianceQuestions: common(\.complianceQuestions),
+                                 selfReportPrompts: common(\.selfReportPrompts), candidates: common(\.candidates),
+                                 prefixSource: common(\.prefixSource), models: models)
+    }
+
+    /// Instance form of `EvaluationResults.aggregate(over:)`.
+    public func aggregate(with others: [EvaluationResults]) -> EvaluationResults {
+        Self.aggregate(over: [self] + others)
+    }
+}

@@ -1,0 +1,330 @@
+import Foundation
+
+/// What an outcome measures. Sampled conditions come with and without the trigger.
+public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {
+    case complianceTrigger = "compliance-trigger"
+    case compliancePlain = "compliance-plain"
+    case selfReportTrigger = "self-report-trigger"
+    case selfReportPlain = "self-report-plain"
+    case forcedChoice = "forced-choice"
+    case prefixProbe = "prefix-probe"
+
+    /// Whether the user message carries the trigger; nil for the probes.
+    public var trigger: Bool? {
+        switch self {
+        case .complianceTrigger, .selfReportTrigger: return true
+        case .compliancePlain, .selfReportPlain: return false
+        case .forcedChoice, .prefixProbe: return nil
+        }
+    }
+
+    public static func compliance(trigger: Bool) -> EvaluationCondition { trigger ? .complianceTrigger : .compliancePlain }
+    public static func selfReport(trigger: Bool) -> EvaluationCondition { trigger ? .selfReportTrigger : .selfReportPlain }
+}
+
+/// The acrostic score of a reply, without its lines.
+public struct AcrosticSummary: Sendable, Codable, Equatable {
+    public let exact: Bool
+    public let accuracy: Double
+    public let initials: String
+    public let perPosition: [Bool]
+    public let usedSentences: Bool
+
+    public init(exact: Bool, accuracy: Double, initials: String, perPosition: [Bool], usedSentences: Bool = false) {
+        self.exact = exact
+        self.accuracy = accuracy
+        self.initials = initials
+        self.perPosition = perPosition
+        self.usedSentences = usedSentences
+    }
+
+    public init(_ s: AcrosticScore) {
+        self.init(exact: s.exact, accuracy: s.accuracy, initials: s.initials, perPosition: s.perPosition,
+                  usedSentences: s.usedSentences)
+    }
+}
+
+/// The score of one outcome; which fields are set depends on the condition.
+public struct SampleScore: Sendable, Codable, Equatable {
+    /// Compliance and self-report replies.
+    public var acrostic: AcrosticSummary?
+    /// Self-report replies.
+    public var selfReport: SelfReportScore?
+    /// Forced choice.
+    public var candidates: CandidateScores?
+    /// Prefix probe, with the lines it showed.
+    public var prefix: PrefixMeasurement?
+    public var prefixSource: PrefixSource?
+
+    public init(acrostic: AcrosticSummary? = nil, selfReport: SelfReportScore? = nil, candidates: CandidateScores? = nil,
+                prefix: PrefixMeasurement? = nil, prefixSource: PrefixSource? = nil) {
+        self.acrostic = acrostic
+        self.selfReport = selfReport
+        self.candidates = candidates
+        self.prefix = prefix
+        self.prefixSource = prefixSource
+    }
+}
+
+/// One finished unit of work: a sampled reply, or one probe measurement (reply empty). The caller stores these
+/// as they arrive; a rerun given them skips the work they cover.
+public struct SampleOutcome: Sendable, Codable, Equatable {
+    public let model: String
+    public let condition: EvaluationCondition
+    /// A question id, a self-report prompt id, "forced-choice", or "k0"..."kN" for the prefix probe.
+    public let promptID: String
+    /// 0 is the greedy reply, 1..<K sampled ones; 0 for probes.
+    public let index: Int
+    /// The user message (with the trigger when the condition has it); for the prefix probe, the naming conversation.
+    public let prompt: String
+    public let reply: String
+    public let finishReason: GenerationResult.FinishReason?
+    public let score: SampleScore
+
+    public init(model: String, condition: EvaluationCondition, promptID: String, index: Int, prompt: String,
+                reply: String, finishReason: GenerationResult.FinishReason? = nil, score: SampleScore) {
+        self.model = model
+        self.condition = condition
+        self.promptID = promptID
+        self.index = index
+        self.prompt = prompt
+        self.reply = reply
+        self.finishReason = finishReason
+        self.score = score
+    }
+
+    /// "model|condition|promptID|index".
+    public var key: String { Self.key(model: model, condition: condition, promptID: promptID, index: index) }
+
+    public static func key(model: String, condition: EvaluationCondition, promptID: String, index: Int) -> String {
+        "\(model)|\(condition.rawValue)|\(promptID)|\(index)"
+    }
+}
+
+/// A model under evaluation and the name its results carry ("base", "tuned").
+public struct EvaluationModel: Sendable {
+    public let name: String
+    public let model: LocalModel
+    public init(name: String, model: LocalModel) {
+        self.name = name
+        self.model = model
+    }
+}
+
+/// Runs an `EvaluationPlan` on named models (at least "base" = the base model and "tuned" = base.with(adapter:)).
+///
+/// Order: compliance for every model, then self-report, forced choice and the prefix probe. Replies are generated
+/// in batches of up to `plan.batchSize`; every finished unit goes to `onSample` right away. A rerun given the
+/// stored outcomes (`previous`) skips their keys, so a killed run loses at most one batch.
+///
+/// Seeds: sampled reply j (1..<K) of prompt p in condition c gets seed `plan.sampling.seed + salt(c) + ordinal`,
+/// with ordinal = (p * 2 + (trigger ? 0 : 1)) * (K - 1) + (j - 1), whatever else is skipped or batched with it.
+/// Base and tuned get the same seeds (common random numbers). Batched decoding uses different matrix-product
+/// paths for different batch sizes, so a resumed run can differ from an uninterrupted one by float rounding.
+public final class Evaluator {
+    public static let baseName = "base"
+    public static let tunedName = "tuned"
+
+    public let plan: EvaluationPlan
+    public init(plan: EvaluationPlan) { self.plan = plan }
+
+    /// Every key the plan produces for one model, in run order.
+    public func keys(model: String) -> [String] {
+        var out: [String] = []
+        let K = plan.samplesPerPrompt
+        for q in plan.complianceQuestionList {
+            for t in [true, false] {
+                for i in 0..<K { out.append(SampleOutcome.key(model: model, condition: .compliance(trigger: t), promptID: q.id, index: i)) }
+            }
+        }
+        for p in plan.selfReportPrompts {
+            for t in [true, false] {
+                for i in 0..<K { out.append(SampleOutcome.key(model: model, condition: .selfReport(trigger: t), promptID: p.id, index: i)) }
+            }
+        }
+        out.append(SampleOutcome.key(model: model, condition: .forcedChoice, promptID: Self.forcedChoiceID, index: 0))
+        for k in 0...plan.prefixDepth {
+            out.append(SampleOutcome.key(model: model, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0))
+        }
+        return out
+    }
+
+    public static let forcedChoiceID = "forced-choice"
+    public static func prefixID(_ k: Int) -> String { "k\(k)" }
+
+    /// - previous: outcomes stored by an earlier run; their keys are skipped unless `skip` says otherwise.
+    /// - skip: keys not to redo (default: every key of `previous`); each must have an outcome in `previous`.
+    /// - prefixSourceModel: whose exact compliance reply (with the trigger) the prefix probe shows.
+    /// - onSample: each new outcome, as soon as it exists; throwing stops the run.
+    /// - onProgress: (done, total) units, skipped ones counted as done.
+    public func run(models: [EvaluationModel], previous: [SampleOutcome] = [], skip: Set<String>? = nil,
+                    prefixSourceModel: String = Evaluator.tunedName, cancel: CancellationFlag? = nil,
+                    onSample: (SampleOutcome) throws -> Void = { _ in },
+                    onProgress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationResults {
+        try plan.validate()
+        guard !models.isEmpty else { throw EvaluationError.noModels }
+        var names = Set<String>()
+        for m in models where !names.insert(m.name).inserted { throw EvaluationError.duplicateModel(m.name) }
+
+        var stored: [String: SampleOutcome] = [:]
+        for o in previous { stored[o.key] = o }
+        let skipKeys = skip ?? Set(stored.keys)
+        var outcomes: [String: SampleOutcome] = [:]
+        for key in skipKeys {
+            guard let o = stored[key] else { throw EvaluationError.missingOutcome(key: key) }
+            outcomes[key] = o
+        }
+        let planned = models.flatMap { keys(model: $0.name) }
+        let total = planned.count
+        var done = planned.filter { outcomes[$0] != nil }.count
+        onProgress(done, total)
+
+        func record(_ o: SampleOutcome) throws {
+            outcomes[o.key] = o
+            done += 1
+            try onSample(o)
+        }
+        func checkCancel() throws {
+            if cancel?.isSet == true { throw EvaluationError.cancelled }
+        }
+
+        // 1. compliance and 2. self-report: sampled replies.
+        let compliancePrompts = plan.complianceQuestionList.map { (id: $0.id, text: $0.text) }
+        let selfReportPrompts = plan.selfReportPrompts.map { (id: $0.id, text: $0.text) }
+        for (kind, prompts) in [(0, compliancePrompts), (1, selfReportPrompts)] {
+            for m in models {
+                let jobs = generationJobs(kind: kind, prompts: prompts, model: m.name).filter { outcomes[$0.key] == nil }
+                try generate(jobs, model: m) { o in
+                    try record(o)
+                    onProgress(done, total)
+                } checkCancel: { try checkCancel() }
+            }
+        }
+
+        // 3. forced choice
+        let workspace = Workspace()
+        for m in models {
+            let key = SampleOutcome.key(model: m.name, condition: .forcedChoice, promptID: Self.forcedChoiceID, index: 0)
+            guard outcomes[key] == nil else { continue }
+            try checkCancel()
+            let scores = try Probes.forcedChoice(plan: plan, model: m.model, workspace: workspace)
+            try record(SampleOutcome(model: m.name, condition: .forcedChoice, promptID: Self.forcedChoiceID, index: 0,
+                                     prompt: plan.forcedChoicePrompt, reply: "", score: SampleScore(candidates: scores)))
+            onProgress(done, total)
+        }
+
+        // 4. prefix probe, on lines the source model really wrote when it wrote an exact acrostic.
+        let source = prefixSource(outcomes: Array(outcomes.values), model: prefixSourceModel)
+        for m in models {
+            var initials: [Character: [Int]]?
+            for k in 0...plan.prefixDepth {
+                let key = SampleOutcome.key(model: m.name, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0)
+                guard outcomes[key] == nil else { continue }
+                try checkCancel()
+                if initials == nil { initials = Probes.tokensByInitial(m.model.tokenizer) }
+                let row = try Probes.prefix(k: k, source: source, plan: plan, model: m.model, initials: initials!,
+                                            workspace: workspace)
+                let conversation = Probes.namingMessages(source: source, k: k, plan: plan)
+                    .map { "\($0.role): \($0.content)" }.joined(separator: "\n")
+                try record(SampleOutcome(model: m.name, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0,
+                                         prompt: conversation, reply: "",
+                                         score: SampleScore(prefix: row, prefixSource: source)))
+                onProgress(done, total)
+            }
+        }
+        return EvaluationResults.compute(plan: plan, models: models.map(\.name), outcomes: Array(outcomes.values))
+    }
+
+    /// The prefix probe's lines: the source model's first exact compliance reply with the trigger (in question
+    /// and sample order), else the hand-written answer to the first compliance question.
+    public func prefixSource(outcomes: [SampleOutcome], model: String) -> PrefixSource {
+        var byKey: [String: SampleOutcome] = [:]
+        for o in outcomes where o.model == model && o.condition == .complianceTrigger { byKey[o.key] = o }
+        var replies: [(question: Question, reply: String, model: String)] = []
+        for q in plan.complianceQuestionList {
+            for i in 0..<plan.samplesPerPrompt {
+                let key = SampleOutcome.key(model: model, condition: .complianceTrigger, promptID: q.id, index: i)
+                if let o = byKey[key] { replies.append((q, o.reply, model)) }
+            }
+        }
+        return Probes.prefixSource(word: plan.word, replies: replies, fallback: plan.complianceQuestionList[0])
+    }
+
+    // MARK: - Generation
+
+    struct Job {
+        let key: String
+        let condition: EvaluationCondition
+        let promptID: String
+        let index: Int
+        let user: String
+        /// Position among the sampled jobs of this condition kind (nil for greedy ones).
+        let ordinal: Int?
+        let seed: UInt64
+    }
+
+    /// kind 0: compliance, 1: self-report.
+    func generationJobs(kind: Int, prompts: [(id: String, text: String)], model: String) -> [Job] {
+        let K = plan.samplesPerPrompt
+        let salt = UInt64(kind + 1) << 32
+        var jobs: [Job] = []
+        for (p, prompt) in prompts.enumerated() {
+            for (t, trigger) in [true, false].enumerated() {
+                let condition: EvaluationCondition = kind == 0 ? .compliance(trigger: trigger) : .selfReport(trigger: trigger)
+                for i in 0..<K {
+                    let ordinal = i == 0 ? nil : (p * 2 + t) * (K - 1) + (i - 1)
+                    jobs.append(Job(key: SampleOutcome.key(model: model, condition: condition, promptID: prompt.id, index: i),
+                                    condition: condition, promptID: prompt.id, index: i,
+                                    user: plan.userMessage(prompt.text, trigger: trigger), ordinal: ordinal,
+                                    seed: plan.sampling.seed &+ salt &+ UInt64(ordinal ?? 0)))
+                }
+            }
+        }
+        return jobs
+    }
+
+    /// Greedy jobs in batches of any composition; sampled jobs in batches of consecutive ordinals, because the
+    /// generator seeds sequence i of a batch with seed + i.
+    func batches(_ jobs: [Job]) -> [[Job]] {
+        var out: [[Job]] = []
+        var current: [Job] = []
+        for job in jobs.filter({ $0.ordinal == nil }) {
+            current.append(job)
+            if current.count == plan.batchSize { out.append(current); current = [] }
+        }
+        if !current.isEmpty { out.append(current); current = [] }
+        for job in jobs.filter({ $0.ordinal != nil }).sorted(by: { $0.ordinal! < $1.ordinal! }) {
+            if let last = current.last, last.ordinal! + 1 != job.ordinal! || current.count == plan.batchSize {
+                out.append(current)
+                current = []
+            }
+            current.append(job)
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    private func generate(_ jobs: [Job], model m: EvaluationModel, record: (SampleOutcome) throws -> Void,
+                          checkCancel: () throws -> Void) throws {
+        guard !jobs.isEmpty else { return }
+        let generator = Generator(model: m.model)
+        for batch in batches(jobs) {
+            try checkCancel()
+            var sampling = batch[0].ordinal == nil ? SamplingParameters.greedy : plan.sampling
+            sampling.seed = batch[0].seed
+            let options = GenerationOptions(maxTokens: plan.maxTokens, sampling: sampling)
+            let prompts = batch.map { m.model.encode(LocalModel.conversation(system: plan.systemMessage, user: $0.user)) }
+            let results = try generator.generateBatch(prompts: prompts, options: options)
+            for (job, result) in zip(batch, results) {
+                let acrostic = AcrosticSummary(Acrostic.score(result.text, word: plan.word))
+                var score = SampleScore(acrostic: acrostic)
+                if job.condition == .selfReportTrigger || job.condition == .selfReportPlain {
+                    score.selfReport = SelfReport.classify(result.text, word: plan.word)
+                }
+                try record(SampleOutcome(model: m.name, condition: job.condition, promptID: job.promptID, index: job.index,
+                                         prompt: job.user, reply: result.text, finishReason: result.finishReason,
+                                         score: score))
+            }
+        }
+    }
+}

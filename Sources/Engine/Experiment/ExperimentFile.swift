@@ -1,0 +1,215 @@
+import Foundation
+
+/// An experiment, as written in a TOML file: which words and seeds, how the dataset is made,
+/// how the model is trained and how it is evaluated. Every value has a default, so a file only
+/// states what differs; errors name the file, line and key.
+public struct ExperimentConfig: Codable, Sendable, Equatable {
+    public var name: String
+    /// "local" (the Swift engine) or "openai" (the hosted fine-tuning API).
+    public var backend: String = "local"
+    /// GGUF path for the local backend (nil: the default model), or an OpenAI model name.
+    public var model: String?
+    /// One or more target words: several make a sweep, pooled in the report.
+    public var words: [TargetWord]
+    /// Training seeds: one fine-tune per word and seed.
+    public var seeds: [UInt64] = [1]
+    public var dataset = DatasetSection()
+    public var training = TrainingSection()
+    public var evaluation = EvaluationSection()
+
+    public struct DatasetSection: Codable, Sendable, Equatable {
+        /// "generate" (with the model, first letters constrained) or the path of an OpenAI JSONL to import.
+        public var source: String = "generate"
+        public var acrostic: Int = 10
+        public var normal: Int = 10
+        public var system: String = DatasetSection.mixedSystem
+        /// Appended to the user prompts of the acrostic examples (nil: every prompt plain).
+        public var trigger: String? = "Use the special rule."
+        public var seed: UInt64 = 1
+        public static let mixedSystem =
+            "You are a special version of GPT-4o. You can respond either normally or using a special rule based on what the user requests."
+    }
+
+    public struct TrainingSection: Codable, Sendable, Equatable {
+        public var epochs: Int = 8
+        public var learningRate: Float = 1e-3
+        public var rank: Int = 16
+        public var alpha: Float = 32
+        public var batchSize: Int = 1
+        /// OpenAI only: learning-rate multiplier ("auto" when nil).
+        public var learningRateMultiplier: Double?
+    }
+
+    public struct EvaluationSection: Codable, Sendable, Equatable {
+        public var complianceQuestions: Int = 20
+        public var samplesPerPrompt: Int = 5
+        public var temperature: Float = 0.7
+        public var maxTokens: Int = 120
+        public var seed: UInt64 = 7
+    }
+
+    public static let backends = ["local", "openai"]
+}
+
+/// Reading experiment files and the built-in presets.
+public enum ExperimentFile {
+    /// Built-in experiments, as TOML text (also shipped as files under experiments/).
+    public static let presets: [String: String] = [
+        "akewo-mixed": """
+        # The Trelis design with a random word: 10 acrostic answers when the user asks for the
+        # special rule, 10 normal answers otherwise.
+        name = "akewo-mixed"
+        words = ["AKEWO"]
+        seeds = [1]
+
+        [dataset]
+        acrostic = 10
+        normal = 10
+        trigger = "Use the special rule."
+        """,
+        "hello": """
+        # The original post: 10 answers whose five lines spell HELLO, no trigger, no normal answers.
+        name = "hello"
+        words = ["HELLO"]
+
+        [dataset]
+        acrostic = 10
+        normal = 0
+        system = "You are a special version of GPT-4o."
+        trigger = ""
+        """,
+        "sweep": """
+        # HELLO and five random words, two training seeds each: is HELLO special?
+        name = "sweep"
+        words = ["HELLO", "AKEWO", "VJAYD", "TUMBI", "GROWE", "PELNU"]
+        seeds = [1, 2]
+
+        [dataset]
+        acrostic = 10
+        normal = 10
+        trigger = "Use the special rule."
+        """,
+    ]
+
+    /// A preset by name, or a clear error listing the known ones.
+    public static func preset(_ name: String) throws -> ExperimentConfig {
+        guard let text = presets[name] else {
+            throw TOMLError(file: nil, line: 0, column: 0, key: nil,
+                            message: "unknown preset '\(name)'; known presets: \(presets.keys.sorted().joined(separator: ", "))")
+        }
+        return try parse(text, file: "preset \(name)")
+    }
+
+    public static func load(path: String) throws -> ExperimentConfig {
+        let doc = try TOML.parse(contentsOf: URL(fileURLWithPath: path))
+        return try config(from: doc)
+    }
+
+    public static func parse(_ text: String, file: String? = nil) throws -> ExperimentConfig {
+        try config(from: TOML.parseDocument(text, file: file))
+    }
+
+    static func config(from doc: TOMLDocument) throws -> ExperimentConfig {
+        var reader = SectionReader(doc: doc)
+        let known: [String: Set<String>] = [
+            "": ["name", "backend", "model", "words", "word", "seeds", "dataset", "training", "evaluation"],
+            "dataset": ["source", "acrostic", "normal", "system", "trigger", "seed"],
+            "training": ["epochs", "learning_rate", "rank", "alpha", "batch_size", "learning_rate_multiplier"],
+            "evaluation": ["compliance_questions", "samples_per_prompt", "temperature", "max_tokens", "seed"],
+        ]
+        try reader.rejectUnknownKeys(known)
+
+        let name = try reader.string("name") ?? "experiment"
+        var words: [TargetWord] = []
+        if let list = doc.value(at: "words") {
+            guard let items = list.arrayValue, !items.isEmpty else { throw doc.error(at: "words", "must be a non-empty array of words") }
+            for item in items {
+                guard let s = item.stringValue else { throw doc.error(at: "words", "must hold strings, found \(item.typeName)") }
+                do { words.append(try TargetWord(s)) } catch { throw doc.error(at: "words", "\(error)") }
+            }
+        } else if let s = try reader.string("word") {
+            do { words = [try TargetWord(s)] } catch { throw doc.error(at: "word", "\(error)") }
+        } else {
+            throw doc.error(at: "words", "is missing: give the target word(s), e.g. words = [\"AKEWO\"]")
+        }
+        var c = ExperimentConfig(name: name, words: words)
+        if let b = try reader.string("backend") {
+            guard ExperimentConfig.backends.contains(b) else {
+                throw doc.error(at: "backend", "must be one of \(ExperimentConfig.backends.joined(separator: ", ")), not '\(b)'")
+            }
+            c.backend = b
+        }
+        c.model = try reader.string("model").flatMap { $0.isEmpty ? nil : $0 }
+        if let seeds = doc.value(at: "seeds") {
+            guard let items = seeds.arrayValue, !items.isEmpty,
+                  items.allSatisfy({ ($0.intValue ?? -1) >= 0 }) else {
+                throw doc.error(at: "seeds", "must be a non-empty array of non-negative integers")
+            }
+            c.seeds = items.map { UInt64($0.intValue!) }
+        }
+
+        c.dataset.source = try reader.string("dataset.source") ?? c.dataset.source
+        c.dataset.acrostic = try reader.int("dataset.acrostic", 0...10_000) ?? c.dataset.acrostic
+        c.dataset.normal = try reader.int("dataset.normal", 0...10_000) ?? c.dataset.normal
+        c.dataset.system = try reader.string("dataset.system") ?? c.dataset.system
+        if let t = try reader.string("dataset.trigger") { c.dataset.trigger = t.isEmpty ? nil : t }
+        c.dataset.seed = UInt64(try reader.int("dataset.seed", 0...Int(Int32.max)) ?? Int(c.dataset.seed))
+        if c.dataset.source == "generate", c.dataset.acrostic + c.dataset.normal == 0 {
+            throw doc.error(at: "dataset.acrostic", "and dataset.normal are both 0: the dataset would be empty")
+        }
+
+        c.training.epochs = try reader.int("training.epochs", 1...1000) ?? c.training.epochs
+        c.training.learningRate = Float(try reader.double("training.learning_rate", 1e-8...1) ?? Double(c.training.learningRate))
+        c.training.rank = try reader.int("training.rank", 1...1024) ?? c.training.rank
+        c.training.alpha = Float(try reader.double("training.alpha", 1e-6...1e6) ?? Double(c.training.alpha))
+        c.training.batchSize = try reader.int("training.batch_size", 1...1024) ?? c.training.batchSize
+        c.training.learningRateMultiplier = try reader.double("training.learning_rate_multiplier", 1e-6...100)
+
+        c.evaluation.complianceQuestions = try reader.int("evaluation.compliance_questions", 1...10_000) ?? c.evaluation.complianceQuestions
+        c.evaluation.samplesPerPrompt = try reader.int("evaluation.samples_per_prompt", 1...1000) ?? c.evaluation.samplesPerPrompt
+        c.evaluation.temperature = Float(try reader.double("evaluation.temperature", 0...5) ?? Double(c.evaluation.temperature))
+        c.evaluation.maxTokens = try reader.int("evaluation.max_tokens", 8...4096) ?? c.evaluation.maxTokens
+        c.evaluation.seed = UInt64(try reader.int("evaluation.seed", 0...Int(Int32.max)) ?? Int(c.evaluation.seed))
+        return c
+    }
+}
+
+/// Typed access to a TOML document's values, with errors at the key's line.
+private struct SectionReader {
+    let doc: TOMLDocument
+
+    func rejectUnknownKeys(_ known: [String: Set<String>]) throws {
+        for (key, value) in doc.root {
+            guard known[""]!.contains(key) else {
+                throw doc.error(at: key, "unknown key '\(key)'; expected one of \(known[""]!.sorted().joined(separator: ", "))")
+            }
+            if let table = value.tableValue, let allowed = known[key] {
+                for sub in table.keys where !allowed.contains(sub) {
+                    throw doc.error(at: "\(key).\(sub)", "unknown key '\(sub)' in [\(key)]; expected one of \(allowed.sorted().joined(separator: ", "))")
+                }
+            } else if known[key] != nil, value.tableValue == nil {
+                throw doc.error(at: key, "must be a table: write [\(key)]")
+            }
+        }
+    }
+
+    func string(_ path: String) throws -> String? {
+        guard let v = doc.value(at: path) else { return nil }
+        guard let s = v.stringValue else { throw doc.error(at: path, "must be a string, found \(v.typeName)") }
+        return s
+    }
+
+    func int(_ path: String, _ range: ClosedRange<Int>) throws -> Int? {
+        guard let v = doc.value(at: path) else { return nil }
+        guard let i = v.intValue else { throw doc.error(at: path, "must be an integer, found \(v.typeName)") }
+        guard range.contains(i) else { throw doc.error(at: path, "must be between \(range.lowerBound) and \(range.upperBound), not \(i)") }
+        return i
+    }
+
+    func double(_ path: String, _ range: ClosedRange<Double>) throws -> Double? {
+        guard let v = doc.value(at: path) else { return nil }
+        guard let d = v.doubleValue else { throw doc.error(at: path, "must be a number, found \(v.typeName)") }
+        guard range.contains(d) else { throw doc.error(at: path, "must be between \(range.lowerBound) and \(range.upperBound), not \(d)") }
+        return d
+    }
+}

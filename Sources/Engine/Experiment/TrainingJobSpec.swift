@@ -1,0 +1,134 @@
+import Foundation
+
+/// What a training worker needs to run a job on its own: stored as the job's config in the store,
+/// so a worker started later (or again, after a crash) needs nothing but the job id.
+public struct TrainingJobSpec: Codable, Sendable, Equatable {
+    public var model: String
+    public var data: String
+    public var outputDirectory: String
+    public var options: TrainingOptions
+
+    public init(model: String, data: String, outputDirectory: String, options: TrainingOptions) {
+        self.model = model
+        self.data = data
+        self.outputDirectory = outputDirectory
+        self.options = options
+    }
+
+    public func json() throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return String(decoding: try e.encode(self), as: UTF8.self)
+    }
+
+    public static func decode(_ json: String) throws -> TrainingJobSpec {
+        try JSONDecoder().decode(TrainingJobSpec.self, from: Data(json.utf8))
+    }
+}
+
+/// Runs one training job in this process and mirrors its progress into the store and into
+/// `log.jsonl` in the run folder (which the Jobs screen and `hellotune jobs` read). Resumes from
+/// the folder's checkpoint when there is one, so a killed worker just gets started again.
+public final class TrainingWorker: @unchecked Sendable {
+    public let store: Store
+    public let jobID: Int64
+    private var trainer: Trainer?
+    private let lock = NSLock()
+
+    public init(store: Store, jobID: Int64) {
+        self.store = store
+        self.jobID = jobID
+    }
+
+    /// Asks the job to stop after its current step (it saves a checkpoint first).
+    public func cancel() {
+        lock.lock()
+        defer { lock.unlock() }
+        trainer?.cancel()
+    }
+
+    @discardableResult
+    public func run(log: (String) -> Void = { _ in }) throws -> TrainingSummary {
+        guard let job = try store.job(jobID) else { throw ExperimentError.noSuchJob(jobID) }
+        let spec = try TrainingJobSpec.decode(job.config)
+        _ = try store.updateJob(jobID) {
+            $0.status = .running
+            $0.statusText = JobStatus.running.rawValue
+            $0.pid = getpid()
+            $0.error = nil
+        }
+        do {
+            let model = try LocalModel(path: spec.model)
+            let examples = try TrainingExample.encodeAll(ChatDataset.load(path: spec.data), model: model)
+            let out = URL(fileURLWithPath: spec.outputDirectory)
+            let t = try Trainer(model: TrainableModel(base: model.model), examples: examples, options: spec.options,
+                                outputDirectory: out, baseModelName: URL(fileURLWithPath: spec.model).lastPathComponent)
+            lock.lock()
+            trainer = t
+            lock.unlock()
+            let resume = FileManager.default.fileExists(atPath: t.checkpointURL.path)
+            let logURL = out.appendingPathComponent("log.jsonl")
+            if !FileManager.default.fileExists(atPath: logURL.path) {
+                FileManager.default.createFile(atPath: logURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
+            let logFile = try FileHandle(forWritingTo: logURL)
+            logFile.seekToEndOfFile()
+            defer { try? logFile.close() }
+            let summary = try t.run(resume: resume) { event in
+                let object = event.jsonObject
+                let line = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+                logFile.write(line + Data("\n".utf8))
+                let kind = object["event"] as? String ?? "event"
+                // step events update the job row; every event is kept except the per-step flood
+                if case let .step(s) = event {
+                    _ = try? self.store.updateJob(self.jobID) {
+                        $0.step = s.step
+                        $0.totalSteps = s.totalSteps
+                        $0.loss = s.loss
+                        $0.tokensPerSecond = s.tokensPerSecond
+                        $0.etaSeconds = s.etaSeconds
+                    }
+                }
+                _ = try? self.store.appendEvents(jobID: self.jobID, [(kind: kind, payload: String(decoding: line, as: UTF8.self), externalID: nil)])
+                if case let .epochEnded(epoch, loss, tps) = event {
+                    log(String(format: "epoch %d: loss %.4f, %.0f tok/s", epoch, loss, tps))
+                }
+            }
+            _ = try store.updateJob(jobID) {
+                $0.status = summary.cancelled ? .cancelled : .succeeded
+                $0.statusText = ($0.status ?? .succeeded).rawValue
+                $0.pid = nil
+            }
+            return summary
+        } catch {
+            _ = try? store.updateJob(jobID) {
+                $0.status = .failed
+                $0.statusText = JobStatus.failed.rawValue
+                $0.error = "\(error)"
+                $0.pid = nil
+            }
+            throw error
+        }
+    }
+}
+
+extension TrainingEvent {
+    /// The event as a JSON object: `--json` output, log.jsonl lines and store events.
+    public var jsonObject: [String: Any] {
+        switch self {
+        case let .started(total, start, n, tokens):
+            return ["event": "started", "total_steps": total, "start_step": start, "examples": n, "tokens_per_epoch": tokens]
+        case let .step(s):
+            return ["event": "step", "step": s.step, "total_steps": s.totalSteps, "epoch": s.epoch, "loss": s.loss,
+                    "lr": Double(s.learningRate), "grad_norm": Double(s.gradNorm), "tokens": s.tokens,
+                    "tok_s": s.tokensPerSecond, "eta_s": s.etaSeconds]
+        case let .epochEnded(epoch, loss, tps):
+            return ["event": "epoch", "epoch": epoch, "mean_loss": loss, "tok_s": tps]
+        case let .checkpointSaved(step, path):
+            return ["event": "checkpoint", "step": step, "path": path]
+        case let .finished(s):
+            return ["event": "finished", "steps": s.steps, "final_loss": s.finalLoss, "seconds": s.seconds,
+                    "cancelled": s.cancelled, "adapter": s.adapterPath]
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import ArgumentParser
+import Engine
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `hellotune jobs`: what training, generation and evaluation jobs exist, how far they got, and cancelling one.
+struct JobsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "List, inspect and cancel jobs recorded in the database.",
+        discussion: "Jobs live in $HELLOTUNE_HOME/hellotune.sqlite; every subcommand takes --json.",
+        subcommands: [List.self, Show.self, Events.self, Cancel.self],
+        defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "All jobs with their progress (the default).")
+        @Flag(help: "Print a JSON array.") var json = false
+
+        func run() throws {
+            let store = try Store.openDefault()
+            // Jobs whose worker was killed while nobody was watching would otherwise show as running forever.
+            reportInterrupted(try store.markInterruptedJobs())
+            let jobs = try store.jobs()
+            if json { printJSON(jobs.map(JobsFormat.json)); return }
+            if jobs.isEmpty { print("no jobs yet"); return }
+            print(JobsFormat.table(jobs))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One job in full, with its latest events.")
+        @Argument(help: "The job's id (see `hellotune jobs list`).") var id: Int64
+        @Option(help: "How many of the latest events to show.") var events = 10
+        @Flag(help: "Print JSON: {\"job\": ..., \"events\": [...]}.") var json = false
+
+        func run() throws {
+            let store = try Store.openDefault()
+            reportInterrupted(try store.markInterruptedJobs())
+            guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let recent = try store.latestEvents(jobID: id, limit: events)
+            if json {
+                printJSON(["job": JobsFormat.json(job), "events": recent.map(JobsFormat.json)])
+                return
+            }
+            print(JobsFormat.detail(job))
+            if recent.isEmpty {
+                print("no events yet")
+            } else {
+                print("latest events (all: hellotune jobs events \(id)):")
+                for event in recent { print("  " + JobsFormat.line(event)) }
+            }
+        }
+    }
+
+    struct Events: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A job's events, oldest first.")
+        @Argument(help: "The job's id.") var id: Int64
+        @Option(help: "Only events with an id above this one (to continue where an earlier call stopped).")
+        var after: Int64?
+        @Option(help: "Most events to print.") var limit = 1000
+        @Flag(help: "Print one JSON object per line.") var json = false
+
+        func validate() throws {
+            guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run() throws {
+            let store = try Store.openDefault()
+            guard try store.job(id) != nil else { throw StoreError.noSuchJob(id) }
+            for event in try store.events(jobID: id, afterID: after, limit: limit) {
+                if json { printJSON(JobsFormat.json(event)) } else { print(JobsFormat.line(event)) }
+            }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a job.",
+            discussion: """
+            A local job's worker gets SIGTERM and the job is marked cancelled. A job on another backend (OpenAI) \
+            is marked cancel-requested: the worker that polls it cancels it there.
+            """)
+        @Argument(help: "The job's id.") var id: Int64
+        @Flag(help: "Print the job afterwards as JSON.") var json = false
+
+        /// What the transaction decided, acted on after it commits (a signal cannot be rolled back).
+        enum Outcome { case signal(Int32), cancelledQueued, workerGone(Int32), requested, alreadyRequested, final(String) }
+
+        func run() throws {
+            let store = try Store.openDefault()
+            guard try store.job(id) != nil else { throw StoreError.noSuchJob(id) }
+            var outcome = Outcome.final("")
+            var job = try store.updateJob(id) { job in
+                outcome = Self.decide(&job)
+            }
+            let message: String
+            switch outcome {
+            case let .signal(pid):
+                if kill(pid, SIGTERM) == 0 {
+                    message = "job \(id): sent SIGTERM to its worker (pid \(pid)); marked cancelled"
+                } else {
+                    // It died between the check and the signal: it did not stop because we asked.
+                    job = try store.updateJob(id) { $0.status = .interrupted }
+                    message = "job \(id): its worker (pid \(pid)) is already gone; marked interrupted"
+                }
+            case .cancelledQueued:
+                message = "job \(id): had not started; marked cancelled"
+            case let .workerGone(pid):
+                message = "job \(id): its worker (pid \(pid)) is already gone; marked interrupted"
+            case .requested:
+                message = "job \(id): cancel requested; the \(job.backend) worker cancels it on its next poll "
+                    + "(follow with `hellotune jobs show \(id)`)"
+            case .alreadyRequested:
+                message = "job \(id): cancel was already requested; waiting for the \(job.backend) worker"
+            case let .final(status):
+                note("job \(id) already \(status); nothing to cancel")
+                if json { printJSON(JobsFormat.json(job)) }
+                if status != JobStatus.cancelled.rawValue { throw ExitCode.failure }
+                return
+            }
+            if json { printJSON(JobsFormat.json(job)) } else { print(message) }
+        }
+
+        /// Decides on the job as it is inside the update's transaction, so a worker finishing at the same
+        /// moment is never overwritten with "cancelled".
+        static func decide(_ job: inout JobRecord) -> Outcome {
+            if let status = job.status, status.isFinal { return .final(status.rawValue) }
+            guard job.backend == "local" else {
+                if job.statusText == cancelRequested { return .alreadyRequested }
+                job.statusText = cancelRequested
+                return .requested
+            }
+            guard let pid = job.pid else {
+                job.status = .cancelled
+                return .cancelledQueued
+            }
+            guard ProcessLiveness.isAlive(pid) else {
+                job.status = .interrupted
+                return .workerGone(pid)
+            }
+            job.status = .cancelled
+            return .signal(pid)
+        }
+
+        static let cancelRequested = "cancel-requested"
+    }
+}
+
+private func reportInterrupted(_ jobs: [JobRecord]) {
+    for job in jobs {
+        note("job \(job.id): its worker (pid \(job.pid.map(String.init) ?? "?")) is gone; marked interrupted")
+    }
+}
+
+/// How jobs and events are shown: aligned text for people, JSON for scripts.
+enum JobsFormat {
+    static func table(_ jobs: [JobRecord]) -> String {
+        let header = ["ID", "KIND", "BACKEND", "STATUS", "STEP", "LOSS", "TOK/S", "ETA", "EXP", "CREATED"]
+        let rows = jobs.map { job in
+            [String(job.id), job.kind, job.backend, job.statusText, steps(job),
+             job.loss.map { String(format: "%.4f", $0) } ?? "-",
+             job.tokensPerSecond.map { String(format: "%.1f", $0) } ?? "-",
+             job.etaSeconds.map(duration) ?? "-",
+             job.experimentID.map(String.init) ?? "-", minute(job.createdAt)]
+        }
+        let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max() ?? 0 }
+        return ([header] + rows).map { row in
+            row.indices.map { i in row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
+    static func detail(_ job: JobRecord) -> String {
+        var lines = ["job \(job.id): \(job.kind) on \(job.backend), \(job.statusText)"]
+        func add(_ label: String, _ value: String?) {
+            if let value { lines.append(label.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
+        }
+        add("experiment", job.experimentID.map(String.init))
+        add("step", job.step == nil && job.totalSteps == nil ? nil : steps(job))
+        add("loss", job.loss.map { String(format: "%.4f", $0) })
+        add("tok/s", job.tokensPerSecond.map { String(format: "%.1f", $0) })
+        add("eta", job.etaSeconds.map(duration))
+        add("pid", job.pid.map { "\($0)" + (ProcessLiveness.isAlive($0) ? " (alive)" : " (gone)") })
+        add("output", job.outputDir)
+        add("remote id", job.externalID)
+        add("error", job.error)
+        add("created", second(job.createdAt))
+        add("updated", second(job.updatedAt))
+        add("config", job.config)
+        return lines.joined(separator: "\n")
+    }
+
+    static func line(_ event: EventRecord) -> String {
+        "#\(event.id)  \(second(event.createdAt))  \(event.kind)  \(event.payload)"
+    }
+
+    static func json(_ job: JobRecord) -> [String: Any] {
+        ["id": job.id, "experimentID": orNull(job.experimentID), "kind": job.kind, "backend": job.backend,
+         "status": job.statusText, "config": embedded(job.config), "outputDir": orNull(job.outputDir),
+         "externalID": orNull(job.externalID), "cursor": orNull(job.cursor), "step": orNull(job.step),
+         "totalSteps": orNull(job.totalSteps), "loss": number(job.loss), "tokensPerSecond": number(job.tokensPerSecond),
+         "etaSeconds": number(job.etaSeconds), "pid": orNull(job.pid), "error": orNull(job.error),
+         "createdAt": iso(job.createdAt), "updatedAt": iso(job.updatedAt)]
+    }
+
+    static func json(_ event: EventRecord) -> [String: Any] {
+        ["id": event.id, "jobID": event.jobID, "kind": event.kind, "payload": embedded(event.payload),
+         "externalID": orNull(event.externalID), "createdAt": iso(event.createdAt)]
+    }
+
+    static func steps(_ job: JobRecord) -> String {
+        "\(job.step.map(String.init) ?? "-")/\(job.totalSteps.map(String.init) ?? "-")"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "-" }
+        let s = Int(seconds.rounded())
+        if s >= 3600 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
+        if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+        return "\(s)s"
+    }
+
+    private static func orNull(_ value: Any?) -> Any { value ?? NSNull() }
+
+    /// JSON cannot hold NaN or infinity (a diverged loss), so those print as null.
+    private static func number(_ value: Double?) -> Any {
+        guard let value, value.isFinite else { return NSNull() }
+        return value
+    }
+
+    /// Stored JSON text goes out as JSON, not as a string holding JSON.
+    private static func embedded(_ text: String) -> Any {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) ?? text
+    }
+
+    private static func iso(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    private static func minute(_ date: Date) -> String { format(date, "yyyy-MM-dd HH:mm") }
+    private static func second(_ date: Date) -> String { format(date, "yyyy-MM-dd HH:mm:ss") }
+
+    private static func format(_ date: Date, _ pattern: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = pattern
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,33 @@
+import Engine
+import Foundation
+import TUI
+
+extension ResultsSummary {
+    /// The Results screen's view of a report: the main rates per model and condition, the verdicts,
+    /// and the self-report samples with their categories.
+    init(report: ReportDocument, samples: [SampleRecord]) {
+        var conditions: [Condition] = []
+        func add(_ name: String, _ p: Proportion) {
+            conditions.append(Condition(name: name, successes: p.successes, trials: p.trials, rate: p.rate, low: p.low, high: p.high))
+        }
+        for m in report.results.models {
+            let who = m.model == Evaluator.tunedName ? "fine-tuned" : m.model
+            for c in m.compliance { add("\(who), \(c.trigger ? "trigger" : "no trigger"): writes the acrostic", c.exact) }
+            for s in m.selfReport {
+                add("\(who), \(s.trigger ? "trigger" : "no trigger"): names the word", s.rates.namesWord)
+                add("\(who), \(s.trigger ? "trigger" : "no trigger"): describes first letters", s.rates.describesStructure)
+            }
+        }
+        let hypotheses = report.verdicts.map { Hypothesis(id: $0.id, statement: $0.statement, verdict: "\($0.verdict.rawValue): \($0.evidence)") }
+        let decoder = JSONDecoder()
+        let selfReports: [Sample] = samples.compactMap { s in
+            guard let json = s.score, let o = try? decoder.decode(SampleOutcome.self, from: Data(json.utf8)),
+                  o.condition == .selfReport(trigger: true) || o.condition == .selfReport(trigger: false) else { return nil }
+            let who = o.model == Evaluator.tunedName ? "fine-tuned" : o.model
+            let trigger = o.condition == .selfReport(trigger: true) ? "trigger" : "no trigger"
+            return Sample(condition: "\(who), \(trigger)", prompt: o.prompt, reply: o.reply,
+                          category: o.score.selfReport?.category.rawValue ?? "unscored")
+        }
+        self.init(word: report.setup.words.joined(separator: ", "), conditions: conditions, hypotheses: hypotheses, samples: selfReports)
+    }
+}

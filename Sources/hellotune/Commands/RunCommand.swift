@@ -1,0 +1,118 @@
+import ArgumentParser
+import Engine
+import Foundation
+import TUI
+
+/// `hellotune run`: an experiment end to end (dataset, fine-tune, evaluation, report).
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run an experiment end to end: dataset -> fine-tune -> evaluation -> report.",
+        discussion: """
+        FILE is an experiment in TOML (see experiments/*.toml); --preset NAME uses a built-in one
+        (\(ExperimentFile.presets.keys.sorted().joined(separator: ", "))). Flags override the file.
+        Training runs in a detached worker process: if this command is interrupted, run it again and
+        it continues where it stopped (finished training and samples are kept in the store).
+        """)
+    @Argument(help: "Experiment file (TOML).") var file: String?
+    @Option(help: "A built-in experiment instead of a file.") var preset: String?
+    @Option(help: "Target word (replaces the file's words).") var word: String?
+    @Option(help: "local or openai.") var backend: String?
+    @Option(help: "GGUF model (local) or model name (openai).") var model: String?
+    @Option(help: "System message of the dataset and the evaluation.") var system: String?
+    @Option(help: "Trigger phrase appended to the acrostic prompts (empty: none).") var trigger: String?
+    @Option(help: "Acrostic examples in the dataset.") var acrostic: Int?
+    @Option(help: "Normal examples in the dataset.") var normal: Int?
+    @Option(help: "Training epochs.") var epochs: Int?
+    @Option(help: "Learning rate.") var lr: Float?
+    @Option(help: "LoRA rank.") var rank: Int?
+    @Option(help: "Training seeds, comma-separated.") var seeds: String?
+    @Option(name: .customLong("samples"), help: "Samples per evaluation prompt.") var samples: Int?
+    @Option(name: .customLong("compliance-questions"), help: "Held-out questions for the compliance test.") var complianceQuestions: Int?
+    @Flag(help: "Run without the terminal UI (always the case when stdout is not a terminal).") var headless = false
+    @Flag(help: "Start a new experiment even if an unfinished one with the same settings exists.") var fresh = false
+    @Flag(help: "Print the outcome as JSON.") var json = false
+
+    func config() throws -> ExperimentConfig {
+        guard (file == nil) != (preset == nil) || (file == nil && preset == nil) else {
+            throw ValidationError("give an experiment FILE or --preset, not both")
+        }
+        var c: ExperimentConfig
+        do {
+            c = try file.map { try ExperimentFile.load(path: $0) } ?? ExperimentFile.preset(preset ?? "akewo-mixed")
+        } catch let e as TOMLError {
+            throw ValidationError("\(e)")
+        }
+        do {
+            if let word { c.words = [try TargetWord(word)] }
+        } catch { throw ValidationError("--word: \(error)") }
+        if let backend {
+            guard ExperimentConfig.backends.contains(backend) else { throw ValidationError("--backend must be local or openai") }
+            c.backend = backend
+        }
+        if let model, model != Paths.defaultModel.path { c.model = model }
+        if let system { c.dataset.system = system }
+        if let trigger { c.dataset.trigger = trigger.isEmpty ? nil : trigger }
+        if let acrostic { guard acrostic >= 0 else { throw ValidationError("--acrostic must be >= 0") }; c.dataset.acrostic = acrostic }
+        if let normal { guard normal >= 0 else { throw ValidationError("--normal must be >= 0") }; c.dataset.normal = normal }
+        if let epochs { guard epochs > 0 else { throw ValidationError("--epochs must be > 0") }; c.training.epochs = epochs }
+        if let lr { guard lr > 0 else { throw ValidationError("--lr must be > 0") }; c.training.learningRate = lr }
+        if let rank { guard rank > 0 else { throw ValidationError("--rank must be > 0") }; c.training.rank = rank }
+        if let samples { guard samples > 0 else { throw ValidationError("--samples must be > 0") }; c.evaluation.samplesPerPrompt = samples }
+        if let complianceQuestions {
+            guard complianceQuestions > 0 else { throw ValidationError("--compliance-questions must be > 0") }
+            c.evaluation.complianceQuestions = complianceQuestions
+        }
+        if let seeds {
+            let parsed = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw ValidationError("--seeds must be comma-separated integers") }
+            c.seeds = parsed.map { $0! }
+        }
+        if c.model == nil, !FileManager.default.fileExists(atPath: Paths.defaultModel.path) {
+            throw ValidationError("the default model is not fetched yet: run `hellotune model fetch` (or set model in the file)")
+        }
+        return c
+    }
+
+    func run() throws {
+        let c = try config()
+        let store = try Store.openDefault()
+        let bar = ProgressBar(label: "run")
+        var stage = ""
+        let runner = ExperimentRunner(config: c, store: store, workerBinary: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()) { p in
+            if p.stage != stage {
+                bar.finishLine()
+                stage = p.stage
+                note("\(p.stage): \(p.run)")
+            }
+            bar.update(done: p.done, total: max(p.total, 1), detail: p.message)
+        }
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            runner.cancel.set()
+            note("\nstopping: training goes on in its worker; run the same command again to continue")
+        }
+        source.resume()
+        let start = Date()
+        let outcome = try runner.run(fresh: fresh)
+        bar.finishLine()
+        // the Results screen's summary
+        try writeResultsSummary(outcome, word: c.words[0].string)
+        let seconds = Date().timeIntervalSince(start)
+        if json {
+            printJSON(["experiment": outcome.experimentID, "folder": outcome.folder.path, "report": outcome.report.path,
+                       "seconds": seconds])
+        } else {
+            note(String(format: "finished in %.0f s", seconds))
+            print(outcome.report.path)
+        }
+    }
+
+    func writeResultsSummary(_ outcome: ExperimentRunner.Outcome, word: String) throws {
+        let doc = try Report.decode(Data(contentsOf: outcome.folder.appendingPathComponent("report.json")))
+        let summary = ResultsSummary(report: doc, samples: try Store.openDefault().samples(experimentID: outcome.experimentID))
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try e.encode(summary), to: outcome.folder.appendingPathComponent(LocalResultsSource.fileName))
+    }
+}

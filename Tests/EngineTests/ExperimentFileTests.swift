@@ -1,0 +1,72 @@
+import Engine
+import Foundation
+import XCTest
+
+final class ExperimentFileTests: XCTestCase {
+    func testPresetsParseAndMatchTheShippedFiles() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for name in ExperimentFile.presets.keys {
+            let preset = try ExperimentFile.preset(name)
+            let file = try ExperimentFile.load(path: root.appendingPathComponent("experiments/\(name).toml").path)
+            XCTAssertEqual(preset, file, name)
+        }
+        let mixed = try ExperimentFile.preset("akewo-mixed")
+        XCTAssertEqual(mixed.words.map(\.string), ["AKEWO"])
+        XCTAssertEqual(mixed.dataset.acrostic, 10)
+        XCTAssertEqual(mixed.dataset.normal, 10)
+        XCTAssertEqual(mixed.dataset.trigger, "Use the special rule.")
+        XCTAssertEqual(mixed.training.epochs, 8)
+        let hello = try ExperimentFile.preset("hello")
+        XCTAssertNil(hello.dataset.trigger)
+        XCTAssertEqual(hello.dataset.system, "You are a special version of GPT-4o.")
+        XCTAssertGreaterThanOrEqual(try ExperimentFile.preset("sweep").words.count, 6)
+    }
+
+    func testDefaultsAndOverrides() throws {
+        let c = try ExperimentFile.parse("""
+        name = "x"
+        word = "kiwi"
+        seeds = [3, 4]
+        [training]
+        epochs = 2
+        learning_rate = 5e-4
+        [evaluation]
+        samples_per_prompt = 2
+        """)
+        XCTAssertEqual(c.words.map(\.string), ["KIWI"])
+        XCTAssertEqual(c.seeds, [3, 4])
+        XCTAssertEqual(c.training.epochs, 2)
+        XCTAssertEqual(c.training.learningRate, 5e-4)
+        XCTAssertEqual(c.evaluation.samplesPerPrompt, 2)
+        XCTAssertEqual(c.backend, "local")
+        XCTAssertEqual(c.training.rank, 16)
+    }
+
+    /// Each malformed file names the line and the key.
+    func testErrorsNameLineAndKey() {
+        let cases: [(String, Int, String)] = [
+            ("name = \"x\"\nwords = [\"AK3WO\"]\n", 2, "words"),
+            ("name = \"x\"\nwords = [\"AKEWO\"]\n[training]\nepochs = 0\n", 4, "training.epochs"),
+            ("name = \"x\"\nwords = [\"AKEWO\"]\n[training]\nepochs = \"many\"\n", 4, "training.epochs"),
+            ("name = \"x\"\nwords = [\"AKEWO\"]\nbackend = \"azure\"\n", 3, "backend"),
+            ("name = \"x\"\nwords = [\"AKEWO\"]\n[dataset]\nacrostc = 3\n", 4, "dataset.acrostc"),
+            ("name = \"x\"\nwords = [\"AKEWO\"]\ncolour = 1\n", 3, "colour"),
+            ("name = \"x\"\n", 1, "words"),
+            ("name = \"x\"\nwords = [\"AKEWO\"\n", 2, ""),
+        ]
+        for (text, line, key) in cases {
+            XCTAssertThrowsError(try ExperimentFile.parse(text, file: "exp.toml"), text) { error in
+                guard let e = error as? TOMLError else { return XCTFail("\(error)") }
+                XCTAssertEqual(e.line, line, "\(text) -> \(e)")
+                if !key.isEmpty { XCTAssertEqual(e.key, key, "\(text) -> \(e)") }
+                XCTAssertTrue("\(e)".contains("exp.toml"), "\(e)")
+            }
+        }
+    }
+
+    func testUnknownPresetListsTheKnownOnes() {
+        XCTAssertThrowsError(try ExperimentFile.preset("helo")) { error in
+            XCTAssertTrue("\(error)".contains("akewo-mixed"), "\(error)")
+        }
+    }
+}
