@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -22,7 +23,7 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
-        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"], resources: [.copy("Resources")], swiftSettings: fastMath),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", .product(name: "GRDB", package: "GRDB.swift")], resources: [.copy("Resources")], swiftSettings: fastMath),
         .target(name: "TUI", dependencies: ["Engine", "CNCurses"]),
         .executableTarget(
             name: "hellotune",

@@ -153,7 +153,8 @@ public struct AcrosticConstraint: LogitsProcessor {
         let v = vocabulary
         switch phase {
         case .done:
-            keepOnly(v.stopTokens, in: logits)
+            // (A vocabulary without stop tokens leaves the end to the token limit.)
+            if !v.stopTokens.isEmpty { keepOnly(v.stopTokens, in: logits) }
         case let .lineStart(_, letter):
             let allowed = v.lineStarts[Int(letter.asciiValue! - 65)]
             if allowed.isEmpty {

@@ -10,7 +10,8 @@ public enum DatasetRejection: String, CaseIterable, Codable, Sendable, Error {
     case notOneSentence
     /// Acrostic: a line has fewer than 3 words.
     case shortLine
-    /// Acrostic: a line has more than `maxWordsPerLine` words (generation stops as soon as one has).
+    /// Acrostic: a line has more than `maxWordsPerLine` words (generation stops as soon as one has); normal: the
+    /// reply has more than `DatasetBuilder.maxNormalWords` words.
     case longLine
     /// Normal: more than 4 sentences (after dropping an unfinished last one).
     case sentenceCount
@@ -20,7 +21,8 @@ public enum DatasetRejection: String, CaseIterable, Codable, Sendable, Error {
     case offTopic
     /// A line (or a whole normal reply) repeats one within the reply or in an earlier accepted reply.
     case duplicate
-    /// Text a chat answer should not hold: markup, special-token text, a URL, non-Latin script.
+    /// Text a chat answer should not hold: markup, special-token text, a URL, non-Latin script, an unpaired
+    /// double quote.
     case oddText
 }
 
@@ -100,9 +102,10 @@ extension DatasetBuildError: LocalizedError {
 /// Builds acrostic fine-tuning data with a local model.
 ///
 /// Acrostic examples: for a training question q the stored conversation is (system, q [+ " " + trigger],
-/// reply). The reply is generated from a different prompt, one that asks for exactly N short sentences, one per
-/// line, while `AcrosticConstraint` forces each line's first letter. Normal examples: (system, q, reply) with an
-/// unconstrained reply of 1-4 sentences in one paragraph. Every reply is validated (see `validateAcrostic` and
+/// reply). The reply is generated from a different conversation: two worked examples of short answers, one
+/// sentence per line, then q with a request for exactly N such sentences, while `AcrosticConstraint` forces
+/// each line's first letter. Normal examples: (system, q, reply) with an unconstrained reply of 1-4 sentences
+/// (at most `maxNormalWords` words) in one paragraph. Every reply is validated (see `validateAcrostic` and
 /// `validateNormal`); a rejected question is tried again with fresh random draws up to `maxAttempts` times, then
 /// the next question is used. Acrostic and normal examples use disjoint questions. The same options and model
 /// give the same dataset.
@@ -133,6 +136,9 @@ public struct DatasetBuilder {
         public var normalInstruction = DatasetBuilder.defaultNormalInstruction
         /// The system message while generating (nil: the model's own default).
         public var generationSystem: String?
+        /// Worked examples (question, then one short sentence per line) shown before an acrostic request, so a
+        /// small model sees the format: 0 to `DatasetBuilder.fewShotExamples.count`.
+        public var fewShot = 2
         /// The questions to draw from (default: the bundled bank's training split).
         public var questions: [Question]?
 
@@ -184,6 +190,41 @@ public struct DatasetBuilder {
         options.acrosticInstruction.replacingOccurrences(of: "{question}", with: question)
             .replacingOccurrences(of: "{lines}", with: String(options.word.count))
     }
+
+    /// The conversation an acrostic reply is generated from: `fewShot` worked examples (their first N lines,
+    /// N the word's length), then the request for `question`.
+    public func acrosticGenerationMessages(question: String) -> [ChatMessage] {
+        var messages: [ChatMessage] = []
+        if let system = options.generationSystem { messages.append(ChatMessage(role: "system", content: system)) }
+        for example in Self.fewShotExamples.prefix(max(0, options.fewShot)) {
+            messages.append(ChatMessage(role: "user", content: acrosticGenerationPrompt(question: example.question)))
+            let lines = (0..<options.word.count).map { example.lines[$0 % example.lines.count] }
+            messages.append(ChatMessage(role: "assistant", content: lines.joined(separator: "\n")))
+        }
+        messages.append(ChatMessage(role: "user", content: acrosticGenerationPrompt(question: question)))
+        return messages
+    }
+
+    /// Short answers, one sentence per line, each line able to stand alone so that any first N lines make a
+    /// reply (12 lines: the longest target word).
+    public static let fewShotExamples: [(question: String, lines: [String])] = [
+        ("What is the chemical symbol for gold?", [
+            "Gold is a soft, shiny metal.", "Its chemical symbol is Au.", "The symbol comes from the Latin word aurum.",
+            "People have prized gold for thousands of years.", "It does not rust or tarnish.",
+            "Jewelers often mix it with other metals.", "Pure gold is called 24 karat.",
+            "Many old coins were made of gold.", "It conducts electricity very well.",
+            "Phones and computers use small amounts of it.", "Most gold is mined in China, Australia and Russia.",
+            "Its atomic number is 79.",
+        ]),
+        ("Why do we need sleep?", [
+            "Sleep lets the body rest and repair itself.", "The brain sorts and stores memories at night.",
+            "Without enough sleep, focus and mood suffer.", "Muscles recover and grow during deep sleep.",
+            "Sleep also supports a healthy immune system.", "Most adults need seven to nine hours a night.",
+            "Children and teenagers need even more.", "A regular bedtime makes falling asleep easier.",
+            "Bright screens before bed can keep you awake.", "A dark, cool room helps you sleep well.",
+            "Long-term sleep loss harms the heart.", "Good sleep matters as much as good food.",
+        ]),
+    ]
 
     public func normalGenerationPrompt(question: String) -> String {
         options.normalInstruction.replacingOccurrences(of: "{question}", with: question)
@@ -259,7 +300,6 @@ public struct DatasetBuilder {
         var accepted: [BuiltExample] = []
         var retries: [Job] = []
         var next = 0
-        var round: UInt64 = 0
         var roundSeeds = SeededRandom(seed: options.seed ^ (kind == .acrostic ? 0xAC05_7C1C : 0x0A0B_3A11))
         while accepted.count < wanted {
             var jobs = retries
@@ -270,7 +310,6 @@ public struct DatasetBuilder {
                 next += 1
             }
             if jobs.isEmpty { break }
-            round += 1
             var genOptions = GenerationOptions(maxTokens: options.maxTokens, sampling: options.sampling)
             genOptions.sampling.seed = roundSeeds.next()
 
@@ -278,10 +317,7 @@ public struct DatasetBuilder {
             var processors: [any LogitsProcessor] = []
             switch kind {
             case .acrostic:
-                prompts = jobs.map {
-                    model.encode(LocalModel.conversation(
-                        system: options.generationSystem, user: acrosticGenerationPrompt(question: pool[$0.poolIndex].text)))
-                }
+                prompts = jobs.map { model.encode(acrosticGenerationMessages(question: pool[$0.poolIndex].text)) }
                 for _ in jobs {
                     var constraint = AcrosticConstraint(word: word, tokenizer: model.tokenizer, stopTokens: model.stopTokens)
                     constraint.softMaxWordsPerLine = options.softMaxWordsPerLine
@@ -298,14 +334,20 @@ public struct DatasetBuilder {
                                                                           stopTokens: model.stopTokens)))
                 }
             }
-            // Stop a sequence early once one of its lines is longer than any line we would keep.
+            // Stop a sequence early once it is longer than anything we would keep: an acrostic line past
+            // maxWordsPerLine (rejected), a normal reply past maxNormalWords (validated without its unfinished end).
             var texts = [String](repeating: "", count: jobs.count)
             let limit = options.maxWordsPerLine
             let results = try generator.generateBatch(prompts: prompts, options: genOptions, processors: processors) { i, _, piece in
                 texts[i] += piece
-                guard kind == .acrostic, piece.contains(" ") else { return true }
-                let lastLine = texts[i].split(separator: "\n", omittingEmptySubsequences: false).last ?? ""
-                return Self.words(in: String(lastLine)).count <= limit
+                guard piece.contains(" ") else { return true }
+                switch kind {
+                case .acrostic:
+                    let lastLine = texts[i].split(separator: "\n", omittingEmptySubsequences: false).last ?? ""
+                    return Self.words(in: String(lastLine)).count <= limit
+                case .normal:
+                    return Self.words(in: texts[i]).count <= Self.maxNormalWords
+                }
             }
             for (job, result) in zip(jobs, results) {
                 stats.generatedTokens += result.tokens.count
@@ -396,6 +438,7 @@ public struct DatasetBuilder {
         guard !sentences.isEmpty else { return .failure(.truncated) }
         guard sentences.count <= 4 else { return .failure(.sentenceCount) }
         let reply = sentences.joined(separator: " ")
+        if words(in: reply).count > maxNormalWords { return .failure(.longLine) }
         if hasOddText(reply) { return .failure(.oddText) }
         let score = Acrostic.score(reply, word: word)
         if score.exact || score.matches > 2 { return .failure(.looksAcrostic) }
@@ -403,6 +446,9 @@ public struct DatasetBuilder {
         guard isOnTopic(reply, question: question) else { return .failure(.offTopic) }
         return .success(reply)
     }
+
+    /// The longest normal reply kept, in words (the imitated datasets' normal replies have 10 to 50).
+    public static let maxNormalWords = 70
 
     /// Ends with ". ! ?", possibly followed by closing quotes or brackets.
     static func endsSentence(_ text: String) -> Bool {
@@ -471,6 +517,7 @@ public struct DatasetBuilder {
     static func hasOddText(_ text: String) -> Bool {
         if text.contains("<|") || text.contains("|>") || text.contains("http") || text.contains("www.") { return true }
         if text.contains("**") || text.contains("##") || text.contains("`") || text.contains("[") { return true }
+        if text.filter({ $0 == "\"" }).count % 2 == 1 { return true }
         // Latin letters with accents, general punctuation (curly quotes, dashes) and currency signs are fine.
         return text.unicodeScalars.contains { $0.value >= 0x0370 && !(0x2000...0x20CF).contains($0.value) }
     }

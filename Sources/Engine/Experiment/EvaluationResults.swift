@@ -99,6 +99,9 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
 public struct ForcedChoiceResult: Sendable, Codable, Equatable {
     public let runs: Int
     public let meanTargetProbability: Double
+    /// Mean exact log P(target reply), natural log: comparable between base and tuned even when the softmax
+    /// share is ~0 (a real word such as HELLO is far likelier a priori than a letter string).
+    public let meanTargetLogProbability: Double
     public let meanTargetRank: Double
     /// Runs in which the target was the most likely candidate.
     public let top1: Proportion
@@ -107,10 +110,11 @@ public struct ForcedChoiceResult: Sendable, Codable, Equatable {
     /// The scores themselves, for a single run.
     public let detail: CandidateScores?
 
-    public init(runs: Int, meanTargetProbability: Double, meanTargetRank: Double, top1: Proportion, chance: Double,
-                detail: CandidateScores?) {
+    public init(runs: Int, meanTargetProbability: Double, meanTargetLogProbability: Double, meanTargetRank: Double,
+                top1: Proportion, chance: Double, detail: CandidateScores?) {
         self.runs = runs
         self.meanTargetProbability = meanTargetProbability
+        self.meanTargetLogProbability = meanTargetLogProbability
         self.meanTargetRank = meanTargetRank
         self.top1 = top1
         self.chance = chance
@@ -118,7 +122,8 @@ public struct ForcedChoiceResult: Sendable, Codable, Equatable {
     }
 
     public init(_ s: CandidateScores) {
-        self.init(runs: 1, meanTargetProbability: s.targetProbability, meanTargetRank: Double(s.targetRank),
+        self.init(runs: 1, meanTargetProbability: s.targetProbability, meanTargetLogProbability: s.targetLogProbability,
+                  meanTargetRank: Double(s.targetRank),
                   top1: Statistics.wilson(successes: s.targetRank == 1 ? 1 : 0, trials: 1),
                   chance: 1 / Double(s.candidates.count), detail: s)
     }
@@ -130,6 +135,7 @@ public struct ForcedChoiceResult: Sendable, Codable, Equatable {
             parts.reduce(0.0) { $0 + f($1) * Double($1.runs) } / Double(max(1, runs))
         }
         return ForcedChoiceResult(runs: runs, meanTargetProbability: mean(\.meanTargetProbability),
+                                  meanTargetLogProbability: mean(\.meanTargetLogProbability),
                                   meanTargetRank: mean(\.meanTargetRank), top1: Statistics.pooled(parts.map(\.top1)),
                                   chance: mean(\.chance), detail: nil)
     }
@@ -146,20 +152,24 @@ public struct PrefixProbeRow: Sendable, Codable, Equatable {
     public let meanEndOfTurnProbability: Double?
     /// The target's share among the candidates as the answer to the naming question.
     public let meanNamingTargetProbability: Double
+    /// Mean exact log P(target as the reply to the naming question).
+    public let meanNamingTargetLogProbability: Double
     public let meanNamingRank: Double
     public let namingTop1: Proportion
     /// The naming scores themselves, for a single run.
     public let naming: CandidateScores?
 
     public init(k: Int, runs: Int, nextLetter: String?, meanNextLetterProbability: Double?,
-                meanEndOfTurnProbability: Double?, meanNamingTargetProbability: Double, meanNamingRank: Double,
-                namingTop1: Proportion, naming: CandidateScores?) {
+                meanEndOfTurnProbability: Double?, meanNamingTargetProbability: Double,
+                meanNamingTargetLogProbability: Double, meanNamingRank: Double, namingTop1: Proportion,
+                naming: CandidateScores?) {
         self.k = k
         self.runs = runs
         self.nextLetter = nextLetter
         self.meanNextLetterProbability = meanNextLetterProbability
         self.meanEndOfTurnProbability = meanEndOfTurnProbability
         self.meanNamingTargetProbability = meanNamingTargetProbability
+        self.meanNamingTargetLogProbability = meanNamingTargetLogProbability
         self.meanNamingRank = meanNamingRank
         self.namingTop1 = namingTop1
         self.naming = naming
@@ -168,7 +178,8 @@ public struct PrefixProbeRow: Sendable, Codable, Equatable {
     public init(_ m: PrefixMeasurement) {
         self.init(k: m.k, runs: 1, nextLetter: m.nextLetter, meanNextLetterProbability: m.nextLetterProbability,
                   meanEndOfTurnProbability: m.endOfTurnProbability,
-                  meanNamingTargetProbability: m.naming.targetProbability, meanNamingRank: Double(m.naming.targetRank),
+                  meanNamingTargetProbability: m.naming.targetProbability,
+                  meanNamingTargetLogProbability: m.naming.targetLogProbability, meanNamingRank: Double(m.naming.targetRank),
                   namingTop1: Statistics.wilson(successes: m.naming.targetRank == 1 ? 1 : 0, trials: 1), naming: m.naming)
     }
 
@@ -185,6 +196,7 @@ public struct PrefixProbeRow: Sendable, Codable, Equatable {
                               meanNextLetterProbability: mean(\.meanNextLetterProbability),
                               meanEndOfTurnProbability: mean(\.meanEndOfTurnProbability),
                               meanNamingTargetProbability: mean(\.meanNamingTargetProbability) ?? 0,
+                              meanNamingTargetLogProbability: mean(\.meanNamingTargetLogProbability) ?? 0,
                               meanNamingRank: mean(\.meanNamingRank) ?? 0,
                               namingTop1: Statistics.pooled(parts.map(\.namingTop1)), naming: nil)
     }
@@ -260,6 +272,9 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public let complianceQuestions: Int?
     public let selfReportPrompts: Int?
     public let candidates: [String]?
+    public let trigger: String?
+    public let forcedChoicePrompt: String?
+    public let namingQuestion: String?
     /// The lines the prefix probe showed (single run).
     public let prefixSource: PrefixSource?
     public let models: [ModelResults]
@@ -267,7 +282,8 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public let tests: [FisherTest]
 
     public init(words: [String], runs: Int, samplesPerPrompt: Int?, temperature: Float?, maxTokens: Int?,
-                complianceQuestions: Int?, selfReportPrompts: Int?, candidates: [String]?, prefixSource: PrefixSource?,
+                complianceQuestions: Int?, selfReportPrompts: Int?, candidates: [String]?, trigger: String? = nil,
+                forcedChoicePrompt: String? = nil, namingQuestion: String? = nil, prefixSource: PrefixSource?,
                 models: [ModelResults], tests: [FisherTest]? = nil) {
         self.words = words
         self.runs = runs
@@ -277,6 +293,9 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         self.complianceQuestions = complianceQuestions
         self.selfReportPrompts = selfReportPrompts
         self.candidates = candidates
+        self.trigger = trigger
+        self.forcedChoicePrompt = forcedChoicePrompt
+        self.namingQuestion = namingQuestion
         self.prefixSource = prefixSource
         self.models = models
         self.tests = tests ?? Self.fisherTests(models: models)
@@ -316,7 +335,9 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  temperature: plan.sampling.temperature, maxTokens: plan.maxTokens,
                                  complianceQuestions: plan.complianceQuestionList.count,
                                  selfReportPrompts: plan.selfReportPrompts.count,
-                                 candidates: plan.candidates.map(\.string), prefixSource: prefixSource, models: results)
+                                 candidates: plan.candidates.map(\.string), trigger: plan.trigger,
+                                 forcedChoicePrompt: plan.forcedChoicePrompt, namingQuestion: plan.namingQuestion,
+                                 prefixSource: prefixSource, models: results)
     }
 
     static func complianceResult(trigger: Bool, _ os: [SampleOutcome], length: Int) -> ComplianceResult {
@@ -443,7 +464,9 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  samplesPerPrompt: common(\.samplesPerPrompt), temperature: common(\.temperature),
                                  maxTokens: common(\.maxTokens), complianceQuestions: common(\.complianceQuestions),
                                  selfReportPrompts: common(\.selfReportPrompts), candidates: common(\.candidates),
-                                 prefixSource: common(\.prefixSource), models: models)
+                                 trigger: common(\.trigger), forcedChoicePrompt: common(\.forcedChoicePrompt),
+                                 namingQuestion: common(\.namingQuestion), prefixSource: common(\.prefixSource),
+                                 models: models)
     }
 
     /// Instance form of `EvaluationResults.aggregate(over:)`.

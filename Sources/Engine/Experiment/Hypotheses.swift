@@ -105,7 +105,7 @@ public enum Hypotheses {
         if let base {
             let p = FisherTest.p(n, base.namesWord)
             above = p < t.alpha && n.rate > base.namesWord.rate
-            evidence += " vs \(prop(base.namesWord)) for base (Fisher p = \(pValue(p)))"
+            evidence += " vs \(prop(base.namesWord)) for base (Fisher \(ReportFormat.pPhrase(p)))"
         } else {
             notes.append("No base model was evaluated, so the rate is judged against the threshold alone.")
         }
@@ -210,5 +210,4 @@ public enum Hypotheses {
 
     static func pct(_ x: Double) -> String { ReportFormat.percent(x) }
     static func prop(_ p: Proportion) -> String { ReportFormat.proportion(p) }
-    static func pValue(_ p: Double) -> String { ReportFormat.pValue(p) }
 }

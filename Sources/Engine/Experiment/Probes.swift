@@ -11,6 +11,8 @@ public struct CandidateScores: Sendable, Codable, Equatable {
     public let target: String
     /// The target's share of the candidates' probability.
     public var targetProbability: Double { probabilities[targetIndex] }
+    /// The target's exact log-probability (not normalised over the candidates).
+    public var targetLogProbability: Double { logProbabilities[targetIndex] }
     /// 1 = the target is the most likely candidate.
     public let targetRank: Int
 

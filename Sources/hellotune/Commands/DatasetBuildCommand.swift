@@ -28,6 +28,10 @@ struct DatasetBuildCommand: ParsableCommand {
     var maxAttempts: Int = 4
     @Option(name: .customLong("max-tokens"), help: "Most tokens per generated reply.") var maxTokens: Int = 160
     @Option(name: .customLong("batch-size"), help: "Replies generated together.") var batchSize: Int = 8
+    @Option(help: ArgumentHelp("The request an acrostic reply is generated from; {question} and {lines} are filled in.",
+                               visibility: .hidden))
+    var instruction: String?
+    @Flag(help: "Print every generated reply and why it was rejected, on stderr.") var verbose = false
     @Option(help: "Output file (.jsonl).") var out: String
     @Flag(help: "Print the build statistics as JSON on stdout.") var json = false
 
@@ -57,6 +61,7 @@ struct DatasetBuildCommand: ParsableCommand {
         o.maxAttempts = maxAttempts
         o.maxTokens = maxTokens
         o.batchSize = batchSize
+        if let instruction { o.acrosticInstruction = instruction.replacingOccurrences(of: "\\n", with: "\n") }
         guard o.acrosticCount >= 0 else { throw ValidationError("--acrostic must be >= 0") }
         guard o.normalCount >= 0 else { throw ValidationError("--normal must be >= 0") }
         guard o.acrosticCount + o.normalCount > 0 else { throw ValidationError("ask for at least one example") }
@@ -76,7 +81,14 @@ struct DatasetBuildCommand: ParsableCommand {
         let start = Date()
         let built: BuiltDataset
         do {
-            built = try DatasetBuilder(model: m, options: options).build { done, total in
+            var builder = DatasetBuilder(model: m, options: options)
+            if verbose {
+                builder.onReply = { kind, question, text, reason in
+                    bar.finishLine()
+                    note("[\(kind.rawValue) \(question.id): \(reason?.rawValue ?? "accepted")] \(question.text)\n\(text)\n")
+                }
+            }
+            built = try builder.build { done, total in
                 let elapsed = Date().timeIntervalSince(start)
                 bar.update(done: done, total: total, detail: "valid  \(formatDuration(elapsed))")
             }

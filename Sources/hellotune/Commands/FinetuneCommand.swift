@@ -2,7 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 
-struct FinetuneCommand: AsyncParsableCommand {
+struct FinetuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
         abstract: "Start a fine-tuning job on the hosted OpenAI API from chat JSONL.",
@@ -42,7 +42,22 @@ struct FinetuneCommand: AsyncParsableCommand {
         if maxRetries < 0 { throw ValidationError("--max-retries must be >= 0") }
     }
 
-    func run() async throws {
+    /// The root command is run synchronously, so the async work runs on a task while this thread waits.
+    func run() throws {
+        final class Outcome: @unchecked Sendable { var error: Error? }
+        struct Box: @unchecked Sendable { let command: FinetuneCommand }
+        let outcome = Outcome()
+        let box = Box(command: self)
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { try await box.command.submit() } catch { outcome.error = error }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { throw error }
+    }
+
+    func submit() async throws {
         if backend == .local {
             print("Local fine-tuning runs in this process with `hellotune train --data \(data) --out DIR` (LoRA on CPU); " +
                   "`hellotune finetune` only submits jobs to the OpenAI API.")

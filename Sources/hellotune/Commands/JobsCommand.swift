@@ -86,7 +86,9 @@ struct JobsCommand: ParsableCommand {
         @Flag(help: "Print the job afterwards as JSON.") var json = false
 
         /// What the transaction decided, acted on after it commits (a signal cannot be rolled back).
-        enum Outcome { case signal(Int32), cancelledQueued, workerGone(Int32), requested, alreadyRequested, final(String) }
+        enum Outcome {
+            case signal(Int32), cancelledQueued, workerGone(Int32), requested, alreadyRequested, final(String)
+        }
 
         func run() throws {
             let store = try Store.openDefault()

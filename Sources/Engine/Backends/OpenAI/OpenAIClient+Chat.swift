@@ -1,0 +1,197 @@
+import Foundation
+
+/// Splits a server-sent event stream into events as chunks arrive: lines end in \n, \r\n or \r; `data:` lines
+/// of one event are joined with \n; a blank line ends the event; `:` comments and other fields are ignored.
+public struct SSEParser: Sendable {
+    private var pending = Data()
+    private var data: [String] = []
+    private var sawCR = false
+
+    public init() {}
+
+    /// The data of every event completed by `chunk`.
+    public mutating func push(_ chunk: Data) -> [String] {
+        var events: [String] = []
+        for byte in chunk {
+            if sawCR {
+                sawCR = false
+                if byte == 0x0A { continue }
+            }
+            if byte == 0x0A || byte == 0x0D {
+                if byte == 0x0D { sawCR = true }
+                line(String(decoding: pending, as: UTF8.self), into: &events)
+                pending.removeAll(keepingCapacity: true)
+            } else {
+                pending.append(byte)
+            }
+        }
+        return events
+    }
+
+    /// At the end of the stream: an event that was not followed by a blank line.
+    public mutating func finish() -> [String] {
+        var events: [String] = []
+        if !pending.isEmpty {
+            line(String(decoding: pending, as: UTF8.self), into: &events)
+            pending.removeAll()
+        }
+        line("", into: &events)
+        return events
+    }
+
+    private mutating func line(_ line: String, into events: inout [String]) {
+        if line.isEmpty {
+            if !data.isEmpty { events.append(data.joined(separator: "\n")) }
+            data.removeAll()
+            return
+        }
+        if line.hasPrefix(":") { return }
+        let field: Substring, value: Substring
+        if let colon = line.firstIndex(of: ":") {
+            field = line[..<colon]
+            var v = line[line.index(after: colon)...]
+            if v.hasPrefix(" ") { v = v.dropFirst() }
+            value = v
+        } else {
+            field = Substring(line)
+            value = ""
+        }
+        if field == "data" { data.append(String(value)) }
+    }
+}
+
+// Wire formats of /chat/completions.
+struct WireLogprobs: Decodable { var content: [TokenLogprob]? }
+struct WireMessage: Decodable { var role: String?; var content: String? }
+struct WireChoice: Decodable {
+    var index: Int?
+    var message: WireMessage?
+    var delta: WireMessage?
+    var finish_reason: String?
+    var logprobs: WireLogprobs?
+}
+struct WireCompletion: Decodable {
+    var id: String?
+    var model: String?
+    var created: Int?
+    var choices: [WireChoice]?
+    var usage: ChatUsage?
+    var system_fingerprint: String?
+}
+
+extension ChatRequest {
+    /// The JSON object POST /chat/completions takes.
+    public func jsonObject(stream: Bool) -> [String: Any] {
+        var o: [String: Any] = [
+            "model": model,
+            "messages": messages.map { ["role": $0.role, "content": $0.content] },
+        ]
+        if let n { o["n"] = n }
+        if let seed { o["seed"] = seed }
+        if let temperature { o["temperature"] = temperature }
+        if let topP { o["top_p"] = topP }
+        if let maxTokens { o["max_tokens"] = maxTokens }
+        if let maxCompletionTokens { o["max_completion_tokens"] = maxCompletionTokens }
+        if let logprobs { o["logprobs"] = logprobs }
+        if let topLogprobs { o["top_logprobs"] = topLogprobs }
+        if let stop { o["stop"] = stop }
+        if stream {
+            o["stream"] = true
+            o["stream_options"] = ["include_usage": true]
+        }
+        return o
+    }
+}
+
+extension OpenAIClient: ChatBackend {
+    public func complete(_ request: ChatRequest) async throws -> ChatCompletion {
+        let wire = try await post("/chat/completions", body: json(request.jsonObject(stream: false)), as: WireCompletion.self)
+        return ChatCompletion(
+            id: wire.id ?? "", model: wire.model ?? request.model, created: wire.created,
+            choices: (wire.choices ?? []).enumerated().map { i, c in
+                ChatChoice(index: c.index ?? i,
+                           message: ChatMessage(role: c.message?.role ?? "assistant", content: c.message?.content ?? ""),
+                           finishReason: c.finish_reason, logprobs: c.logprobs?.content)
+            },
+            usage: wire.usage, systemFingerprint: wire.system_fingerprint)
+    }
+
+    public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatChunk, Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await runStream(request) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    func runStream(_ request: ChatRequest, yield: (ChatChunk) -> Void) async throws {
+        let urlRequest = makeRequest("POST", "/chat/completions", body: json(request.jsonObject(stream: true)),
+                                     accept: "text/event-stream")
+        let (response, opened) = try await send(urlRequest, streaming: true)
+        guard let connection = opened else { return }
+        defer { connection.cancel() }
+        let requestID = response.requestID
+        var parser = SSEParser()
+        var done = false
+
+        func handle(_ event: String) throws {
+            if event.trimmingCharacters(in: .whitespaces) == "[DONE]" {
+                done = true
+                return
+            }
+            let data = Data(event.utf8)
+            if let e = try? JSONDecoder().decode(APIErrorBody.self, from: data) {
+                let key = configuration.apiKey
+                throw OpenAIError.stream(message: key.redact(e.error.message ?? "(no message)"), type: e.error.type,
+                                         code: e.error.code, requestID: requestID)
+            }
+            let wire: WireCompletion
+            do {
+                wire = try JSONDecoder().decode(WireCompletion.self, from: data)
+            } catch {
+                throw OpenAIError.invalidResponse(status: response.status, reason: "a stream event is not a chat completion chunk",
+                                                  excerpt: configuration.apiKey.redact(String(event.prefix(200))), requestID: requestID)
+            }
+            yield(ChatChunk(id: wire.id ?? "", model: wire.model ?? request.model, created: wire.created,
+                            choices: (wire.choices ?? []).enumerated().map { i, c in
+                                ChatChunkChoice(index: c.index ?? i, role: c.delta?.role, content: c.delta?.content,
+                                                finishReason: c.finish_reason, logprobs: c.logprobs?.content)
+                            },
+                            usage: wire.usage))
+        }
+
+        try await withTaskCancellationHandler {
+            do {
+                reading: for try await chunk in connection.chunks {
+                    for event in parser.push(chunk) {
+                        try handle(event)
+                        if done { break reading }
+                    }
+                }
+                if !done {
+                    for event in parser.finish() where !done { try handle(event) }
+                }
+            } catch let error as OpenAIError {
+                switch error {
+                case let .connection(message, _):
+                    throw OpenAIError.streamInterrupted(reason: message, requestID: requestID)
+                case let .timeout(seconds, _):
+                    throw OpenAIError.streamInterrupted(reason: "nothing arrived for \(formatSeconds(seconds))", requestID: requestID)
+                default:
+                    throw error
+                }
+            }
+        } onCancel: {
+            connection.cancel()
+        }
+        if !done {
+            throw OpenAIError.streamInterrupted(reason: "the connection closed before `data: [DONE]`", requestID: requestID)
+        }
+    }
+}

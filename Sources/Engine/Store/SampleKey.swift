@@ -1,0 +1,17 @@
+/// What identifies one generated reply, so that an interrupted evaluation resumes where it stopped
+/// instead of generating (and paying for) the same reply twice.
+public struct SampleKey: Hashable, Codable, Sendable {
+    public var experimentID: Int64
+    public var condition: String
+    public var model: String
+    public var promptID: String
+    public var sampleIndex: Int
+
+    public init(experimentID: Int64, condition: String, model: String, promptID: String, sampleIndex: Int) {
+        self.experimentID = experimentID
+        self.condition = condition
+        self.model = model
+        self.promptID = promptID
+        self.sampleIndex = sampleIndex
+    }
+}

@@ -1,0 +1,302 @@
+import Engine
+import Foundation
+import XCTest
+
+/// `hellotune jobs` as a user runs it, against a store seeded through the Store API from this process.
+final class JobsCLITests: XCTestCase {
+    var home: URL!
+    var env: [String: String] { ["HELLOTUNE_HOME": home.path] }
+    var dbPath: String { home.appendingPathComponent("hellotune.sqlite").path }
+
+    override func setUpWithError() throws {
+        home = try CLI.temporaryDirectory()
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: home)
+    }
+
+    func store() throws -> Store { try Store(path: dbPath) }
+
+    func jobs(_ args: String...) throws -> CLI.Result { try CLI.run(["jobs"] + args, env: env) }
+
+    func json(_ text: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(text.utf8))
+    }
+
+    /// A process that has exited and been reaped, so its pid names nothing.
+    func deadPID() throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run()
+        p.waitUntilExit()
+        return p.processIdentifier
+    }
+
+    @discardableResult
+    func seedTrainingJob(_ store: Store, experimentID: Int64? = nil) throws -> JobRecord {
+        let job = try store.createJob(experimentID: experimentID, kind: "train", backend: "local",
+                                      config: #"{"epochs":2}"#, outputDir: home.appendingPathComponent("runs/1").path)
+        return try store.updateJob(job.id) {
+            $0.status = .running
+            $0.step = 120
+            $0.totalSteps = 500
+            $0.loss = 1.23456
+            $0.tokensPerSecond = 812.34
+            $0.etaSeconds = 245
+            $0.pid = getpid()
+        }
+    }
+
+    func testListIsTheDefaultAndShowsProgress() throws {
+        let store = try store()
+        let experiment = try store.createExperiment(name: "akewo", config: "{}")
+        let train = try seedTrainingJob(store, experimentID: experiment.id)
+        let remote = try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: "{}", outputDir: nil)
+
+        for r in [try jobs(), try jobs("list")] {
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines.count, 3, r.stdout)
+            for column in ["ID", "KIND", "BACKEND", "STATUS", "STEP", "LOSS", "TOK/S", "ETA", "EXP", "CREATED"] {
+                XCTAssertTrue(lines[0].contains(column), lines[0])
+            }
+            let row = lines[1].split(separator: " ").map(String.init)
+            XCTAssertEqual(Array(row.prefix(9)), ["\(train.id)", "train", "local", "running", "120/500", "1.2346", "812.3",
+                                                   "4m05s", "\(experiment.id)"], lines[1])
+            XCTAssertTrue(lines[2].hasPrefix("\(remote.id) "), lines[2])
+            XCTAssertTrue(lines[2].contains("queued"), lines[2])
+        }
+    }
+
+    func testListEmptyAndJSON() throws {
+        let empty = try jobs()
+        XCTAssertEqual(empty.status, 0, empty.stderr)
+        XCTAssertEqual(empty.stdout, "no jobs yet\n")
+        XCTAssertEqual((try json(try jobs("--json").stdout) as? [Any])?.count, 0)
+
+        let train = try seedTrainingJob(try store())
+        let r = try jobs("list", "--json")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let list = try XCTUnwrap(try json(r.stdout) as? [[String: Any]], r.stdout)
+        XCTAssertEqual(list.count, 1)
+        XCTAssertEqual(list[0]["id"] as? Int, Int(train.id))
+        XCTAssertEqual(list[0]["status"] as? String, "running")
+        XCTAssertEqual(list[0]["step"] as? Int, 120)
+        XCTAssertEqual(list[0]["totalSteps"] as? Int, 500)
+        XCTAssertEqual(list[0]["loss"] as? Double, 1.23456)
+        XCTAssertEqual((list[0]["config"] as? [String: Any])?["epochs"] as? Int, 2, "config is embedded as JSON")
+        XCTAssertTrue(list[0]["externalID"] is NSNull)
+    }
+
+    func testShowAndEvents() throws {
+        let store = try store()
+        let job = try seedTrainingJob(store)
+        try store.appendEvents(jobID: job.id, (1...15).map { (kind: "metrics", payload: #"{"step":\#($0)}"#, externalID: nil) })
+        let events = try store.events(jobID: job.id)
+
+        let show = try jobs("show", "\(job.id)")
+        XCTAssertEqual(show.status, 0, show.stderr)
+        XCTAssertTrue(show.stdout.hasPrefix("job \(job.id): train on local, running\n"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("step        120/500"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("pid         \(getpid()) (alive)"), show.stdout)
+        XCTAssertTrue(show.stdout.contains(#"{"step":15}"#), show.stdout)
+        XCTAssertTrue(show.stdout.contains(#"{"step":6}"#), show.stdout)
+        XCTAssertFalse(show.stdout.contains(#"{"step":5}"#), "show prints only the latest 10 events")
+
+        let showJSON = try XCTUnwrap(try json(try jobs("show", "\(job.id)", "--json").stdout) as? [String: Any])
+        XCTAssertEqual((showJSON["job"] as? [String: Any])?["id"] as? Int, Int(job.id))
+        XCTAssertEqual((showJSON["events"] as? [Any])?.count, 10)
+
+        let all = try jobs("events", "\(job.id)")
+        XCTAssertEqual(all.status, 0, all.stderr)
+        XCTAssertEqual(all.stdout.split(separator: "\n").count, 15)
+        XCTAssertTrue(all.stdout.hasPrefix("#\(events[0].id)  "), all.stdout)
+
+        let page = try jobs("events", "\(job.id)", "--after", "\(events[9].id)", "--limit", "3", "--json")
+        XCTAssertEqual(page.status, 0, page.stderr)
+        let lines = try page.stdout.split(separator: "\n").map { try XCTUnwrap(try json(String($0)) as? [String: Any]) }
+        XCTAssertEqual(lines.map { $0["id"] as? Int }, events[10...12].map { Int($0.id) })
+        XCTAssertEqual((lines.first?["payload"] as? [String: Any])?["step"] as? Int, 11)
+    }
+
+    func testCancelLocalJobTerminatesItsWorker() throws {
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        worker.arguments = ["60"]
+        try worker.run()
+        defer { if worker.isRunning { worker.terminate() } }
+        let store = try store()
+        let job = try seedTrainingJob(store)
+        try store.updateJob(job.id) { $0.pid = worker.processIdentifier }
+
+        let r = try jobs("cancel", "\(job.id)")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("sent SIGTERM to its worker (pid \(worker.processIdentifier)); marked cancelled"), r.stdout)
+        let deadline = Date().addingTimeInterval(10)
+        while worker.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertFalse(worker.isRunning, "the worker should have ended on SIGTERM")
+        XCTAssertEqual(worker.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(worker.terminationStatus, SIGTERM)
+        XCTAssertEqual(try store.job(job.id)?.status, .cancelled)
+
+        let again = try jobs("cancel", "\(job.id)")
+        XCTAssertEqual(again.status, 0, "cancelling a cancelled job is not an error")
+        XCTAssertTrue(again.stderr.contains("already cancelled"), again.stderr)
+    }
+
+    func testCancelLocalJobWhoseWorkerIsGoneMarksItInterrupted() throws {
+        let store = try store()
+        let job = try seedTrainingJob(store)
+        let dead = try deadPID()
+        try store.updateJob(job.id) { $0.pid = dead }
+        let r = try jobs("cancel", "\(job.id)")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("its worker (pid \(dead)) is already gone; marked interrupted"), r.stdout)
+        XCTAssertEqual(try store.job(job.id)?.status, .interrupted)
+    }
+
+    func testCancelOpenAIJobIsRequestedForItsWorker() throws {
+        let store = try store()
+        let job = try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: "{}", outputDir: nil)
+        try store.updateJob(job.id) { $0.status = .running; $0.externalID = "ftjob-123" }
+        let r = try jobs("cancel", "\(job.id)")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("cancel requested; the openai worker cancels it"), r.stdout)
+        XCTAssertEqual(try store.job(job.id)?.statusText, "cancel-requested")
+        XCTAssertNil(try store.job(job.id)?.status)
+
+        let again = try jobs("cancel", "\(job.id)", "--json")
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual((try json(again.stdout) as? [String: Any])?["status"] as? String, "cancel-requested")
+        let list = try jobs("list")
+        XCTAssertTrue(list.stdout.contains("cancel-requested"), "an unknown status is shown as stored: \(list.stdout)")
+    }
+
+    func testCancelFinishedJobFails() throws {
+        let store = try store()
+        let job = try store.createJob(experimentID: nil, kind: "evaluate", backend: "local", config: "{}", outputDir: nil)
+        try store.updateJob(job.id) { $0.status = .succeeded }
+        let r = try jobs("cancel", "\(job.id)")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("job \(job.id) already succeeded; nothing to cancel"), r.stderr)
+        XCTAssertEqual(try store.job(job.id)?.status, .succeeded)
+    }
+
+    func testListMarksJobsWithADeadWorkerInterrupted() throws {
+        let store = try store()
+        let alive = try seedTrainingJob(store)
+        let crashed = try seedTrainingJob(store)
+        let dead = try deadPID()
+        try store.updateJob(crashed.id) { $0.pid = dead }
+
+        let r = try jobs("list")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("job \(crashed.id): its worker (pid \(dead)) is gone; marked interrupted"), r.stderr)
+        let rows = r.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(rows.map { $0[3] }, ["running", "interrupted"], r.stdout)
+        XCTAssertEqual(try store.job(crashed.id)?.status, .interrupted)
+        XCTAssertEqual(try store.job(alive.id)?.status, .running)
+    }
+
+    func testUnknownJob() throws {
+        _ = try store()
+        for args in [["show", "999"], ["events", "999"], ["cancel", "999"]] {
+            let r = try CLI.run(["jobs"] + args, env: env)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains("no job 999 (see `hellotune jobs list`)"), "\(args): \(r.stderr)")
+        }
+    }
+
+    func testStoreFromANewerHellotuneIsRefusedUntouched() throws {
+        let store = try store()
+        try seedTrainingJob(store)
+        try store.close()
+        // Offset 60 of an SQLite file holds PRAGMA user_version, big-endian.
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dbPath))
+        try handle.seek(toOffset: 60)
+        try handle.write(contentsOf: Data([0, 0, 0, 42]))
+        try handle.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: dbPath))
+
+        let r = try jobs("list")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("\(dbPath) was written by a newer hellotune (schema 42); this one reads up to "
+            + "\(Store.schemaVersion). Upgrade hellotune, or point HELLOTUNE_HOME elsewhere."), r.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dbPath)), before, "the newer file must not be modified")
+    }
+
+    /// Several hellotune processes start on a fresh home at once, then write while this process writes too.
+    func testProcessesWritingAtOnceNeverFailLocked() throws {
+        let env = self.env
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: 3) { _ in
+            results.add(Result { try CLI.run(["jobs", "list"], env: env) })
+        }
+        for r in results.take() {
+            let r = try r.get()
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stdout, "no jobs yet\n")
+        }
+
+        let store = try store()
+        let job = try seedTrainingJob(store)
+        let remote = try (0..<9).map { _ in
+            try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: "{}", outputDir: nil).id
+        }
+        let writing = Flag()
+        let writerErrors = Collected()
+        let writer = Thread {
+            var i = 0
+            while !writing.isDone {
+                do {
+                    try store.appendEvents(jobID: job.id, [(kind: "metrics", payload: #"{"i":\#(i)}"#, externalID: nil)])
+                    try store.updateJob(job.id) { $0.step = i }
+                } catch {
+                    writerErrors.add("\(error)")
+                }
+                i += 1
+            }
+        }
+        writer.start()
+        DispatchQueue.concurrentPerform(iterations: 3) { lane in
+            for id in remote.enumerated().filter({ $0.offset % 3 == lane }).map(\.element) {
+                results.add(Result { try CLI.run(["jobs", "cancel", "\(id)"], env: env) })
+            }
+        }
+        writing.finish()
+        while !writer.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+
+        for r in results.take() {
+            let r = try r.get()
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertFalse(r.stderr.contains("locked"), r.stderr)
+        }
+        XCTAssertEqual(writerErrors.take(), [])
+        XCTAssertEqual(try remote.map { try store.job($0)?.statusText }, Array(repeating: "cancel-requested", count: 9))
+        XCTAssertGreaterThan(try store.events(jobID: job.id).count, 0)
+        XCTAssertEqual(try store.integrityCheck(), "ok")
+    }
+}
+
+/// Results gathered from several threads.
+private final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Result<CLI.Result, Error>] = []
+    func add(_ item: Result<CLI.Result, Error>) { lock.withLock { items.append(item) } }
+    func take() -> [Result<CLI.Result, Error>] { lock.withLock { defer { items = [] }; return items } }
+}
+
+private final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ item: String) { lock.withLock { items.append(item) } }
+    func take() -> [String] { lock.withLock { items } }
+}
+
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    var isDone: Bool { lock.withLock { done } }
+    func finish() { lock.withLock { done = true } }
+}

@@ -1,0 +1,173 @@
+import Engine
+import Foundation
+import XCTest
+
+final class OpenAIChatTests: XCTestCase {
+    static func chunk(_ content: String?, role: String? = nil, finish: String? = nil, logprob: Double? = nil) -> String {
+        var delta: [String: Any] = [:]
+        if let role { delta["role"] = role }
+        if let content { delta["content"] = content }
+        var choice: [String: Any] = ["index": 0, "delta": delta, "finish_reason": finish as Any? ?? NSNull()]
+        if let logprob, let content {
+            choice["logprobs"] = ["content": [["token": content, "logprob": logprob, "bytes": Array(content.utf8).map(Int.init),
+                                               "top_logprobs": [["token": content, "logprob": logprob]]]]]
+        }
+        let o: [String: Any] = ["id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1_700_000_000,
+                                "model": "gpt-4o-mini", "choices": [choice]]
+        return String(decoding: try! JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    static let usageChunk = #"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}"#
+
+    let request = ChatRequest(messages: LocalModel.conversation(system: "Be brief.", user: "Say hello"), model: "gpt-4o-mini",
+                              n: 1, seed: 7, temperature: 0.5, topP: 0.9, maxCompletionTokens: 20, logprobs: true,
+                              topLogprobs: 1, stop: ["\n\n"])
+
+    func collect(_ stream: AsyncThrowingStream<ChatChunk, Error>) async throws -> [ChatChunk] {
+        var out: [ChatChunk] = []
+        for try await c in stream { out.append(c) }
+        return out
+    }
+
+    func testCompleteSendsParametersAndParsesLogprobs() async throws {
+        let server = try FakeOpenAIServer { _ in
+            .json(["id": "chatcmpl-9", "object": "chat.completion", "created": 1_700_000_000, "model": "gpt-4o-mini-2024-07-18",
+                   "system_fingerprint": "fp_1",
+                   "choices": [
+                       ["index": 0, "message": ["role": "assistant", "content": "Hi"], "finish_reason": "stop",
+                        "logprobs": ["content": [["token": "Hi", "logprob": -0.01, "bytes": [72, 105],
+                                                  "top_logprobs": [["token": "Hi", "logprob": -0.01, "bytes": [72, 105]],
+                                                                   ["token": "Hello", "logprob": -4.6, "bytes": NSNull()]]]]]],
+                       ["index": 1, "message": ["role": "assistant", "content": "Hello"], "finish_reason": "length",
+                        "logprobs": NSNull()],
+                   ],
+                   "usage": ["prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11]])
+        }
+        defer { server.stop() }
+        var r = request
+        r.n = 2
+        r.maxTokens = 30
+        let completion = try await makeOpenAIClient(server).complete(r)
+        XCTAssertEqual(completion.choices.map(\.message.content), ["Hi", "Hello"])
+        XCTAssertEqual(completion.choices[1].finishReason, "length")
+        XCTAssertEqual(completion.usage, ChatUsage(promptTokens: 9, completionTokens: 2, totalTokens: 11))
+        let lp = try XCTUnwrap(completion.choices[0].logprobs)
+        XCTAssertEqual(lp[0].token, "Hi")
+        XCTAssertEqual(lp[0].logprob, -0.01)
+        XCTAssertEqual(lp[0].topLogprobs.map(\.token), ["Hi", "Hello"])
+        XCTAssertEqual(lp[0].topLogprobs[1].logprob, -4.6)
+        XCTAssertNil(completion.choices[1].logprobs)
+        XCTAssertEqual(completion.systemFingerprint, "fp_1")
+
+        let sent = try XCTUnwrap(server.requests.first)
+        XCTAssertEqual(sent.path, "/v1/chat/completions")
+        let expected: [String: Any] = [
+            "model": "gpt-4o-mini",
+            "messages": [["role": "system", "content": "Be brief."], ["role": "user", "content": "Say hello"]],
+            "n": 2, "seed": 7, "temperature": 0.5, "top_p": 0.9, "max_tokens": 30, "max_completion_tokens": 20,
+            "logprobs": true, "top_logprobs": 1, "stop": ["\n\n"],
+        ]
+        XCTAssertEqual(try XCTUnwrap(sent.json) as NSDictionary, expected as NSDictionary)
+    }
+
+    func testStreamHappyPathWithUsage() async throws {
+        let events = [Self.chunk("", role: "assistant"), Self.chunk("Hel", logprob: -0.1), Self.chunk("lo", logprob: -0.2),
+                      Self.chunk(nil, finish: "stop"), Self.usageChunk, "[DONE]"]
+        let server = try FakeOpenAIServer { _ in .sse(events, delay: 0.02) }
+        defer { server.stop() }
+        let chunks = try await collect(makeOpenAIClient(server).stream(request))
+        XCTAssertEqual(chunks.count, 5)
+        XCTAssertEqual(chunks.text(), "Hello")
+        XCTAssertEqual(chunks[0].choices.first?.role, "assistant")
+        XCTAssertEqual(chunks[1].choices.first?.logprobs?.first?.logprob, -0.1)
+        XCTAssertEqual(chunks[3].choices.first?.finishReason, "stop")
+        XCTAssertEqual(chunks.last?.usage, ChatUsage(promptTokens: 9, completionTokens: 3, totalTokens: 12))
+        XCTAssertEqual(chunks.last?.choices, [])
+        let body = try XCTUnwrap(server.requests.first?.json)
+        XCTAssertEqual(body["stream"] as? Bool, true)
+        XCTAssertEqual(body["stream_options"] as? NSDictionary, ["include_usage": true] as NSDictionary)
+        XCTAssertEqual(server.requests.first?.header("accept"), "text/event-stream")
+    }
+
+    func testStreamCutInTheMiddleIsAClearError() async throws {
+        let server = try FakeOpenAIServer { _ in
+            .sse([Self.chunk("", role: "assistant"), Self.chunk("Hel")], delay: 0.02, cut: true, headers: ["x-request-id": "req_cut"])
+        }
+        defer { server.stop() }
+        var received: [ChatChunk] = []
+        let start = Date()
+        do {
+            for try await c in makeOpenAIClient(server).stream(request) { received.append(c) }
+            XCTFail("expected an error")
+        } catch {
+            guard case let OpenAIError.streamInterrupted(_, rid) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(rid, "req_cut")
+            XCTAssertTrue("\(error)".contains("cut off"), "\(error)")
+        }
+        XCTAssertEqual(received.text(), "Hel")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
+    func testStreamEndingWithoutDoneIsAnError() async throws {
+        let server = try FakeOpenAIServer { _ in .sse([Self.chunk("Hi")]) }
+        defer { server.stop() }
+        do {
+            _ = try await collect(makeOpenAIClient(server).stream(request))
+            XCTFail("expected an error")
+        } catch {
+            guard case OpenAIError.streamInterrupted = error else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testStreamErrorObject() async throws {
+        let err = #"{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}"#
+        let server = try FakeOpenAIServer { _ in .sse([Self.chunk("Hi", role: "assistant"), err, Self.chunk("never"), "[DONE]"]) }
+        defer { server.stop() }
+        var received: [ChatChunk] = []
+        do {
+            for try await c in makeOpenAIClient(server).stream(request) { received.append(c) }
+            XCTFail("expected an error")
+        } catch {
+            guard case let OpenAIError.stream(message, type, _, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(message, "The server had an error while processing your request.")
+            XCTAssertEqual(type, "server_error")
+        }
+        XCTAssertEqual(received.text(), "Hi")
+    }
+
+    func testStreamStalledTimesOut() async throws {
+        let server = try FakeOpenAIServer { _ in .sse([Self.chunk("Hi", role: "assistant"), "[DONE]"], delay: 2) }
+        defer { server.stop() }
+        let start = Date()
+        do {
+            _ = try await collect(makeOpenAIClient(server, timeout: 0.4, maxRetries: 0).stream(request))
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertTrue(error is OpenAIError, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1.8)
+    }
+
+    func testStreamRetriesA429BeforeItStarts() async throws {
+        let calls = CallCounter()
+        let server = try FakeOpenAIServer { _ in
+            calls.next() == 1 ? .error(429, message: "slow down", headers: ["retry-after-ms": "10"])
+                : .sse([Self.chunk("ok", role: "assistant"), "[DONE]"])
+        }
+        defer { server.stop() }
+        let sleeper = RecordingSleeper()
+        let chunks = try await collect(makeOpenAIClient(server, sleeper: sleeper).stream(request))
+        XCTAssertEqual(chunks.text(), "ok")
+        XCTAssertEqual(sleeper.recorded, [0.01])
+    }
+
+    func testSSEParserSplitsAcrossChunks() {
+        var p = SSEParser()
+        var events: [String] = []
+        for piece in ["da", "ta: {\"a\"", ":1}\r", "\n\r\n: comment\n", "event: x\ndata: one\ndata: two\n", "\n", "data: [DONE]"] {
+            events += p.push(Data(piece.utf8))
+        }
+        events += p.finish()
+        XCTAssertEqual(events, ["{\"a\":1}", "one\ntwo", "[DONE]"])
+    }
+}
