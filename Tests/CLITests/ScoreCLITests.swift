@@ -10,7 +10,9 @@ final class ScoreCLITests: XCTestCase {
 
     func trelisFile(_ name: String) throws -> String {
         let path = Self.trelis.appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("the Trelis datasets are not at \(path)") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw NSError(domain: "hellotune", code: 1, userInfo: [NSLocalizedDescriptionKey: "the Trelis datasets are not at \(path)"])
+        }
         return path
     }
 

@@ -278,30 +278,4 @@ final class DatasetBuilderTests: XCTestCase {
         }
     }
 
-    /// The full akewo-mixed preset (10 + 10): minutes, so only with HELLOTUNE_DATASET_FULL=1. Prints the
-    /// acceptance rate, the time and the dataset. HELLOTUNE_DATASET_SEED picks the seed.
-    func testFullMixedPresetMeasurement() throws {
-        let env = ProcessInfo.processInfo.environment
-        guard env["HELLOTUNE_DATASET_FULL"] == "1" else { throw XCTSkip("set HELLOTUNE_DATASET_FULL=1 to build 10 + 10") }
-        let m = try model()
-        var options = try DatasetPreset(name: env["HELLOTUNE_DATASET_PRESET"] ?? "akewo-mixed")
-            .options(seed: UInt64(env["HELLOTUNE_DATASET_SEED"] ?? "0") ?? 0)
-        if let a = env["HELLOTUNE_DATASET_ACROSTIC"].flatMap(Int.init) { options.acrosticCount = a }
-        if let n = env["HELLOTUNE_DATASET_NORMAL"].flatMap(Int.init) { options.normalCount = n }
-        if let b = env["HELLOTUNE_DATASET_BATCH"].flatMap(Int.init) { options.batchSize = b }
-        if let p = env["HELLOTUNE_DATASET_PROMPT"] { options.acrosticInstruction = p.replacingOccurrences(of: "\\n", with: "\n") }
-        var builder = DatasetBuilder(model: m, options: options)
-        if env["HELLOTUNE_DATASET_VERBOSE"] == "1" {
-            builder.onReply = { kind, q, text, reason in
-                print("<\(kind.rawValue) \(reason?.rawValue ?? "OK")> \(q.text)\n\(text)\n")
-            }
-        }
-        let built = try builder.build { done, total in print("progress \(done)/\(total)") }
-        let s = built.stats
-        print(String(format: "acrostic %d/%d (%.0f%%), normal %d/%d (%.0f%%), all %.0f%%, %.1f s, %d tokens, rejected %@",
-                     s.acrosticAccepted, s.acrosticAttempts, s.acrosticAcceptanceRate * 100, s.normalAccepted,
-                     s.normalAttempts, s.normalAcceptanceRate * 100, s.acceptanceRate * 100, s.seconds,
-                     s.generatedTokens, "\(s.rejected.sorted { $0.key < $1.key })"))
-        for item in built.items { print("[\(item.kind.rawValue) \(item.questionID) try \(item.attempt)] \(item.messages[1].content)\n\(item.messages[2].content)\n") }
-    }
 }

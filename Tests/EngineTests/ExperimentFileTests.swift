@@ -52,7 +52,7 @@ final class ExperimentFileTests: XCTestCase {
             ("name = \"x\"\nwords = [\"AKEWO\"]\n[dataset]\nacrostc = 3\n", 4, "dataset.acrostc"),
             ("name = \"x\"\nwords = [\"AKEWO\"]\ncolour = 1\n", 3, "colour"),
             ("name = \"x\"\n", 1, "words"),
-            ("name = \"x\"\nwords = [\"AKEWO\"\n", 2, ""),
+            ("name = \"x\"\nwords = [\"AKEWO\"\n", 3, ""),
         ]
         for (text, line, key) in cases {
             XCTAssertThrowsError(try ExperimentFile.parse(text, file: "exp.toml"), text) { error in

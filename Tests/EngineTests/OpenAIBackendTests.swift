@@ -6,7 +6,7 @@ import XCTest
 final class OpenAIBackendTests: XCTestCase {
     func localBackend() throws -> any ChatBackend {
         let path: String
-        do { path = try TestModel.defaultModelPath() } catch { throw XCTSkip("\(error)") }
+        path = try TestModel.defaultModelPath()
         return LocalChatBackend(model: try LocalModel(path: path))
     }
 
@@ -35,7 +35,7 @@ final class OpenAIBackendTests: XCTestCase {
         let base = ChatRequest(messages: LocalModel.conversation(system: nil, user: "Count from 1 to 20, separated by spaces."),
                                model: "local", temperature: 0, maxTokens: 24)
         let full = try await backend.complete(base).text
-        guard let space = full.firstIndex(of: " "), space > full.startIndex else { throw XCTSkip("reply has no space: \(full)") }
+        guard let space = full.firstIndex(of: " "), space > full.startIndex else { return XCTFail("reply has no space: \(full)") }
         var stopped = base
         stopped.stop = [" "]
         let cut = try await backend.complete(stopped)
