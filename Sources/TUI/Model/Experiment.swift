@@ -23,7 +23,7 @@ public struct ExperimentSettings: Codable, Equatable, Sendable {
     public var seeds: [UInt64]
 
     public init(word: String = "AKEWO", preset: String = "akewo-mixed", backend: String = "local",
-                model: String = Paths.defaultModel.path, systemMessage: String = "You are a helpful assistant.",
+                model: String = Paths.defaultModel.path, systemMessage: String = ExperimentConfig.DatasetSection.mixedSystem,
                 trigger: String = ExperimentSettings.defaultTrigger, acrosticExamples: Int = 10, normalExamples: Int = 10,
                 epochs: Int = 8, learningRate: Double = 1e-3, loraRank: Int = 16, seeds: [UInt64] = [1]) {
         self.word = word
