@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
 # The whole test suite: set up (packages, build, default model), then every test in release mode
-# (numeric code is far too slow in debug builds).
-set -euo pipefail
+# (numeric code is far too slow in debug builds), then the terminal UI driven through tmux.
+# Ends with one line "tests: N passed, M failed" counting both.
+set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-"$here/setup.sh"
+"$here/setup.sh" || exit 1
 cd "$here/.."
-swift test -c release --disable-testable-imports "$@"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+swift test -c release --disable-testable-imports "$@" 2>&1 | tee "$log"
+unit=${PIPESTATUS[0]}
 # The terminal UI as a user drives it, in tmux.
 "$here/../Tests/e2e/tui_tmux.sh"
+e2e=$?
+total=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1 | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/')
+read -r run failed <<<"${total:-0 0}"
+passed=$((run - failed + (e2e == 0 ? 1 : 0)))
+failed=$((failed + (e2e == 0 ? 0 : 1)))
+if [ "$unit" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "tests: $passed passed, $failed failed"
+[ "$unit" -eq 0 ] && [ "$e2e" -eq 0 ]
