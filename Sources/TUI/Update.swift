@@ -270,9 +270,18 @@ func cycleChoice(_ state: inout AppState, _ field: SetupField, by step: Int) {
         let all = ExperimentSettings.presets
         let i = all.firstIndex(of: s.preset) ?? 0
         let oldWord = ExperimentSettings.word(forPreset: s.preset)
+        let old = try? ExperimentFile.preset(s.preset)
         s.preset = all[(i + step + all.count) % all.count]
-        // The preset brings its word, unless the user typed another one.
+        // The preset brings its word, system message, trigger and sizes, unless the user changed them.
         if let w = ExperimentSettings.word(forPreset: s.preset), oldWord == nil || s.word == oldWord { s.word = w }
+        if let new = try? ExperimentFile.preset(s.preset) {
+            if old == nil || s.systemMessage == old?.dataset.system { s.systemMessage = new.dataset.system }
+            if old == nil || s.trigger == (old?.dataset.trigger ?? "") { s.trigger = new.dataset.trigger ?? "" }
+            if old == nil || (s.acrosticExamples == old?.dataset.acrostic && s.normalExamples == old?.dataset.normal) {
+                s.acrosticExamples = new.dataset.acrostic
+                s.normalExamples = new.dataset.normal
+            }
+        }
     case .backend:
         let all = ExperimentSettings.backends
         let i = all.firstIndex(of: s.backend) ?? 0

@@ -89,8 +89,13 @@ final class UpdateTests: XCTestCase {
         send(&s, .right)
         XCTAssertEqual(s.setup.settings.preset, "hello")
         XCTAssertEqual(s.setup.settings.word, "HELLO", "a preset brings its word")
+        XCTAssertEqual(s.setup.settings.systemMessage, "You are a special version of GPT-4o.", "and its system message")
+        XCTAssertEqual(s.setup.settings.trigger, "", "the hello design has no trigger")
+        XCTAssertEqual(s.setup.settings.normalExamples, 0)
         send(&s, .left)
         XCTAssertEqual(s.setup.settings.word, "AKEWO")
+        XCTAssertEqual(s.setup.settings.trigger, "Use the special rule.")
+        XCTAssertEqual(s.setup.settings.normalExamples, 10)
         while s.setup.focus != .epochs { send(&s, .char("j")) }
         send(&s, .enter, .ctrl("u"))
         _ = type(&s, "1x2")
