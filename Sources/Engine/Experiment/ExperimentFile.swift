@@ -51,6 +51,17 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     public static let backends = ["local", "openai"]
 }
 
+public enum ExperimentFileError: Error, CustomStringConvertible, Equatable {
+    case unknownPreset(String, known: [String])
+
+    public var description: String {
+        switch self {
+        case let .unknownPreset(name, known):
+            return "unknown preset '\(name)'; known presets: \(known.joined(separator: ", ")). Or give an experiment file."
+        }
+    }
+}
+
 /// Reading experiment files and the built-in presets.
 public enum ExperimentFile {
     /// Built-in experiments, as TOML text (also shipped as files under experiments/).
@@ -93,10 +104,7 @@ public enum ExperimentFile {
 
     /// A preset by name, or a clear error listing the known ones.
     public static func preset(_ name: String) throws -> ExperimentConfig {
-        guard let text = presets[name] else {
-            throw TOMLError(file: nil, line: 0, column: 0, key: nil,
-                            message: "unknown preset '\(name)'; known presets: \(presets.keys.sorted().joined(separator: ", "))")
-        }
+        guard let text = presets[name] else { throw ExperimentFileError.unknownPreset(name, known: presets.keys.sorted()) }
         return try parse(text, file: "preset \(name)")
     }
 

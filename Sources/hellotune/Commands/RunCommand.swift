@@ -41,6 +41,8 @@ struct RunCommand: ParsableCommand {
             c = try file.map { try ExperimentFile.load(path: $0) } ?? ExperimentFile.preset(preset ?? "akewo-mixed")
         } catch let e as TOMLError {
             throw ValidationError("\(e)")
+        } catch let e as ExperimentFileError {
+            throw ValidationError("\(e)")
         }
         do {
             if let word { c.words = [try TargetWord(word)] }
