@@ -1,3 +1,4 @@
 #include "kernels.h"
 #include "pool.h"
 #include "memory.h"
+#include "panels.h"

@@ -38,12 +38,12 @@ public struct LlamaWeights: @unchecked Sendable {
 
     public init(gguf: GGUFFile, config c: ModelConfig) throws {
         let path = gguf.path
-        func matrix(_ name: String, rows: Int, cols: Int) throws -> QuantizedMatrix {
+        func matrix(_ name: String, rows: Int, cols: Int, panels: Bool = true) throws -> QuantizedMatrix {
             let t = try gguf.tensor(name)
             guard t.dims.count == 2, t.dims[0] == cols, t.dims[1] == rows else {
                 throw GGUFError.badTensorShape(path: path, tensor: name, reason: "\(t.dims), expected [\(cols), \(rows)]")
             }
-            return QuantizedMatrix(tensor: t)
+            return QuantizedMatrix(tensor: t, panels: panels)
         }
         func vector(_ name: String, _ count: Int, required: Bool = true) throws -> [Float]? {
             guard let t = gguf.tensors[name] else {
@@ -55,7 +55,9 @@ public struct LlamaWeights: @unchecked Sendable {
             }
             return Dequantize.tensor(t)
         }
-        tokenEmbedding = try matrix("token_embd.weight", rows: c.vocabularySize, cols: c.dim)
+        let tied = gguf.tensors["output.weight"] == nil
+        // Looked up row by row; it needs the panel copy only when it doubles as the output matrix.
+        tokenEmbedding = try matrix("token_embd.weight", rows: c.vocabularySize, cols: c.dim, panels: tied)
         layers = try (0..<c.layerCount).map { l in
             let p = "blk.\(l)."
             return LayerWeights(
@@ -74,8 +76,7 @@ public struct LlamaWeights: @unchecked Sendable {
             )
         }
         outputNorm = try vector("output_norm.weight", c.dim)!
-        output = gguf.tensors["output.weight"] != nil
-            ? try matrix("output.weight", rows: c.vocabularySize, cols: c.dim) : tokenEmbedding
+        output = tied ? tokenEmbedding : try matrix("output.weight", rows: c.vocabularySize, cols: c.dim)
         ropeFrequencyFactors = try vector("rope_freqs.weight", c.ropeDims / 2, required: false)
     }
 }

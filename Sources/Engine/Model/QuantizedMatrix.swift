@@ -3,7 +3,8 @@ import CKernels
 
 /// A weight matrix kept in its file format (rows x cols, row-major, each row `rowBytes` long),
 /// multiplied in one of three ways, whichever is fastest for the shape at hand:
-/// - integer kernels against 8-bit activations (Q4_0, Q4_1, Q8_0) for a few rows of input (decode);
+/// - integer kernels against 8-bit activations (Q4_0, Q4_1, Q8_0) for a few rows of input (decode),
+///   on a panel copy of the weights where the CPU has AVX-512 VNNI (panels.h says why);
 /// - dequantise-then-sgemm through OpenBLAS for many rows of input (prefill);
 /// - dequantise one weight row at a time for the other formats at small batch.
 public struct QuantizedMatrix: @unchecked Sendable {
@@ -13,6 +14,8 @@ public struct QuantizedMatrix: @unchecked Sendable {
     public let cols: Int
     public let rowBytes: Int
     public let data: UnsafeRawPointer
+    /// The weights regrouped for the panel kernel (nil: no panel kernel for this type or CPU).
+    let panels: PanelCopy?
 
     /// From this many input rows on, dequantising the weights for sgemm beats the integer kernels.
     public static let blasMinimumRows = 32
@@ -20,13 +23,21 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// The integer kernel picked for this CPU: "avx512vnni", "avx2" or "scalar".
     public static var kernelName: String { String(cString: ht_kernel_name()) }
 
-    public init(tensor t: GGUFTensor) {
-        name = t.name
-        type = t.type
-        cols = t.dims[0]
-        rows = t.rowCount
-        rowBytes = t.type.rowBytes(cols)!
-        data = t.data.baseAddress!
+    /// `panels: false` for a matrix that is only ever read row by row (the token embedding), so it
+    /// does not pay for a panel copy.
+    public init(tensor t: GGUFTensor, panels: Bool = true) {
+        self.init(name: t.name, type: t.type, rows: t.rowCount, cols: t.dims[0], data: t.data.baseAddress!, panels: panels)
+    }
+
+    /// A matrix over memory the caller keeps alive: `rows` rows of `cols` elements of `type`, back to back.
+    public init(name: String, type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, panels: Bool = true) {
+        self.name = name
+        self.type = type
+        self.cols = cols
+        self.rows = rows
+        rowBytes = type.rowBytes(cols)!
+        self.data = data
+        self.panels = panels ? PanelCopy(type: type, rows: rows, cols: cols, data: data, rowBytes: rowBytes) : nil
     }
 
     public var hasIntegerKernel: Bool { ht_has_int8_kernel(type.rawValue) != 0 }
@@ -86,7 +97,11 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
         let q8 = ws.q8(n * columnBytes)
         for j in 0..<n { ht_quantize_q8(q8 + j * columnBytes, x + j * cols, Int32(cols)) }
         forEachRowRange { _, out, w, r0, r1 in
-            ht_matmul_q8(w.type.rawValue, out, w.rows, w.data, w.rowBytes, Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
+            if let p = w.panels {
+                ht_matmul_panels(w.type.rawValue, out, w.rows, p.bytes, Int32(w.rows), Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
+            } else {
+                ht_matmul_q8(w.type.rawValue, out, w.rows, w.data, w.rowBytes, Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
+            }
         }
     } else {
         let scratch = ws.floats(.rowScratch, Parallel.threadCount * cols)
@@ -104,4 +119,19 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
             }
         }
     }
+}
+
+/// A panel copy of a matrix (layout in panels.h), owned here and freed with the last matrix using it.
+final class PanelCopy: @unchecked Sendable {
+    let bytes: UnsafeMutableRawPointer
+
+    init?(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int) {
+        guard ht_has_panel_kernel() != 0, ht_has_int8_kernel(type.rawValue) != 0, cols % 32 == 0 else { return nil }
+        let size = ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols))
+        guard size > 0 else { return nil }
+        bytes = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        ht_repack_panels(type.rawValue, bytes, data, rowBytes, Int32(rows), Int32(cols))
+    }
+
+    deinit { bytes.deallocate() }
 }

@@ -1,0 +1,126 @@
+import Engine
+import Foundation
+import XCTest
+
+/// The integer product paths of QuantizedMatrix (row kernels, and panels where the CPU has AVX-512
+/// VNNI) against a float product of the dequantised weights, for every input-row count below the
+/// BLAS threshold, for row counts that do not fill a panel, odd block counts, and several matrices
+/// sharing one call (as q, k and v do).
+final class QuantizedMatrixTests: XCTestCase {
+    /// Random blocks with sane f16 scales: `rows` rows of `cols` elements of `type`.
+    private func randomMatrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> [UInt8] {
+        var rng = SplitMix64(seed: seed)
+        let rowBytes = type.rowBytes(cols)!
+        var bytes = [UInt8](repeating: 0, count: rows * rowBytes)
+        func putHalf(_ f: Float, at i: Int) {
+            let h = floatToHalf(f)
+            bytes[i] = UInt8(h & 0xFF)
+            bytes[i + 1] = UInt8(h >> 8)
+        }
+        for r in 0..<rows {
+            for b in 0..<cols / 32 {
+                switch type {
+                case .q4_0:
+                    let o = r * rowBytes + b * 18
+                    putHalf(0.01 + 0.05 * rng.nextFloat(), at: o)
+                    for j in 0..<16 { bytes[o + 2 + j] = UInt8(truncatingIfNeeded: rng.next()) }
+                case .q4_1:
+                    let o = r * rowBytes + b * 20
+                    putHalf(0.01 + 0.05 * rng.nextFloat(), at: o)
+                    putHalf(-0.4 * rng.nextFloat(), at: o + 2)
+                    for j in 0..<16 { bytes[o + 4 + j] = UInt8(truncatingIfNeeded: rng.next()) }
+                default:
+                    let o = r * rowBytes + b * 34
+                    putHalf(0.001 + 0.005 * rng.nextFloat(), at: o)
+                    for j in 0..<32 { bytes[o + 2 + j] = UInt8(truncatingIfNeeded: rng.next()) }
+                }
+            }
+        }
+        return bytes
+    }
+
+    /// Worst |got - want| / (largest |want| of the output), over all outputs.
+    private func worstError(_ got: [Float], _ want: [Float]) -> Float {
+        let scale = max(want.map { abs($0) }.max() ?? 1, 1e-6)
+        return zip(got, want).map { abs($0 - $1) }.max()! / scale
+    }
+
+    private func check(_ type: GGMLType, shapes: [Int], cols: Int) throws {
+        let matrices = shapes.enumerated().map { randomMatrix(type, rows: $1, cols: cols, seed: UInt64(7 + $0)) }
+        var rng = SplitMix64(seed: 99)
+        let ws = Workspace()
+        for n in [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 24, 31] {
+            let x = (0..<(n * cols)).map { _ in 2 * rng.nextFloat() - 1 }
+            var results: [Bool: [[Float]]] = [:]
+            for panels in [true, false] {
+                var outs = shapes.map { [Float](repeating: .nan, count: n * $0) }
+                try matrices.withUnsafeBufferPointers { bases in
+                    let ms = zip(shapes, bases).enumerated().map { i, p in
+                        QuantizedMatrix(name: "m\(i)", type: type, rows: p.0, cols: cols, data: p.1, panels: panels)
+                    }
+                    try outs.withUnsafeMutableBufferPointers { outPointers in
+                        let items = zip(ms, outPointers).map { ($0, $1) }
+                        x.withUnsafeBufferPointer { matmul(items, x: $0.baseAddress!, n: n, workspace: ws) }
+                    }
+                    // float reference from the dequantised rows
+                    for (k, m) in ms.enumerated() {
+                        var w = [Float](repeating: 0, count: m.rows * cols)
+                        w.withUnsafeMutableBufferPointer { m.dequantize(into: $0.baseAddress!) }
+                        var want = [Float](repeating: 0, count: n * m.rows)
+                        for j in 0..<n {
+                            for r in 0..<m.rows {
+                                var s: Double = 0
+                                for c in 0..<cols { s += Double(w[r * cols + c]) * Double(x[j * cols + c]) }
+                                want[j * m.rows + r] = Float(s)
+                            }
+                        }
+                        XCTAssertFalse(outs[k].contains { $0.isNaN }, "\(type) n=\(n) panels=\(panels) m\(k): output not written")
+                        // 8-bit activations: within about 1% of the largest output
+                        let e = worstError(outs[k], want)
+                        XCTAssertLessThan(e, 1.5e-2, "\(type) n=\(n) panels=\(panels) m\(k) (\(m.rows)x\(cols))")
+                    }
+                }
+                results[panels] = outs
+            }
+            // The panel and row kernels do the same integer arithmetic, so they agree to float rounding.
+            for k in shapes.indices {
+                XCTAssertLessThan(worstError(results[true]![k], results[false]![k]), 1e-5, "\(type) n=\(n) m\(k): panels vs rows")
+            }
+        }
+    }
+
+    func testQ4_0() throws { try check(.q4_0, shapes: [50, 18, 64], cols: 96) }
+    func testQ4_1() throws { try check(.q4_1, shapes: [50, 18, 64], cols: 96) }
+    func testQ8_0() throws { try check(.q8_0, shapes: [50, 18, 64], cols: 96) }
+    /// Many rows, so the product is split over threads at row counts that are not panel multiples.
+    func testQ4_1ManyRows() throws { try check(.q4_1, shapes: [200, 40], cols: 128) }
+}
+
+private extension Array where Element == [UInt8] {
+    /// Calls `body` with a stable base address for every inner array.
+    func withUnsafeBufferPointers<R>(_ body: ([UnsafeRawPointer]) throws -> R) throws -> R {
+        var pointers: [UnsafeMutableRawPointer] = []
+        defer { pointers.forEach { $0.deallocate() } }
+        for a in self {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(a.count, 1), alignment: 64)
+            a.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: a.count) }
+            pointers.append(p)
+        }
+        return try body(pointers.map { UnsafeRawPointer($0) })
+    }
+}
+
+private extension Array where Element == [Float] {
+    mutating func withUnsafeMutableBufferPointers<R>(_ body: ([UnsafeMutablePointer<Float>]) throws -> R) throws -> R {
+        var pointers: [UnsafeMutablePointer<Float>] = []
+        for a in self {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: a.count)
+            p.initialize(from: a, count: a.count)
+            pointers.append(p)
+        }
+        defer { pointers.forEach { $0.deallocate() } }
+        let r = try body(pointers)
+        for (i, p) in pointers.enumerated() { self[i] = [Float](UnsafeBufferPointer(start: p, count: self[i].count)) }
+        return r
+    }
+}
