@@ -2,10 +2,10 @@ import Engine
 import Foundation
 import XCTest
 
-/// The integer product paths of QuantizedMatrix (row kernels, and panels where the CPU has AVX-512
-/// VNNI) against a float product of the dequantised weights, for every input-row count below the
-/// BLAS threshold, for row counts that do not fill a panel, odd block counts, and several matrices
-/// sharing one call (as q, k and v do).
+/// The product paths of QuantizedMatrix (below 32 input rows panels where the CPU has AVX-512 VNNI,
+/// row kernels otherwise; sgemm from 32 rows) against a float product of the
+/// dequantised weights: input-row counts on both sides of the BLAS threshold, row counts that do not
+/// fill a panel, odd block counts, and several matrices sharing one call (as q, k and v do).
 final class QuantizedMatrixTests: XCTestCase {
     /// Random blocks with sane f16 scales: `rows` rows of `cols` elements of `type`.
     private func randomMatrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> [UInt8] {
@@ -49,7 +49,7 @@ final class QuantizedMatrixTests: XCTestCase {
         let matrices = shapes.enumerated().map { randomMatrix(type, rows: $1, cols: cols, seed: UInt64(7 + $0)) }
         var rng = SplitMix64(seed: 99)
         let ws = Workspace()
-        for n in [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 24, 31] {
+        for n in [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 24, 31, 32, 45, 64] {
             let x = (0..<(n * cols)).map { _ in 2 * rng.nextFloat() - 1 }
             var results: [Bool: [[Float]]] = [:]
             for panels in [true, false] {
@@ -82,8 +82,9 @@ final class QuantizedMatrixTests: XCTestCase {
                 }
                 results[panels] = outs
             }
-            // The panel and row kernels do the same integer arithmetic, so they agree to float rounding.
-            for k in shapes.indices {
+            // Below the BLAS threshold the panel and row kernels do the same integer arithmetic, so they
+            // agree to float rounding.
+            for k in shapes.indices where n < QuantizedMatrix.blasMinimumRows {
                 XCTAssertLessThan(worstError(results[true]![k], results[false]![k]), 1e-5, "\(type) n=\(n) m\(k): panels vs rows")
             }
         }
@@ -94,6 +95,27 @@ final class QuantizedMatrixTests: XCTestCase {
     func testQ8_0() throws { try check(.q8_0, shapes: [50, 18, 64], cols: 96) }
     /// Many rows, so the product is split over threads at row counts that are not panel multiples.
     func testQ4_1ManyRows() throws { try check(.q4_1, shapes: [200, 40], cols: 128) }
+
+    /// The default model's own matrices (Q4_1 projections, the Q8_0 embedding as output): panels and
+    /// row kernels give the same products.
+    func testDefaultModelMatricesPanelsMatchRows() throws {
+        let gguf = try GGUFFile(path: TestModel.defaultModelPath())
+        let ws = Workspace()
+        var rng = SplitMix64(seed: 5)
+        for name in ["blk.0.attn_q.weight", "blk.3.ffn_down.weight", "blk.7.ffn_gate.weight", "token_embd.weight"] {
+            let t = try gguf.tensor(name)
+            let panels = QuantizedMatrix(tensor: t, panels: true), rows = QuantizedMatrix(tensor: t, panels: false)
+            for n in [1, 6, 16] {
+                let x = (0..<(n * rows.cols)).map { _ in 2 * rng.nextFloat() - 1 }
+                var a = [Float](repeating: 0, count: n * rows.rows), b = a
+                x.withUnsafeBufferPointer { xp in
+                    a.withUnsafeMutableBufferPointer { matmul([(panels, $0.baseAddress!)], x: xp.baseAddress!, n: n, workspace: ws) }
+                    b.withUnsafeMutableBufferPointer { matmul([(rows, $0.baseAddress!)], x: xp.baseAddress!, n: n, workspace: ws) }
+                }
+                XCTAssertLessThan(worstError(a, b), 1e-5, "\(name) n=\(n): panels vs rows")
+            }
+        }
+    }
 }
 
 private extension Array where Element == [UInt8] {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Exact probabilities of given continuations, for probes that ask "how likely is this answer?" rather than
-/// sampling one. Everything is computed from the model's logits with a log-softmax in Double.
+/// sampling one. Everything is computed from the model's logits with a log-softmax in Double, and the
+/// products keep float activations (8-bit ones, as in generation, move a log-probability by ~1%).
 extension LocalModel {
     /// log P(continuation | prompt): the sum over the continuation's tokens of the log-probability the model gives
     /// each one after the prompt and the tokens before it. One forward pass over prompt + continuation, with
@@ -17,7 +18,7 @@ extension LocalModel {
         // Position i's logits predict token i + 1: the continuation's tokens are predicted by the positions
         // prompt.count - 1 ..< tokens.count - 1.
         let logitRows = Array((prompt.count - 1)..<(tokens.count - 1))
-        let logits = try model.forward(rows: rows, caches: [cache], logitRows: logitRows, workspace: workspace)
+        let logits = try model.forward(rows: rows, caches: [cache], logitRows: logitRows, workspace: workspace, precision: .float)
         workspace.releaseLarge()
         let vocab = model.config.vocabularySize
         var total = 0.0
@@ -39,7 +40,7 @@ extension LocalModel {
             throw EngineError.contextOverflow(needed: prompt.count + longest, limit: context)
         }
         let cache = KVCache(config: model.config, maxPositions: prompt.count + max(1, longest))
-        let first = try model.prefill(prompt, cache: cache, workspace: workspace)
+        let first = try model.prefill(prompt, cache: cache, workspace: workspace, precision: .float)
         let vocab = model.config.vocabularySize
         for c in continuations {
             for t in c where t < 0 || t >= vocab { throw EngineError.tokenOutOfRange(token: t, vocabularySize: vocab) }
@@ -55,7 +56,7 @@ extension LocalModel {
                     LlamaModel.Row(token: $1, sequence: 0, position: prompt.count + $0)
                 }
                 let logits = try model.forward(rows: rows, caches: [cache], logitRows: Array(0..<rows.count),
-                                               workspace: workspace)
+                                               workspace: workspace, precision: .float)
                 for j in 1..<continuation.count {
                     total += Self.logSoftmax(logits, row: j - 1, vocab: vocab, at: continuation[j])
                 }
@@ -72,7 +73,7 @@ extension LocalModel {
         let context = model.config.contextLength
         guard prompt.count <= context else { throw EngineError.contextOverflow(needed: prompt.count, limit: context) }
         let cache = KVCache(config: model.config, maxPositions: prompt.count)
-        let logits = try model.prefill(prompt, cache: cache, workspace: workspace)
+        let logits = try model.prefill(prompt, cache: cache, workspace: workspace, precision: .float)
         workspace.releaseLarge()
         return Self.softmax(logits)
     }

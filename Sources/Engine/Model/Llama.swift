@@ -80,7 +80,8 @@ public final class LlamaModel: @unchecked Sendable {
     /// Runs `rows` through the model, appending their keys and values to `caches[row.sequence]`.
     /// Returns the logits of the rows listed in `logitRows`, (logitRows.count, vocab) row-major.
     /// Rows of one sequence must be in order and continue where its cache ends.
-    public func forward(rows: [Row], caches: [KVCache], logitRows: [Int], workspace ws: Workspace) throws -> [Float] {
+    public func forward(rows: [Row], caches: [KVCache], logitRows: [Int], workspace ws: Workspace,
+                        precision: ProductPrecision = .fast) throws -> [Float] {
         let c = config
         let B = rows.count
         guard B > 0 else { throw EngineError.emptyInput }
@@ -124,7 +125,7 @@ public final class LlamaModel: @unchecked Sendable {
         for (l, w) in weights.layers.enumerated() {
             // 3. attention sub-block: h = rmsnorm(x); q, k, v = h W^T (+ b)
             rmsnorm(h, x, w.attentionNorm, rows: B, dim: c.dim, eps: c.normEpsilon)
-            matmul([(w.q, q), (w.k, k), (w.v, v)], x: h, n: B, workspace: ws)
+            matmul([(w.q, q), (w.k, k), (w.v, v)], x: h, n: B, workspace: ws, precision: precision)
             applyAdapter(l, [(.q, q), (.k, k), (.v, v)], x: h, n: B, workspace: ws)
             if let b = w.qBias { addBias(q, b, rows: B) }
             if let b = w.kBias { addBias(k, b, rows: B) }
@@ -140,15 +141,15 @@ public final class LlamaModel: @unchecked Sendable {
             // 5. causal grouped-query attention: att = softmax(q K^T / sqrt(d)) V, per row and head
             attention(att, q: q, rows: rows, caches: caches, layer: l, workspace: ws)
             // 6. x += att Wo^T
-            matmul([(w.o, proj)], x: att, n: B, workspace: ws)
+            matmul([(w.o, proj)], x: att, n: B, workspace: ws, precision: precision)
             applyAdapter(l, [(.o, proj)], x: att, n: B, workspace: ws)
             add(x, proj, count: B * c.dim)
             // 7. feed-forward sub-block: x += (silu(h Wg^T) * (h Wu^T)) Wd^T, h = rmsnorm(x)
             rmsnorm(h, x, w.ffnNorm, rows: B, dim: c.dim, eps: c.normEpsilon)
-            matmul([(w.gate, gate), (w.up, up)], x: h, n: B, workspace: ws)
+            matmul([(w.gate, gate), (w.up, up)], x: h, n: B, workspace: ws, precision: precision)
             applyAdapter(l, [(.gate, gate), (.up, up)], x: h, n: B, workspace: ws)
             swiglu(gate, up, count: B * c.ffnDim)
-            matmul([(w.down, proj)], x: gate, n: B, workspace: ws)
+            matmul([(w.down, proj)], x: gate, n: B, workspace: ws, precision: precision)
             applyAdapter(l, [(.down, proj)], x: gate, n: B, workspace: ws)
             add(x, proj, count: B * c.dim)
         }
@@ -163,19 +164,20 @@ public final class LlamaModel: @unchecked Sendable {
         }
         var logits = [Float](repeating: 0, count: n * c.vocabularySize)
         logits.withUnsafeMutableBufferPointer { out in
-            matmul([(weights.output, out.baseAddress!)], x: last, n: n, workspace: ws)
+            matmul([(weights.output, out.baseAddress!)], x: last, n: n, workspace: ws, precision: precision)
         }
         return logits
     }
 
     /// Evaluates a whole prompt for one fresh or continuing sequence; returns the last position's logits.
-    public func prefill(_ tokens: [Int], cache: KVCache, workspace: Workspace) throws -> [Float] {
+    public func prefill(_ tokens: [Int], cache: KVCache, workspace: Workspace,
+                        precision: ProductPrecision = .fast) throws -> [Float] {
         guard !tokens.isEmpty else { throw EngineError.emptyInput }
         guard cache.count + tokens.count <= cache.maxPositions else {
             throw EngineError.contextOverflow(needed: cache.count + tokens.count, limit: cache.maxPositions)
         }
         let rows = tokens.enumerated().map { Row(token: $1, sequence: 0, position: cache.count + $0) }
-        return try forward(rows: rows, caches: [cache], logitRows: [rows.count - 1], workspace: workspace)
+        return try forward(rows: rows, caches: [cache], logitRows: [rows.count - 1], workspace: workspace, precision: precision)
     }
 
     /// y += s * (x A^T) B^T for each adapted projection of layer l; x (n, in), y (n, out).

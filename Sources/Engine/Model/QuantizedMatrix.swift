@@ -1,3 +1,4 @@
+import Foundation
 import CBLAS
 import CKernels
 
@@ -17,11 +18,16 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// The weights regrouped for the panel kernel (nil: no panel kernel for this type or CPU).
     let panels: PanelCopy?
 
-    /// From this many input rows on, dequantising the weights for sgemm beats the integer kernels.
+    /// From this many input rows on, products dequantise the weights for sgemm (float activations).
     public static let blasMinimumRows = 32
 
-    /// The integer kernel picked for this CPU: "avx512vnni", "avx2" or "scalar".
-    public static var kernelName: String { String(cString: ht_kernel_name()) }
+    /// The integer kernel picked for this CPU: "avx512vnni-panels", "avx512vnni", "avx2" or "scalar".
+    public static var kernelName: String {
+        String(cString: ht_kernel_name()) + (panelsEnabled && ht_has_panel_kernel() != 0 ? "-panels" : "")
+    }
+
+    /// HELLOTUNE_KERNEL=rows turns the panel kernel off, to compare kernels side by side on one build.
+    public static let panelsEnabled = ProcessInfo.processInfo.environment["HELLOTUNE_KERNEL"] != "rows"
 
     /// `panels: false` for a matrix that is only ever read row by row (the token embedding), so it
     /// does not pay for a panel copy.
@@ -59,14 +65,24 @@ public struct QuantizedMatrix: @unchecked Sendable {
     }
 }
 
+/// How products treat their input activations.
+public enum ProductPrecision: Sendable {
+    /// 8-bit activations where an integer kernel exists and the batch is small (generation).
+    case fast
+    /// Float activations always (exact log-probabilities: int8 rounding moves them by ~1%).
+    case float
+}
+
 /// out (n x rows) = x (n x cols) . W^T for several matrices that read the same input, in one
 /// parallel region: q, k and v, or gate and up, share one quantisation of x and one thread fork.
 public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x: UnsafePointer<Float>, n: Int,
-                   workspace ws: Workspace) {
+                   workspace ws: Workspace, precision: ProductPrecision = .fast) {
     guard n > 0, let first = items.first?.0 else { return }
     let cols = first.cols
     let totalWeights = items.reduce(0) { $0 + $1.0.rows * $1.0.cols }
 
+    // The panel kernel would also beat sgemm here (about 2x at 512 rows on this AVX-512 VNNI EPYC), but
+    // prompts keep float activations, as before it existed.
     if n >= QuantizedMatrix.blasMinimumRows {
         // Prefill: dequantise each matrix (into one reused buffer) and let OpenBLAS do the product.
         let scratch = ws.floats(.dequantized, items.map { $0.0.rows * $0.0.cols }.max()!)
@@ -77,7 +93,7 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
         return
     }
 
-    let integer = items.allSatisfy { $0.0.hasIntegerKernel }
+    let integer = precision == .fast && items.allSatisfy { $0.0.hasIntegerKernel }
     let allRows = items.reduce(0) { $0 + $1.0.rows }
     // Row index space of all matrices, concatenated, split across threads in multiples of 16 rows.
     // Small products are not worth a thread fork.
@@ -95,7 +111,13 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
     if integer {
         let columnBytes = ht_q8_column_bytes(Int32(cols))
         let q8 = ws.q8(n * columnBytes)
-        for j in 0..<n { ht_quantize_q8(q8 + j * columnBytes, x + j * cols, Int32(cols)) }
+        if n >= 8 {
+            Parallel.forRanges(n) { s, e in
+                for j in s..<e { ht_quantize_q8(q8 + j * columnBytes, x + j * cols, Int32(cols)) }
+            }
+        } else {
+            for j in 0..<n { ht_quantize_q8(q8 + j * columnBytes, x + j * cols, Int32(cols)) }
+        }
         forEachRowRange { _, out, w, r0, r1 in
             if let p = w.panels {
                 ht_matmul_panels(w.type.rawValue, out, w.rows, p.bytes, Int32(w.rows), Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
@@ -126,7 +148,7 @@ final class PanelCopy: @unchecked Sendable {
     let bytes: UnsafeMutableRawPointer
 
     init?(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int) {
-        guard ht_has_panel_kernel() != 0, ht_has_int8_kernel(type.rawValue) != 0, cols % 32 == 0 else { return nil }
+        guard QuantizedMatrix.panelsEnabled, ht_has_panel_kernel() != 0, ht_has_int8_kernel(type.rawValue) != 0, cols % 32 == 0 else { return nil }
         let size = ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols))
         guard size > 0 else { return nil }
         bytes = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
