@@ -468,11 +468,11 @@ private struct TOMLParser {
         var items: [TOMLValue] = []
         while true {
             try skipWhitespaceCommentsAndNewlines()
-            guard let c = peek else { throw error("unterminated array (opened at line \(open.line), column \(open.column))") }
+            guard let c = peek else { throw error("unterminated array (opened at line \(open.line), column \(open.column)): close it with ]") }
             if c == "]" { advance(); return .array(items) }
             items.append(try parseValue(path: path, key: key))
             try skipWhitespaceCommentsAndNewlines()
-            guard let d = peek else { throw error("unterminated array (opened at line \(open.line), column \(open.column))") }
+            guard let d = peek else { throw error("unterminated array (opened at line \(open.line), column \(open.column)): close it with ]") }
             if d == "," { advance(); continue }
             if d == "]" { advance(); return .array(items) }
             throw error("expected ',' or ']' in the array, found '\(d)'")
@@ -513,7 +513,7 @@ private struct TOMLParser {
         var s = ""
         while true {
             guard let c = peek, c != "\n" else {
-                throw error("unterminated string (opened at line \(open.line), column \(open.column))")
+                throw error("unterminated string (opened at line \(open.line), column \(open.column)): end it with \" on the same line")
             }
             advance()
             if c == "\"" { return s }
@@ -564,7 +564,7 @@ private struct TOMLParser {
         var s = ""
         while true {
             guard let c = peek, c != "\n" else {
-                throw error("unterminated literal string (opened at line \(open.line), column \(open.column))")
+                throw error("unterminated literal string (opened at line \(open.line), column \(open.column)): end it with ' on the same line")
             }
             advance()
             if c == "'" { return s }
