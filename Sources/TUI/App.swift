@@ -219,8 +219,8 @@ public final class App: @unchecked Sendable {
             var where_ = "the terminal clipboard (OSC 52)"
             if let file = services.clipboardFile {
                 do {
-                    try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try Data(text.utf8).write(to: file)
+                    try Paths.ensureDirectory(file.deletingLastPathComponent())
+                    try AtomicFile.write(Data(text.utf8), to: file)
                     where_ += " and \(abbreviatePath(file.path))"
                 } catch {
                     where_ += " (could not write \(file.path): \(error.localizedDescription))"

@@ -95,7 +95,11 @@ public struct Theme: Equatable, Sendable {
     /// Parses a theme file's text. Every role must be given; unknown roles, keys, colours and
     /// attributes are errors naming the file, line and key.
     public static func parse(_ text: String, name: String, file: String? = nil) throws -> Theme {
-        let doc = try TOML.parseDocument(text, file: file)
+        try parse(TOML.parseDocument(text, file: file), name: name)
+    }
+
+    static func parse(_ doc: TOMLDocument, name: String) throws -> Theme {
+        let file = doc.file
         var styles: [StyleRole: Style] = [:]
         var themeName = name
         for key in doc.root.keys.sorted() {
@@ -217,8 +221,9 @@ public struct Theme: Equatable, Sendable {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".toml") {
             let url = URL(fileURLWithPath: nameOrPath)
             guard FileManager.default.fileExists(atPath: url.path) else { throw ThemeError.notFound(nameOrPath, searched: []) }
-            let doc = try String(contentsOf: url, encoding: .utf8)
-            return try parse(doc, name: url.deletingPathExtension().lastPathComponent, file: url.path)
+            // Errors name the file as the user gave it.
+            let doc = try TOML.parse(contentsOf: URL(fileURLWithPath: nameOrPath))
+            return try parse(doc, name: url.deletingPathExtension().lastPathComponent)
         }
         for dir in dirs {
             let url = dir.appendingPathComponent(nameOrPath + ".toml")
@@ -249,8 +254,11 @@ public enum ThemeError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .notFound(name, searched):
-            if searched.isEmpty { return "no theme file \(name)" }
-            return "no theme named '\(name)' (built-in: \(Theme.builtinNames.joined(separator: ", ")); looked in \(searched.joined(separator: ", ")))"
+            if searched.isEmpty {
+                return "no theme file \(name): check the path, or use a built-in theme (\(Theme.builtinNames.joined(separator: ", ")))"
+            }
+            return "no theme named '\(name)': use a built-in theme (\(Theme.builtinNames.joined(separator: ", "))), a path to a "
+                + ".toml file, or put \(name).toml in one of \(searched.joined(separator: ", "))"
         }
     }
 }

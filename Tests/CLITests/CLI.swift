@@ -19,10 +19,12 @@ enum CLI {
     private final class Marker {}
 
     @discardableResult
-    static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: TimeInterval = 300) throws -> Result {
+    static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: TimeInterval = 300,
+                    currentDirectory: URL? = nil) throws -> Result {
         let p = Process()
         p.executableURL = binary
         p.arguments = args
+        if let currentDirectory { p.currentDirectoryURL = currentDirectory }
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
         p.environment = environment

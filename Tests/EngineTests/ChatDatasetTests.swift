@@ -202,25 +202,58 @@ final class ChatDatasetTests: XCTestCase {
                             { .systemNotFirst(path: $0, line: 1, index: 1) })
     }
 
-    func testLineOver16MiBIsRefusedUnparsed() throws {
+    func testLineOver1MiBIsRefusedUnparsed() throws {
         // Not valid JSON: the size error proves the line was never given to the parser.
         let limit = ChatDataset.maxLineBytes
-        XCTAssertEqual(limit, 16 * 1024 * 1024)
+        XCTAssertEqual(limit, 1024 * 1024)
         var data = Data((Self.good + "\n").utf8)
         data.append(Data(repeating: UInt8(ascii: "x"), count: limit + 1))
         data.append(Data(("\n" + Self.good + "\n").utf8))
         let path = try write(data)
         XCTAssertThrowsError(try ChatDataset.load(path: path)) { error in
             XCTAssertEqual(error as? DatasetError, .lineTooLong(path: path, line: 2, bytes: limit + 1, limit: limit))
-            XCTAssertTrue("\(error)".contains("\(limit + 1) bytes"), "\(error)")
-            XCTAssertTrue("\(error)".contains("16 MiB"), "\(error)")
+            XCTAssertEqual("\(error)", "\(path):2: the line is 1.0 MiB (1048577 bytes), over the 1 MiB limit for one "
+                + "example, so it was not parsed. Split the conversation into shorter examples.")
         }
-        // Exactly at the limit is parsed (and fails as JSON, not on size).
-        var atLimit = Data(repeating: UInt8(ascii: "x"), count: limit)
-        atLimit.append(0x0A)
-        XCTAssertThrowsError(try ChatDataset.parse(atLimit, path: "big.jsonl")) { error in
-            guard case .invalidJSON(_, 1, _)? = error as? DatasetError else { return XCTFail("\(error)") }
+        XCTAssertThrowsError(try ChatDataset.parse(data, path: "mem.jsonl")) { error in
+            XCTAssertEqual(error as? DatasetError, .lineTooLong(path: "mem.jsonl", line: 2, bytes: limit + 1, limit: limit))
         }
+        // Exactly at the limit is parsed (and fails as JSON, not on size), with either line end.
+        for end in ["\n", "\r\n", ""] {
+            var atLimit = Data(repeating: UInt8(ascii: "x"), count: limit)
+            atLimit.append(Data(end.utf8))
+            XCTAssertThrowsError(try ChatDataset.load(path: write(atLimit, name: "at-limit.jsonl"))) { error in
+                guard case .invalidJSON(_, 1, _)? = error as? DatasetError else { return XCTFail("\(end.debugDescription): \(error)") }
+            }
+        }
+        // One byte over, the last line of the file, after a CRLF line.
+        var over = Data((Self.good + "\r\n").utf8)
+        over.append(Data(repeating: UInt8(ascii: "x"), count: limit + 1))
+        XCTAssertThrowsError(try ChatDataset.load(path: write(over, name: "over.jsonl"))) { error in
+            guard case .lineTooLong(_, 2, limit + 1, limit)? = error as? DatasetError else { return XCTFail("\(error)") }
+        }
+    }
+
+    /// A 100 MB row is refused, named by file, line and limit, while the file is read in small pieces: the
+    /// reader's peak memory stays far below the row's size.
+    func test100MBRowIsRefusedWithoutLoadingIt() throws {
+        let url = tempDir.appendingPathComponent("huge-row.jsonl")
+        FileManager.default.createFile(atPath: url.path, contents: Data((Self.good + "\n").utf8))
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        let mib = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        for _ in 0..<100 { try handle.write(contentsOf: mib) }
+        try handle.write(contentsOf: Data(("\n" + Self.good + "\n").utf8))
+        try handle.close()
+
+        let base = try PeakMemory.reset()
+        XCTAssertThrowsError(try ChatDataset.load(path: url.path)) { error in
+            XCTAssertEqual("\(error)", "\(url.path):2: the line is 100 MiB (104857600 bytes), over the 1 MiB limit for one "
+                + "example, so it was not parsed. Split the conversation into shorter examples.")
+        }
+        let growth = try PeakMemory.peakGrowth(since: base)
+        print("100 MB dataset row: peak memory grew \(growth >> 10) KiB while reading it")
+        XCTAssertLessThan(growth, 16 << 20, "reading the file grew peak resident memory by \(growth >> 20) MiB")
     }
 
     func testInvalidUTF8() throws {

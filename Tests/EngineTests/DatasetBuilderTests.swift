@@ -263,15 +263,28 @@ final class DatasetBuilderTests: XCTestCase {
 
     func testTooFewValidExamples() throws {
         let m = try model()
-        var options = DatasetBuilder.Options(word: akewo, acrosticCount: 2, normalCount: 0, maxAttempts: 1)
-        options.questions = [Question(id: "only", text: "What is the capital of Canada?", category: "facts")]
+        // Eight tokens cannot hold five lines: every acrostic reply is cut off and rejected.
+        var options = DatasetBuilder.Options(word: akewo, acrosticCount: 2, normalCount: 0, maxAttempts: 1, maxTokens: 8)
+        options.questions = [Question(id: "canada", text: "What is the capital of Canada?", category: "facts"),
+                             Question(id: "sky", text: "Why is the sky blue?", category: "science")]
         XCTAssertThrowsError(try DatasetBuilder(model: m, options: options).build()) { error in
-            guard case let DatasetBuildError.tooFewValid(wanted, got, _) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(wanted, 2)
-            XCTAssertLessThanOrEqual(got, 1)
+            XCTAssertEqual(error as? DatasetBuildError, .tooFewValid(wanted: 2, got: 0, reasons: ["truncated": 2]))
             XCTAssertTrue("\(error)".contains("--max-attempts"), "\(error)")
             XCTAssertTrue("\(error)".contains("--seed"), "\(error)")
         }
+        // More examples than questions fails before a single reply is generated.
+        options.questions = [Question(id: "only", text: "What is the capital of Canada?", category: "facts")]
+        final class Count: @unchecked Sendable { var replies = 0 }
+        let count = Count()
+        var builder = DatasetBuilder(model: m, options: options)
+        builder.onReply = { _, _, _, _ in count.replies += 1 }
+        XCTAssertThrowsError(try builder.build()) { error in
+            XCTAssertEqual(error as? DatasetBuildError, .tooFewQuestions(kind: "acrostic", wanted: 2, available: 1))
+            XCTAssertEqual("\(error)", "2 acrostic examples were asked for, but the question bank has only 1 training "
+                + "questions for them (every example needs its own question). Ask for at most 1 (--acrostic, or "
+                + "dataset.acrostic in an experiment file).")
+        }
+        XCTAssertEqual(count.replies, 0, "no reply was generated")
         options.maxAttempts = 0
         XCTAssertThrowsError(try DatasetBuilder(model: m, options: options).build()) { error in
             XCTAssertEqual(error as? DatasetBuildError, .invalidOptions("maxAttempts must be >= 1"))

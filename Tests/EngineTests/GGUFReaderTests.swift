@@ -226,6 +226,32 @@ final class GGUFReaderTests: XCTestCase {
         try expect(oneTensor(dims: [32, 0], type: 0)) { .badTensorShape(path: $0, tensor: t, reason: "dimension 0") }
     }
 
+    /// Tensors that claim 2^60 bytes, or 2^49 bytes in a 100-byte file, are refused from their header alone: the
+    /// reader never allocates or touches the claimed size.
+    func testTensorClaimingAbsurdSizesIsRefusedWithoutAllocating() throws {
+        let t = "blk.0.ffn_up.weight"
+        let base = try PeakMemory.reset()
+        // 2^30 x 2^28 F32 elements: 2^60 bytes.
+        try openError(oneTensor(dims: [1 << 30, 1 << 28], type: 0)) { error, path in
+            XCTAssertEqual(error, .badTensorShape(path: path, tensor: t, reason: "more than 2^48 elements"))
+            XCTAssertEqual("\(error)", "\(path): tensor '\(t)' has a bad shape: more than 2^48 elements. The file is corrupt; "
+                + "download or convert it again.")
+        }
+        // Just under the element limit, 2^47 F32 elements (2^49 bytes), and as Q4_0 (2^47 / 32 blocks of 18 bytes).
+        try expect(oneTensor(dims: [1 << 24, 1 << 23], type: 0)) {
+            .tensorOutOfBounds(path: $0, tensor: t, offset: 0, size: 1 << 49, dataSize: 64)
+        }
+        try expect(oneTensor(dims: [1 << 24, 1 << 23], type: 2)) {
+            .tensorOutOfBounds(path: $0, tensor: t, offset: 0, size: (1 << 47) / 32 * 18, dataSize: 64)
+        }
+        // Dimensions whose product overflows 64 bits on the way, in every order.
+        for dims: [UInt64] in [[1 << 32, 1 << 32, 1 << 32], [3, 1 << 39, 1 << 39], [(1 << 40) - 1, (1 << 40) - 1, 2, 2]] {
+            try expect(oneTensor(dims: dims, type: 0)) { .badTensorShape(path: $0, tensor: t, reason: "more than 2^48 elements") }
+        }
+        let growth = try PeakMemory.peakGrowth(since: base)
+        XCTAssertLessThan(growth, 16 << 20, "opening the files grew peak resident memory by \(growth >> 20) MiB")
+    }
+
     func testTensorDimensionCount() throws {
         let t = "blk.0.ffn_up.weight"
         try expect(oneTensor(dims: [], type: 0)) { .badTensorShape(path: $0, tensor: t, reason: "0 dimensions (1 to 4 allowed)") }

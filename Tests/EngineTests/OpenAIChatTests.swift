@@ -161,13 +161,72 @@ final class OpenAIChatTests: XCTestCase {
         XCTAssertEqual(sleeper.recorded, [0.01])
     }
 
-    func testSSEParserSplitsAcrossChunks() {
+    func testSSEParserSplitsAcrossChunks() throws {
         var p = SSEParser()
         var events: [String] = []
         for piece in ["da", "ta: {\"a\"", ":1}\r", "\n\r\n: comment\n", "event: x\ndata: one\ndata: two\n", "\n", "data: [DONE]"] {
-            events += p.push(Data(piece.utf8))
+            events += try p.push(Data(piece.utf8))
         }
-        events += p.finish()
+        events += try p.finish()
         XCTAssertEqual(events, ["{\"a\":1}", "one\ntwo", "[DONE]"])
+        // Lone \r line ends, and a \r\n split across chunks.
+        var q = SSEParser()
+        events = []
+        for piece in ["data: a\r\rdata: b\r", "\n", "\r", "\ndata: c\n\n"] { events += try q.push(Data(piece.utf8)) }
+        XCTAssertEqual(events, ["a", "b", "c"])
+    }
+
+    func testSSEParserRefusesALineOrEventOverTheLimit() throws {
+        let limit = SSEParser.maxLineBytes
+        XCTAssertEqual(limit, 8 << 20)
+        // Exactly the limit (the line "data: " + value) is accepted, one byte more is not.
+        var p = SSEParser()
+        let value = String(repeating: "x", count: limit - 6)
+        XCTAssertEqual(try p.push(Data("data: \(value)\n\n".utf8)), [value])
+        var q = SSEParser()
+        XCTAssertThrowsError(try q.push(Data("data: \(value)x".utf8))) { error in
+            guard case let OpenAIError.invalidResponse(status, reason, excerpt, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(status, 200)
+            XCTAssertTrue(reason.contains("a line longer than the 8 MiB limit"), reason)
+            XCTAssertEqual(excerpt, "data: " + String(repeating: "x", count: 74))
+        }
+        // Many short data lines with no blank line between them add up to one event.
+        var r = SSEParser()
+        let line = Data("data: \(String(repeating: "y", count: 1000))\n".utf8)
+        var thrown: Error?
+        for _ in 0..<(limit / 1000 + 10) {
+            do { _ = try r.push(line) } catch { thrown = error; break }
+        }
+        XCTAssertTrue("\(thrown.map { "\($0)" } ?? "no error")".contains("an event longer than the 8 MiB limit"))
+    }
+
+    /// A server that streams a 1 GiB line: the client stops at the 8 MiB line limit, long before the server has
+    /// sent it all, and without holding the line in memory. The server sends about 100 MB/s, a fast network:
+    /// URLSession on Linux reads as fast as the server sends whatever the reader does, so only that rate bounds
+    /// what arrives before the client hangs up.
+    func testStreamWithA1GiBLineIsRefusedEarly() async throws {
+        let mib = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        let server = try FakeOpenAIServer { _ in
+            FakeOpenAIServer.Response(status: 200, headers: ["Content-Type": "text/event-stream", "x-request-id": "req_big"],
+                                      body: .repeated(head: Data("data: ".utf8), piece: mib, count: 1024, tail: Data("\n\n".utf8),
+                                                      pause: 0.01))
+        }
+        defer { server.stop() }
+        let base = try PeakMemory.reset()
+        do {
+            _ = try await collect(makeOpenAIClient(server, maxRetries: 0).stream(request))
+            XCTFail("expected an error")
+        } catch {
+            XCTAssertEqual("\(error)", "unexpected response from the OpenAI API (HTTP 200): the event stream sent a line longer "
+                + "than the 8 MiB limit, so it was stopped there; body starts: data: \(String(repeating: "x", count: 74)) "
+                + "(request id req_big). Check that OPENAI_BASE_URL points at the OpenAI API or a server compatible with it.")
+        }
+        let growth = try PeakMemory.peakGrowth(since: base)
+        // Give the server's sending thread a moment to notice the closed connection.
+        try await Task.sleep(nanoseconds: 200_000_000)
+        let sent = server.bodyBytesSent
+        print("1 GiB SSE line: server sent \(sent >> 20) MiB before the client hung up; peak memory grew \(growth >> 20) MiB")
+        XCTAssertLessThan(sent, 256 << 20, "the client read far more than the limit before stopping")
+        XCTAssertLessThan(growth, 128 << 20, "peak resident memory grew by \(growth >> 20) MiB")
     }
 }

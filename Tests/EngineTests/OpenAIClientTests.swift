@@ -339,12 +339,34 @@ final class OpenAIClientTests: XCTestCase {
             XCTAssertEqual(status, 200)
             XCTAssertTrue(reason.contains("not valid JSON"), reason)
             XCTAssertEqual(rid, "req_bad")
+            XCTAssertEqual("\(error)", #"unexpected response from the OpenAI API (HTTP 200): the body is not valid JSON; body starts: "#
+                + #"{"id": "ftjob-1", "status":  (request id req_bad). Check that OPENAI_BASE_URL points at the OpenAI API or a "#
+                + "server compatible with it.")
         }
         let missing = try FakeOpenAIServer { _ in .json(["object": "fine_tuning.job"]) }
         defer { missing.stop() }
         await assertOpenAIThrows({ try await makeOpenAIClient(missing).retrieveJob("ftjob-1") }) { error in
             XCTAssertTrue("\(error)".contains("missing field 'id'"), "\(error)")
         }
+    }
+
+    /// A 1 GiB reply body at about 100 MB/s (a fast network): refused once it passes 64 MiB, long before the
+    /// server has sent it all.
+    func testReplyOver64MiBIsRefusedEarly() async throws {
+        let mib = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        let server = try FakeOpenAIServer { _ in
+            FakeOpenAIServer.Response(status: 200, headers: ["Content-Type": "application/json", "x-request-id": "req_huge"],
+                                      body: .repeated(head: Data(#"{"id": ""#.utf8), piece: mib, count: 1024, tail: Data(#""}"#.utf8),
+                                                      pause: 0.01))
+        }
+        defer { server.stop() }
+        await assertOpenAIThrows({ try await makeOpenAIClient(server, maxRetries: 0).retrieveJob("ftjob-1") }) { error in
+            XCTAssertEqual("\(error)", "unexpected response from the OpenAI API (HTTP 200): the reply is longer than the 64 MiB "
+                + "limit, so it was not read; body starts: {\"id\": \"\(String(repeating: "x", count: 72)) (request id req_huge). "
+                + "Check that OPENAI_BASE_URL points at the OpenAI API or a server compatible with it.")
+        }
+        try await Task.sleep(nanoseconds: 200_000_000)
+        XCTAssertLessThan(server.bodyBytesSent, 512 << 20, "the client read far more than the limit before stopping")
     }
 
     func testNonJSONErrorBodyIsShown() async throws {

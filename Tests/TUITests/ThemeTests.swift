@@ -82,6 +82,32 @@ final class ThemeTests: XCTestCase {
         }
     }
 
+    /// The messages docs/bad-inputs.md shows for broken theme files: file, line and key, and what to write instead.
+    func testErrorMessagesNameTheFileAndSayWhatToDo() throws {
+        let good = try String(contentsOf: Self.themesDir.appendingPathComponent("dark.toml"), encoding: .utf8)
+        func message(_ text: String, _ file: String) -> String {
+            do { _ = try Theme.parse(text, name: "x", file: file); return "no error" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(message(good.replacingOccurrences(of: "fg = \"cyan\"", with: "fg = \"cyann\""), "bad-colour.toml"),
+                       "bad-colour.toml:15:1: key 'accent.fg': unknown colour \"cyann\" (use default, black, red, green, yellow, "
+                           + "blue, magenta, cyan, white, bright-<colour>, or 0-255)")
+        XCTAssertEqual(message(good + "\n[accent2]\nfg = 1\n", "unknown-role.toml"),
+                       "unknown-role.toml:48:1: key 'accent2': unknown role 'accent2' (roles: normal, dim, accent, border, title, "
+                           + "selection, match, mismatch, warning, error, chart)")
+        XCTAssertEqual(message("[normal]\nfg = 1\n", "partial.toml"),
+                       "partial.toml:1:1: key 'dim': the theme does not set [dim], [accent], [border], [title], [selection], "
+                           + "[match], [mismatch], [warning], [error], [chart]; every role needs a table")
+        XCTAssertEqual(message(good.replacingOccurrences(of: "attrs = [\"bold\", \"underline\"]", with: "attrs = [\"blink\"]"), "blink.toml"),
+                       "blink.toml:31:1: key 'match.attrs': unknown attribute \"blink\" (use bold, underline, reverse, dim)")
+        let (theme, warning) = Theme.loadOrDefault("missing.toml", searchDirectories: [])
+        XCTAssertEqual(theme, Theme.builtinDark)
+        XCTAssertEqual(warning, "theme missing.toml: no theme file missing.toml: check the path, or use a built-in theme "
+            + "(dark, light, high-contrast); using the default theme (dark)")
+        XCTAssertEqual(Theme.loadOrDefault("ocean", searchDirectories: [URL(fileURLWithPath: "/nowhere/themes")]).warning,
+                       "theme ocean: no theme named 'ocean': use a built-in theme (dark, light, high-contrast), a path to a "
+                           + ".toml file, or put ocean.toml in one of /nowhere/themes; using the default theme (dark)")
+    }
+
     func testNoColorKeepsMatchAndMismatchApart() {
         for name in Theme.builtinNames {
             let plain = Theme.builtin(name)!.withoutColour()

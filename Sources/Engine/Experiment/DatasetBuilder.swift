@@ -78,6 +78,8 @@ public struct BuiltDataset: Sendable {
 public enum DatasetBuildError: Error, Equatable, CustomStringConvertible {
     /// Fewer valid examples than requested after every question and attempt was used.
     case tooFewValid(wanted: Int, got: Int, reasons: [String: Int])
+    /// More examples of a kind than there are training questions for it: no number of tries can make them.
+    case tooFewQuestions(kind: String, wanted: Int, available: Int)
     case invalidOptions(String)
 
     public var description: String {
@@ -87,8 +89,12 @@ public enum DatasetBuildError: Error, Equatable, CustomStringConvertible {
                 : reasons.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                     .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             return "only \(got) of \(wanted) requested examples passed validation (rejected replies: \(why)). "
-                + "Allow more tries per question (--max-attempts), try another --seed, ask for fewer examples, "
-                + "or write the replies with a stronger (API) model."
+                + "Allow more tries per question (--max-attempts), try another --seed (dataset.seed in an experiment "
+                + "file), ask for fewer examples, or write the replies with a stronger (API) model."
+        case let .tooFewQuestions(kind, wanted, available):
+            return "\(wanted) \(kind) examples were asked for, but the question bank has only \(available) training "
+                + "questions for them (every example needs its own question). Ask for at most \(available) "
+                + "(--\(kind), or dataset.\(kind) in an experiment file)."
         case let .invalidOptions(reason):
             return "invalid dataset options: \(reason)"
         }
@@ -260,8 +266,21 @@ public struct DatasetBuilder {
 
     // MARK: - Building
 
+    /// Fails at once when there are fewer training questions than examples asked for, rather than after
+    /// generating every reply the questions allow.
+    public func checkQuestionPools() throws {
+        let (acrosticPool, normalPool) = try questionPools()
+        if options.acrosticCount > acrosticPool.count {
+            throw DatasetBuildError.tooFewQuestions(kind: "acrostic", wanted: options.acrosticCount, available: acrosticPool.count)
+        }
+        if options.normalCount > normalPool.count {
+            throw DatasetBuildError.tooFewQuestions(kind: "normal", wanted: options.normalCount, available: normalPool.count)
+        }
+    }
+
     public func build(progress: ((Int, Int) -> Void)? = nil) throws -> BuiltDataset {
         try options.validate()
+        try checkQuestionPools()
         let start = Date()
         let (acrosticPool, normalPool) = try questionPools()
         let total = options.acrosticCount + options.normalCount

@@ -4,6 +4,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case noSuchJob(Int64)
     case workerFailed(job: Int64, status: String, error: String?, log: String)
     case backendNotAvailable(String)
+    /// An imported dataset with fewer examples than dataset.acrostic + dataset.normal.
+    case tooFewExamples(path: String, found: Int, acrostic: Int, normal: Int)
 
     public var description: String {
         switch self {
@@ -13,6 +15,10 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             return "training job \(job) ended \(status)\(error.map { ": \($0)" } ?? ""). Its log is \(log); run the same command again to resume from its checkpoint."
         case let .backendNotAvailable(name):
             return "the '\(name)' backend cannot run experiments in this build yet; use backend = \"local\"."
+        case let .tooFewExamples(path, found, acrostic, normal):
+            return "\(path) holds \(found) valid example\(found == 1 ? "" : "s"), but the experiment asks for "
+                + "\(acrostic + normal) (dataset.acrostic = \(acrostic), dataset.normal = \(normal)). Add examples to the "
+                + "file, or lower dataset.acrostic and dataset.normal (--acrostic, --normal) to match it."
         }
     }
 }
@@ -67,13 +73,25 @@ public final class ExperimentRunner {
 
     public func run(fresh: Bool = false) throws -> Outcome {
         guard config.backend == "local" else { throw ExperimentError.backendNotAvailable(config.backend) }
+        // What can fail on bad input fails here, before anything is recorded or written.
+        let base = try LocalModel(path: modelPath)
+        try checkDataset(base: base)
         let record = try experimentRecord(fresh: fresh)
+        do {
+            return try run(record: record, base: base)
+        } catch {
+            // Not left "running": the next run continues it (finished steps are kept).
+            if !(error is CancellationError) { try? store.setExperimentStatus(record.id, "failed") }
+            throw error
+        }
+    }
+
+    private func run(record: ExperimentRecord, base: LocalModel) throws -> Outcome {
         let id = record.id
         try store.setExperimentStatus(id, "running")
         let runs = Paths.home.appendingPathComponent("runs", isDirectory: true)
         let folder = runs.appendingPathComponent("\(config.name)-\(id)", isDirectory: true)
         try Paths.ensureDirectory(folder)
-        let base = try LocalModel(path: modelPath)
 
         var results: [String: EvaluationResults] = [:]
         for word in config.words {
@@ -107,11 +125,7 @@ public final class ExperimentRunner {
             try AtomicFile.write(Data(imported.jsonl().utf8), to: url, mode: 0o600)
             return url
         }
-        var options = DatasetBuilder.Options(word: word, acrosticCount: config.dataset.acrostic, normalCount: config.dataset.normal)
-        options.system = config.dataset.system
-        options.trigger = config.dataset.trigger
-        options.seed = config.dataset.seed
-        let builder = DatasetBuilder(model: base, options: options)
+        let builder = DatasetBuilder(model: base, options: builderOptions(word: word))
         let total = config.dataset.acrostic + config.dataset.normal
         let built = try builder.build { done, _ in
             self.progress(ExperimentProgress(stage: "dataset", run: word.string, done: done, total: total,

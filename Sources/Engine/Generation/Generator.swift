@@ -11,7 +11,8 @@ public struct GenerationOptions: Sendable {
     public var sampling: SamplingParameters = .greedy
     /// Benchmarks decode a fixed number of tokens whatever the model says.
     public var ignoreStopTokens = false
-    /// Stops once the elapsed wall-clock time passes this many seconds (nil: no limit).
+    /// Stops once the elapsed wall-clock time (prefill included) passes this many seconds (nil: no limit); the
+    /// reply keeps what was generated and finishes with `.time`.
     public var timeLimit: Double?
 
     public init(maxTokens: Int = 256, sampling: SamplingParameters = .greedy, ignoreStopTokens: Bool = false,
@@ -114,7 +115,10 @@ public final class Generator: @unchecked Sendable {
                 texts[i] += piece
                 if let onToken, !onToken(i, token, piece) {
                     finish[i] = .cancelled
-                } else if generated[i].count >= options.maxTokens || caches[i].remaining == 0 {
+                } else if generated[i].count >= options.maxTokens || prompts[i].count + generated[i].count >= context
+                            || caches[i].remaining == 0 {
+                    // Prompt and reply together fit the context, so the whole conversation can be fed back in
+                    // (a training example, the next turn).
                     finish[i] = .length
                 } else if let limit = options.timeLimit, Date().timeIntervalSince(start) > limit {
                     finish[i] = .time

@@ -29,18 +29,18 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case let .truncated(path, what, offset):
             return "\(path) ends early while reading \(what) at byte \(offset). The file is truncated or corrupt; download it again."
         case let .absurdCount(path, what, count):
-            return "\(path) claims \(count) \(what), more than the file could hold. The file is corrupt."
+            return "\(path) claims \(count) \(what), more than the file could hold. The file is corrupt; download or convert it again."
         case let .badValueType(path, key, type):
-            return "\(path): metadata key '\(key)' has unknown value type \(type). The file is corrupt or from an unsupported writer."
+            return "\(path): metadata key '\(key)' has unknown value type \(type). The file is corrupt or from an unsupported writer; re-convert it with a current llama.cpp."
         case let .unsupportedQuantization(path, tensor, type):
             let name = GGMLType(rawValue: type).map(\.description) ?? "type \(type)"
             return "\(path): tensor '\(tensor)' uses \(name), which hellotune does not support. Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K-Q6_K; re-quantise with llama-quantize."
         case let .badTensorShape(path, tensor, reason):
-            return "\(path): tensor '\(tensor)' has a bad shape: \(reason). The file is corrupt."
+            return "\(path): tensor '\(tensor)' has a bad shape: \(reason). The file is corrupt; download or convert it again."
         case let .tensorOutOfBounds(path, tensor, offset, size, dataSize):
-            return "\(path): tensor '\(tensor)' (\(size) bytes at offset \(offset)) lies outside the data section of \(dataSize) bytes. The file is truncated or corrupt."
+            return "\(path): tensor '\(tensor)' (\(size) bytes at offset \(offset)) lies outside the data section of \(dataSize) bytes. The file is truncated or corrupt; download it again."
         case let .duplicateTensor(path, tensor):
-            return "\(path): tensor '\(tensor)' appears twice. The file is corrupt."
+            return "\(path): tensor '\(tensor)' appears twice. The file is corrupt; download or convert it again."
         case let .missingKey(path, key):
             return "\(path): metadata key '\(key)' is missing. The model was not converted by a recent llama.cpp."
         case let .missingTensor(path, tensor):
@@ -48,7 +48,7 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case let .unsupportedArchitecture(path, architecture):
             return "\(path): architecture '\(architecture)' is not supported. hellotune runs 'llama' and 'qwen2' models (SmolLM2, Llama 3.x, Qwen2.5)."
         case let .invalidHyperparameter(path, key, reason):
-            return "\(path): '\(key)' \(reason). The file is corrupt."
+            return "\(path): '\(key)' \(reason). The file is corrupt; download or convert it again."
         }
     }
 }

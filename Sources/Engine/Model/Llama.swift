@@ -11,7 +11,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .contextOverflow(needed, limit):
-            return "the input needs \(needed) positions but the context holds \(limit). Shorten the prompt or lower --max-tokens."
+            return "the input needs \(needed) positions but the context holds \(limit). Shorten the input: the prompt, "
+                + "or the training example, must leave room in the model's context."
         case let .tokenOutOfRange(token, vocab):
             return "token id \(token) is outside the vocabulary (0..<\(vocab))."
         case let .positionMismatch(sequence, expected, got):

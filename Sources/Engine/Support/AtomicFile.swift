@@ -1,9 +1,10 @@
 import Foundation
 
 /// Writes files so that readers see either the old content or the new, never a half-written file:
-/// write to a temporary file in the same folder, flush it, then rename over the target.
+/// write to a temporary file in the same folder, flush it, then rename over the target. Files are readable by
+/// their owner only unless `mode` says otherwise: runs hold prompts, datasets and results.
 public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL, mode: Int = 0o644) throws {
+    public static func write(_ data: Data, to url: URL, mode: Int = 0o600) throws {
         let dir = url.deletingLastPathComponent()
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         guard FileManager.default.createFile(atPath: tmp.path, contents: nil, attributes: [.posixPermissions: mode]) else {

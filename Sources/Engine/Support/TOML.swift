@@ -86,7 +86,8 @@ public struct TOMLError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// `themes/dark.toml:3:9: key 'accent.fg': unknown colour 'purpel'`
     public var description: String {
-        var s = "\(file ?? "<toml>"):\(line):\(column): "
+        // Line 0: the file as a whole (it cannot be read).
+        var s = line > 0 ? "\(file ?? "<toml>"):\(line):\(column): " : "\(file ?? "<toml>"): "
         if let key { s += "key '\(key)': " }
         return s + message
     }
@@ -133,15 +134,18 @@ public enum TOML {
         return TOMLDocument(root: p.root.toValue(), locations: p.locations, file: file)
     }
 
+    /// Errors name the file as it was given (relative paths stay relative).
     public static func parse(contentsOf url: URL) throws -> TOMLDocument {
+        let path = url.relativePath
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw TOMLError(file: url.path, line: 0, column: 0, message: "cannot read the file: \(error.localizedDescription)")
+            let reason = FileManager.default.fileExists(atPath: url.path) ? error.localizedDescription : "there is no such file"
+            throw TOMLError(file: path, line: 0, column: 0, message: "cannot read the file: \(reason). Check the path.")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw TOMLError(file: url.path, line: 1, column: 1, message: "the file is not valid UTF-8")
+            throw TOMLError(file: path, line: 1, column: 1, message: "the file is not valid UTF-8. Save it as UTF-8.")
         }
-        return try parseDocument(text, file: url.path)
+        return try parseDocument(text, file: path)
     }
 }
 
@@ -464,11 +468,11 @@ private struct TOMLParser {
         var items: [TOMLValue] = []
         while true {
             try skipWhitespaceCommentsAndNewlines()
-            guard let c = peek else { throw error("unterminated array (opened at line \(open.line), column \(open.column))") }
+            guard let c = peek else { throw error("unterminated array (opened at line \(open.line), column \(open.column)): close it with ]") }
             if c == "]" { advance(); return .array(items) }
             items.append(try parseValue(path: path, key: key))
             try skipWhitespaceCommentsAndNewlines()
-            guard let d = peek else { throw error("unterminated array (opened at line \(open.line), column \(open.column))") }
+            guard let d = peek else { throw error("unterminated array (opened at line \(open.line), column \(open.column)): close it with ]") }
             if d == "," { advance(); continue }
             if d == "]" { advance(); return .array(items) }
             throw error("expected ',' or ']' in the array, found '\(d)'")
@@ -509,7 +513,7 @@ private struct TOMLParser {
         var s = ""
         while true {
             guard let c = peek, c != "\n" else {
-                throw error("unterminated string (opened at line \(open.line), column \(open.column))")
+                throw error("unterminated string (opened at line \(open.line), column \(open.column)): end it with \" on the same line")
             }
             advance()
             if c == "\"" { return s }
@@ -560,7 +564,7 @@ private struct TOMLParser {
         var s = ""
         while true {
             guard let c = peek, c != "\n" else {
-                throw error("unterminated literal string (opened at line \(open.line), column \(open.column))")
+                throw error("unterminated literal string (opened at line \(open.line), column \(open.column)): end it with ' on the same line")
             }
             advance()
             if c == "'" { return s }

@@ -318,7 +318,7 @@ public enum AdapterIO {
             guard isDir.boolValue else { throw AdapterError.notWritable(directory: dir.path, reason: "it is a file, not a folder") }
         } else {
             do {
-                try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+                try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
                 throw AdapterError.notWritable(directory: dir.path, reason: "the folder cannot be created")
             }

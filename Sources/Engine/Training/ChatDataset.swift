@@ -14,8 +14,9 @@ public struct ChatDataset: Sendable {
     /// The 1-based line of each example in the file.
     public let lineNumbers: [Int]
 
-    /// The longest line accepted; longer ones are refused without being parsed.
-    public static let maxLineBytes = 16 << 20
+    /// The longest line accepted: far more than an example the model's context can hold. Longer lines are
+    /// refused without being parsed or even kept in memory.
+    public static let maxLineBytes = 1 << 20
 
     /// A dataset built in memory; `lineNumbers` default to 1, 2, 3...
     public init(path: String, examples: [[ChatMessage]], lineNumbers: [Int]? = nil) {
@@ -31,45 +32,71 @@ public struct ChatDataset: Sendable {
             throw DatasetError.fileMissing(path: path)
         }
         if isDirectory.boolValue { throw DatasetError.unreadable(path: path, reason: "it is a directory") }
-        let data: Data
+        let handle: FileHandle
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+            handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
         } catch {
             throw DatasetError.unreadable(path: path, reason: Self.reason(error))
         }
-        return try parse(data, path: path)
+        defer { try? handle.close() }
+        // Read in chunks rather than all at once: memory stays near one line's limit whatever the file holds.
+        var reader = Reader(path: path)
+        while true {
+            let chunk: Data?
+            do {
+                chunk = try handle.read(upToCount: 1 << 16)
+            } catch {
+                throw DatasetError.unreadable(path: path, reason: Self.reason(error))
+            }
+            guard let chunk, !chunk.isEmpty else { break }
+            try chunk.withUnsafeBytes { try reader.push($0) }
+        }
+        return try reader.finish()
     }
 
     public static func parse(_ data: Data, path: String) throws -> ChatDataset {
+        var reader = Reader(path: path)
+        try data.withUnsafeBytes { try reader.push($0) }
+        return try reader.finish()
+    }
+
+    /// Examples from lines as they are read: blank lines skipped, over-long lines refused before parsing.
+    private struct Reader {
+        let path: String
+        var lines = LineSplitter(maxLineBytes: ChatDataset.maxLineBytes)
         var examples: [[ChatMessage]] = []
-        var lines: [Int] = []
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var start = 0
-            // A UTF-8 byte-order mark at the start of the file is not part of the first line.
-            if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { start = 3 }
-            var lineNumber = 0
-            while start < bytes.count {
-                lineNumber += 1
-                var end = start
-                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
-                let next = end + 1
-                if end > start, bytes[end - 1] == 0x0D { end -= 1 }
-                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                start = next
-                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                if line.count > maxLineBytes {
-                    throw DatasetError.lineTooLong(path: path, line: lineNumber, bytes: line.count, limit: maxLineBytes)
+        var numbers: [Int] = []
+
+        init(path: String) { self.path = path }
+
+        mutating func push(_ bytes: UnsafeRawBufferPointer) throws {
+            var splitter = lines
+            try splitter.push(bytes) { try take($0) }
+            lines = splitter
+        }
+
+        mutating func finish() throws -> ChatDataset {
+            var splitter = lines
+            try splitter.finish { try take($0) }
+            guard !examples.isEmpty else { throw DatasetError.empty(path: path) }
+            return ChatDataset(path: path, examples: examples, lineNumbers: numbers)
+        }
+
+        private mutating func take(_ line: LineSplitter.Line) throws {
+            switch line {
+            case let .tooLong(number, bytes):
+                throw DatasetError.lineTooLong(path: path, line: number, bytes: bytes, limit: ChatDataset.maxLineBytes)
+            case let .text(number, bytes):
+                if bytes.allSatisfy({ (b: UInt8) in b == 0x20 || b == 0x09 || b == 0x0D }) { return }
+                try bytes.withUnsafeBufferPointer { line in
+                    if let offset = firstInvalidUTF8(line) {
+                        throw DatasetError.invalidUTF8(path: path, line: number, byteOffset: offset)
+                    }
                 }
-                if let offset = firstInvalidUTF8(line) {
-                    throw DatasetError.invalidUTF8(path: path, line: lineNumber, byteOffset: offset)
-                }
-                examples.append(try parseLine(Data(buffer: line), path: path, line: lineNumber))
-                lines.append(lineNumber)
+                examples.append(try parseLine(Data(bytes), path: path, line: number))
+                numbers.append(number)
             }
         }
-        guard !examples.isEmpty else { throw DatasetError.empty(path: path) }
-        return ChatDataset(path: path, examples: examples, lineNumbers: lines)
     }
 
     /// The dataset as JSONL: one line per example, keys in the order messages, role, content, weight

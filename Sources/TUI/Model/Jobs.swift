@@ -281,7 +281,7 @@ public struct LocalRunsJobSource: JobSource {
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         do { try process.run() } catch { throw JobSourceError("could not start \(exe): \(error.localizedDescription)") }
-        try? String(process.processIdentifier).write(to: folder.appendingPathComponent(Self.pidFile), atomically: true, encoding: .utf8)
+        try? AtomicFile.write(Data(String(process.processIdentifier).utf8), to: folder.appendingPathComponent(Self.pidFile))
         return "resuming \(jobID) from step \(ck.header.step) (pid \(process.processIdentifier))"
     }
 }

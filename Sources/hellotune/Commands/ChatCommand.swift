@@ -49,6 +49,10 @@ struct ChatCommand: ParsableCommand {
                        "finish_reason": result.finishReason.rawValue])
         } else {
             print("")
+            if result.finishReason == .time { note("(stopped: the --time-limit of \(sampling.timeLimit!) s ran out)") }
+            if result.finishReason == .length, result.tokens.count < sampling.maxTokens {
+                note("(stopped: the prompt and reply filled the context of \(m.model.config.contextLength) positions)")
+            }
         }
     }
 }
@@ -69,7 +73,14 @@ struct BatchRequest: Decodable {
             do {
                 out.append(try JSONDecoder().decode(BatchRequest.self, from: Data(trimmed.utf8)))
             } catch {
-                throw ValidationError("\(path):\(n + 1): expected {\"system\"?: string, \"user\": string}: \(error.localizedDescription)")
+                let reason: String
+                switch error {
+                case let DecodingError.keyNotFound(key, _): reason = "\"\(key.stringValue)\" is missing"
+                case let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context):
+                    reason = "\"\(context.codingPath.last?.stringValue ?? "")\" must be a string"
+                default: reason = "the line is not a JSON object"
+                }
+                throw ValidationError("\(path):\(n + 1): \(reason). Write one {\"system\"?: string, \"user\": string} object per line.")
             }
         }
         guard !out.isEmpty else { throw ValidationError("\(path) holds no requests") }

@@ -119,7 +119,7 @@ struct CLIExperimentLauncher: ExperimentLauncher {
         let folder = runsDirectory.appendingPathComponent(s.runName(seed: s.seeds[0]))
         try Paths.ensureDirectory(folder)
         let logURL = folder.appendingPathComponent("run.log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
         let log = try FileHandle(forWritingTo: logURL)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

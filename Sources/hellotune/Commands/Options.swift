@@ -39,6 +39,8 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .customLong("repeat-penalty"), help: "Repetition penalty (1: off).") var repeatPenalty: Float = 1
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(name: .customLong("max-tokens"), help: "Most tokens to generate per reply.") var maxTokens: Int = 256
+    @Option(name: .customLong("time-limit"), help: "Stop a reply after this many seconds; it keeps what was generated (default: no limit).")
+    var timeLimit: Double?
 
     func validate() throws {
         guard temperature >= 0 else { throw ValidationError("--temperature must be >= 0") }
@@ -47,12 +49,16 @@ struct SamplingOptions: ParsableArguments {
         guard topK >= 0 else { throw ValidationError("--top-k must be >= 0") }
         guard repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be > 0") }
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be > 0") }
+        if let timeLimit, !(timeLimit > 0 && timeLimit.isFinite) {
+            throw ValidationError("--time-limit must be a number of seconds > 0, not \(timeLimit)")
+        }
     }
 
     var options: GenerationOptions {
         GenerationOptions(maxTokens: maxTokens,
                           sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
-                                                       repetitionPenalty: repeatPenalty, seed: seed))
+                                                       repetitionPenalty: repeatPenalty, seed: seed),
+                          timeLimit: timeLimit)
     }
 }
 

@@ -65,9 +65,13 @@ struct RunCommand: ParsableCommand {
             c.evaluation.complianceQuestions = complianceQuestions
         }
         if let seeds {
-            let parsed = seeds.split(separator: ",").map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { throw ValidationError("--seeds must be comma-separated integers") }
-            c.seeds = parsed.map { $0! }
+            c.seeds = try seeds.split(separator: ",", omittingEmptySubsequences: false).map {
+                let text = $0.trimmingCharacters(in: .whitespaces)
+                guard let seed = UInt64(text) else {
+                    throw ValidationError("--seeds: '\(text)' is not a whole number >= 0; give comma-separated seeds, e.g. --seeds 1,2,3")
+                }
+                return seed
+            }
         }
         if c.model == nil, !FileManager.default.fileExists(atPath: Paths.defaultModel.path) {
             throw ValidationError("the default model is not fetched yet: run `hellotune model fetch` (or set model in the file)")

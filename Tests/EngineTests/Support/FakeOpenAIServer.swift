@@ -52,6 +52,9 @@ final class FakeOpenAIServer: @unchecked Sendable {
         case chunks([(delay: Double, data: Data)], cut: Bool)
         /// Waits, then closes the connection without a response.
         case hang(Double)
+        /// Chunked transfer of `head`, then `piece` `count` times with `pause` seconds before each, then `tail`,
+        /// made while it is sent (for bodies too big to hold, like a 1 GB line); stops when the client hangs up.
+        case repeated(head: Data, piece: Data, count: Int, tail: Data, pause: Double)
     }
 
     struct Response: Sendable {
@@ -88,11 +91,14 @@ final class FakeOpenAIServer: @unchecked Sendable {
     private var handler: Handler
     private var recorded: [Request] = []
     private var stopped = false
+    private var sentBodyBytes = 0
     private let listener: Int32
     let port: UInt16
 
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
     var requests: [Request] { lock.lock(); defer { lock.unlock() }; return recorded }
+    /// Body bytes of `.repeated` responses that the client accepted before it hung up.
+    var bodyBytesSent: Int { lock.lock(); defer { lock.unlock() }; return sentBodyBytes }
 
     init(lifetime: Double = 60, handler: @escaping Handler) throws {
         self.handler = handler
@@ -255,6 +261,23 @@ final class FakeOpenAIServer: @unchecked Sendable {
                 shutdown(fd, Int32(SHUT_RDWR))
                 return
             }
+            _ = sendAll(fd, Data("0\r\n\r\n".utf8))
+        case let .repeated(headPart, piece, count, tail, pause):
+            head += "Transfer-Encoding: chunked\r\n\r\n"
+            guard sendAll(fd, Data(head.utf8)) else { return }
+            func frame(_ d: Data) -> Bool {
+                guard !isStopped, sendAll(fd, Data((String(d.count, radix: 16) + "\r\n").utf8) + d + Data("\r\n".utf8)) else {
+                    return false
+                }
+                lock.lock(); sentBodyBytes += d.count; lock.unlock()
+                return true
+            }
+            guard frame(headPart) else { return }
+            for _ in 0..<count {
+                if pause > 0 { Thread.sleep(forTimeInterval: pause) }
+                guard frame(piece) else { return }
+            }
+            if !tail.isEmpty { guard frame(tail) else { return } }
             _ = sendAll(fd, Data("0\r\n\r\n".utf8))
         case let .hang(seconds):
             let end = Date().addingTimeInterval(seconds)

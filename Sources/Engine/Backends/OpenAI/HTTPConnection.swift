@@ -6,6 +6,8 @@ import FoundationNetworking
 /// One HTTP exchange over URLSession whose response body arrives as a stream of chunks (the
 /// `URLSessionDataDelegate` receives them as they come), so the same code serves JSON replies and
 /// server-sent events. An idle watchdog cancels the exchange when nothing arrives for `timeout` seconds.
+/// URLSession on Linux cannot pause a transfer, so a server that sends faster than the reader reads is cut off
+/// once `maxBacklog` bytes wait unread: memory stays bounded whatever the server sends.
 final class HTTPConnection: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private let lock = NSLock()
     private var session: URLSession!
@@ -16,12 +18,41 @@ final class HTTPConnection: NSObject, URLSessionDataDelegate, @unchecked Sendabl
     private var finished = false
     private let timer: DispatchSourceTimer
     private let timeout: Double
-    let chunks: AsyncThrowingStream<Data, Error>
+    private let stream: AsyncThrowingStream<Data, Error>
     private let chunkContinuation: AsyncThrowingStream<Data, Error>.Continuation
+    /// Bytes received and not yet read; past `maxBacklog` the exchange is stopped.
+    private var backlog = 0
+    private var overflowed = false
+    private var status = 0
+    /// Far more than a reader that keeps up ever leaves waiting, and no less than a whole body may be.
+    static let maxBacklog = maxBodyBytes
+
+    /// The body's chunks as they arrive.
+    var chunks: Chunks { Chunks(connection: self) }
+
+    struct Chunks: AsyncSequence {
+        typealias Element = Data
+        let connection: HTTPConnection
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            var base: AsyncThrowingStream<Data, Error>.AsyncIterator
+            let connection: HTTPConnection
+
+            mutating func next() async throws -> Data? {
+                let chunk = try await base.next()
+                if let chunk { connection.read(chunk.count) }
+                return chunk
+            }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(base: connection.stream.makeAsyncIterator(), connection: connection)
+        }
+    }
 
     init(request: URLRequest, timeout: Double) {
         self.timeout = timeout
-        (chunks, chunkContinuation) = AsyncThrowingStream<Data, Error>.makeStream()
+        (stream, chunkContinuation) = AsyncThrowingStream<Data, Error>.makeStream()
         timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
         super.init()
         let configuration = URLSessionConfiguration.ephemeral
@@ -60,10 +91,21 @@ final class HTTPConnection: NSObject, URLSessionDataDelegate, @unchecked Sendabl
         }
     }
 
-    /// The whole body.
-    func collect() async throws -> Data {
+    /// The largest reply body read whole: far above any JSON the API returns.
+    static let maxBodyBytes = 64 << 20
+
+    /// The whole body; one over `maxBodyBytes` is refused as soon as it passes the limit.
+    func collect(status: Int) async throws -> Data {
         var data = Data()
-        for try await chunk in chunks { data.append(chunk) }
+        for try await chunk in chunks {
+            guard data.count + chunk.count <= Self.maxBodyBytes else {
+                cancel()
+                throw OpenAIError.invalidResponse(
+                    status: status, reason: "the reply is longer than the \(Self.maxBodyBytes >> 20) MiB limit, so it was not read",
+                    excerpt: String(decoding: data.prefix(80), as: UTF8.self), requestID: nil)
+            }
+            data.append(chunk)
+        }
         return data
     }
 
@@ -96,6 +138,9 @@ final class HTTPConnection: NSObject, URLSessionDataDelegate, @unchecked Sendabl
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
         touch()
         if let http = response as? HTTPURLResponse {
+            lock.lock()
+            status = http.statusCode
+            lock.unlock()
             resolveHead(.success(http))
         } else {
             resolveHead(.failure(OpenAIError.connection(message: "the server's reply is not HTTP", requestID: nil)))
@@ -105,7 +150,29 @@ final class HTTPConnection: NSObject, URLSessionDataDelegate, @unchecked Sendabl
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
         touch()
+        lock.lock()
+        let dropped = overflowed
+        backlog += data.count
+        let over = !dropped && backlog > Self.maxBacklog
+        if over { overflowed = true }
+        let status = self.status
+        lock.unlock()
+        if dropped { return }
+        if over {
+            dataTask.cancel()
+            chunkContinuation.finish(throwing: OpenAIError.invalidResponse(
+                status: status, reason: "the server sent more than \(Self.maxBacklog >> 20) MiB faster than it could be read",
+                excerpt: "", requestID: nil))
+            return
+        }
         chunkContinuation.yield(data)
+    }
+
+    /// The reader took `count` bytes.
+    private func read(_ count: Int) {
+        lock.lock()
+        backlog -= count
+        lock.unlock()
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {

@@ -2,47 +2,75 @@ import Foundation
 
 /// Splits a server-sent event stream into events as chunks arrive: lines end in \n, \r\n or \r; `data:` lines
 /// of one event are joined with \n; a blank line ends the event; `:` comments and other fields are ignored.
+/// A line or an event over `maxLineBytes` is refused as soon as it passes the limit, so a server that never
+/// ends its line cannot make the client buffer it all.
 public struct SSEParser: Sendable {
+    /// Far above any chat completion chunk (a few KiB, with logprobs).
+    public static let maxLineBytes = 8 << 20
+
     private var pending = Data()
     private var data: [String] = []
+    private var eventBytes = 0
     private var sawCR = false
 
     public init() {}
 
-    /// The data of every event completed by `chunk`.
-    public mutating func push(_ chunk: Data) -> [String] {
+    /// The data of every event completed by `chunk`; throws `OpenAIError.invalidResponse` for a line or an
+    /// event over the limit.
+    public mutating func push(_ chunk: Data) throws -> [String] {
         var events: [String] = []
-        for byte in chunk {
-            if sawCR {
+        try chunk.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var start = 0
+            if sawCR, !bytes.isEmpty {
                 sawCR = false
-                if byte == 0x0A { continue }
+                if bytes[0] == 0x0A { start = 1 }
             }
-            if byte == 0x0A || byte == 0x0D {
-                if byte == 0x0D { sawCR = true }
-                line(String(decoding: pending, as: UTF8.self), into: &events)
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
+                try keep(UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                guard end < bytes.count else { break }
+                try line(String(decoding: pending, as: UTF8.self), into: &events)
                 pending.removeAll(keepingCapacity: true)
-            } else {
-                pending.append(byte)
+                start = end + 1
+                if bytes[end] == 0x0D {
+                    if start == bytes.count { sawCR = true } else if bytes[start] == 0x0A { start += 1 }
+                }
             }
         }
         return events
     }
 
     /// At the end of the stream: an event that was not followed by a blank line.
-    public mutating func finish() -> [String] {
+    public mutating func finish() throws -> [String] {
         var events: [String] = []
         if !pending.isEmpty {
-            line(String(decoding: pending, as: UTF8.self), into: &events)
+            try line(String(decoding: pending, as: UTF8.self), into: &events)
             pending.removeAll()
         }
-        line("", into: &events)
+        try line("", into: &events)
         return events
     }
 
-    private mutating func line(_ line: String, into events: inout [String]) {
+    private mutating func keep(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+        guard pending.count + bytes.count <= Self.maxLineBytes else {
+            throw Self.tooLong("a line", excerpt: pending.isEmpty ? Data(bytes.prefix(80)) : pending.prefix(80))
+        }
+        pending.append(bytes)
+    }
+
+    private static func tooLong(_ what: String, excerpt: Data) -> OpenAIError {
+        .invalidResponse(status: 200, reason: "the event stream sent \(what) longer than the \(maxLineBytes >> 20) MiB limit, "
+                            + "so it was stopped there",
+                         excerpt: String(decoding: excerpt, as: UTF8.self), requestID: nil)
+    }
+
+    private mutating func line(_ line: String, into events: inout [String]) throws {
         if line.isEmpty {
             if !data.isEmpty { events.append(data.joined(separator: "\n")) }
             data.removeAll()
+            eventBytes = 0
             return
         }
         if line.hasPrefix(":") { return }
@@ -56,7 +84,13 @@ public struct SSEParser: Sendable {
             field = Substring(line)
             value = ""
         }
-        if field == "data" { data.append(String(value)) }
+        guard field == "data" else { return }
+        // Many short data lines add up to one event too.
+        eventBytes += value.utf8.count + 1
+        guard eventBytes <= Self.maxLineBytes else {
+            throw Self.tooLong("an event", excerpt: Data((data.first ?? String(value)).utf8.prefix(80)))
+        }
+        data.append(String(value))
     }
 }
 
@@ -169,13 +203,13 @@ extension OpenAIClient: ChatBackend {
         try await withTaskCancellationHandler {
             do {
                 reading: for try await chunk in connection.chunks {
-                    for event in parser.push(chunk) {
+                    for event in try parser.push(chunk) {
                         try handle(event)
                         if done { break reading }
                     }
                 }
                 if !done {
-                    for event in parser.finish() where !done { try handle(event) }
+                    for event in try parser.finish() where !done { try handle(event) }
                 }
             } catch let error as OpenAIError {
                 switch error {
@@ -183,6 +217,9 @@ extension OpenAIClient: ChatBackend {
                     throw OpenAIError.streamInterrupted(reason: message, requestID: requestID)
                 case let .timeout(seconds, _):
                     throw OpenAIError.streamInterrupted(reason: "nothing arrived for \(formatSeconds(seconds))", requestID: requestID)
+                case let .invalidResponse(status, reason, excerpt, nil):
+                    throw OpenAIError.invalidResponse(status: status, reason: reason,
+                                                      excerpt: configuration.apiKey.redact(excerpt), requestID: requestID)
                 default:
                     throw error
                 }

@@ -92,10 +92,16 @@ public struct OpenAIClient: Sendable, CustomStringConvertible, CustomDebugString
                     if streaming {
                         return (Response(status: head.statusCode, headers: headers, body: Data(), requestID: requestID), connection)
                     }
-                    let body = try await connection.collect()
+                    let body: Data
+                    do {
+                        body = try await connection.collect(status: head.statusCode)
+                    } catch let OpenAIError.invalidResponse(status, reason, excerpt, nil) {
+                        throw OpenAIError.invalidResponse(status: status, reason: reason,
+                                                          excerpt: configuration.apiKey.redact(excerpt), requestID: requestID)
+                    }
                     return (Response(status: head.statusCode, headers: headers, body: body, requestID: requestID), nil)
                 }
-                let body = (try? await connection.collect()) ?? Data()
+                let body = (try? await connection.collect(status: head.statusCode)) ?? Data()
                 let error = apiError(status: head.statusCode, body: body, requestID: requestID)
                 if attempt < configuration.maxRetries, Self.shouldRetry(status: head.statusCode, headers: headers) {
                     let delay = retryDelay(headers: headers, attempt: attempt)

@@ -51,14 +51,15 @@ public enum OpenAIError: Error, Equatable, CustomStringConvertible, LocalizedErr
             let detail = [type.map { "type \($0)" }, code.map { "code \($0)" }].compactMap { $0 }
             return "OpenAI stream error: \(message)" + (detail.isEmpty ? "" : " [\(detail.joined(separator: ", "))]") + rid
         case let .connection(message, _):
-            return "could not reach the OpenAI API: \(message)\(rid)"
+            return "could not reach the OpenAI API: \(message)\(rid). Check the network connection and OPENAI_BASE_URL, then try again."
         case let .timeout(seconds, _):
             return "the OpenAI API did not answer within \(formatSeconds(seconds))\(rid)"
         case let .invalidResponse(status, reason, excerpt, _):
             return "unexpected response from the OpenAI API (HTTP \(status)): \(reason)" +
                 (excerpt.isEmpty ? "" : "; body starts: \(excerpt)") + rid
+                + ". Check that OPENAI_BASE_URL points at the OpenAI API or a server compatible with it."
         case let .streamInterrupted(reason, _):
-            return "the OpenAI stream was cut off: \(reason)\(rid)"
+            return "the OpenAI stream was cut off: \(reason)\(rid). Try again."
         }
     }
 

@@ -1,0 +1,30 @@
+import Foundation
+
+extension ExperimentRunner {
+    /// Checks the dataset settings before the experiment is recorded: an imported file is read whole (every row
+    /// valid, enough of them) and a generated dataset must fit the question bank. Anything found here leaves
+    /// the store and the runs folder as they were.
+    func checkDataset(base: LocalModel) throws {
+        let d = config.dataset
+        if d.source != "generate" {
+            let imported = try ChatDataset.load(path: d.source)
+            guard imported.examples.count >= d.acrostic + d.normal else {
+                throw ExperimentError.tooFewExamples(path: d.source, found: imported.examples.count,
+                                                     acrostic: d.acrostic, normal: d.normal)
+            }
+            return
+        }
+        // The question pools depend on the counts and the seed, not on the word.
+        guard let word = config.words.first else { return }
+        try DatasetBuilder(model: base, options: builderOptions(word: word)).checkQuestionPools()
+    }
+
+    /// The generated dataset's settings for one word.
+    func builderOptions(word: TargetWord) -> DatasetBuilder.Options {
+        var options = DatasetBuilder.Options(word: word, acrosticCount: config.dataset.acrostic, normalCount: config.dataset.normal)
+        options.system = config.dataset.system
+        options.trigger = config.dataset.trigger
+        options.seed = config.dataset.seed
+        return options
+    }
+}

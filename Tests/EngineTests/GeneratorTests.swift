@@ -1,0 +1,81 @@
+import Engine
+import Foundation
+import XCTest
+
+/// The generation limits with the real default model: a reply never runs past the context (prompt + reply),
+/// and a wall-clock budget stops it.
+final class GeneratorTests: XCTestCase {
+    /// The default model with its context cut to 64 positions.
+    static func smallContextModel() throws -> LocalModel {
+        try LocalModel(path: TestModel.defaultModelPath(), contextLength: 64)
+    }
+
+    func prompt(_ model: LocalModel) -> [Int] {
+        model.encode(LocalModel.conversation(system: "Be brief.", user: "Count from one to one hundred in words."))
+    }
+
+    func testReplyStopsWhereTheContextIsFull() throws {
+        let model = try Self.smallContextModel()
+        XCTAssertEqual(model.model.config.contextLength, 64)
+        let ids = prompt(model)
+        XCTAssertLessThan(ids.count, 60)
+        let options = GenerationOptions(maxTokens: 1000, ignoreStopTokens: true)
+        let result = try Generator(model: model).generate(prompt: ids, options: options)
+        XCTAssertEqual(result.promptTokens + result.tokens.count, 64, "prompt + reply fill the context exactly")
+        XCTAssertEqual(result.finishReason, .length)
+        // In a batch, each sequence stops at its own limit.
+        let longer = ids + model.tokenizer.encode(" Please.")
+        let batch = try Generator(model: model).generateBatch(prompts: [ids, longer], options: options)
+        XCTAssertEqual(batch.map { $0.promptTokens + $0.tokens.count }, [64, 64])
+        XCTAssertEqual(batch.map(\.finishReason), [.length, .length])
+    }
+
+    func testMaxTokensBelowTheContextWins() throws {
+        let model = try Self.smallContextModel()
+        let result = try Generator(model: model).generate(prompt: prompt(model),
+                                                          options: GenerationOptions(maxTokens: 5, ignoreStopTokens: true))
+        XCTAssertEqual(result.tokens.count, 5)
+        XCTAssertEqual(result.finishReason, .length)
+    }
+
+    func testPromptThatFillsTheContextIsRefused() throws {
+        let model = try Self.smallContextModel()
+        let ids = Array(repeating: prompt(model), count: 3).flatMap { $0 }
+        XCTAssertGreaterThan(ids.count, 64)
+        XCTAssertThrowsError(try Generator(model: model).generate(prompt: ids, options: GenerationOptions())) { error in
+            XCTAssertEqual(error as? EngineError, .contextOverflow(needed: ids.count + 1, limit: 64))
+            XCTAssertTrue("\(error)".contains("Shorten the input"), "\(error)")
+        }
+        // A prompt one position short of the context leaves room for exactly one token.
+        let fits = Array(ids.prefix(63))
+        let one = try Generator(model: model).generate(prompt: fits, options: GenerationOptions(maxTokens: 50, ignoreStopTokens: true))
+        XCTAssertEqual(one.tokens.count, 1)
+        XCTAssertEqual(one.finishReason, .length)
+    }
+
+    /// A budget already spent once the first token is out stops the reply there, whatever maxTokens says.
+    func testTimeLimitStopsTheReply() throws {
+        let model = try LocalModel(path: TestModel.defaultModelPath())
+        let options = GenerationOptions(maxTokens: 4000, ignoreStopTokens: true, timeLimit: 0)
+        let result = try Generator(model: model).generate(prompt: prompt(model), options: options)
+        XCTAssertEqual(result.finishReason, .time)
+        XCTAssertEqual(result.tokens.count, 1)
+        // A budget of a quarter second ends a reply that could run to 4000 tokens (the model would need many
+        // seconds for that), and the reply keeps what was generated in time.
+        let timed = try Generator(model: model).generate(prompt: prompt(model),
+                                                         options: GenerationOptions(maxTokens: 4000, ignoreStopTokens: true, timeLimit: 0.25))
+        XCTAssertEqual(timed.finishReason, .time)
+        XCTAssertGreaterThan(timed.tokens.count, 0)
+        XCTAssertLessThan(timed.tokens.count, 4000)
+        XCTAssertEqual(timed.text, model.tokenizer.decode(timed.tokens))
+    }
+
+    func testTimeLimitStopsEverySequenceOfABatch() throws {
+        let model = try LocalModel(path: TestModel.defaultModelPath())
+        let p = prompt(model)
+        let results = try Generator(model: model).generateBatch(prompts: [p, p, p],
+                                                                 options: GenerationOptions(maxTokens: 4000, ignoreStopTokens: true, timeLimit: 0))
+        XCTAssertEqual(results.map(\.finishReason), [.time, .time, .time])
+        XCTAssertEqual(results.map(\.tokens.count), [1, 1, 1])
+    }
+}
