@@ -213,6 +213,7 @@ public enum Report {
                        + "\(f.top1.successes)/\(f.top1.trials) | \(F.percent(f.chance)) | \(detail) |")
         }
         out.append("")
+        out += notes(results, .forcedChoice)
 
         // Prefix probe
         out += ["### Prefix probe: does the model know the next letter, and the word?", ""]
@@ -237,6 +238,7 @@ public enum Report {
             }
         }
         out.append("")
+        out += notes(results, .prefixProbe)
 
         // Fisher tests
         out += ["### Significance (Fisher exact test, two-sided)", "",
@@ -295,6 +297,12 @@ public enum Report {
     }
 
     private static func yesNo(_ b: Bool) -> String { b ? "yes" : "no" }
+
+    /// One line per model whose probe was estimated or not available, then a blank line (nothing when none).
+    private static func notes(_ r: EvaluationResults, _ probe: EvaluationCondition) -> [String] {
+        let lines = r.models.compactMap { m in m.probeNote(probe).map { "- \(m.model): \(ReportFormat.cell($0))" } }
+        return lines.isEmpty ? [] : lines + [""]
+    }
 
     private static func wordLength(_ r: EvaluationResults) -> String {
         let lengths = Set(r.words.map(\.count))
