@@ -114,8 +114,8 @@ public final class ChatEvaluator {
         let sampled = job.ordinal != nil
         return ChatRequest(messages: LocalModel.conversation(system: plan.systemMessage, user: job.user), model: model,
                            seed: Int(truncatingIfNeeded: job.seed),
-                           temperature: sampled ? Double(plan.sampling.temperature) : 0,
-                           topP: sampled && plan.sampling.topP < 1 ? Double(plan.sampling.topP) : nil,
+                           temperature: sampled ? ChatRequest.decimal(plan.sampling.temperature) : 0,
+                           topP: sampled && plan.sampling.topP < 1 ? ChatRequest.decimal(plan.sampling.topP) : nil,
                            maxTokens: plan.maxTokens)
     }
 

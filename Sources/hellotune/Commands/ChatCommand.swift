@@ -38,7 +38,7 @@ struct ChatCommand: ParsableCommand {
                 ("--template", model.template != nil), ("--adapter", model.adapter != nil), ("--context", model.context != nil),
                 ("--top-k", sampling.topK != 0), ("--min-p", sampling.minP != 0), ("--repeat-penalty", sampling.repeatPenalty != 1),
             ]
-            if let (flag, _) = localOnly.first(where: { $0.1 }) {
+            if let flag = localOnly.first(where: { $0.1 })?.0 {
                 throw ValidationError("\(flag) is not part of the OpenAI chat API; leave it out with --backend openai")
             }
         }
@@ -116,8 +116,8 @@ extension ChatCommand {
         let name = model.model!
         func request(system: String?, user: String, seed: UInt64) -> ChatRequest {
             ChatRequest(messages: LocalModel.conversation(system: system, user: user), model: name,
-                        seed: Int(truncatingIfNeeded: seed), temperature: Double(sampling.temperature),
-                        topP: sampling.topP < 1 ? Double(sampling.topP) : nil, maxTokens: sampling.maxTokens)
+                        seed: Int(truncatingIfNeeded: seed), temperature: ChatRequest.decimal(sampling.temperature),
+                        topP: sampling.topP < 1 ? ChatRequest.decimal(sampling.topP) : nil, maxTokens: sampling.maxTokens)
         }
         if let batch {
             let requests = try BatchRequest.read(path: batch)
