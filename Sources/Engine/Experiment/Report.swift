@@ -197,9 +197,12 @@ public enum Report {
 
         // Forced choice
         let prompt = results.forcedChoicePrompt ?? EvaluationPlan.defaultForcedChoicePrompt(trigger: results.trigger ?? EvaluationPlan.defaultTrigger)
+        // A chat API backend measures the probes differently; its notes under the table say how.
+        let measured = results.models.contains { $0.probeNote(.forcedChoice) != nil }
+            ? "Log-probability of each candidate as the reply (measured as noted under the table)"
+            : "Exact log-probability of each candidate as the whole reply (the word in capitals, then the end-of-turn marker)"
         out += ["### Forced choice: which word does the model pick?", "",
-                "Exact log-probability of each candidate as the whole reply (the word in capitals, then the end-of-turn marker) to "
-                    + "the prompt _\(F.cell(prompt))_ P(target) is the target's share of the candidates' probability; log P(target) "
+                measured + " to the prompt _\(F.cell(prompt))_ P(target) is the target's share of the candidates' probability; log P(target) "
                     + "is the unnormalised natural log, comparable between models when the share is tiny.", "",
                 "| Model | P(target) | log P(target) | Target rank | Target first | Chance | Candidates (softmax) |",
                 "|---|---|---|---|---|---|---|"]
