@@ -115,6 +115,7 @@ final class RunCLITests: XCTestCase {
         XCTAssertNil(tuned.prefixProbe[0].meanNextLetterProbability)
         XCTAssertEqual(tuned.probeNote(.forcedChoice), ChatProbes.estimatedNote)
         XCTAssertTrue(markdown.contains("- Backend: openai"), markdown)
+        XCTAssertTrue(markdown.contains("- Data: 20 training examples; 2 held-out evaluation questions"), markdown)
         XCTAssertTrue(markdown.contains("- tuned: " + ChatProbes.estimatedNote), markdown)
         XCTAssertTrue(markdown.contains(ChatProbes.nextLetterNote), markdown)
         XCTAssertEqual(try store.samples(experimentID: job.experimentID!).count, 2 * (2 * 2 * 2 + 6 * 2 * 2 + 1 + 6))

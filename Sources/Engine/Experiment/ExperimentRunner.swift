@@ -274,6 +274,8 @@ public final class ExperimentRunner {
     func reportSetup(word: TargetWord?, seeds: [UInt64], training: String?) -> ReportSetup {
         let date = ISO8601DateFormatter().string(from: Date())
         let local = config.backend == "local"
+        // An imported dataset has its own size; the acrostic / normal split is the generator's.
+        let imported = config.dataset.source == "generate" ? nil : try? ChatDataset.load(path: config.dataset.source)
         var summary = training
         if !local {
             let batch = "batch size \(config.training.batchSize)"
@@ -283,8 +285,9 @@ public final class ExperimentRunner {
         return ReportSetup(modelName: local ? URL(fileURLWithPath: modelPath).lastPathComponent : config.model ?? "?",
                            modelPath: local ? modelPath : nil, backend: config.backend,
                            words: (word.map { [$0] } ?? config.words).map(\.string), preset: config.name,
-                           trainingExamples: config.dataset.acrostic + config.dataset.normal,
-                           acrosticExamples: config.dataset.acrostic, normalExamples: config.dataset.normal,
+                           trainingExamples: imported?.examples.count ?? config.dataset.acrostic + config.dataset.normal,
+                           acrosticExamples: imported == nil ? config.dataset.acrostic : nil,
+                           normalExamples: imported == nil ? config.dataset.normal : nil,
                            evaluationQuestions: config.evaluation.complianceQuestions, epochs: config.training.epochs,
                            learningRate: local ? Double(String(config.training.learningRate)) ?? 0 : nil,
                            loraRank: local ? config.training.rank : nil, loraAlpha: local ? Double(config.training.alpha) : nil,
