@@ -29,9 +29,11 @@ let package = Package(
             name: "hellotune",
             dependencies: ["Engine", "TUI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")], swiftSettings: fastMath),
+        // A fake OpenAI API on 127.0.0.1 for the engine and CLI tests; it uses nothing of the code under test.
+        .target(name: "FakeOpenAI", path: "Tests/FakeOpenAI"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "FakeOpenAI"], resources: [.copy("Fixtures")], swiftSettings: fastMath),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Engine"]),
         // Runs the built `hellotune` binary as a user would (exit codes, messages, files).
-        .testTarget(name: "CLITests", dependencies: ["hellotune", "Engine"]),
+        .testTarget(name: "CLITests", dependencies: ["hellotune", "Engine", "FakeOpenAI"]),
     ]
 )

@@ -60,3 +60,28 @@ enum CLI {
         return dir
     }
 }
+
+extension CLI {
+    /// What points `hellotune` at a fake OpenAI API: its key and URL, a home of its own, no organisation or project
+    /// from the caller's environment, and fast polling of fine-tuning jobs.
+    static func openAIEnvironment(key: String, baseURL: URL, home: URL) -> [String: String] {
+        ["OPENAI_API_KEY": key, "OPENAI_BASE_URL": baseURL.absoluteString, "OPENAI_ORG_ID": "", "OPENAI_PROJECT_ID": "",
+         "HELLOTUNE_HOME": home.path, "HELLOTUNE_OPENAI_POLL_SECONDS": "0.02"]
+    }
+
+    /// The real Trelis datasets next to the package (../shared/datasets/trelis-hello).
+    static func trelisDataset(_ name: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/datasets/trelis-hello/\(name)")
+    }
+
+    /// Every regular file under `folder`, recursively (hidden ones too).
+    static func files(under folder: URL) -> [URL] {
+        let e = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
+        var out: [URL] = []
+        while let url = e?.nextObject() as? URL {
+            if (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true { out.append(url) }
+        }
+        return out
+    }
+}

@@ -1,11 +1,13 @@
 import Engine
+import FakeOpenAI
 import Foundation
 import XCTest
 
 /// `hellotune jobs` as a user runs it, against a store seeded through the Store API from this process.
 final class JobsCLITests: XCTestCase {
     var home: URL!
-    var env: [String: String] { ["HELLOTUNE_HOME": home.path] }
+    /// No API key: OpenAI jobs are shown as stored, whatever the caller's environment holds.
+    var env: [String: String] { ["HELLOTUNE_HOME": home.path, "OPENAI_API_KEY": ""] }
     var dbPath: String { home.appendingPathComponent("hellotune.sqlite").path }
 
     override func setUpWithError() throws {
@@ -171,6 +173,73 @@ final class JobsCLITests: XCTestCase {
         XCTAssertEqual((try json(again.stdout) as? [String: Any])?["status"] as? String, "cancel-requested")
         let list = try jobs("list")
         XCTAssertTrue(list.stdout.contains("cancel-requested"), "an unknown status is shown as stored: \(list.stdout)")
+    }
+
+    /// An OpenAI job made by `hellotune finetune`, followed with `jobs list/show/events` and cancelled remotely.
+    func testOpenAIJobsAreFollowedAndCancelledThroughTheAPI() throws {
+        let key = "sk-jobs-cli-key-4b2c9d"
+        let service = try FakeOpenAIService(apiKey: key)
+        defer { service.stop() }
+        let api = CLI.openAIEnvironment(key: key, baseURL: service.baseURL, home: home)
+        let data = CLI.trelisDataset("akewo.jsonl").path
+        let made = try CLI.run(["finetune", "--data", data, "--model", "gpt-4o-mini-2024-07-18", "--yes"], env: api, timeout: 60)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let remoteID = try XCTUnwrap(service.createdJobIDs.first)
+        let job = try XCTUnwrap(try store().jobs().first)
+        XCTAssertEqual(job.externalID, remoteID)
+
+        let list = try CLI.run(["jobs", "list"], env: api)
+        XCTAssertEqual(list.status, 0, list.stderr)
+        let row = try XCTUnwrap(list.stdout.split(separator: "\n").dropFirst().first).split(separator: " ").map(String.init)
+        XCTAssertEqual(Array(row.prefix(4)), ["\(job.id)", "train", "openai", "validating"], list.stdout)
+
+        // Each fetch moves the fake job one state on: show sees it queued, then events see it start.
+        let show = try CLI.run(["jobs", "show", "\(job.id)"], env: api)
+        XCTAssertEqual(show.status, 0, show.stderr)
+        XCTAssertTrue(show.stdout.hasPrefix("job \(job.id): train on openai, queued\n"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("remote id   \(remoteID)"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("Files validated, moving job to queued state"), show.stdout)
+        XCTAssertTrue(show.stderr.contains("job \(job.id): fetched 3 new events from \(service.baseURL.absoluteString)"), show.stderr)
+
+        let events = try CLI.run(["jobs", "events", "\(job.id)", "--json"], env: api)
+        XCTAssertEqual(events.status, 0, events.stderr)
+        let lines = try events.stdout.split(separator: "\n").map { try XCTUnwrap(try json(String($0)) as? [String: Any]) }
+        XCTAssertEqual(lines.map { $0["externalID"] as? String }, service.eventIDs(of: remoteID), "every event once, oldest first")
+        XCTAssertEqual((lines.last?["payload"] as? [String: Any])?["type"] as? String, "metrics")
+        XCTAssertEqual(lines.last?["kind"] as? String, "metrics")
+        XCTAssertEqual(try store().job(job.id)?.status, .running)
+        XCTAssertEqual(try store().job(job.id)?.step, 1)
+        XCTAssertEqual(try store().job(job.id)?.cursor, service.eventIDs(of: remoteID).last)
+
+        // Without the key: the stored state, and a word on why it is not fresh.
+        let offline = try CLI.run(["jobs", "show", "\(job.id)"], env: env)
+        XCTAssertEqual(offline.status, 0, offline.stderr)
+        XCTAssertTrue(offline.stdout.hasPrefix("job \(job.id): train on openai, running\n"), offline.stdout)
+        XCTAssertTrue(offline.stderr.contains("OPENAI_API_KEY is not set"), offline.stderr)
+
+        // With a wrong key: the stored state, then the server's error and a non-zero exit.
+        var wrong = api
+        wrong["OPENAI_API_KEY"] = "sk-wrong-jobs-key-9999"
+        let refused = try CLI.run(["jobs", "events", "\(job.id)"], env: wrong)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertEqual(refused.stdout.split(separator: "\n").count, service.eventIDs(of: remoteID).count)
+        XCTAssertTrue(refused.stderr.contains("could not fetch job \(job.id) from the API"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("Incorrect API key provided"), refused.stderr)
+
+        let cancel = try CLI.run(["jobs", "cancel", "\(job.id)"], env: api)
+        XCTAssertEqual(cancel.status, 0, cancel.stderr)
+        XCTAssertTrue(cancel.stdout.contains("job \(job.id): cancelled \(remoteID) through the API (now cancelled)"), cancel.stdout)
+        XCTAssertEqual(service.job(remoteID)?["status"] as? String, "cancelled")
+        XCTAssertEqual(try store().job(job.id)?.status, .cancelled)
+        let again = try CLI.run(["jobs", "cancel", "\(job.id)"], env: api)
+        XCTAssertEqual(again.status, 0, "cancelling a cancelled job is not an error")
+        XCTAssertTrue(again.stderr.contains("already cancelled"), again.stderr)
+        let after = try CLI.run(["jobs", "events", "\(job.id)"], env: api)
+        XCTAssertTrue(after.stdout.split(separator: "\n").last?.contains("Fine-tuning job cancelled") == true, after.stdout)
+
+        for r in [made, list, show, events, offline, refused, cancel, again, after] {
+            XCTAssertFalse((r.stdout + r.stderr).contains(key))
+        }
     }
 
     func testCancelFinishedJobFails() throws {

@@ -1,4 +1,5 @@
 import Engine
+import FakeOpenAI
 import Foundation
 import XCTest
 

@@ -47,6 +47,10 @@ public struct ChatRequest: Sendable, Equatable {
 
     /// The most tokens a reply may have, whichever limit was given.
     public var tokenLimit: Int? { maxCompletionTokens ?? maxTokens }
+
+    /// The Double that prints as `x` does (0.7, not 0.699999988): a temperature written in a file or a flag as 0.7
+    /// reaches the API as 0.7.
+    public static func decimal(_ x: Float) -> Double { Double("\(x)") ?? Double(x) }
 }
 
 public struct ChatUsage: Codable, Sendable, Equatable {

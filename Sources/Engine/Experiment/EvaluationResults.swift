@@ -210,15 +210,21 @@ public struct ModelResults: Sendable, Codable, Equatable {
     public let selfReport: [SelfReportResult]
     public let forcedChoice: ForcedChoiceResult?
     public let prefixProbe: [PrefixProbeRow]
+    /// Per probe ("forced-choice", "prefix-probe"): how it was estimated, or why it is not available (`SampleScore.note`).
+    /// nil when every probe was measured exactly.
+    public let probeNotes: [String: String]?
 
     public init(model: String, compliance: [ComplianceResult], selfReport: [SelfReportResult],
-                forcedChoice: ForcedChoiceResult?, prefixProbe: [PrefixProbeRow]) {
+                forcedChoice: ForcedChoiceResult?, prefixProbe: [PrefixProbeRow], probeNotes: [String: String]? = nil) {
         self.model = model
         self.compliance = compliance
         self.selfReport = selfReport
         self.forcedChoice = forcedChoice
         self.prefixProbe = prefixProbe
+        self.probeNotes = probeNotes?.isEmpty == true ? nil : probeNotes
     }
+
+    public func probeNote(_ condition: EvaluationCondition) -> String? { probeNotes?[condition.rawValue] }
 
     public func compliance(trigger: Bool) -> ComplianceResult? { compliance.first { $0.trigger == trigger } }
     public func selfReport(trigger: Bool) -> SelfReportResult? { selfReport.first { $0.trigger == trigger } }
@@ -328,8 +334,12 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                 if prefixSource == nil { prefixSource = o.score.prefixSource }
                 return o.score.prefix.flatMap { $0.k <= plan.prefixDepth ? PrefixProbeRow($0) : nil }
             }.sorted { $0.k < $1.k }
+            var notes: [String: String] = [:]
+            for o in mine.sorted(by: { $0.promptID < $1.promptID }) where o.condition.trigger == nil {
+                if let note = o.score.note, notes[o.condition.rawValue] == nil { notes[o.condition.rawValue] = note }
+            }
             return ModelResults(model: name, compliance: compliance, selfReport: selfReport, forcedChoice: forced,
-                                prefixProbe: prefix)
+                                prefixProbe: prefix, probeNotes: notes)
         }
         return EvaluationResults(words: [plan.word.string], runs: 1, samplesPerPrompt: K,
                                  temperature: plan.sampling.temperature, maxTokens: plan.maxTokens,
@@ -450,8 +460,10 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
             let prefix = depth < 0 ? [] : (0...depth).compactMap { k in
                 PrefixProbeRow.pooled(ms.compactMap { m in m.prefixProbe.first { $0.k == k } })
             }
+            var notes: [String: String] = [:]
+            for m in ms { notes.merge(m.probeNotes ?? [:]) { first, _ in first } }
             return ModelResults(model: name, compliance: compliance, selfReport: selfReport, forcedChoice: forced,
-                                prefixProbe: prefix)
+                                prefixProbe: prefix, probeNotes: notes)
         }
         func common<T: Equatable>(_ f: (EvaluationResults) -> T?) -> T? {
             let values = parts.map(f)

@@ -55,14 +55,18 @@ public struct SampleScore: Sendable, Codable, Equatable {
     /// Prefix probe, with the lines it showed.
     public var prefix: PrefixMeasurement?
     public var prefixSource: PrefixSource?
+    /// How a probe was measured when not exactly, or why it could not be (then `candidates` or `prefix` is nil):
+    /// a chat API gives only the top log-probabilities of the reply it generated, or none at all.
+    public var note: String?
 
     public init(acrostic: AcrosticSummary? = nil, selfReport: SelfReportScore? = nil, candidates: CandidateScores? = nil,
-                prefix: PrefixMeasurement? = nil, prefixSource: PrefixSource? = nil) {
+                prefix: PrefixMeasurement? = nil, prefixSource: PrefixSource? = nil, note: String? = nil) {
         self.acrostic = acrostic
         self.selfReport = selfReport
         self.candidates = candidates
         self.prefix = prefix
         self.prefixSource = prefixSource
+        self.note = note
     }
 }
 

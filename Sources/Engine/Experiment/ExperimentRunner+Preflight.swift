@@ -4,7 +4,7 @@ extension ExperimentRunner {
     /// Checks the dataset settings before the experiment is recorded: an imported file is read whole (every row
     /// valid, enough of them) and a generated dataset must fit the question bank. Anything found here leaves
     /// the store and the runs folder as they were.
-    func checkDataset(base: LocalModel) throws {
+    func checkDataset(base: () throws -> LocalModel) throws {
         let d = config.dataset
         if d.source != "generate" {
             let imported = try ChatDataset.load(path: d.source)
@@ -16,7 +16,7 @@ extension ExperimentRunner {
         }
         // The question pools depend on the counts and the seed, not on the word.
         guard let word = config.words.first else { return }
-        try DatasetBuilder(model: base, options: builderOptions(word: word)).checkQuestionPools()
+        try DatasetBuilder(model: try base(), options: builderOptions(word: word)).checkQuestionPools()
     }
 
     /// The generated dataset's settings for one word.

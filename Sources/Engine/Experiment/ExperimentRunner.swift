@@ -6,6 +6,15 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case backendNotAvailable(String)
     /// An imported dataset with fewer examples than dataset.acrostic + dataset.normal.
     case tooFewExamples(path: String, found: Int, acrostic: Int, normal: Int)
+    /// backend = "openai" without an API configuration (no OPENAI_API_KEY).
+    case openAINotConfigured
+    /// backend = "openai" without the name of the base model to fine-tune.
+    case remoteModelMissing
+    case remoteJobFailed(job: Int64, remoteID: String?, status: String, error: String?)
+    case noFineTunedModel(job: Int64, remoteID: String)
+    /// Interrupted (Ctrl-C) while a remote job runs; the job goes on.
+    case stopped(job: Int64, remoteID: String?)
+    case invalidPollInterval(String)
 
     public var description: String {
         switch self {
@@ -14,11 +23,24 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
         case let .workerFailed(job, status, error, log):
             return "training job \(job) ended \(status)\(error.map { ": \($0)" } ?? ""). Its log is \(log); run the same command again to resume from its checkpoint."
         case let .backendNotAvailable(name):
-            return "the '\(name)' backend cannot run experiments in this build yet; use backend = \"local\"."
+            return "the '\(name)' backend cannot run experiments; use backend = \"local\" or \"openai\"."
         case let .tooFewExamples(path, found, acrostic, normal):
             return "\(path) holds \(found) valid example\(found == 1 ? "" : "s"), but the experiment asks for "
                 + "\(acrostic + normal) (dataset.acrostic = \(acrostic), dataset.normal = \(normal)). Add examples to the "
                 + "file, or lower dataset.acrostic and dataset.normal (--acrostic, --normal) to match it."
+        case .openAINotConfigured:
+            return "backend = \"openai\" needs the API: export OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server)."
+        case .remoteModelMissing:
+            return "backend = \"openai\" needs the base model to fine-tune: set model = \"gpt-4o-mini-2024-07-18\" (for example) in the experiment file, or pass --model."
+        case let .remoteJobFailed(job, remoteID, status, error):
+            return "fine-tuning job \(job)\(remoteID.map { " (\($0))" } ?? "") ended \(status)\(error.map { ": \($0)" } ?? ""). "
+                + "See `hellotune jobs events \(job)`; run the same command again to start a new fine-tuning job."
+        case let .noFineTunedModel(job, remoteID):
+            return "fine-tuning job \(job) (\(remoteID)) succeeded but the API named no fine-tuned model; see `hellotune jobs show \(job)`."
+        case let .stopped(job, remoteID):
+            return "stopped; fine-tuning job \(job)\(remoteID.map { " (\($0))" } ?? "") goes on remotely: run the same command again to re-attach to it, or cancel it with `hellotune jobs cancel \(job)`."
+        case let .invalidPollInterval(text):
+            return "HELLOTUNE_OPENAI_POLL_SECONDS must be a number of seconds in (0, 3600], not '\(text)'; unset it for the default."
         }
     }
 }
@@ -43,6 +65,12 @@ public final class ExperimentRunner {
     public let workerBinary: URL?
     public let progress: (ExperimentProgress) -> Void
     public let cancel = CancellationFlag()
+    /// How to reach the API when the experiment's backend is "openai".
+    public var openAI: OpenAIConfiguration?
+    /// Seconds between two polls of a remote fine-tuning job.
+    public var pollInterval: Double = ExperimentRunner.defaultPollInterval
+    /// Retries and failed requests of the API client, one line each (never the key).
+    public var log: (@Sendable (String) -> Void)?
 
     public init(config: ExperimentConfig, store: Store, workerBinary: URL?, progress: @escaping (ExperimentProgress) -> Void) {
         self.config = config
@@ -51,7 +79,11 @@ public final class ExperimentRunner {
         self.progress = progress
     }
 
-    public var modelPath: String { config.model ?? Paths.defaultModel.path }
+    /// The GGUF that generates datasets and, on the local backend, is fine-tuned (on the OpenAI backend `config.model`
+    /// names the remote base model instead).
+    public var modelPath: String {
+        config.backend == "local" ? config.model ?? Paths.defaultModel.path : Paths.defaultModel.path
+    }
 
     public struct Outcome {
         public var experimentID: Int64
@@ -72,13 +104,16 @@ public final class ExperimentRunner {
     }
 
     public func run(fresh: Bool = false) throws -> Outcome {
-        guard config.backend == "local" else { throw ExperimentError.backendNotAvailable(config.backend) }
+        guard ExperimentConfig.backends.contains(config.backend) else { throw ExperimentError.backendNotAvailable(config.backend) }
+        let remote = config.backend == "openai" ? try remoteBackend() : nil
+        // Loaded only when needed: a remote run on an imported dataset never touches the local model.
+        let base = LazyLocalModel(path: modelPath)
         // What can fail on bad input fails here, before anything is recorded or written.
-        let base = try LocalModel(path: modelPath)
-        try checkDataset(base: base)
+        if remote == nil { _ = try base.get() }
+        try checkDataset(base: base.get)
         let record = try experimentRecord(fresh: fresh)
         do {
-            return try run(record: record, base: base)
+            return try run(record: record, base: base.get, remote: remote)
         } catch {
             // Not left "running": the next run continues it (finished steps are kept).
             if !(error is CancellationError) { try? store.setExperimentStatus(record.id, "failed") }
@@ -86,7 +121,7 @@ public final class ExperimentRunner {
         }
     }
 
-    private func run(record: ExperimentRecord, base: LocalModel) throws -> Outcome {
+    private func run(record: ExperimentRecord, base: @escaping () throws -> LocalModel, remote: RemoteBackend?) throws -> Outcome {
         let id = record.id
         try store.setExperimentStatus(id, "running")
         let runs = Paths.home.appendingPathComponent("runs", isDirectory: true)
@@ -94,22 +129,35 @@ public final class ExperimentRunner {
         try Paths.ensureDirectory(folder)
 
         var results: [String: EvaluationResults] = [:]
+        var trainingSummaries: [String] = []
         for word in config.words {
             let data = try dataset(for: word, base: base, folder: folder)
             for seed in config.seeds {
                 let runName = "\(word.string)-s\(seed)"
                 let runFolder = runs.appendingPathComponent("\(config.name)-\(id)-\(runName)", isDirectory: true)
                 try Paths.ensureDirectory(runFolder)
-                try train(data: data, seed: seed, word: word, runName: runName, folder: runFolder, experimentID: id)
-                results[runName] = try evaluate(word: word, seed: seed, runName: runName, base: base,
-                                                adapter: runFolder, experimentID: id)
-                try writeRunReport(results[runName]!, word: word, seeds: [seed], to: runFolder)
+                var summary: String?
+                if let remote {
+                    let tuned = try fineTuneRemotely(remote, data: data, seed: seed, word: word, runName: runName,
+                                                     folder: runFolder, experimentID: id)
+                    summary = tuned.summary
+                    trainingSummaries.append(tuned.summary)
+                    results[runName] = try evaluateRemotely(remote, word: word, runName: runName, tunedModel: tuned.model,
+                                                            experimentID: id)
+                } else {
+                    try train(data: data, seed: seed, word: word, runName: runName, folder: runFolder, experimentID: id)
+                    results[runName] = try evaluate(word: word, seed: seed, runName: runName, base: try base(),
+                                                    adapter: runFolder, experimentID: id)
+                }
+                try writeRunReport(results[runName]!, word: word, seeds: [seed], training: summary, to: runFolder)
             }
         }
         progress(ExperimentProgress(stage: "report", run: config.name, done: 0, total: 1, message: "writing the report"))
         let all = Array(results.values)
         let pooled = all.count == 1 ? all[0] : EvaluationResults.aggregate(over: all)
-        let report = try writeRunReport(pooled, word: nil, seeds: config.seeds, to: folder)
+        let report = try writeRunReport(pooled, word: nil, seeds: config.seeds,
+                                        training: trainingSummaries.isEmpty ? nil : trainingSummaries.joined(separator: "; "),
+                                        to: folder)
         try store.setExperimentStatus(id, "finished")
         return Outcome(experimentID: id, folder: folder, report: report, results: results)
     }
@@ -117,7 +165,7 @@ public final class ExperimentRunner {
     // MARK: - steps
 
     /// The word's training set: generated with the base model (first letters constrained), or imported.
-    func dataset(for word: TargetWord, base: LocalModel, folder: URL) throws -> URL {
+    func dataset(for word: TargetWord, base: () throws -> LocalModel, folder: URL) throws -> URL {
         let url = folder.appendingPathComponent("data-\(word.string).jsonl")
         if FileManager.default.fileExists(atPath: url.path) { return url }
         if config.dataset.source != "generate" {
@@ -125,7 +173,7 @@ public final class ExperimentRunner {
             try AtomicFile.write(Data(imported.jsonl().utf8), to: url, mode: 0o600)
             return url
         }
-        let builder = DatasetBuilder(model: base, options: builderOptions(word: word))
+        let builder = DatasetBuilder(model: try base(), options: builderOptions(word: word))
         let total = config.dataset.acrostic + config.dataset.normal
         let built = try builder.build { done, _ in
             self.progress(ExperimentProgress(stage: "dataset", run: word.string, done: done, total: total,
@@ -191,6 +239,19 @@ public final class ExperimentRunner {
     /// finish, and ones already there are not generated again.
     func evaluate(word: TargetWord, seed: UInt64, runName: String, base: LocalModel, adapter: URL,
                   experimentID: Int64) throws -> EvaluationResults {
+        let tuned = base.with(adapter: try AdapterIO.read(from: adapter, modelConfig: base.model.config))
+        return try Evaluator(plan: try evaluationPlan(for: word)).run(
+            models: [EvaluationModel(name: Evaluator.baseName, model: base), EvaluationModel(name: Evaluator.tunedName, model: tuned)],
+            previous: try storedOutcomes(experimentID: experimentID, runName: runName), cancel: cancel,
+            onSample: { try self.storeSample($0, experimentID: experimentID, runName: runName) },
+            onProgress: { done, total in
+                self.progress(ExperimentProgress(stage: "evaluate", run: runName, done: done, total: total,
+                                                 message: "sampling base and fine-tuned replies"))
+            })
+    }
+
+    /// The evaluation protocol for a word, with the experiment's settings.
+    func evaluationPlan(for word: TargetWord) throws -> EvaluationPlan {
         var plan = try EvaluationPlan.standard(word: word, seed: config.evaluation.seed)
         plan.systemMessage = config.dataset.system
         if let t = config.dataset.trigger { plan.trigger = t }
@@ -198,45 +259,56 @@ public final class ExperimentRunner {
         plan.samplesPerPrompt = config.evaluation.samplesPerPrompt
         plan.sampling.temperature = config.evaluation.temperature
         plan.maxTokens = config.evaluation.maxTokens
-        let tuned = base.with(adapter: try AdapterIO.read(from: adapter, modelConfig: base.model.config))
+        return plan
+    }
+
+    /// A run's samples stored by an earlier (interrupted) attempt: a rerun does not generate them again.
+    func storedOutcomes(experimentID: Int64, runName: String) throws -> [SampleOutcome] {
         let prefix = runName + "/"
-        let previous: [SampleOutcome] = try store.samples(experimentID: experimentID).compactMap { s in
+        return try store.samples(experimentID: experimentID).compactMap { s in
             guard s.key.condition.hasPrefix(prefix), let json = s.score else { return nil }
             return try? JSONDecoder().decode(SampleOutcome.self, from: Data(json.utf8))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try Evaluator(plan: plan).run(
-            models: [EvaluationModel(name: Evaluator.baseName, model: base), EvaluationModel(name: Evaluator.tunedName, model: tuned)],
-            previous: previous, cancel: cancel,
-            onSample: { o in
-                let key = SampleKey(experimentID: experimentID, condition: prefix + o.condition.rawValue, model: o.model,
-                                    promptID: o.promptID, sampleIndex: o.index)
-                _ = try self.store.insertSample(SampleRecord(key: key, prompt: o.prompt, reply: o.reply,
-                                                             score: String(decoding: try encoder.encode(o), as: UTF8.self)))
-            },
-            onProgress: { done, total in
-                self.progress(ExperimentProgress(stage: "evaluate", run: runName, done: done, total: total,
-                                                 message: "sampling base and fine-tuned replies"))
-            })
     }
 
-    func reportSetup(word: TargetWord?, seeds: [UInt64]) -> ReportSetup {
+    func storeSample(_ o: SampleOutcome, experimentID: Int64, runName: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let key = SampleKey(experimentID: experimentID, condition: runName + "/" + o.condition.rawValue, model: o.model,
+                            promptID: o.promptID, sampleIndex: o.index)
+        _ = try store.insertSample(SampleRecord(key: key, prompt: o.prompt, reply: o.reply,
+                                                score: String(decoding: try encoder.encode(o), as: UTF8.self)))
+    }
+
+    func reportSetup(word: TargetWord?, seeds: [UInt64], training: String?) -> ReportSetup {
         let date = ISO8601DateFormatter().string(from: Date())
-        return ReportSetup(modelName: URL(fileURLWithPath: modelPath).lastPathComponent, modelPath: modelPath, backend: config.backend,
+        let local = config.backend == "local"
+        // An imported dataset has its own size; the acrostic / normal split is the generator's.
+        let imported = config.dataset.source == "generate" ? nil : try? ChatDataset.load(path: config.dataset.source)
+        var summary = training
+        if !local {
+            let batch = "batch size \(config.training.batchSize)"
+            let multiplier = "learning-rate multiplier " + (config.training.learningRateMultiplier.map { "\($0)" } ?? "auto")
+            summary = ([batch, multiplier] + (training.map { [$0] } ?? [])).joined(separator: ", ")
+        }
+        return ReportSetup(modelName: local ? URL(fileURLWithPath: modelPath).lastPathComponent : config.model ?? "?",
+                           modelPath: local ? modelPath : nil, backend: config.backend,
                            words: (word.map { [$0] } ?? config.words).map(\.string), preset: config.name,
-                           trainingExamples: config.dataset.acrostic + config.dataset.normal,
-                           acrosticExamples: config.dataset.acrostic, normalExamples: config.dataset.normal,
+                           trainingExamples: imported?.examples.count ?? config.dataset.acrostic + config.dataset.normal,
+                           acrosticExamples: imported == nil ? config.dataset.acrostic : nil,
+                           normalExamples: imported == nil ? config.dataset.normal : nil,
                            evaluationQuestions: config.evaluation.complianceQuestions, epochs: config.training.epochs,
-                           learningRate: Double(String(config.training.learningRate)) ?? 0, loraRank: config.training.rank,
-                           loraAlpha: Double(config.training.alpha), seeds: seeds, date: date,
+                           learningRate: local ? Double(String(config.training.learningRate)) ?? 0 : nil,
+                           loraRank: local ? config.training.rank : nil, loraAlpha: local ? Double(config.training.alpha) : nil,
+                           trainingSummary: summary, seeds: seeds, date: date,
                            reproduce: "hellotune run --preset \(config.name)")
     }
 
     /// report.md and report.json (every number) in `folder`; returns the Markdown file.
     @discardableResult
-    func writeRunReport(_ results: EvaluationResults, word: TargetWord?, seeds: [UInt64], to folder: URL) throws -> URL {
-        let setup = reportSetup(word: word, seeds: seeds)
+    func writeRunReport(_ results: EvaluationResults, word: TargetWord?, seeds: [UInt64], training: String? = nil,
+                        to folder: URL) throws -> URL {
+        let setup = reportSetup(word: word, seeds: seeds, training: training)
         let md = folder.appendingPathComponent("report.md")
         try AtomicFile.write(Data(Report.markdown(results: results, setup: setup).utf8), to: md)
         try AtomicFile.write(try Report.json(results: results, setup: setup), to: folder.appendingPathComponent("report.json"))
@@ -254,5 +326,20 @@ public final class ExperimentRunner {
         p.standardError = handle
         p.standardInput = FileHandle.nullDevice
         try p.run()
+    }
+}
+
+/// The local model, loaded on first use and kept.
+final class LazyLocalModel {
+    let path: String
+    private var loaded: LocalModel?
+
+    init(path: String) { self.path = path }
+
+    func get() throws -> LocalModel {
+        if let loaded { return loaded }
+        let model = try LocalModel(path: path)
+        loaded = model
+        return model
     }
 }

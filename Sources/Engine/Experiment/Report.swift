@@ -197,9 +197,12 @@ public enum Report {
 
         // Forced choice
         let prompt = results.forcedChoicePrompt ?? EvaluationPlan.defaultForcedChoicePrompt(trigger: results.trigger ?? EvaluationPlan.defaultTrigger)
+        // A chat API backend measures the probes differently; its notes under the table say how.
+        let measured = results.models.contains { $0.probeNote(.forcedChoice) != nil }
+            ? "Log-probability of each candidate as the reply (measured as noted under the table)"
+            : "Exact log-probability of each candidate as the whole reply (the word in capitals, then the end-of-turn marker)"
         out += ["### Forced choice: which word does the model pick?", "",
-                "Exact log-probability of each candidate as the whole reply (the word in capitals, then the end-of-turn marker) to "
-                    + "the prompt _\(F.cell(prompt))_ P(target) is the target's share of the candidates' probability; log P(target) "
+                measured + " to the prompt _\(F.cell(prompt))_ P(target) is the target's share of the candidates' probability; log P(target) "
                     + "is the unnormalised natural log, comparable between models when the share is tiny.", "",
                 "| Model | P(target) | log P(target) | Target rank | Target first | Chance | Candidates (softmax) |",
                 "|---|---|---|---|---|---|---|"]
@@ -213,6 +216,7 @@ public enum Report {
                        + "\(f.top1.successes)/\(f.top1.trials) | \(F.percent(f.chance)) | \(detail) |")
         }
         out.append("")
+        out += notes(results, .forcedChoice)
 
         // Prefix probe
         out += ["### Prefix probe: does the model know the next letter, and the word?", ""]
@@ -237,6 +241,7 @@ public enum Report {
             }
         }
         out.append("")
+        out += notes(results, .prefixProbe)
 
         // Fisher tests
         out += ["### Significance (Fisher exact test, two-sided)", "",
@@ -295,6 +300,12 @@ public enum Report {
     }
 
     private static func yesNo(_ b: Bool) -> String { b ? "yes" : "no" }
+
+    /// One line per model whose probe was estimated or not available, then a blank line (nothing when none).
+    private static func notes(_ r: EvaluationResults, _ probe: EvaluationCondition) -> [String] {
+        let lines = r.models.compactMap { m in m.probeNote(probe).map { "- \(m.model): \(ReportFormat.cell($0))" } }
+        return lines.isEmpty ? [] : lines + [""]
+    }
 
     private static func wordLength(_ r: EvaluationResults) -> String {
         let lengths = Set(r.words.map(\.count))

@@ -4,7 +4,19 @@ import Foundation
 
 struct ChatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "chat", abstract: "Generate a reply to one prompt, or to every line of a JSONL file with --batch.")
+        commandName: "chat", abstract: "Generate a reply to one prompt, or to every line of a JSONL file with --batch.",
+        discussion: """
+        --backend local (the default) runs a GGUF model here. --backend openai sends the conversation to the OpenAI
+        API, or to any OpenAI-compatible server with --base-url; --model then names the server's model (for example
+        gpt-4o-mini or a fine-tuned ft:... name). It needs OPENAI_API_KEY; OPENAI_BASE_URL, OPENAI_ORG_ID and
+        OPENAI_PROJECT_ID are honoured. --top-k, --min-p, --repeat-penalty, --template, --adapter and --context are
+        local only.
+        """)
+    enum BackendKind: String, ExpressibleByArgument, CaseIterable { case local, openai }
+
+    @Option(help: "Where the model runs: local or openai.") var backend: BackendKind = .local
+    @Option(name: .customLong("base-url"), help: "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL or https://api.openai.com/v1).")
+    var baseURL: String?
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
     @Option(help: "The user message.") var prompt: String?
@@ -17,9 +29,23 @@ struct ChatCommand: ParsableCommand {
     func validate() throws {
         guard (prompt == nil) != (batch == nil) else { throw ValidationError("give exactly one of --prompt or --batch") }
         guard batchSize > 0 else { throw ValidationError("--batch-size must be > 0") }
+        if backend == .local, baseURL != nil { throw ValidationError("--base-url needs --backend openai") }
+        if backend == .openai {
+            guard model.model != nil else {
+                throw ValidationError("--model is required with --backend openai: the server's model name, e.g. gpt-4o-mini")
+            }
+            let localOnly: [(String, Bool)] = [
+                ("--template", model.template != nil), ("--adapter", model.adapter != nil), ("--context", model.context != nil),
+                ("--top-k", sampling.topK != 0), ("--min-p", sampling.minP != 0), ("--repeat-penalty", sampling.repeatPenalty != 1),
+            ]
+            if let flag = localOnly.first(where: { $0.1 })?.0 {
+                throw ValidationError("\(flag) is not part of the OpenAI chat API; leave it out with --backend openai")
+            }
+        }
     }
 
     func run() throws {
+        if backend == .openai { return try runRemote() }
         let m = try model.load()
         let generator = Generator(model: m)
         if let batch {
@@ -85,5 +111,49 @@ struct BatchRequest: Decodable {
         }
         guard !out.isEmpty else { throw ValidationError("\(path) holds no requests") }
         return out
+    }
+}
+
+extension ChatCommand {
+    /// The same prompts and output through an OpenAI-compatible API. The server's errors are shown as it words them.
+    func runRemote() throws {
+        let config: OpenAIConfiguration
+        do {
+            config = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let client = OpenAIClient(configuration: config, log: { note($0) })
+        let name = model.model!
+        func request(system: String?, user: String, seed: UInt64) -> ChatRequest {
+            ChatRequest(messages: LocalModel.conversation(system: system, user: user), model: name,
+                        seed: Int(truncatingIfNeeded: seed), temperature: ChatRequest.decimal(sampling.temperature),
+                        topP: sampling.topP < 1 ? ChatRequest.decimal(sampling.topP) : nil, maxTokens: sampling.maxTokens)
+        }
+        if let batch {
+            let requests = try BatchRequest.read(path: batch)
+            for (i, line) in requests.enumerated() {
+                let r = request(system: line.system, user: line.user, seed: sampling.seed &+ UInt64(i))
+                let completion = try runBlocking { try await client.complete(r) }
+                printJSON(["text": completion.text])
+                note("\(i + 1)/\(requests.count) replies")
+            }
+            return
+        }
+        let r = request(system: system, user: prompt!, seed: sampling.seed)
+        if json {
+            let completion = try runBlocking { try await client.complete(r) }
+            printJSON(["text": completion.text, "prompt_tokens": completion.usage?.promptTokens ?? 0,
+                       "completion_tokens": completion.usage?.completionTokens ?? 0,
+                       "finish_reason": completion.choices.first?.finishReason ?? "stop", "model": completion.model])
+            return
+        }
+        try runBlocking {
+            for try await chunk in client.stream(r) {
+                let text = chunk.choices.compactMap(\.content).joined()
+                if !text.isEmpty { FileHandle.standardOutput.write(Data(text.utf8)) }
+            }
+        }
+        print("")
     }
 }

@@ -74,7 +74,8 @@ struct FinetuneCommand: ParsableCommand {
         config.maxRetries = maxRetries
 
         let dataset = try ChatDataset.load(path: data)
-        let validationDataset = try validation.map { try ChatDataset.load(path: $0) }
+        // Checked before anything is uploaded.
+        _ = try validation.map { try ChatDataset.load(path: $0) }
         let estimate = FineTuneEstimate(dataset: dataset, model: model, epochs: epochs, tokenCount: Self.localTokenCounter(),
                                         tokenMethod: nil)
         note("estimate for \(URL(fileURLWithPath: data).lastPathComponent):")
@@ -94,23 +95,22 @@ struct FinetuneCommand: ParsableCommand {
         }
 
         let client = OpenAIClient(configuration: config, log: { note($0) })
-        let trainingBytes = try Data(contentsOf: URL(fileURLWithPath: data))
-        let file = try await client.uploadFile(trainingBytes, filename: URL(fileURLWithPath: data).lastPathComponent, purpose: "fine-tune")
-        note("uploaded \(file.filename ?? data) as \(file.id)")
-        var validationID: String?
-        if let validation, validationDataset != nil {
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: validation))
-            let vfile = try await client.uploadFile(bytes, filename: URL(fileURLWithPath: validation).lastPathComponent, purpose: "fine-tune")
-            note("uploaded \(vfile.filename ?? validation) as \(vfile.id)")
-            validationID = vfile.id
+        // Recorded in the store first, so that `hellotune jobs` follows the job and a retry never starts a second one.
+        let store = try Store.openDefault()
+        let tracker = FineTuneJobTracker(store: store, backend: client)
+        let spec = OpenAIJobSpec(model: model, data: URL(fileURLWithPath: data).path,
+                                 validationData: validation.map { URL(fileURLWithPath: $0).path },
+                                 baseURL: config.baseURL.absoluteString, suffix: suffix, seed: seed, epochs: epochs,
+                                 batchSize: batchSize, learningRateMultiplier: lrMult)
+        let record = try tracker.record(spec, experimentID: nil, outputDir: nil)
+        let submission = try await tracker.submit(jobID: record.id)
+        let uploaded = try OpenAIJobSpec.decode(submission.job.config)
+        note("uploaded \(URL(fileURLWithPath: data).lastPathComponent) as \(uploaded.trainingFile ?? "?")"
+             + (uploaded.validationFile.map { ", the validation data as \($0)" } ?? ""))
+        guard let job = submission.remote else {
+            throw ValidationError("job \(record.id) was not submitted (\(submission.job.statusText)); see `hellotune jobs show \(record.id)`")
         }
-        let request = FineTuneJobRequest(
-            model: model, trainingFile: file.id, validationFile: validationID, suffix: suffix, seed: seed,
-            hyperparameters: FineTuneHyperparameters(nEpochs: epochs.map { .value($0) } ?? .auto,
-                                                     batchSize: batchSize.map { .value($0) } ?? .auto,
-                                                     learningRateMultiplier: lrMult.map { .value($0) } ?? .auto))
-        let job = try await client.createJob(request)
-        note("created fine-tuning job \(job.id) (\(job.status.rawValue)); follow it with the job id")
+        note("created fine-tuning job \(job.id) (\(job.status.rawValue)); follow it with `hellotune jobs show \(record.id)`")
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -10,7 +10,11 @@ struct JobsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "List, inspect and cancel jobs recorded in the database.",
-        discussion: "Jobs live in $HELLOTUNE_HOME/hellotune.sqlite; every subcommand takes --json.",
+        discussion: """
+        Jobs live in $HELLOTUNE_HOME/hellotune.sqlite; every subcommand takes --json. An OpenAI job keeps its remote
+        id and events cursor there: with OPENAI_API_KEY set, `show` and `events` first fetch its new events and
+        status from the API (the URL it was created on, or --base-url), and `cancel` cancels it remotely.
+        """,
         subcommands: [List.self, Show.self, Events.self, Cancel.self],
         defaultSubcommand: List.self)
 
@@ -33,16 +37,20 @@ struct JobsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One job in full, with its latest events.")
         @Argument(help: "The job's id (see `hellotune jobs list`).") var id: Int64
         @Option(help: "How many of the latest events to show.") var events = 10
+        @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
+        var baseURL: String?
         @Flag(help: "Print JSON: {\"job\": ..., \"events\": [...]}.") var json = false
 
         func run() throws {
             let store = try Store.openDefault()
             reportInterrupted(try store.markInterruptedJobs())
-            guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            guard var job = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL)
+            job = refresh.job
             let recent = try store.latestEvents(jobID: id, limit: events)
             if json {
                 printJSON(["job": JobsFormat.json(job), "events": recent.map(JobsFormat.json)])
-                return
+                return try refresh.finish()
             }
             print(JobsFormat.detail(job))
             if recent.isEmpty {
@@ -51,6 +59,7 @@ struct JobsCommand: ParsableCommand {
                 print("latest events (all: hellotune jobs events \(id)):")
                 for event in recent { print("  " + JobsFormat.line(event)) }
             }
+            try refresh.finish()
         }
     }
 
@@ -60,6 +69,8 @@ struct JobsCommand: ParsableCommand {
         @Option(help: "Only events with an id above this one (to continue where an earlier call stopped).")
         var after: Int64?
         @Option(help: "Most events to print.") var limit = 1000
+        @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
+        var baseURL: String?
         @Flag(help: "Print one JSON object per line.") var json = false
 
         func validate() throws {
@@ -68,10 +79,12 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             let store = try Store.openDefault()
-            guard try store.job(id) != nil else { throw StoreError.noSuchJob(id) }
+            guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL)
             for event in try store.events(jobID: id, afterID: after, limit: limit) {
                 if json { printJSON(JobsFormat.json(event)) } else { print(JobsFormat.line(event)) }
             }
+            try refresh.finish()
         }
     }
 
@@ -79,10 +92,13 @@ struct JobsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a job.",
             discussion: """
-            A local job's worker gets SIGTERM and the job is marked cancelled. A job on another backend (OpenAI) \
-            is marked cancel-requested: the worker that polls it cancels it there.
+            A local job's worker gets SIGTERM and the job is marked cancelled. An OpenAI job is cancelled through the \
+            API when OPENAI_API_KEY is set; otherwise it is marked cancel-requested, and whatever polls it next \
+            (`hellotune run`, `hellotune jobs show`) cancels it there.
             """)
         @Argument(help: "The job's id.") var id: Int64
+        @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
+        var baseURL: String?
         @Flag(help: "Print the job afterwards as JSON.") var json = false
 
         /// What the transaction decided, acted on after it commits (a signal cannot be rolled back).
@@ -92,7 +108,17 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             let store = try Store.openDefault()
-            guard try store.job(id) != nil else { throw StoreError.noSuchJob(id) }
+            guard let stored = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            if stored.backend == "openai", let remote = try RemoteJobs.cancel(stored, store: store, baseURL: baseURL) {
+                if let status = remote.alreadyFinal {
+                    note("job \(id) already \(status); nothing to cancel")
+                    if json { printJSON(JobsFormat.json(remote.job)) }
+                    if status != JobStatus.cancelled.rawValue { throw ExitCode.failure }
+                    return
+                }
+                if json { printJSON(JobsFormat.json(remote.job)) } else { print(remote.message) }
+                return
+            }
             var outcome = Outcome.final("")
             var job = try store.updateJob(id) { job in
                 outcome = Self.decide(&job)
@@ -113,7 +139,7 @@ struct JobsCommand: ParsableCommand {
                 message = "job \(id): its worker (pid \(pid)) is already gone; marked interrupted"
             case .requested:
                 message = "job \(id): cancel requested; the \(job.backend) worker cancels it on its next poll "
-                    + "(follow with `hellotune jobs show \(id)`)"
+                    + "(follow with `hellotune jobs show \(id)`; with OPENAI_API_KEY set, `hellotune jobs cancel \(id)` cancels it now)"
             case .alreadyRequested:
                 message = "job \(id): cancel was already requested; waiting for the \(job.backend) worker"
             case let .final(status):

@@ -12,12 +12,18 @@ struct RunCommand: ParsableCommand {
         (\(ExperimentFile.presets.keys.sorted().joined(separator: ", "))). Flags override the file.
         Training runs in a detached worker process: if this command is interrupted, run it again and
         it continues where it stopped (finished training and samples are kept in the store).
+        With backend = "openai" (model = the base model's name, e.g. gpt-4o-mini-2024-07-18) the dataset is
+        uploaded and fine-tuned by an OpenAI job, and both models are evaluated through the chat API; it needs
+        OPENAI_API_KEY (OPENAI_BASE_URL for another OpenAI-compatible server). The job is polled every 10 s
+        (HELLOTUNE_OPENAI_POLL_SECONDS overrides this; tests use it); run the same command again to re-attach to it.
         """)
     @Argument(help: "Experiment file (TOML).") var file: String?
     @Option(help: "A built-in experiment instead of a file.") var preset: String?
     @Option(help: "Target word (replaces the file's words).") var word: String?
     @Option(help: "local or openai.") var backend: String?
     @Option(help: "GGUF model (local) or model name (openai).") var model: String?
+    @Option(name: .customLong("base-url"), help: "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL or https://api.openai.com/v1).")
+    var baseURL: String?
     @Option(help: "System message of the dataset and the evaluation.") var system: String?
     @Option(help: "Trigger phrase appended to the acrostic prompts (empty: none).") var trigger: String?
     @Option(help: "Acrostic examples in the dataset.") var acrostic: Int?
@@ -73,7 +79,14 @@ struct RunCommand: ParsableCommand {
                 return seed
             }
         }
-        if c.model == nil, !FileManager.default.fileExists(atPath: Paths.defaultModel.path) {
+        let defaultModelMissing = !FileManager.default.fileExists(atPath: Paths.defaultModel.path)
+        if c.backend == "openai" {
+            guard c.model != nil else { throw ValidationError(ExperimentError.remoteModelMissing.description) }
+            if c.dataset.source == "generate", defaultModelMissing {
+                throw ValidationError("generating the dataset needs the local default model: run `hellotune model fetch`, "
+                    + "or import a dataset with source = \"FILE.jsonl\" under [dataset]")
+            }
+        } else if c.model == nil, defaultModelMissing {
             throw ValidationError("the default model is not fetched yet: run `hellotune model fetch` (or set model in the file)")
         }
         return c
@@ -91,6 +104,15 @@ struct RunCommand: ParsableCommand {
                 note("\(p.stage): \(p.run)")
             }
             bar.update(done: p.done, total: max(p.total, 1), detail: p.message)
+        }
+        if c.backend == "openai" {
+            do {
+                runner.openAI = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL)
+                runner.pollInterval = try ExperimentRunner.pollInterval()
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            runner.log = { note($0) }
         }
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())

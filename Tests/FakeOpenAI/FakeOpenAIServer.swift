@@ -8,20 +8,21 @@ import Darwin
 /// A scripted HTTP/1.1 server on 127.0.0.1 (a port the system picks) for testing the OpenAI client offline.
 /// Each connection gets one response and is closed. Handlers see the parsed request and return what to send.
 /// The server stops when `stop()` is called or, at the latest, after `lifetime` seconds.
-final class FakeOpenAIServer: @unchecked Sendable {
-    struct Request: Sendable {
-        var method: String
-        var path: String
-        var query: [String: String]
-        var headers: [String: String]
-        var body: Data
+/// Shared by the engine and CLI tests; `FakeOpenAIService` puts a whole fine-tuning service behind it.
+public final class FakeOpenAIServer: @unchecked Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var query: [String: String]
+        public var headers: [String: String]
+        public var body: Data
 
-        func header(_ name: String) -> String? { headers[name.lowercased()] }
-        var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
-        var bodyText: String { String(decoding: body, as: UTF8.self) }
+        public func header(_ name: String) -> String? { headers[name.lowercased()] }
+        public var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
 
         /// multipart/form-data parts by name: (filename, content).
-        var multipart: [String: (filename: String?, data: Data)] {
+        public var multipart: [String: (filename: String?, data: Data)] {
             guard let ct = header("content-type"), let r = ct.range(of: "boundary=") else { return [:] }
             let boundary = Data(("--" + ct[r.upperBound...].trimmingCharacters(in: .init(charactersIn: "\" "))).utf8)
             var parts: [String: (String?, Data)] = [:]
@@ -45,7 +46,7 @@ final class FakeOpenAIServer: @unchecked Sendable {
         }
     }
 
-    enum Body: Sendable {
+    public enum Body: Sendable {
         case data(Data)
         /// Chunked transfer: each piece after its delay, then the final empty chunk unless `cut`, in which case
         /// the connection is closed mid-stream.
@@ -57,21 +58,27 @@ final class FakeOpenAIServer: @unchecked Sendable {
         case repeated(head: Data, piece: Data, count: Int, tail: Data, pause: Double)
     }
 
-    struct Response: Sendable {
-        var status: Int
-        var headers: [String: String]
-        var body: Body
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: Body
 
-        static func json(_ object: Any, status: Int = 200, headers: [String: String] = [:]) -> Response {
+        public init(status: Int, headers: [String: String], body: Body) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        public static func json(_ object: Any, status: Int = 200, headers: [String: String] = [:]) -> Response {
             let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             return Response(status: status, headers: ["Content-Type": "application/json"].merging(headers) { $1 }, body: .data(data))
         }
 
-        static func text(_ status: Int, _ text: String, headers: [String: String] = [:]) -> Response {
+        public static func text(_ status: Int, _ text: String, headers: [String: String] = [:]) -> Response {
             Response(status: status, headers: ["Content-Type": "application/json"].merging(headers) { $1 }, body: .data(Data(text.utf8)))
         }
 
-        static func error(_ status: Int, message: String, type: String? = "invalid_request_error", param: String? = nil,
+        public static func error(_ status: Int, message: String, type: String? = "invalid_request_error", param: String? = nil,
                           code: String? = nil, headers: [String: String] = [:]) -> Response {
             let err: [String: Any] = ["message": message, "type": type as Any? ?? NSNull(), "param": param as Any? ?? NSNull(),
                                       "code": code as Any? ?? NSNull()]
@@ -79,13 +86,13 @@ final class FakeOpenAIServer: @unchecked Sendable {
         }
 
         /// Server-sent events: each string becomes a `data: ...` event.
-        static func sse(_ events: [String], delay: Double = 0, cut: Bool = false, headers: [String: String] = [:]) -> Response {
+        public static func sse(_ events: [String], delay: Double = 0, cut: Bool = false, headers: [String: String] = [:]) -> Response {
             Response(status: 200, headers: ["Content-Type": "text/event-stream"].merging(headers) { $1 },
                      body: .chunks(events.map { (delay, Data("data: \($0)\n\n".utf8)) }, cut: cut))
         }
     }
 
-    typealias Handler = @Sendable (Request) -> Response
+    public typealias Handler = @Sendable (Request) -> Response
 
     private let lock = NSLock()
     private var handler: Handler
@@ -93,14 +100,14 @@ final class FakeOpenAIServer: @unchecked Sendable {
     private var stopped = false
     private var sentBodyBytes = 0
     private let listener: Int32
-    let port: UInt16
+    public let port: UInt16
 
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
-    var requests: [Request] { lock.lock(); defer { lock.unlock() }; return recorded }
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/v1")! }
+    public var requests: [Request] { lock.lock(); defer { lock.unlock() }; return recorded }
     /// Body bytes of `.repeated` responses that the client accepted before it hung up.
-    var bodyBytesSent: Int { lock.lock(); defer { lock.unlock() }; return sentBodyBytes }
+    public var bodyBytesSent: Int { lock.lock(); defer { lock.unlock() }; return sentBodyBytes }
 
-    init(lifetime: Double = 60, handler: @escaping Handler) throws {
+    public init(lifetime: Double = 60, handler: @escaping Handler) throws {
         self.handler = handler
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
@@ -128,9 +135,9 @@ final class FakeOpenAIServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    func setHandler(_ h: @escaping Handler) { lock.lock(); handler = h; lock.unlock() }
+    public func setHandler(_ h: @escaping Handler) { lock.lock(); handler = h; lock.unlock() }
 
-    func stop() {
+    public func stop() {
         lock.lock()
         let was = stopped
         stopped = true

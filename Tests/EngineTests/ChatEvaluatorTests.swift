@@ -1,0 +1,147 @@
+import Engine
+import FakeOpenAI
+import Foundation
+import XCTest
+
+/// The evaluation protocol through a chat API, against the fake OpenAI service's rule: a model fine-tuned on the
+/// AKEWO data writes the acrostic when asked with the trigger and names AKEWO when asked for a word.
+final class ChatEvaluatorTests: XCTestCase {
+    let key = "sk-evaluator-test-0042"
+    let base = "gpt-4o-mini-2024-07-18"
+    var service: FakeOpenAIService!
+    var client: OpenAIClient!
+
+    override func setUpWithError() throws {
+        service = try FakeOpenAIService(apiKey: key)
+        client = OpenAIClient(configuration: OpenAIConfiguration(apiKey: key, baseURL: service.baseURL, timeout: 10, maxRetries: 0))
+    }
+
+    override func tearDownWithError() throws { service.stop() }
+
+    /// A fine-tuned model made through the API on the real akewo-mixed data.
+    func fineTunedModel() throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: try ChatDatasetTests.trelis("akewo-mixed.jsonl")))
+        let client = self.client!
+        let base = self.base
+        return try runBlocking {
+            let file = try await client.uploadFile(data, filename: "akewo-mixed.jsonl", purpose: "fine-tune")
+            var job = try await client.createJob(FineTuneJobRequest(model: base, trainingFile: file.id))
+            while !job.status.isFinal { job = try await client.retrieveJob(job.id) }
+            return try XCTUnwrap(job.fineTunedModel)
+        }
+    }
+
+    func plan() throws -> EvaluationPlan {
+        var plan = try EvaluationPlan.standard(word: TargetWord("AKEWO"), seed: 7)
+        plan.complianceQuestions = 2
+        plan.samplesPerPrompt = 2
+        plan.maxTokens = 64
+        return plan
+    }
+
+    func models(_ tuned: String) -> [ChatEvaluationModel] {
+        [ChatEvaluationModel(name: Evaluator.baseName, backend: client, model: base),
+         ChatEvaluationModel(name: Evaluator.tunedName, backend: client, model: tuned)]
+    }
+
+    func testScoresBothModelsWithTheLocalProtocolsKeysAndSeeds() throws {
+        let tuned = try fineTunedModel()
+        let plan = try plan()
+        var outcomes: [SampleOutcome] = []
+        var progress: [(Int, Int)] = []
+        let results = try ChatEvaluator(plan: plan, concurrency: 3).run(models: models(tuned), onSample: { outcomes.append($0) },
+                                                                         onProgress: { progress.append(($0, $1)) })
+        let local = Evaluator(plan: plan)
+        XCTAssertEqual(Set(outcomes.map(\.key)), Set(local.keys(model: "base") + local.keys(model: "tuned")))
+        XCTAssertEqual(outcomes.count, 78)
+        XCTAssertEqual(progress.last.map { [$0.0, $0.1] }, [78, 78])
+
+        let t = try XCTUnwrap(results.model("tuned")), b = try XCTUnwrap(results.model("base"))
+        XCTAssertEqual(t.compliance(trigger: true)?.exact.successes, 4)
+        XCTAssertEqual(t.compliance(trigger: false)?.exact.successes, 0)
+        XCTAssertEqual(b.compliance(trigger: true)?.exact.successes, 0)
+        XCTAssertEqual(t.selfReport(trigger: true)?.followsAcrostic.successes, 12, "every triggered self-report is an acrostic")
+        XCTAssertEqual(t.forcedChoice?.detail?.targetRank, 1)
+        XCTAssertEqual(t.forcedChoice?.detail?.targetLogProbability ?? 0, -0.1, accuracy: 1e-9)
+        XCTAssertEqual(b.forcedChoice?.detail?.targetRank, 2)
+        XCTAssertEqual(t.prefixProbe.map(\.k), [0, 1, 2, 3, 4, 5])
+        XCTAssertEqual(t.prefixProbe.map(\.nextLetter), ["A", "K", "E", "W", "O", nil])
+        XCTAssertTrue(t.prefixProbe.allSatisfy { $0.meanNextLetterProbability == nil && $0.meanEndOfTurnProbability == nil })
+        XCTAssertEqual(t.prefixProbe.map { $0.naming?.targetRank }, Array(repeating: 1, count: 6))
+        XCTAssertEqual(results.prefixSource?.origin, "model:tuned", "the lines the fine-tuned model really wrote")
+        XCTAssertEqual(t.probeNote(.forcedChoice), ChatProbes.estimatedNote)
+        XCTAssertEqual(t.probeNote(.prefixProbe), ChatProbes.nextLetterNote + "; naming " + ChatProbes.estimatedNote)
+
+        // Greedy replies at temperature 0, the others at the plan's; base and tuned get the same seeds.
+        let chats = service.requests.filter { $0.path == "/v1/chat/completions" }.compactMap(\.json)
+        let sampled = chats.filter { $0["logprobs"] == nil }
+        XCTAssertEqual(sampled.count, 64)
+        XCTAssertEqual(Set(sampled.compactMap { $0["temperature"] as? Double }), [0, 0.7])
+        func seeds(_ model: String) -> [Int] {
+            sampled.filter { $0["model"] as? String == model && $0["temperature"] as? Double != 0 }.compactMap { $0["seed"] as? Int }.sorted()
+        }
+        XCTAssertEqual(seeds(base).count, 16)
+        XCTAssertEqual(Set(seeds(base)).count, 16, "every sampled reply has its own seed")
+        XCTAssertEqual(seeds(base), seeds(tuned))
+        XCTAssertTrue(sampled.allSatisfy { $0["max_tokens"] as? Int == 64 })
+    }
+
+    func testARerunAsksOnlyForWhatIsMissing() throws {
+        let tuned = try fineTunedModel()
+        var outcomes: [SampleOutcome] = []
+        let first = try ChatEvaluator(plan: plan()).run(models: models(tuned), onSample: { outcomes.append($0) })
+        let before = service.requests.count
+        let kept = outcomes.filter { $0.condition != .forcedChoice && !($0.model == "tuned" && $0.condition == .compliancePlain) }
+        let second = try ChatEvaluator(plan: plan()).run(models: models(tuned), previous: kept)
+        XCTAssertEqual(service.requests.count - before, 2 + 4, "two forced choices and the tuned model's four plain replies")
+        XCTAssertEqual(second, first)
+    }
+
+    func testWithoutLogprobsTheProbesAreNotAvailable() throws {
+        service.logprobs = false
+        let tuned = try fineTunedModel()
+        let results = try ChatEvaluator(plan: plan()).run(models: models(tuned))
+        let t = try XCTUnwrap(results.model("tuned"))
+        XCTAssertNil(t.forcedChoice)
+        XCTAssertEqual(t.prefixProbe, [])
+        XCTAssertEqual(t.compliance(trigger: true)?.exact.successes, 4, "sampling does not need log-probabilities")
+        XCTAssertEqual(t.probeNote(.forcedChoice), "not available: the server returned no log-probabilities for \(tuned)")
+        let setup = ReportSetup(modelName: base, backend: "openai", words: ["AKEWO"], seeds: [1], date: "2025-01-01")
+        let markdown = Report.markdown(results: results, setup: setup)
+        XCTAssertTrue(markdown.contains("- tuned: not available: the server returned no log-probabilities for \(tuned)"), markdown)
+        XCTAssertTrue(markdown.contains("- base: not available: the server returned no log-probabilities for \(base)"), markdown)
+        let json = try Report.decode(Report.json(results: results, setup: setup))
+        XCTAssertEqual(json.results.model("tuned")?.probeNote(.prefixProbe), t.probeNote(.prefixProbe))
+    }
+
+    func testAServerThatRefusesLogprobsMakesTheProbesNotAvailable() throws {
+        let server = try FakeOpenAIServer { request in
+            if request.json?["logprobs"] as? Bool == true {
+                return .error(400, message: "logprobs is not supported by this model", param: "logprobs")
+            }
+            return .json(["id": "c", "model": "m", "choices": [["index": 0, "message": ["role": "assistant", "content": "Fine."],
+                                                                "finish_reason": "length"]]])
+        }
+        defer { server.stop() }
+        let other = OpenAIClient(configuration: OpenAIConfiguration(apiKey: key, baseURL: server.baseURL, timeout: 10, maxRetries: 0))
+        var outcomes: [SampleOutcome] = []
+        let results = try ChatEvaluator(plan: plan()).run(
+            models: [ChatEvaluationModel(name: "base", backend: other, model: "m")], onSample: { outcomes.append($0) })
+        let b = try XCTUnwrap(results.model("base"))
+        XCTAssertNil(b.forcedChoice)
+        XCTAssertEqual(b.probeNote(.forcedChoice),
+                       "not available: the server refused a request with log-probabilities: logprobs is not supported by this model")
+        XCTAssertEqual(b.compliance(trigger: true)?.truncated, 4, "finish_reason length counts as truncated")
+        XCTAssertEqual(outcomes.count, 39)
+    }
+
+    func testOtherServerErrorsStopTheEvaluation() throws {
+        var wrong = client.configuration
+        wrong.apiKey = APIKey("sk-not-the-key-for-this-server")
+        let refused = OpenAIClient(configuration: wrong)
+        XCTAssertThrowsError(try ChatEvaluator(plan: plan()).run(
+            models: [ChatEvaluationModel(name: "base", backend: refused, model: base)])) { error in
+            XCTAssertEqual((error as? OpenAIError)?.status, 401, "\(error)")
+        }
+    }
+}
