@@ -102,6 +102,9 @@ final class RunOpenAICLITests: XCTestCase {
         let doc = try Report.decode(Data(contentsOf: folder.appendingPathComponent("report.json")))
         XCTAssertEqual(doc.setup.backend, "openai")
         XCTAssertEqual(doc.setup.modelName, baseModel)
+        // reproduced by the very command that ran, not by a preset of the same name
+        XCTAssertEqual(doc.setup.reproduce, "hellotune run \(try experimentFile().path)")
+        XCTAssertTrue(markdown.contains("`hellotune run \(try experimentFile().path)`"))
         XCTAssertTrue(doc.setup.trainingSummary?.contains(tunedModel) == true, doc.setup.trainingSummary ?? "")
         let tuned = try XCTUnwrap(doc.results.model(Evaluator.tunedName))
         let base = try XCTUnwrap(doc.results.model(Evaluator.baseName))

@@ -65,6 +65,9 @@ public final class ExperimentRunner {
     public let workerBinary: URL?
     public let progress: (ExperimentProgress) -> Void
     public let cancel = CancellationFlag()
+    /// The command line the report gives under "How to reproduce" (nil: `hellotune run --preset NAME`,
+    /// right only for a preset run as it is).
+    public var reproduceCommand: String?
     /// How to reach the API when the experiment's backend is "openai".
     public var openAI: OpenAIConfiguration?
     /// Seconds between two polls of a remote fine-tuning job.
@@ -301,7 +304,7 @@ public final class ExperimentRunner {
                            learningRate: local ? Double(String(config.training.learningRate)) ?? 0 : nil,
                            loraRank: local ? config.training.rank : nil, loraAlpha: local ? Double(config.training.alpha) : nil,
                            trainingSummary: summary, seeds: seeds, date: date,
-                           reproduce: "hellotune run --preset \(config.name)")
+                           reproduce: reproduceCommand ?? "hellotune run --preset \(config.name)")
     }
 
     /// report.md and report.json (every number) in `folder`; returns the Markdown file.

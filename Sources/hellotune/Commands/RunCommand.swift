@@ -114,6 +114,7 @@ struct RunCommand: ParsableCommand {
             }
             runner.log = { note($0) }
         }
+        runner.reproduceCommand = Self.reproduceCommand(CommandLine.arguments)
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
@@ -142,5 +143,12 @@ struct RunCommand: ParsableCommand {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try e.encode(summary), to: outcome.folder.appendingPathComponent(LocalResultsSource.fileName))
+    }
+
+    /// This very command, for the report: the program as `hellotune`, without the flags that only change
+    /// how it runs here (--headless, --json, --fresh).
+    static func reproduceCommand(_ arguments: [String]) -> String {
+        let kept = arguments.dropFirst().filter { !["--headless", "--json", "--fresh"].contains($0) }
+        return (["hellotune"] + kept).map(shellQuote).joined(separator: " ")
     }
 }
