@@ -19,9 +19,11 @@ enum CLI {
     private final class Marker {}
 
     @discardableResult
-    static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: TimeInterval = 300) throws -> Result {
+    /// - executable: another program to run instead of hellotune (e.g. a shell that sets a limit, then execs it).
+    static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: TimeInterval = 300,
+                    executable: URL? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable ?? binary
         p.arguments = args
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }

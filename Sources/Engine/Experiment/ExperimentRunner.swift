@@ -52,7 +52,14 @@ public final class ExperimentRunner {
         public var folder: URL
         public var report: URL
         public var results: [String: EvaluationResults]
+        /// Evaluation samples this run generated, and those it took from the store (finished by an earlier,
+        /// interrupted run of the same experiment).
+        public var samplesGenerated: Int
+        public var samplesReused: Int
     }
+
+    private var samplesGenerated = 0
+    private var samplesReused = 0
 
     /// The experiment's record: an unfinished one with the same name and settings is continued.
     func experimentRecord(fresh: Bool) throws -> ExperimentRecord {
@@ -93,7 +100,8 @@ public final class ExperimentRunner {
         let pooled = all.count == 1 ? all[0] : EvaluationResults.aggregate(over: all)
         let report = try writeRunReport(pooled, word: nil, seeds: config.seeds, to: folder)
         try store.setExperimentStatus(id, "finished")
-        return Outcome(experimentID: id, folder: folder, report: report, results: results)
+        return Outcome(experimentID: id, folder: folder, report: report, results: results,
+                       samplesGenerated: samplesGenerated, samplesReused: samplesReused)
     }
 
     // MARK: - steps
@@ -154,7 +162,7 @@ public final class ExperimentRunner {
         try spawnDetached(binary, ["worker", "--job", String(job.id)], log: logURL)
         while true {
             if cancel.isSet { return }
-            Thread.sleep(forTimeInterval: 0.5)
+            Thread.sleep(forTimeInterval: 0.2)
             guard let now = try store.job(job.id) else { throw ExperimentError.noSuchJob(job.id) }
             if let step = now.step, let total = now.totalSteps {
                 progress(ExperimentProgress(stage: "train", run: runName, done: step, total: total,
@@ -190,12 +198,16 @@ public final class ExperimentRunner {
             guard s.key.condition.hasPrefix(prefix), let json = s.score else { return nil }
             return try? JSONDecoder().decode(SampleOutcome.self, from: Data(json.utf8))
         }
+        let evaluator = Evaluator(plan: plan)
+        let planned = Set([Evaluator.baseName, Evaluator.tunedName].flatMap(evaluator.keys(model:)))
+        samplesReused += previous.filter { planned.contains($0.key) }.count
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return try Evaluator(plan: plan).run(
+        return try evaluator.run(
             models: [EvaluationModel(name: Evaluator.baseName, model: base), EvaluationModel(name: Evaluator.tunedName, model: tuned)],
             previous: previous, cancel: cancel,
             onSample: { o in
+                self.samplesGenerated += 1
                 let key = SampleKey(experimentID: experimentID, condition: prefix + o.condition.rawValue, model: o.model,
                                     promptID: o.promptID, sampleIndex: o.index)
                 _ = try self.store.insertSample(SampleRecord(key: key, prompt: o.prompt, reply: o.reply,
