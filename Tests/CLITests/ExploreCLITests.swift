@@ -30,6 +30,26 @@ final class ExploreCLITests: XCTestCase {
         return r.stdout
     }
 
+    /// Starts a tmux session. Not with Foundation's Process: the tmux server that the first session starts
+    /// inherits what Process watches for the child's exit, so waiting on it would never end.
+    func newSession(_ args: [String]) throws {
+        let argv = ["tmux", "-L", socket, "new-session"] + args
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, "tmux", &actions, nil, cArgs, environ)
+        guard spawned == 0 else { throw TmuxFailed(args: argv, stderr: String(cString: strerror(spawned))) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        guard status == 0 else { throw TmuxFailed(args: argv, stderr: "wait status \(status)") }
+    }
+
     struct TmuxFailed: Error, CustomStringConvertible {
         let args: [String]
         let stderr: String
@@ -50,7 +70,7 @@ final class ExploreCLITests: XCTestCase {
     func launchUI(_ session: String) throws -> Int32 {
         let command = ["env", "TERM=xterm-256color", "HELLOTUNE_HOME=\(home.path)", CLI.binary.path, "--model", modelPath]
             .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        try tmux(["new-session", "-d", "-s", session, "-x", "80", "-y", "24", command])
+        try newSession(["-d", "-s", session, "-x", "80", "-y", "24", command])
         let pid = try tmux(["display-message", "-p", "-t", session, "#{pane_pid}"])
         return try XCTUnwrap(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
