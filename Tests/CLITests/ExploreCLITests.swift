@@ -111,6 +111,7 @@ final class ExploreCLITests: XCTestCase {
         // then the forced choice and 6 prefix probes.
         let total = 2 * (20 * 2 * 5 + 6 * 2 * 5 + 1 + 6)
 
+        let runLog = home.appendingPathComponent("runs/akewo-mixed-AKEWO-seed1/run.log")
         var rng = TinyChatModel.Random(seed: 0x7E1)
         var kept: [SampleRecord] = []
         let kills = 3
@@ -122,11 +123,13 @@ final class ExploreCLITests: XCTestCase {
             try tmux(["send-keys", "-t", session, "s"])
             try waitForScreen(session, "started AKEWO")
             if trial > kills {
+                // Let the last run finish: "finished in N s" is the last line it logs.
                 let deadline = Date().addingTimeInterval(300)
-                while try store.experiment(1)?.status != "finished" {
+                while !((try? String(contentsOf: runLog, encoding: .utf8)) ?? "").contains("finished in ") {
                     guard Date() < deadline else { throw Timeout(what: "the last run to finish") }
-                    usleep(50_000)
+                    usleep(20_000)
                 }
+                XCTAssertEqual(try store.experiment(1)?.status, "finished")
                 try tmux(["send-keys", "-t", session, "q"])
                 break
             }
@@ -157,7 +160,7 @@ final class ExploreCLITests: XCTestCase {
             kept = now
         }
         // The last launch continued the same experiment and generated only what the kills left undone.
-        let log = try String(contentsOf: home.appendingPathComponent("runs/akewo-mixed-AKEWO-seed1/run.log"), encoding: .utf8)
+        let log = try String(contentsOf: runLog, encoding: .utf8)
         let line = "evaluation: \(total - kept.count) samples generated, \(kept.count) reused from the store"
         XCTAssertTrue(log.contains(line), "expected '\(line)' in run.log:\n\(log)")
         let final = try store.samples(experimentID: 1)

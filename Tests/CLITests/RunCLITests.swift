@@ -43,15 +43,18 @@ final class RunCLITests: XCTestCase {
         return url
     }
 
-    func startRun(_ file: URL) throws -> Process {
+    /// Starts `hellotune run FILE`, its output going to `log`.
+    func startRun(_ file: URL, log: URL) throws -> Process {
         let p = Process()
         p.executableURL = CLI.binary
         p.arguments = ["run", file.path, "--headless", "--json"]
         var environment = ProcessInfo.processInfo.environment
         environment["HELLOTUNE_HOME"] = home.path
         p.environment = environment
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        p.standardOutput = handle
+        p.standardError = handle
         try p.run()
         return p
     }
@@ -72,7 +75,7 @@ final class RunCLITests: XCTestCase {
         let wanted = 20
         var passed = 0, attempts = 0, tooLate = 0
         var report: [String] = []
-        while passed < wanted, attempts < wanted * 2 {
+        while passed < wanted, attempts < wanted * 3 {
             attempts += 1
             let name = "trial-\(attempts)"
             let file = try experimentFile(name: name)
@@ -80,7 +83,8 @@ final class RunCLITests: XCTestCase {
             // so that, on a machine as fast as usual, the kill lands before the run ends.
             let target = 1 + rng.below(total - 8)
             let extra = UInt32(rng.below(3_000))
-            let run = try startRun(file)
+            let log = home.appendingPathComponent("\(name).log")
+            let run = try startRun(file, log: log)
             var experimentID: Int64?
             let deadline = Date().addingTimeInterval(240)
             while run.isRunning, Date() < deadline {
@@ -93,12 +97,14 @@ final class RunCLITests: XCTestCase {
             usleep(extra)
             kill(run.processIdentifier, SIGKILL)
             run.waitUntilExit()
-            let id = try XCTUnwrap(experimentID, "trial \(attempts): the run never created its experiment")
+            let output = ((try? String(contentsOf: log, encoding: .utf8)) ?? "")
+                + " [ended by \(run.terminationReason == .exit ? "exit" : "signal") \(run.terminationStatus)]"
+            let id = try XCTUnwrap(experimentID, "trial \(attempts): the run never created its experiment: \(output)")
             let finished = try store.experiment(id)?.status == "finished"
             if run.terminationReason == .exit || finished {
                 // It got to the end before the kill (draw again), or failed by itself (a bug).
                 XCTAssertEqual(run.terminationReason == .exit ? run.terminationStatus : 0, 0,
-                               "trial \(attempts): the run failed by itself")
+                               "trial \(attempts): the run failed by itself: \(output)")
                 XCTAssertTrue(finished, "trial \(attempts)")
                 if run.terminationReason == .exit && run.terminationStatus != 0 { break }
                 tooLate += 1

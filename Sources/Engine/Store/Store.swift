@@ -69,13 +69,10 @@ public final class Store: Sendable {
 
     /// Reads an existing file's schema version through a read-only connection, which never writes the file
     /// (a read-write one would switch the journal mode or fold a leftover log into it), and refuses files
-    /// that are not ours or are too new.
+    /// that are not ours or are too new. Not by reading the header bytes directly: closing any descriptor of
+    /// the database file drops every POSIX lock this process holds on it, those of open Stores included.
+    /// The read-only connection may leave empty -wal and -shm files beside a refused file.
     private static func inspect(_ path: String) throws -> Int {
-        // Even a read-only connection leaves -wal and -shm files next to a file in WAL mode; a file that says
-        // in its header that it is too new is refused before SQLite opens it.
-        if let version = headerVersion(path), version > schemaVersion {
-            throw StoreError.newerSchema(path: path, found: version, supported: schemaVersion)
-        }
         var config = Configuration()
         config.readonly = true
         config.busyMode = .timeout(busyTimeout)
@@ -101,16 +98,6 @@ public final class Store: Sendable {
                 return version
             }
         }
-    }
-
-    /// PRAGMA user_version as the file's header holds it (bytes 60-63, big-endian); nil for a file that is not
-    /// an SQLite file at all (SQLite then says what is wrong with it). A write-ahead log may hold a newer value.
-    private static func headerVersion(_ path: String) -> Int? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        guard let header = try? handle.read(upToCount: 64), header.count == 64,
-              header.prefix(16) == Data("SQLite format 3\u{0}".utf8) else { return nil }
-        return Int(Int32(bitPattern: header[60..<64].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }))
     }
 
     // MARK: - Access

@@ -32,15 +32,16 @@ public enum AtomicFile {
             // The data must be on disk before the rename makes it the file: otherwise a power cut could
             // leave the new name pointing at empty blocks.
             if fsync(fd) != 0 { throw FileError(errno: errno, path: url.path) }
-            if close(fd) != 0 {
-                let code = errno
-                unlink(tmp.path)
-                throw FileError(errno: code, path: url.path)
-            }
         } catch {
             close(fd)
             unlink(tmp.path)
             throw error
+        }
+        // close(2) may report a deferred write error (NFS, a full disk); the descriptor is gone either way.
+        if close(fd) != 0 {
+            let code = errno
+            unlink(tmp.path)
+            throw FileError(errno: code, path: url.path)
         }
         if rename(tmp.path, url.path) != 0 {
             let code = errno
