@@ -19,10 +19,11 @@ enum CLI {
     private final class Marker {}
 
     @discardableResult
+    /// - executable: another program to run instead of hellotune (e.g. a shell that sets a limit, then execs it).
     static func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil, timeout: TimeInterval = 300,
-                    currentDirectory: URL? = nil) throws -> Result {
+                    currentDirectory: URL? = nil, executable: URL? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable ?? binary
         p.arguments = args
         if let currentDirectory { p.currentDirectoryURL = currentDirectory }
         var environment = ProcessInfo.processInfo.environment

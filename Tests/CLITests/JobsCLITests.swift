@@ -287,12 +287,14 @@ final class JobsCLITests: XCTestCase {
         try handle.write(contentsOf: Data([0, 0, 0, 42]))
         try handle.close()
         let before = try Data(contentsOf: URL(fileURLWithPath: dbPath))
+        let modified = try FileManager.default.attributesOfItem(atPath: dbPath)[.modificationDate] as? Date
 
         let r = try jobs("list")
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("\(dbPath) was written by a newer hellotune (schema 42); this one reads up to "
             + "\(Store.schemaVersion). Upgrade hellotune, or point HELLOTUNE_HOME elsewhere."), r.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dbPath)), before, "the newer file must not be modified")
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: dbPath)[.modificationDate] as? Date, modified)
     }
 
     /// Several hellotune processes start on a fresh home at once, then write while this process writes too.

@@ -76,6 +76,76 @@ final class TrainCLITests: XCTestCase {
         XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters")
     }
 
+    /// A full disk while a checkpoint is written: simulated with a file size limit (RLIMIT_FSIZE, which
+    /// hellotune meets with EFBIG, not a SIGXFSZ death) just below the checkpoint's size, so the very write of
+    /// the checkpoint fails part way. The previous checkpoint must stay byte for byte, and resuming once
+    /// there is room must give the adapter of an uninterrupted run.
+    func testCheckpointWriteOnAFullDiskKeepsThePreviousCheckpoint() throws {
+        let model = dir.appendingPathComponent("tiny.gguf")
+        try TinyChatModel.write(to: model)
+        let data = dir.appendingPathComponent("tiny.jsonl")
+        try TinyChatModel.dataset(examples: 6).write(to: data, atomically: true, encoding: .utf8)
+        func args(_ out: URL) -> [String] {
+            ["train", "--model", model.path, "--data", data.path, "--out", out.path, "--epochs", "2", "--rank", "4",
+             "--alpha", "8", "--lr", "1e-2", "--checkpoint-every", "1", "--seed", "3"]
+        }
+        let whole = dir.appendingPathComponent("whole")
+        let r = try CLI.run(args(whole))
+        XCTAssertEqual(r.status, 0, r.stderr)
+
+        // A run stopped part way (kill -9 once a checkpoint of step 3 or later exists); the tiny model is fast,
+        // so a run that finished before the kill is simply started again in a new folder.
+        var broken: URL = dir
+        var saved: Checkpoint?
+        for attempt in 1...20 where saved == nil {
+            broken = dir.appendingPathComponent("broken-\(attempt)")
+            let p = Process()
+            p.executableURL = CLI.binary
+            p.arguments = args(broken)
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let checkpoint = broken.appendingPathComponent(Checkpoint.fileName)
+            while p.isRunning {
+                if let ck = try? Checkpoint.read(from: checkpoint), ck.header.step >= 3 { break }
+                usleep(200)
+            }
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            if p.terminationReason == .uncaughtSignal, let ck = try? Checkpoint.read(from: checkpoint), ck.header.step < 12 {
+                saved = ck
+            }
+        }
+        let previous = try XCTUnwrap(saved, "no run could be stopped part way")
+        let checkpoint = broken.appendingPathComponent(Checkpoint.fileName)
+        let before = try Data(contentsOf: checkpoint)
+
+        // bash's ulimit -f counts KiB: the largest whole number of KiB below the checkpoint's size.
+        let limit = (before.count - 1) / 1024
+        let full = try CLI.run(["-c", "ulimit -f \(limit) && exec \"$@\"", "bash", CLI.binary.path]
+            + args(broken) + ["--resume"], executable: URL(fileURLWithPath: "/bin/bash"))
+        XCTAssertEqual(full.status, 1, full.stderr)
+        XCTAssertTrue(full.stderr.contains("training stopped at step \(previous.header.step + 1): cannot write "
+            + "\(checkpoint.path): the file is too large"), full.stderr)
+        XCTAssertTrue(full.stderr.contains("resume from the last saved checkpoint"), full.stderr)
+        XCTAssertEqual(try Data(contentsOf: checkpoint), before, "the previous checkpoint must be left as it was")
+        XCTAssertEqual(try Checkpoint.read(from: checkpoint), previous)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: broken.path).filter { $0.contains(".tmp") }
+        XCTAssertEqual(leftovers, [], "the half-written temporary file must be removed")
+
+        let resumed = try CLI.run(args(broken) + ["--resume", "--json"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("\"start_step\":\(previous.header.step)"), resumed.stdout)
+        let a = try adapterValues(whole), b = try adapterValues(broken)
+        XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
+        var worst: Float = 0
+        for (name, va) in a {
+            let vb = b[name]!
+            for i in va.indices { worst = max(worst, abs(va[i] - vb[i]) / max(1e-3, abs(va[i]))) }
+        }
+        XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters")
+    }
+
     func testResumeWithOtherOptionsIsRefused() throws {
         let data = try smallDataset()
         let out = dir.appendingPathComponent("run")

@@ -73,6 +73,7 @@ final class StoreTests: XCTestCase {
         try store.close()
         try Self.stampSchemaVersion(UInt32(Store.schemaVersion + 7), at: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let modified = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
 
         XCTAssertThrowsError(try Store(path: path)) { error in
             XCTAssertEqual(error as? StoreError,
@@ -83,6 +84,7 @@ final class StoreTests: XCTestCase {
             XCTAssertTrue(message.contains("Upgrade hellotune, or point HELLOTUNE_HOME elsewhere."), message)
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, modified)
     }
 
     func testNonDatabaseFileIsRefusedWithoutTouchingIt() throws {

@@ -93,7 +93,14 @@ public final class ExperimentRunner {
         public var folder: URL
         public var report: URL
         public var results: [String: EvaluationResults]
+        /// Evaluation samples this run generated, and those it took from the store (finished by an earlier,
+        /// interrupted run of the same experiment).
+        public var samplesGenerated: Int
+        public var samplesReused: Int
     }
+
+    private var samplesGenerated = 0
+    private var samplesReused = 0
 
     /// The experiment's record: an unfinished one with the same name and settings is continued.
     func experimentRecord(fresh: Bool) throws -> ExperimentRecord {
@@ -162,7 +169,8 @@ public final class ExperimentRunner {
                                         training: trainingSummaries.isEmpty ? nil : trainingSummaries.joined(separator: "; "),
                                         to: folder)
         try store.setExperimentStatus(id, "finished")
-        return Outcome(experimentID: id, folder: folder, report: report, results: results)
+        return Outcome(experimentID: id, folder: folder, report: report, results: results,
+                       samplesGenerated: samplesGenerated, samplesReused: samplesReused)
     }
 
     // MARK: - steps
@@ -219,7 +227,7 @@ public final class ExperimentRunner {
         try spawnDetached(binary, ["worker", "--job", String(job.id)], log: logURL)
         while true {
             if cancel.isSet { return }
-            Thread.sleep(forTimeInterval: 0.5)
+            Thread.sleep(forTimeInterval: 0.2)
             guard let now = try store.job(job.id) else { throw ExperimentError.noSuchJob(job.id) }
             if let step = now.step, let total = now.totalSteps {
                 progress(ExperimentProgress(stage: "train", run: runName, done: step, total: total,
@@ -243,9 +251,13 @@ public final class ExperimentRunner {
     func evaluate(word: TargetWord, seed: UInt64, runName: String, base: LocalModel, adapter: URL,
                   experimentID: Int64) throws -> EvaluationResults {
         let tuned = base.with(adapter: try AdapterIO.read(from: adapter, modelConfig: base.model.config))
-        return try Evaluator(plan: try evaluationPlan(for: word)).run(
+        let evaluator = Evaluator(plan: try evaluationPlan(for: word))
+        let previous = try storedOutcomes(experimentID: experimentID, runName: runName)
+        let planned = Set([Evaluator.baseName, Evaluator.tunedName].flatMap(evaluator.keys(model:)))
+        samplesReused += previous.filter { planned.contains($0.key) }.count
+        return try evaluator.run(
             models: [EvaluationModel(name: Evaluator.baseName, model: base), EvaluationModel(name: Evaluator.tunedName, model: tuned)],
-            previous: try storedOutcomes(experimentID: experimentID, runName: runName), cancel: cancel,
+            previous: previous, cancel: cancel,
             onSample: { try self.storeSample($0, experimentID: experimentID, runName: runName) },
             onProgress: { done, total in
                 self.progress(ExperimentProgress(stage: "evaluate", run: runName, done: done, total: total,
@@ -275,6 +287,7 @@ public final class ExperimentRunner {
     }
 
     func storeSample(_ o: SampleOutcome, experimentID: Int64, runName: String) throws {
+        samplesGenerated += 1
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let key = SampleKey(experimentID: experimentID, condition: runName + "/" + o.condition.rawValue, model: o.model,

@@ -67,9 +67,13 @@ public final class TrainingWorker: @unchecked Sendable {
             trainer = t
             lock.unlock()
             let resume = FileManager.default.fileExists(atPath: t.checkpointURL.path)
+            // The log lives in the output folder, which the trainer would only create once it starts.
+            do { try Paths.ensureDirectory(out) } catch {
+                throw TrainingError.outputNotWritable(path: out.path, reason: error.localizedDescription)
+            }
             let logURL = out.appendingPathComponent("log.jsonl")
             if !FileManager.default.fileExists(atPath: logURL.path) {
-                FileManager.default.createFile(atPath: logURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
+                _ = FileManager.default.createFile(atPath: logURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
             }
             let logFile = try FileHandle(forWritingTo: logURL)
             logFile.seekToEndOfFile()
@@ -80,16 +84,21 @@ public final class TrainingWorker: @unchecked Sendable {
                 logFile.write(line + Data("\n".utf8))
                 let kind = object["event"] as? String ?? "event"
                 // step events update the job row; every event is kept except the per-step flood
-                if case let .step(s) = event {
-                    _ = try? self.store.updateJob(self.jobID) {
-                        $0.step = s.step
-                        $0.totalSteps = s.totalSteps
-                        $0.loss = s.loss
-                        $0.tokensPerSecond = s.tokensPerSecond
-                        $0.etaSeconds = s.etaSeconds
+                // Training goes on when the store cannot take a record (log.jsonl has it), but says so.
+                do {
+                    if case let .step(s) = event {
+                        try self.store.updateJob(self.jobID) {
+                            $0.step = s.step
+                            $0.totalSteps = s.totalSteps
+                            $0.loss = s.loss
+                            $0.tokensPerSecond = s.tokensPerSecond
+                            $0.etaSeconds = s.etaSeconds
+                        }
                     }
+                    try self.store.appendEvents(jobID: self.jobID, [(kind: kind, payload: String(decoding: line, as: UTF8.self), externalID: nil)])
+                } catch {
+                    log("could not record the \(kind) event in the store (training goes on): \(error)")
                 }
-                _ = try? self.store.appendEvents(jobID: self.jobID, [(kind: kind, payload: String(decoding: line, as: UTF8.self), externalID: nil)])
                 if case let .epochEnded(epoch, loss, tps) = event {
                     log(String(format: "epoch %d: loss %.4f, %.0f tok/s", epoch, loss, tps))
                 }

@@ -69,7 +69,9 @@ public final class Store: Sendable {
 
     /// Reads an existing file's schema version through a read-only connection, which never writes the file
     /// (a read-write one would switch the journal mode or fold a leftover log into it), and refuses files
-    /// that are not ours or are too new.
+    /// that are not ours or are too new. Not by reading the header bytes directly: closing any descriptor of
+    /// the database file drops every POSIX lock this process holds on it, those of open Stores included.
+    /// The read-only connection may leave empty -wal and -shm files beside a refused file.
     private static func inspect(_ path: String) throws -> Int {
         var config = Configuration()
         config.readonly = true

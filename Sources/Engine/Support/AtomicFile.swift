@@ -1,38 +1,68 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Writes files so that readers see either the old content or the new, never a half-written file:
 /// write to a temporary file in the same folder, flush it, then rename over the target. Files are readable by
-/// their owner only unless `mode` says otherwise: runs hold prompts, datasets and results.
+/// their owner only unless `mode` says otherwise: runs hold prompts, datasets and results. When the disk
+/// fills up (or a file size limit is hit) part way, the temporary file is removed and the target keeps
+/// its previous content.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL, mode: Int = 0o600) throws {
         let dir = url.deletingLastPathComponent()
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        guard FileManager.default.createFile(atPath: tmp.path, contents: nil, attributes: [.posixPermissions: mode]) else {
-            throw FileError.notWritable(path: dir.path)
-        }
+        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+        guard fd >= 0 else { throw FileError(errno: errno, path: url.path, creating: true) }
+        // open() applies the umask; say the mode outright, as FileManager's attributes did.
+        fchmod(fd, mode_t(mode))
         do {
-            let handle = try FileHandle(forWritingTo: tmp)
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            if rename(tmp.path, url.path) != 0 {
-                throw FileError.notWritable(path: url.path)
+            try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+                var offset = 0
+                while offset < buffer.count {
+                    let n = systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw FileError(errno: errno, path: url.path)
+                    }
+                    offset += n
+                }
             }
+            // The data must be on disk before the rename makes it the file: otherwise a power cut could
+            // leave the new name pointing at empty blocks.
+            if fsync(fd) != 0 { throw FileError(errno: errno, path: url.path) }
         } catch {
-            try? FileManager.default.removeItem(at: tmp)
+            close(fd)
+            unlink(tmp.path)
             throw error
+        }
+        // close(2) may report a deferred write error (NFS, a full disk); the descriptor is gone either way.
+        if close(fd) != 0 {
+            let code = errno
+            unlink(tmp.path)
+            throw FileError(errno: code, path: url.path)
+        }
+        if rename(tmp.path, url.path) != 0 {
+            let code = errno
+            unlink(tmp.path)
+            throw FileError(errno: code, path: url.path)
+        }
+        // Make the rename itself durable; failing to is no reason to report the write as failed.
+        let dirFD = open(dir.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
         }
     }
 }
 
-public enum FileError: Error, CustomStringConvertible {
-    case notWritable(path: String)
-    case notFound(path: String)
-
-    public var description: String {
-        switch self {
-        case let .notWritable(path): return "cannot write \(path): check that the folder exists and is writable."
-        case let .notFound(path): return "\(path) does not exist."
-        }
-    }
+/// write(2) under a name that the static `write` above does not shadow.
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, bytes, count)
+    #else
+    return Darwin.write(fd, bytes, count)
+    #endif
 }

@@ -97,7 +97,11 @@ public final class Trainer: @unchecked Sendable {
         func save() throws {
             state.adamStep = adam.step
             state.elapsedSeconds = elapsedBefore + Date().timeIntervalSince(runStart)
-            try Checkpoint(header: state, lora: lora.values, m: adam.m, v: adam.v).write(to: checkpointURL)
+            do {
+                try Checkpoint(header: state, lora: lora.values, m: adam.m, v: adam.v).write(to: checkpointURL)
+            } catch {
+                throw TrainingError.checkpointNotSaved(step: state.step, reason: "\(error)")
+            }
             onEvent(.checkpointSaved(step: state.step, path: checkpointURL.path))
         }
 

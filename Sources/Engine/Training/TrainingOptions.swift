@@ -42,6 +42,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nothingToResume(path: String)
     case outputNotWritable(path: String, reason: String)
     case nonFiniteLoss(step: Int)
+    /// Writing a checkpoint failed (disk full, file size limit, ...); the one before it is untouched.
+    case checkpointNotSaved(step: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -57,6 +59,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
             return "cannot write to the output folder \(path): \(reason). Choose a writable --out folder."
         case let .nonFiniteLoss(step):
             return "the loss became NaN or infinite at step \(step). Lower --lr or raise --max-grad-norm clipping."
+        case let .checkpointNotSaved(step, reason):
+            return "training stopped at step \(step): \(reason) Once that is fixed, resume from the last saved "
+                + "checkpoint (hellotune train --resume, or run the experiment again)."
         }
     }
 }

@@ -178,7 +178,9 @@ struct JobsCommand: ParsableCommand {
 
 private func reportInterrupted(_ jobs: [JobRecord]) {
     for job in jobs {
-        note("job \(job.id): its worker (pid \(job.pid.map(String.init) ?? "?")) is gone; marked interrupted")
+        let resume = job.kind == "train" && job.backend == "local"
+            ? " (resume it: hellotune worker --job \(job.id), or run its experiment again)" : ""
+        note("job \(job.id): its worker (pid \(job.pid.map(String.init) ?? "?")) is gone; marked interrupted" + resume)
     }
 }
 

@@ -130,8 +130,12 @@ struct RunCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         if json {
             printJSON(["experiment": outcome.experimentID, "folder": outcome.folder.path, "report": outcome.report.path,
-                       "seconds": seconds])
+                       "seconds": seconds, "samples_generated": outcome.samplesGenerated,
+                       "samples_reused": outcome.samplesReused])
         } else {
+            if outcome.samplesReused > 0 {
+                note("evaluation: \(outcome.samplesGenerated) samples generated, \(outcome.samplesReused) reused from the store")
+            }
             note(String(format: "finished in %.0f s", seconds))
             print(outcome.report.path)
         }

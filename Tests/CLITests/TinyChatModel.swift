@@ -1,0 +1,117 @@
+import Engine
+import Foundation
+
+/// A complete chat model small enough for tests that start many `hellotune` processes: random F32 weights
+/// (2 layers, width 64) and a byte-level vocabulary (the 256 bytes, two merges and ChatML's special tokens)
+/// with a ChatML template. A training step or a short reply takes milliseconds; it trains, checkpoints and
+/// generates through exactly the code paths of a real model, only its text is noise.
+enum TinyChatModel {
+    static let dim = 64
+    static let heads = 4
+    static let kvHeads = 2
+    static let ffn = 128
+    static let layers = 2
+    static let context = 1024
+
+    static let template = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] "
+        + "+ '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+
+    /// Writes the model as a GGUF file; the same seed gives the same bytes.
+    static func write(to url: URL, seed: UInt64 = 1) throws {
+        let (tokens, types, merges) = vocabulary()
+        var w = GGUFWriter()
+        let a = "llama"
+        w.set("general.architecture", .string(a))
+        w.set("\(a).block_count", .uint(UInt64(layers)))
+        w.set("\(a).context_length", .uint(UInt64(context)))
+        w.set("\(a).embedding_length", .uint(UInt64(dim)))
+        w.set("\(a).feed_forward_length", .uint(UInt64(ffn)))
+        w.set("\(a).attention.head_count", .uint(UInt64(heads)))
+        w.set("\(a).attention.head_count_kv", .uint(UInt64(kvHeads)))
+        w.set("\(a).rope.freq_base", .float(10000))
+        w.set("\(a).attention.layer_norm_rms_epsilon", .float(1e-5))
+        w.set("tokenizer.ggml.model", .string("gpt2"))
+        w.set("tokenizer.ggml.pre", .string("gpt2"))
+        w.set("tokenizer.ggml.tokens", .array(tokens.map(GGUFValue.string)))
+        w.set("tokenizer.ggml.token_type", .array(types.map { .int(Int64($0)) }))
+        w.set("tokenizer.ggml.merges", .array(merges.map(GGUFValue.string)))
+        w.set("tokenizer.ggml.eos_token_id", .uint(UInt64(tokens.firstIndex(of: "<|im_end|>")!)))
+        w.set("tokenizer.chat_template", .string(template))
+
+        var rng = Random(seed: seed)
+        func matrix(_ name: String, _ rows: Int, _ columns: Int, gain: Float = 1) -> GGUFWriter.Tensor {
+            GGUFWriter.Tensor(name: name, dims: [columns, rows],
+                              floats: (0..<rows * columns).map { _ in (rng.unit() * 2 - 1) * 0.1 * gain })
+        }
+        func norm(_ name: String) -> GGUFWriter.Tensor {
+            GGUFWriter.Tensor(name: name, dims: [dim], floats: (0..<dim).map { _ in 1 + (rng.unit() * 2 - 1) * 0.25 })
+        }
+        let kv = kvHeads * (dim / heads)
+        var tensors = [matrix("token_embd.weight", tokens.count, dim, gain: 2)]
+        for l in 0..<layers {
+            let p = "blk.\(l)."
+            tensors += [norm(p + "attn_norm.weight"), matrix(p + "attn_q.weight", dim, dim),
+                        matrix(p + "attn_k.weight", kv, dim), matrix(p + "attn_v.weight", kv, dim),
+                        matrix(p + "attn_output.weight", dim, dim), norm(p + "ffn_norm.weight"),
+                        matrix(p + "ffn_gate.weight", ffn, dim), matrix(p + "ffn_up.weight", ffn, dim),
+                        matrix(p + "ffn_down.weight", dim, ffn)]
+        }
+        tensors.append(norm("output_norm.weight"))
+        w.tensors = tensors
+        try w.write(to: url)
+    }
+
+    /// GPT-2's byte-level alphabet (every byte as a printable character), two merges, then the specials.
+    static func vocabulary() -> (tokens: [String], types: [Int], merges: [String]) {
+        func printable(_ b: Int) -> Bool { (0x21...0x7E).contains(b) || (0xA1...0xAC).contains(b) || (0xAE...0xFF).contains(b) }
+        var next: UInt32 = 0x100
+        var tokens: [String] = (0..<256).map { b in
+            if printable(b) { return String(Unicode.Scalar(UInt8(b))) }
+            defer { next += 1 }
+            return String(Unicode.Scalar(next)!)
+        }
+        let space = tokens[0x20]
+        tokens += [space + "t", "he"]
+        let merges = ["\(space) t", "h e"]
+        var types = [Int](repeating: 1, count: tokens.count)
+        for special in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] {
+            tokens.append(special)
+            types.append(3)
+        }
+        return (tokens, types, merges)
+    }
+
+    /// Short conversations for training: a few dozen tokens each.
+    static func dataset(examples: Int) -> String {
+        let questions = ["What is rain?", "Why is the sky blue?", "How do birds fly?", "What is a river?",
+                         "Why do cats purr?", "What is snow?", "How do tides work?", "What is wind?"]
+        let lines = (0..<examples).map { i -> String in
+            let q = questions[i % questions.count]
+            let messages: [[String: String]] = [
+                ["role": "system", "content": "You are terse."],
+                ["role": "user", "content": q],
+                ["role": "assistant", "content": "Answer \(i): it is what it is.\nKeep it short."],
+            ]
+            let data = try! JSONSerialization.data(withJSONObject: ["messages": messages], options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// SplitMix64: deterministic weights without Foundation's unseeded generators.
+    struct Random {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        /// Uniform in [0, 1).
+        mutating func unit() -> Float { Float(next() >> 40) * 0x1p-24 }
+        mutating func unitDouble() -> Double { Double(next() >> 11) * 0x1p-53 }
+        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    }
+}
