@@ -1,6 +1,13 @@
 import Foundation
 
 extension ExperimentRunner {
+    /// What `run` checks of a local experiment before it records anything (the model loads, the dataset settings
+    /// fit), for a caller that starts the run in another process and wants bad input refused here first.
+    public func preflight() throws {
+        guard config.backend == "local" else { return }
+        try checkDataset(base: try LocalModel(path: modelPath))
+    }
+
     /// Checks the dataset settings before the experiment is recorded: an imported file is read whole (every row
     /// valid, enough of them) and a generated dataset must fit the question bank. Anything found here leaves
     /// the store and the runs folder as they were.
