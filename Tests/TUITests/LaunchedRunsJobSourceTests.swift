@@ -80,6 +80,20 @@ final class LaunchedRunsJobSourceTests: XCTestCase {
 
         let failed = RunLog(text: "dataset: AKEWO\nError: the default model is not fetched yet: run `hellotune model fetch`\n")
         XCTAssertEqual(failed.error, "the default model is not fetched yet: run `hellotune model fetch`")
+        XCTAssertFalse(failed.interrupted)
+
+        // Ctrl-C (or x): stopped, whatever error the interrupted run then reports.
+        let stopped = RunLog(text: Self.log + "stopping: training goes on in its worker; run the same command again to continue\nError: cancelled\n")
+        XCTAssertTrue(stopped.interrupted)
+
+        // A restart appends to the log: the outcome is the restart's, the earlier events stay.
+        let restarted = RunLog(text: Self.finishedLog.replacingOccurrences(of: "finished in 61 s", with: "Error: disk full")
+            + "--- started: hellotune run --preset akewo-mixed --headless\ntrain: AKEWO-s1\n")
+        XCTAssertNil(restarted.error)
+        XCTAssertFalse(restarted.finished)
+        XCTAssertEqual(restarted.stage, "train")
+        XCTAssertEqual(restarted.events.suffix(2), [.message("--- started: hellotune run --preset akewo-mixed --headless"),
+                                                    .message("train: AKEWO-s1")])
     }
 
     func testListsRunsByWhetherTheirProcessLives() async throws {
@@ -88,19 +102,20 @@ final class LaunchedRunsJobSourceTests: XCTestCase {
         try write("done", log: Self.finishedLog, pid: dead)
         try write("broken", log: "Error: --acrostic must be >= 0\n", pid: dead, backend: "openai")
         try write("gone", log: Self.log, pid: dead)
+        try write("halted", log: Self.log + "stopping: training goes on in its worker; run the same command again to continue\nError: cancelled\n", pid: dead)
         // A folder with a run.log but no launch.json is not a launched run.
         try FileManager.default.createDirectory(at: runs.appendingPathComponent("other"), withIntermediateDirectories: true)
         try "x".write(to: runs.appendingPathComponent("other/run.log"), atomically: true, encoding: .utf8)
 
         let source = LaunchedRunsJobSource(runsDirectory: runs, executable: "/bin/true")
         let jobs = try await source.listJobs()
-        XCTAssertEqual(jobs.map(\.id), ["run:broken", "run:done", "run:gone", "run:live"])
-        XCTAssertEqual(jobs.map(\.status), [.failed, .finished, .stopped, .running])
-        XCTAssertEqual(jobs.map(\.kind), ["run", "run", "run", "run"])
-        XCTAssertEqual(jobs.map(\.backend), ["openai", "local", "local", "local"])
+        XCTAssertEqual(jobs.map(\.id), ["run:broken", "run:done", "run:gone", "run:halted", "run:live"])
+        XCTAssertEqual(jobs.map(\.status), [.failed, .finished, .stopped, .stopped, .running])
+        XCTAssertEqual(jobs.map(\.kind), ["run", "run", "run", "run", "run"])
+        XCTAssertEqual(jobs.map(\.backend), ["openai", "local", "local", "local", "local"])
         XCTAssertEqual(jobs[0].note, "--acrostic must be >= 0")
-        XCTAssertTrue(jobs[2].note?.contains("r runs it again") == true, jobs[2].note ?? "")
-        let live = jobs[3]
+        XCTAssertEqual(jobs[2].note, "stopped at train AKEWO-s1; r runs it again and it continues where it stopped")
+        let live = jobs[4]
         XCTAssertEqual(live.name, "live")
         XCTAssertEqual(live.step, 2)
         XCTAssertEqual(live.totalSteps, 4)
@@ -154,8 +169,10 @@ final class LaunchedRunsJobSourceTests: XCTestCase {
         XCTAssertNotEqual(again.pid, launch.pid)
         XCTAssertEqual(again.arguments, ["run", "exp.toml", "--headless"])
         let logURL = folder.appendingPathComponent(RunLaunch.logFile)
-        wait { (try? String(contentsOf: logURL, encoding: .utf8))?.contains("run exp.toml --headless") == true }
-        XCTAssertEqual(try String(contentsOf: logURL, encoding: .utf8), "run exp.toml --headless\n")
+        wait { (try? String(contentsOf: logURL, encoding: .utf8))?.hasSuffix("\nrun exp.toml --headless\n") == true }
+        XCTAssertEqual(try String(contentsOf: logURL, encoding: .utf8),
+                       "--- started: hellotune 30\n--- started: hellotune run exp.toml --headless\nrun exp.toml --headless\n",
+                       "each start is marked; a restart appends")
         let mode = try FileManager.default.attributesOfItem(atPath: logURL.path)[.posixPermissions] as? Int
         XCTAssertEqual(mode, 0o600)
     }

@@ -21,13 +21,22 @@ public struct RunLaunch: Codable, Equatable, Sendable {
     public static let logFile = "run.log"
     public static let fileName = "launch.json"
 
-    /// Starts `executable arguments` detached (it outlives the UI and the terminal), output to `folder/run.log`,
-    /// and records the launch in `folder/launch.json`.
+    /// Starts `executable arguments` detached (it outlives the UI and the terminal), output to `folder/run.log`
+    /// after a `--- started: ...` line (a fresh start begins a new log; a restart appends to it), and records the
+    /// launch in `folder/launch.json`.
     public static func start(_ executable: String, arguments: [String], backend: String, folder: URL,
-                             directory: String = FileManager.default.currentDirectoryPath) throws -> RunLaunch {
+                             directory: String = FileManager.default.currentDirectoryPath, appending: Bool = false) throws -> RunLaunch {
         try Paths.ensureDirectory(folder)
-        let pid = try DetachedProcess.start(executable, arguments, log: folder.appendingPathComponent(logFile),
-                                            currentDirectory: directory)
+        let log = folder.appendingPathComponent(logFile)
+        let header = Data((RunLog.startMarker + (["hellotune"] + arguments).map(shellQuote).joined(separator: " ") + "\n").utf8)
+        if appending, let handle = try? FileHandle(forWritingTo: log) {
+            defer { try? handle.close() }
+            handle.seekToEndOfFile()
+            handle.write(header)
+        } else {
+            try AtomicFile.write(header, to: log, mode: 0o600)
+        }
+        let pid = try DetachedProcess.start(executable, arguments, log: log, currentDirectory: directory)
         let launch = RunLaunch(pid: pid, arguments: arguments, backend: backend, directory: directory)
         try launch.save(in: folder)
         return launch
@@ -61,11 +70,20 @@ public struct RunLog: Equatable, Sendable {
     public var events: [JobEvent] = []
 
     static let stages: Set<String> = ["dataset", "train", "evaluate", "report"]
+    /// Written before each start, so that a restart's outcome is not read from the attempt before it.
+    public static let startMarker = "--- started: "
 
     public init(text: String) {
         for raw in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
             let line = String(raw).replacingOccurrences(of: "\u{1B}[K", with: "").trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty else { continue }
+            if line.hasPrefix(Self.startMarker) {
+                // The earlier attempts' events stay; their stage and outcome do not.
+                let earlier = events
+                self = RunLog(text: "")
+                events = earlier + [.message(line)]
+                continue
+            }
             if let colon = line.firstIndex(of: ":"), Self.stages.contains(String(line[..<colon])) {
                 stage = String(line[..<colon])
                 target = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
@@ -167,7 +185,7 @@ public struct LaunchedRunsJobSource: JobSource {
         } else if log.finished {
             job.status = .finished
             job.note = "finished: its results are on Results (4)"
-        } else if let error = log.error {
+        } else if let error = log.error, !log.interrupted {
             job.status = .failed
             job.note = error
         } else {
@@ -199,9 +217,8 @@ public struct LaunchedRunsJobSource: JobSource {
         if log(folder).finished { throw JobSourceError("\(folder.lastPathComponent) has finished; nothing to resume") }
         // Without --fresh, `hellotune run` continues the unfinished experiment with the same settings.
         launch.arguments.removeAll { $0 == "--fresh" }
-        launch.pid = try DetachedProcess.start(executable, launch.arguments, log: folder.appendingPathComponent(RunLaunch.logFile),
-                                               currentDirectory: launch.directory)
-        try launch.save(in: folder)
+        launch = try RunLaunch.start(executable, arguments: launch.arguments, backend: launch.backend, folder: folder,
+                                     directory: launch.directory, appending: true)
         return "running \(folder.lastPathComponent) again (pid \(launch.pid)); it continues where it stopped"
     }
 }

@@ -12,6 +12,8 @@ struct RunCommand: ParsableCommand {
         (\(ExperimentFile.presets.keys.sorted().joined(separator: ", "))). Flags override the file.
         Training runs in a detached worker process: if this command is interrupted, run it again and
         it continues where it stopped (finished training and samples are kept in the store).
+        In a terminal, without --headless, the run starts detached (output in runs/NAME-WORD-seedN/run.log) and
+        the terminal UI opens on the Jobs screen following it; quitting the UI leaves it running.
         """)
     @Argument(help: "Experiment file (TOML).") var file: String?
     @Option(help: "A built-in experiment instead of a file.") var preset: String?
