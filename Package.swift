@@ -34,6 +34,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "FakeOpenAI"], resources: [.copy("Fixtures")], swiftSettings: fastMath),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Engine"]),
         // Runs the built `hellotune` binary as a user would (exit codes, messages, files).
-        .testTarget(name: "CLITests", dependencies: ["hellotune", "Engine", "FakeOpenAI"]),
+        .testTarget(name: "CLITests", dependencies: ["hellotune", "Engine", "TUI", "FakeOpenAI"]),
     ]
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: set up (packages, build, default model), then every test in release mode
-# (numeric code is far too slow in debug builds), then the terminal UI driven through tmux.
+# (numeric code is far too slow in debug builds), then the terminal UI driven through tmux (two scripts).
 # Ends with one line "tests: N passed, M failed" counting both.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -10,13 +10,16 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 swift test -c release --disable-testable-imports "$@" 2>&1 | tee "$log"
 unit=${PIPESTATUS[0]}
-# The terminal UI as a user drives it, in tmux.
-"$here/../Tests/e2e/tui_tmux.sh"
-e2e=$?
+# The terminal UI as a user drives it, in tmux: the explorer, then `hellotune run` followed live.
+e2e=0
+e2e_passed=0
+for script in tui_tmux.sh run_tmux.sh; do
+    if "$here/../Tests/e2e/$script"; then e2e_passed=$((e2e_passed + 1)); else e2e=1; fi
+done
 total=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1 | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/')
 read -r run failed <<<"${total:-0 0}"
-passed=$((run - failed + (e2e == 0 ? 1 : 0)))
-failed=$((failed + (e2e == 0 ? 0 : 1)))
+passed=$((run - failed + e2e_passed))
+failed=$((failed + 2 - e2e_passed))
 if [ "$unit" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "tests: $passed passed, $failed failed"
 [ "$unit" -eq 0 ] && [ "$e2e" -eq 0 ]

@@ -118,7 +118,10 @@ public struct JobsState: Equatable, Sendable {
     public var visibleJobs: [JobSummary] {
         let f = filter.text.lowercased()
         guard !f.isEmpty else { return jobs }
-        return jobs.filter { $0.name.lowercased().contains(f) || $0.status.rawValue.contains(f) }
+        return jobs.filter {
+            $0.name.lowercased().contains(f) || $0.status.rawValue.contains(f) || ($0.backend ?? "").contains(f)
+                || ($0.kind ?? "").contains(f)
+        }
     }
 
     public var selectedIndex: Int? {
@@ -262,6 +265,8 @@ public struct AppState: Equatable, Sendable {
     public var results = ResultsState()
     /// How the runs folder is named in messages ("~/.cache/hellotune/runs").
     public var runsDescription: String
+    /// The job id of the `hellotune run` this UI was opened for (it runs detached: quitting leaves it running).
+    public var launchedRunID: String?
 
     public init(size: Size = Size(width: 80, height: 24), settings: ExperimentSettings = ExperimentSettings(),
                 sampling: SamplingParameters = .greedy, maxTokens: Int = 256, adapter: String? = nil,

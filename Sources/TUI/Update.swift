@@ -46,6 +46,13 @@ public func update(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         return []
     case let .jobsLoaded(jobs):
         let hadSelection = state.jobs.selectedJob?.id
+        // A run that finished since the last look has new results.
+        let wasRunning = Set(state.jobs.jobs.filter { $0.status == .running }.map(\.id))
+        let finished = jobs.filter { wasRunning.contains($0.id) && $0.status == .finished }
+        if let launched = finished.first(where: { $0.id == state.launchedRunID }) {
+            setStatus(&state, "\(launched.name) finished: its results are on Results (4)", .info, ticks: 150)
+        }
+        var effects: [Effect] = finished.isEmpty ? [] : [.loadResults]
         state.jobs.jobs = jobs
         state.jobs.loaded = true
         state.jobs.error = nil
@@ -53,9 +60,9 @@ public func update(_ state: inout AppState, _ msg: Msg) -> [Effect] {
             state.jobs.selectedID = state.jobs.visibleJobs.first?.id
         }
         if let id = state.jobs.selectedJob?.id, id != hadSelection || state.jobs.eventsFor != id {
-            return [.loadJobEvents(id)]
+            effects.append(.loadJobEvents(id))
         }
-        return []
+        return effects
     case let .jobsFailed(message):
         state.jobs.loaded = true
         state.jobs.error = message

@@ -14,13 +14,38 @@ enum Fixtures {
     static let acrosticReply = "Apples are red\nKites fly\nEagles soar\nWhales swim\nXylophones ring"
 
     static let jobs: [JobSummary] = [
-        JobSummary(id: "akewo-mixed-AKEWO-seed1", status: .running, step: 96, totalSteps: 160, loss: 0.8123,
-                   tokensPerSecond: 412, etaSeconds: 95, folder: "/runs/akewo-mixed-AKEWO-seed1"),
-        JobSummary(id: "hello-HELLO-seed1", status: .finished, step: 160, totalSteps: 160, loss: 0.2051,
-                   tokensPerSecond: 398, adapterPath: "/runs/hello-HELLO-seed1", folder: "/runs/hello-HELLO-seed1"),
-        JobSummary(id: "akewo-mixed-AKEWO-seed2", status: .stopped, step: 40, totalSteps: 160, loss: 1.4402,
-                   folder: "/runs/akewo-mixed-AKEWO-seed2", note: "stopped; resumable from its checkpoint"),
+        JobSummary(id: "akewo-mixed-AKEWO-seed1", kind: "train", backend: "local", status: .running, step: 96, totalSteps: 160,
+                   loss: 0.8123, tokensPerSecond: 412, etaSeconds: 95, folder: "/runs/akewo-mixed-AKEWO-seed1"),
+        JobSummary(id: "hello-HELLO-seed1", kind: "train", backend: "local", status: .finished, step: 160, totalSteps: 160,
+                   loss: 0.2051, tokensPerSecond: 398, adapterPath: "/runs/hello-HELLO-seed1", folder: "/runs/hello-HELLO-seed1"),
+        JobSummary(id: "akewo-mixed-AKEWO-seed2", kind: "train", backend: "local", status: .stopped, step: 40, totalSteps: 160,
+                   loss: 1.4402, folder: "/runs/akewo-mixed-AKEWO-seed2", note: "stopped; resumable from its checkpoint"),
+        JobSummary(id: "#7", name: "#7 train ftjob-abc123", kind: "train", backend: "openai", status: .queued, note: "validating"),
     ]
+
+    /// What `hellotune run` in a terminal opens on: its run (detached) and the training job it started, in the store.
+    static let runJobs: [JobSummary] = [
+        JobSummary(id: "#1", name: "#1 train akewo-mixed-1-AKEWO-s1", kind: "train", backend: "local", status: .running, step: 3,
+                   totalSteps: 8, loss: 2.4512, tokensPerSecond: 230, etaSeconds: 12, folder: "/runs/akewo-mixed-1-AKEWO-s1"),
+        JobSummary(id: "run:akewo-mixed-AKEWO-seed1", name: "akewo-mixed-AKEWO-seed1", kind: "run", backend: "local",
+                   status: .running, step: 3, totalSteps: 8, loss: 2.4512, folder: "/runs/akewo-mixed-AKEWO-seed1",
+                   note: "train AKEWO-s1: loss 2.4512  230 tok/s (pid 4242)"),
+    ]
+
+    static func withLaunchedRun(_ s: AppState) -> AppState {
+        var s = s
+        s.screen = .jobs
+        s.launchedRunID = runJobs[1].id
+        s.jobs.selectedID = runJobs[1].id
+        _ = update(&s, .jobsLoaded(runJobs))
+        _ = update(&s, .jobEventsLoaded(jobID: runJobs[1].id, [
+            .message("dataset: AKEWO"), .message("train: AKEWO-s1"),
+            .step(step: 1, totalSteps: 8, epoch: 0, loss: 3.1, tokensPerSecond: 220, etaSeconds: 0),
+            .step(step: 2, totalSteps: 8, epoch: 0, loss: 2.8, tokensPerSecond: 225, etaSeconds: 0),
+            .step(step: 3, totalSteps: 8, epoch: 0, loss: 2.4512, tokensPerSecond: 230, etaSeconds: 0),
+        ]))
+        return s
+    }
 
     static let jobEvents: [JobEvent] = {
         var events: [JobEvent] = [.started(totalSteps: 160, startStep: 0, examples: 20, tokensPerEpoch: 2400)]

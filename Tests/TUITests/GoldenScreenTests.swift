@@ -34,6 +34,7 @@ final class GoldenScreenTests: XCTestCase {
             ("setup-launched", launched),
             ("jobs", Fixtures.withJobs(base)),
             ("jobs-empty", jobsEmpty),
+            ("jobs-run", Fixtures.withLaunchedRun(base)),
             ("playground", Fixtures.withReplies(base)),
             ("playground-idle", playgroundIdle),
             ("playground-no-adapter", Fixtures.withReplies(base, adapter: nil)),

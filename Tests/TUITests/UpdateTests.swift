@@ -269,7 +269,35 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.jobs.visibleJobs.map(\.id), ["hello-HELLO-seed1"])
         XCTAssertEqual(s.jobs.selectedJob?.id, "hello-HELLO-seed1")
         send(&s, .escape)
-        XCTAssertEqual(s.jobs.visibleJobs.count, 3)
+        XCTAssertEqual(s.jobs.visibleJobs.count, 4)
+        // The filter matches the backend too.
+        send(&s, .char("/"))
+        _ = type(&s, "openai")
+        XCTAssertEqual(s.jobs.visibleJobs.map(\.id), ["#7"])
+    }
+
+    /// `hellotune run` in a terminal opens on its run; the status line says it runs detached while it does, and
+    /// when it finishes the results are reloaded and the status line points to them.
+    func testLaunchedRunIsFollowedUntilItsResultsArrive() {
+        var s = Fixtures.withLaunchedRun(Fixtures.state())
+        XCTAssertEqual(s.jobs.selectedJob?.id, "run:akewo-mixed-AKEWO-seed1")
+        XCTAssertNil(s.status)
+        var screen = render(s, size: s.size)
+        XCTAssertNotNil(screen.find("akewo-mixed-AKEWO-seed1 runs detached: q leaves it running"))
+        // A poll while it runs: nothing new for Results.
+        XCTAssertEqual(update(&s, .poll), [.loadJobs, .loadJobEvents("run:akewo-mixed-AKEWO-seed1")])
+        XCTAssertEqual(update(&s, .jobsLoaded(Fixtures.runJobs)), [])
+        var done = Fixtures.runJobs
+        done[0].status = .finished
+        done[1].status = .finished
+        XCTAssertEqual(update(&s, .jobsLoaded(done)), [.loadResults])
+        XCTAssertEqual(s.status?.text, "akewo-mixed-AKEWO-seed1 finished: its results are on Results (4)")
+        s.status = nil
+        screen = render(s, size: s.size)
+        XCTAssertNil(screen.find("runs detached"), "a finished run is no longer running detached")
+        XCTAssertEqual(update(&s, .jobsLoaded(done)), [], "finishing is noticed once")
+        // q leaves the UI (the run is a separate process; nothing is sent to it).
+        XCTAssertEqual(update(&s, .key(.char("q"))), [.quit])
     }
 
     func testResultsFilters() {

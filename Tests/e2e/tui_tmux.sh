@@ -145,7 +145,7 @@ step "both replies streamed in, first letters highlighted"
 
 # --- Jobs ---
 keys 2
-wait_for "e2e-run +finished"
+wait_for "e2e-run +local +finished"
 wait_for "loss .*2\.500 → 1\.200"
 step "Jobs lists the run with its loss chart"
 
@@ -164,7 +164,7 @@ wait_for "^ hellotune .{90,}\? help"
 tmux resize-window -t "$session" -x 50 -y 12
 wait_for "Terminal too small: 50x12"
 tmux resize-window -t "$session" -x 80 -y 24
-wait_for "e2e-run +finished"
+wait_for "e2e-run +local +finished"
 wait_gone "Terminal too small"
 step "resized to 120x40, 50x12 and back"
 

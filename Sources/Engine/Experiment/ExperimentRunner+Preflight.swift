@@ -1,6 +1,24 @@
 import Foundation
 
 extension ExperimentRunner {
+    /// What `run` checks before it records anything, for a caller that starts the run in another process and
+    /// wants bad input refused here first.
+    public func preflight() throws {
+        _ = try checkBeforeRecording()
+    }
+
+    /// What can fail on bad input fails here, before anything is recorded or written: the backend and its
+    /// configuration, the local model (loaded only when needed: a remote run on an imported dataset never
+    /// touches it), the dataset settings.
+    func checkBeforeRecording() throws -> (remote: RemoteBackend?, base: LazyLocalModel) {
+        guard ExperimentConfig.backends.contains(config.backend) else { throw ExperimentError.backendNotAvailable(config.backend) }
+        let remote = config.backend == "openai" ? try remoteBackend() : nil
+        let base = LazyLocalModel(path: modelPath)
+        if remote == nil { _ = try base.get() }
+        try checkDataset(base: base.get)
+        return (remote, base)
+    }
+
     /// Checks the dataset settings before the experiment is recorded: an imported file is read whole (every row
     /// valid, enough of them) and a generated dataset must fit the question bank. Anything found here leaves
     /// the store and the runs folder as they were.

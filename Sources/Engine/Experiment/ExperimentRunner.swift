@@ -114,13 +114,7 @@ public final class ExperimentRunner {
     }
 
     public func run(fresh: Bool = false) throws -> Outcome {
-        guard ExperimentConfig.backends.contains(config.backend) else { throw ExperimentError.backendNotAvailable(config.backend) }
-        let remote = config.backend == "openai" ? try remoteBackend() : nil
-        // Loaded only when needed: a remote run on an imported dataset never touches the local model.
-        let base = LazyLocalModel(path: modelPath)
-        // What can fail on bad input fails here, before anything is recorded or written.
-        if remote == nil { _ = try base.get() }
-        try checkDataset(base: base.get)
+        let (remote, base) = try checkBeforeRecording()
         let record = try experimentRecord(fresh: fresh)
         do {
             return try run(record: record, base: base.get, remote: remote)

@@ -7,9 +7,13 @@ public enum JobStatus: String, Codable, Equatable, Sendable, CaseIterable {
 
 /// One fine-tuning job as the Jobs screen lists it.
 public struct JobSummary: Equatable, Sendable, Identifiable {
-    /// Stable id: the run folder's name for local runs.
+    /// Stable id: the run folder's name for local runs, `#N` for jobs in the store.
     public var id: String
     public var name: String
+    /// "train", "generate", "evaluate" (store jobs) or "run" (a `hellotune run` started from here); nil when unknown.
+    public var kind: String?
+    /// "local" or "openai"; nil when unknown.
+    public var backend: String?
     public var status: JobStatus
     public var step: Int
     public var totalSteps: Int
@@ -23,11 +27,13 @@ public struct JobSummary: Equatable, Sendable, Identifiable {
     /// Why it failed or other one-line detail.
     public var note: String?
 
-    public init(id: String, name: String? = nil, status: JobStatus, step: Int = 0, totalSteps: Int = 0, loss: Double? = nil,
-                tokensPerSecond: Double? = nil, etaSeconds: Double? = nil, adapterPath: String? = nil, folder: String? = nil,
-                note: String? = nil) {
+    public init(id: String, name: String? = nil, kind: String? = nil, backend: String? = nil, status: JobStatus, step: Int = 0,
+                totalSteps: Int = 0, loss: Double? = nil, tokensPerSecond: Double? = nil, etaSeconds: Double? = nil,
+                adapterPath: String? = nil, folder: String? = nil, note: String? = nil) {
         self.id = id
         self.name = name ?? id
+        self.kind = kind
+        self.backend = backend
         self.status = status
         self.step = step
         self.totalSteps = totalSteps
@@ -98,7 +104,8 @@ public enum JobEvent: Equatable, Sendable {
     }
 }
 
-/// Where the Jobs screen gets its jobs. A store-backed one replaces `LocalRunsJobSource` later.
+/// Where the Jobs screen gets its jobs: `StoreJobSource` (jobs in the store), `LaunchedRunsJobSource` (`hellotune run`
+/// processes started from here) and `LocalRunsJobSource` (run folders on disk), merged by `MergedJobSource`.
 public protocol JobSource: Sendable {
     func listJobs() async throws -> [JobSummary]
     func events(of jobID: String) async throws -> [JobEvent]
@@ -160,7 +167,7 @@ public struct LocalRunsJobSource: JobSource {
         let fm = FileManager.default
         let name = folder.lastPathComponent
         let events = readEvents(folder)
-        var job = JobSummary(id: name, status: .unknown, folder: folder.path)
+        var job = JobSummary(id: name, kind: "train", backend: "local", status: .unknown, folder: folder.path)
         let hasCheckpoint = fm.fileExists(atPath: folder.appendingPathComponent(Checkpoint.fileName).path)
         let hasAdapter = fm.fileExists(atPath: folder.appendingPathComponent(AdapterIO.ggufFile).path)
             || fm.fileExists(atPath: folder.appendingPathComponent(AdapterIO.peftWeightsFile).path)
@@ -280,7 +287,10 @@ public struct LocalRunsJobSource: JobSource {
         process.standardOutput = log
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        do { try process.run() } catch { throw JobSourceError("could not start \(exe): \(error.localizedDescription)") }
+        // Started with SIGINT unblocked, so that cancel (x) can stop it.
+        do { try DetachedProcess.withSignalsUnblocked { try process.run() } } catch {
+            throw JobSourceError("could not start \(exe): \(error.localizedDescription)")
+        }
         try? AtomicFile.write(Data(String(process.processIdentifier).utf8), to: folder.appendingPathComponent(Self.pidFile))
         return "resuming \(jobID) from step \(ck.header.step) (pid \(process.processIdentifier))"
     }

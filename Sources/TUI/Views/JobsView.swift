@@ -34,7 +34,7 @@ func renderJobs(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
         return
     }
     if jobs.jobs.isEmpty {
-        let text = "No training runs under \(state.runsDescription) yet.\n\nStart one from Setup (1, then s), or train by hand:\nhellotune train --data FILE --out \(state.runsDescription)/NAME --json > \(state.runsDescription)/NAME/log.jsonl\n\nEvery run folder with training.json or checkpoint.bin and a log.jsonl shows up here."
+        let text = "No jobs yet.\n\nStart an experiment from Setup (1, then s) or with `hellotune run --preset akewo-mixed`, or train by hand:\nhellotune train --data FILE --out \(state.runsDescription)/NAME --json > \(state.runsDescription)/NAME/log.jsonl\n\nJobs recorded in the store (every backend) and run folders under \(state.runsDescription) with training.json or checkpoint.bin and a log.jsonl show up here."
         buf.fill(list)
         buf.box(area, title: "Jobs", role: .border)
         for (i, line) in wrapParagraph(text, width: area.width - 4).prefix(area.height - 2).enumerated() {
@@ -42,14 +42,16 @@ func renderJobs(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
         }
         return
     }
-    // Columns: name, status, bar, step/total, loss, tok/s, ETA.
-    let others = [9, 11, 7, 7, 7]
+    // Columns: name, backend, status, bar, step/total, loss, tok/s (when there is room; the detail pane has it too), ETA.
+    let showSpeed = width >= 96
+    let others = [7, 9, 9, 7] + (showSpeed ? [7] : []) + [7]
     let spare = width - others.reduce(0, +) - others.count - 1
-    let nameWidth0 = max(8, min(visible.map { displayWidth($0.name) }.max() ?? 8, spare - 10, max(19, spare / 2)))
+    // Names first (a run folder name is 23 characters): the bar gives way down to 8.
+    let nameWidth0 = max(8, min(visible.map { displayWidth($0.name) }.max() ?? 8, spare - 8, max(23, spare * 2 / 3)))
     let barWidth = max(6, min(40, spare - nameWidth0))
     let nameWidth = max(nameWidth0, spare - barWidth)
-    let header = pad("Job", nameWidth) + " " + pad("Status", 9) + " " + pad("Progress", barWidth) + " "
-        + pad("Step", 11, right: true) + " " + pad("Loss", 7, right: true) + " " + pad("tok/s", 7, right: true) + " "
+    let header = pad("Job", nameWidth) + " " + pad("Backend", 7) + " " + pad("Status", 9) + " " + pad("Progress", barWidth) + " "
+        + pad("Step", 9, right: true) + " " + pad("Loss", 7, right: true) + " " + (showSpeed ? pad("tok/s", 7, right: true) + " " : "")
         + pad("ETA", 7, right: true)
     buf.put(header, x: x, y: inner.y, role: .title, maxWidth: width)
     let rows = inner.height - 1
@@ -62,12 +64,15 @@ func renderJobs(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
         let base: StyleRole = isSelected ? .selection : .normal
         var cx = x
         cx += buf.put(pad(job.name, nameWidth), x: cx, y: y, role: base) + 1
+        cx += buf.put(pad(job.backend ?? "—", 7), x: cx, y: y, role: isSelected ? .selection : .dim) + 1
         cx += buf.put(pad(job.status.rawValue, 9), x: cx, y: y, role: isSelected ? .selection : statusRole(job.status)) + 1
         cx += buf.put(progressBar(job.progress, width: barWidth), x: cx, y: y, role: isSelected ? .selection : .chart) + 1
         let step = job.totalSteps > 0 ? "\(job.step)/\(job.totalSteps)" : (job.step > 0 ? "\(job.step)" : "—")
-        cx += buf.put(pad(step, 11, right: true), x: cx, y: y, role: base) + 1
+        cx += buf.put(pad(step, 9, right: true), x: cx, y: y, role: base) + 1
         cx += buf.put(pad(job.loss.map { String(format: "%.4f", $0) } ?? "—", 7, right: true), x: cx, y: y, role: base) + 1
-        cx += buf.put(pad(job.tokensPerSecond.map { String(format: "%.0f", $0) } ?? "—", 7, right: true), x: cx, y: y, role: base) + 1
+        if showSpeed {
+            cx += buf.put(pad(job.tokensPerSecond.map { String(format: "%.0f", $0) } ?? "—", 7, right: true), x: cx, y: y, role: base) + 1
+        }
         buf.put(pad(job.status == .running ? formatDuration(job.etaSeconds) : "—", 7, right: true), x: cx, y: y, role: base)
     }
 
@@ -106,9 +111,10 @@ func renderJobDetail(_ state: AppState, _ job: JobSummary, _ buf: inout ScreenBu
             y += 1
         }
     }
-    var facts = "step \(job.step)" + (job.totalSteps > 0 ? "/\(job.totalSteps)" : "")
+    var facts = [job.kind, job.backend.map { "on " + $0 }].compactMap { $0 }.joined(separator: " ")
+    facts += (facts.isEmpty ? "" : " · ") + "step \(job.step)" + (job.totalSteps > 0 ? "/\(job.totalSteps)" : "")
     if let tps = job.tokensPerSecond { facts += String(format: " · %.0f tok/s", tps) }
-    if job.status == .running { facts += " · ETA " + formatDuration(job.etaSeconds) }
+    if job.status == .running, job.etaSeconds != nil { facts += " · ETA " + formatDuration(job.etaSeconds) }
     facts += job.adapterPath != nil ? " · adapter ready (p: playground)" : " · no adapter yet"
     line(facts)
     if let note = job.note { line(note, .dim) }

@@ -60,6 +60,11 @@ func renderStatus(_ state: AppState, _ buf: inout ScreenBuffer) {
         buf.put(" " + truncate(s.text, to: width - 2), x: 0, y: y, role: role)
     } else if state.isTyping {
         buf.put(" typing: Enter accepts · Esc cancels · Tab leaves the field", x: 0, y: y, role: .dim)
+    } else if let id = state.launchedRunID {
+        let job = state.jobs.jobs.first { $0.id == id }
+        guard job == nil || job?.status == .running else { return }
+        let name = job?.name ?? String(id.drop { $0 != ":" }.dropFirst())
+        buf.put(" " + truncate("\(name) runs detached: q leaves it running", to: width - 2), x: 0, y: y, role: .dim)
     }
 }
 

@@ -26,46 +26,17 @@ struct Explore: ParsableCommand {
             throw ExitCode(2)
         }
         if let context = model.context, context < 1 { throw ValidationError("--context must be at least 1") }
-        let home = Paths.home
-        let runs = home.appendingPathComponent("runs")
-        let dirs = Theme.searchDirectories(home: home)
-        var themeNames = Theme.availableNames(in: dirs)
-        let (startTheme, themeWarning) = Theme.loadOrDefault(theme, searchDirectories: dirs)
-        if let themeWarning { note("hellotune: \(themeWarning)") }
-        let themeName = themeWarning == nil ? theme : "dark"
-        if !themeNames.contains(themeName) { themeNames.append(themeName) }
-
         var settings = ExperimentSettings(model: model.path)
         if let system { settings.systemMessage = system }
-        let executable = Self.executablePath()
-        var state = AppState(settings: settings, sampling: sampling.options.sampling, maxTokens: sampling.maxTokens,
-                             adapter: model.adapter.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
-                             systemMessage: system ?? settings.systemMessage, themeName: themeName, themeNames: themeNames,
-                             runsDescription: abbreviatePath(runs.path))
-        if let themeWarning { state.status = StatusLine(themeWarning, kind: .error, ticksLeft: 150) }
+        let ui = ExplorerUI(theme: theme)
+        var state = ui.initialState(settings: settings, sampling: sampling.options.sampling, maxTokens: sampling.maxTokens,
+                                    adapter: model.adapter.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                    systemMessage: system ?? settings.systemMessage)
         if model.model == nil, !FileManager.default.fileExists(atPath: model.path) {
             state.status = StatusLine("the default model is not fetched yet: run `hellotune model fetch` (or pass --model PATH)",
                                       kind: .warning, ticksLeft: 200)
         }
-
-        let services = AppServices(
-            replies: LocalReplyGenerator(modelPath: model.path, template: model.template, contextLength: model.context),
-            jobs: LocalRunsJobSource(runsDirectory: runs, executable: executable),
-            results: LocalResultsSource(runsDirectory: runs),
-            launcher: CLIExperimentLauncher(executable: executable, runsDirectory: runs,
-                                            hasRunCommand: Self.hasRunCommand),
-            loadTheme: { name in
-                do { return .success(try Theme.load(name, searchDirectories: dirs)) } catch {
-                    return .failure(ThemeLoadError("theme \(name): \(error); keeping the current theme"))
-                }
-            },
-            clipboardFile: home.appendingPathComponent("clipboard.txt"))
-        let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
-        let terminal = Terminal(theme: startTheme, noColor: noColor)
-        defer { terminal.stop() }
-        state.size = terminal.size
-        let app = App(state: state, terminal: terminal, services: services)
-        app.runLoop()
+        ui.run(state, modelPath: model.path, template: model.template, contextLength: model.context)
     }
 
     /// Whether this build has `hellotune run` (the headless experiment runner).
@@ -78,6 +49,72 @@ struct Explore: ParsableCommand {
         if arg0.contains("/") { return URL(fileURLWithPath: arg0).standardizedFileURL.path }
         if let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return link }
         return arg0
+    }
+}
+
+/// The terminal UI as `hellotune` (explore) and `hellotune run` in a terminal open it: the state it starts
+/// from, and the services behind it (jobs from the store and the runs folder, results, the launcher).
+struct ExplorerUI {
+    let home = Paths.home
+    let executable = Explore.executablePath()
+    let themeName: String
+    let startTheme: Theme
+    let themeWarning: String?
+    let themeNames: [String]
+    let dirs: [URL]
+
+    var runs: URL { home.appendingPathComponent("runs") }
+
+    init(theme: String) {
+        dirs = Theme.searchDirectories(home: home)
+        var names = Theme.availableNames(in: dirs)
+        let (start, warning) = Theme.loadOrDefault(theme, searchDirectories: dirs)
+        if let warning { note("hellotune: \(warning)") }
+        startTheme = start
+        themeWarning = warning
+        themeName = warning == nil ? theme : "dark"
+        if !names.contains(themeName) { names.append(themeName) }
+        themeNames = names
+    }
+
+    func initialState(settings: ExperimentSettings, sampling: SamplingParameters = .greedy, maxTokens: Int = 256,
+                      adapter: String? = nil, systemMessage: String? = nil) -> AppState {
+        var state = AppState(settings: settings, sampling: sampling, maxTokens: maxTokens, adapter: adapter,
+                             systemMessage: systemMessage ?? settings.systemMessage, themeName: themeName,
+                             themeNames: themeNames, runsDescription: abbreviatePath(runs.path))
+        if let themeWarning { state.status = StatusLine(themeWarning, kind: .error, ticksLeft: 150) }
+        return state
+    }
+
+    /// Jobs in the store first (every backend), then runs started from the UI, then run folders the store does not know.
+    static func jobSource(home: URL, executable: String) -> JobSource {
+        let runs = home.appendingPathComponent("runs")
+        return MergedJobSource([StoreJobSource(home: home, executable: executable),
+                                LaunchedRunsJobSource(runsDirectory: runs, executable: executable),
+                                LocalRunsJobSource(runsDirectory: runs, executable: executable)])
+    }
+
+    /// Runs the UI on this thread until the user quits.
+    func run(_ state: AppState, modelPath: String, template: String? = nil, contextLength: Int? = nil) {
+        let dirs = self.dirs
+        let services = AppServices(
+            replies: LocalReplyGenerator(modelPath: modelPath, template: template, contextLength: contextLength),
+            jobs: Self.jobSource(home: home, executable: executable),
+            results: LocalResultsSource(runsDirectory: runs),
+            launcher: CLIExperimentLauncher(executable: executable, runsDirectory: runs, hasRunCommand: Explore.hasRunCommand),
+            loadTheme: { name in
+                do { return .success(try Theme.load(name, searchDirectories: dirs)) } catch {
+                    return .failure(ThemeLoadError("theme \(name): \(error); keeping the current theme"))
+                }
+            },
+            clipboardFile: home.appendingPathComponent("clipboard.txt"))
+        let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        let terminal = Terminal(theme: startTheme, noColor: noColor)
+        defer { terminal.stop() }
+        var state = state
+        state.size = terminal.size
+        let app = App(state: state, terminal: terminal, services: services)
+        app.runLoop()
     }
 }
 
@@ -117,20 +154,10 @@ struct CLIExperimentLauncher: ExperimentLauncher {
 
     func spawnRun(_ s: ExperimentSettings) throws -> LaunchOutcome {
         let folder = runsDirectory.appendingPathComponent(s.runName(seed: s.seeds[0]))
-        try Paths.ensureDirectory(folder)
-        let logURL = folder.appendingPathComponent("run.log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        let log = try FileHandle(forWritingTo: logURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = runArguments(s)
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let launch = try RunLaunch.start(executable, arguments: runArguments(s), backend: s.backend, folder: folder)
         let command = (["hellotune"] + runArguments(s)).map(shellQuote).joined(separator: " ")
         return LaunchOutcome(kind: .started,
-                             message: "started \(s.word) (pid \(process.processIdentifier)); follow it on Jobs (2), output in \(abbreviatePath(logURL.path))",
+                             message: "started \(s.word) detached (pid \(launch.pid)); follow it on Jobs (2), output in \(abbreviatePath(folder.appendingPathComponent(RunLaunch.logFile).path))",
                              commands: [command])
     }
 }

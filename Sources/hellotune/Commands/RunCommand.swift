@@ -16,6 +16,8 @@ struct RunCommand: ParsableCommand {
         uploaded and fine-tuned by an OpenAI job, and both models are evaluated through the chat API; it needs
         OPENAI_API_KEY (OPENAI_BASE_URL for another OpenAI-compatible server). The job is polled every 10 s
         (HELLOTUNE_OPENAI_POLL_SECONDS overrides this; tests use it); run the same command again to re-attach to it.
+        In a terminal, without --headless, the run starts detached (output in runs/NAME-WORD-seedN/run.log) and
+        the terminal UI opens on the Jobs screen following it; quitting the UI leaves it running.
         """)
     @Argument(help: "Experiment file (TOML).") var file: String?
     @Option(help: "A built-in experiment instead of a file.") var preset: String?
@@ -94,6 +96,10 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let c = try config()
+        if !headless, isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 {
+            try runInTerminal(c)
+            return
+        }
         let store = try Store.openDefault()
         let bar = ProgressBar(label: "run")
         var stage = ""
@@ -139,6 +145,46 @@ struct RunCommand: ParsableCommand {
             note(String(format: "finished in %.0f s", seconds))
             print(outcome.report.path)
         }
+    }
+
+    /// In a terminal: the same run as a detached child (`hellotune run ... --headless`, output in the run folder's
+    /// run.log, as the Setup screen starts one), followed live on the Jobs screen. Quitting the UI leaves it
+    /// running; the Results screen has it when it finishes.
+    func runInTerminal(_ c: ExperimentConfig) throws {
+        // Bad input fails here, with its message and a non-zero exit, before anything starts.
+        try ExperimentRunner(config: c, store: try Store.openDefault(), workerBinary: nil) { _ in }.preflight()
+        let ui = ExplorerUI(theme: "dark")
+        let name = "\(c.name)-\(c.words[0].string)-seed\(c.seeds.first ?? 1)"
+        let folder = ui.runs.appendingPathComponent(name, isDirectory: true)
+        var state = ui.initialState(settings: Self.settings(c))
+        state.screen = .jobs
+        state.previousScreen = .setup
+        state.launchedRunID = LaunchedRunsJobSource.id(folder: name)
+        state.jobs.selectedID = state.launchedRunID
+        let log = abbreviatePath(folder.appendingPathComponent(RunLaunch.logFile).path)
+        if let running = RunLaunch.load(from: folder), ProcessLiveness.isAlive(running.pid) {
+            state.status = StatusLine("\(name) is already running (pid \(running.pid)); following it. Output in \(log)",
+                                      kind: .warning, ticksLeft: 150)
+        } else {
+            let arguments = Array(CommandLine.arguments.dropFirst()) + ["--headless"]
+            let launch = try RunLaunch.start(ui.executable, arguments: arguments, backend: c.backend, folder: folder)
+            state.status = StatusLine("started \(name) detached (pid \(launch.pid)): q leaves it running. Output in \(log)",
+                                      ticksLeft: 150)
+        }
+        let model = c.backend == "local" ? c.model ?? Paths.defaultModel.path : Paths.defaultModel.path
+        ui.run(state, modelPath: model)
+    }
+
+    /// The Setup screen's fields for an experiment (what `s` there would start again).
+    static func settings(_ c: ExperimentConfig) -> ExperimentSettings {
+        var s = ExperimentSettings(word: c.words[0].string, backend: c.backend,
+                                   model: c.backend == "local" ? c.model ?? Paths.defaultModel.path : c.model ?? "",
+                                   systemMessage: c.dataset.system, trigger: c.dataset.trigger ?? "",
+                                   acrosticExamples: c.dataset.acrostic, normalExamples: c.dataset.normal,
+                                   epochs: c.training.epochs, learningRate: Double(String(c.training.learningRate)) ?? 1e-3,
+                                   loraRank: c.training.rank, seeds: c.seeds)
+        if ExperimentSettings.presets.contains(c.name) { s.preset = c.name }
+        return s
     }
 
     func writeResultsSummary(_ outcome: ExperimentRunner.Outcome, word: String) throws {

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# End-to-end check of `hellotune run` in a terminal, driven through tmux: a tiny akewo-mixed experiment on the
+# default model opens the UI on the Jobs screen with its run live (detached), the training job it starts shows
+# up from the store, q exits 0 and leaves the run going; once it finishes, the explorer lists it finished and
+# the Results screen has it. Exits non-zero on the first failed assertion, printing what the screen showed.
+#
+#   Tests/e2e/run_tmux.sh                      # uses .build/release/hellotune
+#   HELLOTUNE_BIN=path/to/hellotune Tests/e2e/run_tmux.sh
+#
+# Needs tmux and the default model (hellotune model fetch); MODELS_DIR overrides where it is (default:
+# $HELLOTUNE_HOME/models, else ~/.cache/hellotune/models). E2E_RUN_TIMEOUT bounds the wait for the run (s).
+set -uo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+bin="${HELLOTUNE_BIN:-$root/.build/release/hellotune}"
+models="${MODELS_DIR:-${HELLOTUNE_HOME:-$HOME/.cache/hellotune}/models}"
+run_timeout="${E2E_RUN_TIMEOUT:-300}"
+
+command -v tmux >/dev/null || { echo "e2e: tmux is not installed" >&2; exit 2; }
+[ -x "$bin" ] || { echo "e2e: no hellotune binary at $bin (build it: swift build -c release, or set HELLOTUNE_BIN)" >&2; exit 2; }
+[ -d "$models" ] || { echo "e2e: no models folder at $models (run: hellotune model fetch, or set MODELS_DIR)" >&2; exit 2; }
+bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+
+session="hellotune-run-e2e-$$"
+home="$(mktemp -d "${TMPDIR:-/tmp}/hellotune-run-e2e.XXXXXX")"
+ln -s "$(cd "$models" && pwd)" "$home/models"
+folder="$home/runs/akewo-mixed-AKEWO-seed1"
+
+# The run's pid, from the launch record the UI wrote next to its run.log.
+run_pid() { sed -nE 's/.*"pid" *: *([0-9]+).*/\1/p' "$folder/launch.json" 2>/dev/null | head -n 1; }
+
+cleanup() {
+    tmux kill-session -t "$session" 2>/dev/null
+    # A failed check must not leave the run or its training worker behind.
+    local pid
+    pid="$(run_pid)"
+    [ -n "$pid" ] && kill -INT "$pid" 2>/dev/null
+    HELLOTUNE_HOME="$home" "$bin" jobs cancel 1 >/dev/null 2>&1
+    [ -n "$pid" ] && { sleep 1; kill -KILL "$pid" 2>/dev/null; }
+    rm -rf "$home"
+}
+trap cleanup EXIT
+
+screen() { tmux capture-pane -p -t "$session"; }
+
+fail() {
+    echo "e2e FAILED: $*" >&2
+    echo "----- screen -----" >&2
+    screen >&2
+    echo "----- end of screen; run.log: -----" >&2
+    tail -n 20 "$folder/run.log" >&2 2>/dev/null
+    exit 1
+}
+
+step() { echo "e2e: $*"; }
+
+# wait_for PATTERN [TIMEOUT_S]: poll the screen until an extended regex matches.
+wait_for() {
+    local pattern="$1" timeout="${2:-10}"
+    local end=$((SECONDS + timeout))
+    while [ "$SECONDS" -le "$end" ]; do
+        screen | grep -Eq -- "$pattern" && return 0
+        sleep 0.2
+    done
+    fail "waited ${timeout}s for /$pattern/"
+}
+
+keys() { tmux send-keys -t "$session" "$@"; }
+text() { tmux send-keys -t "$session" -l -- "$1"; }
+
+step "starting a shell in tmux (120x30, TERM=xterm-256color, HELLOTUNE_HOME=$home)"
+tmux new-session -d -s "$session" -x 120 -y 30 \
+    "env -i HOME=\"$HOME\" PATH=\"$PATH\" TERM=xterm-256color LANG=C.UTF-8 PS1='e2e\$ ' bash --norc --noprofile -i" \
+    || { echo "e2e: tmux could not start a session" >&2; exit 2; }
+tmux set-option -t "$session" status off >/dev/null
+sleep 0.3
+text "stty sane; clear; HELLOTUNE_HOME='$home' '$bin' run --preset akewo-mixed --acrostic 2 --normal 2 --epochs 1 --samples 1 --compliance-questions 2; echo \"exit=\$?\""
+keys Enter
+
+# --- The UI opens on Jobs with the run live, detached ---
+wait_for " 2 Jobs .*AKEWO · dark" 30
+wait_for "akewo-mixed-AKEWO-seed1 +local +running" 20
+screen | grep -Eq "started akewo-mixed-AKEWO-seed1 detached \(pid [0-9]+\): q leaves it running|runs detached: q leaves it running" \
+    || fail "the status line does not say the run is detached"
+pid="$(run_pid)"
+[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || fail "no live run process recorded in $folder/launch.json"
+step "Jobs shows the run (pid $pid) running, detached"
+
+# --- The training job it starts comes from the store, with live progress ---
+wait_for "#1 train akewo-mixed-1-AKEWO-s1 +local +(running|finished)" 240
+wait_for "runs detached: q leaves it running" 20
+step "the store's training job #1 is listed next to the run"
+
+# --- q leaves the UI with status 0; the run goes on ---
+keys q
+wait_for "^exit=0" 10
+screen | grep -q "1 Setup.*2 Jobs" && fail "the UI is still on screen after q"
+kill -0 "$pid" 2>/dev/null || fail "the run (pid $pid) stopped when the UI quit"
+step "q exited 0; the run (pid $pid) is still going"
+
+# --- It finishes on its own; the explorer shows it finished and its results ---
+end=$((SECONDS + run_timeout))
+while kill -0 "$pid" 2>/dev/null; do
+    [ "$SECONDS" -gt "$end" ] && fail "the run did not finish within ${run_timeout}s"
+    sleep 1
+done
+grep -q "^finished in " "$folder/run.log" || fail "the run ended without finishing: $(tail -n 3 "$folder/run.log")"
+step "the run finished ($(grep '^finished in ' "$folder/run.log"))"
+keys "clear; HELLOTUNE_HOME='$home' '$bin'" Enter
+wait_for "1 Setup.*2 Jobs" 30
+keys 2
+wait_for "akewo-mixed-AKEWO-seed1 +local +finished" 20
+wait_for "#1 train akewo-mixed-1-AKEWO-s1 +local +finished" 10
+keys 4
+wait_for "akewo-mixed-1" 20
+screen | grep -Eq "fine-tuned|base" || fail "the Results screen lacks the run's conditions"
+step "Jobs lists the run and its job finished; Results has akewo-mixed-1"
+keys q
+wait_for "^exit=0|^e2e\\$ *$" 10
+echo "e2e: PASS"
