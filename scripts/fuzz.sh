@@ -41,6 +41,8 @@ if ! "${build[@]}" >"$scratch/build.log" 2>&1; then
 fi
 bin="$("${build[@]}" --show-bin-path)"
 
+# Swift's own crash reporter would catch the trap before the sanitizer and libFuzzer do.
+export SWIFT_BACKTRACE=enable=no
 failed=0
 for t in "${targets[@]}"; do
   corpus="$scratch/corpus/$t" artifacts="$scratch/artifacts/$t" log="$scratch/logs/$t.log"

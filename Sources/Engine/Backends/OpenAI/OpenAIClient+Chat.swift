@@ -2,8 +2,10 @@ import Foundation
 
 /// Splits a server-sent event stream into events as chunks arrive: lines end in \n, \r\n or \r; `data:` lines
 /// of one event are joined with \n; a blank line ends the event; `:` comments and other fields are ignored.
+/// Lines are split into field and value as bytes: a combining mark after the colon or the space would
+/// otherwise join it into one Character, hiding the colon or keeping the space.
 public struct SSEParser: Sendable {
-    private var pending = Data()
+    private var pending: [UInt8] = []
     private var data: [String] = []
     private var sawCR = false
 
@@ -19,7 +21,7 @@ public struct SSEParser: Sendable {
             }
             if byte == 0x0A || byte == 0x0D {
                 if byte == 0x0D { sawCR = true }
-                line(String(decoding: pending, as: UTF8.self), into: &events)
+                line(pending[...], into: &events)
                 pending.removeAll(keepingCapacity: true)
             } else {
                 pending.append(byte)
@@ -32,31 +34,28 @@ public struct SSEParser: Sendable {
     public mutating func finish() -> [String] {
         var events: [String] = []
         if !pending.isEmpty {
-            line(String(decoding: pending, as: UTF8.self), into: &events)
+            line(pending[...], into: &events)
             pending.removeAll()
         }
-        line("", into: &events)
+        line([], into: &events)
         return events
     }
 
-    private mutating func line(_ line: String, into events: inout [String]) {
+    private mutating func line(_ line: ArraySlice<UInt8>, into events: inout [String]) {
+        let colon: UInt8 = 0x3A, space: UInt8 = 0x20
         if line.isEmpty {
             if !data.isEmpty { events.append(data.joined(separator: "\n")) }
             data.removeAll()
             return
         }
-        if line.hasPrefix(":") { return }
-        let field: Substring, value: Substring
-        if let colon = line.firstIndex(of: ":") {
-            field = line[..<colon]
-            var v = line[line.index(after: colon)...]
-            if v.hasPrefix(" ") { v = v.dropFirst() }
-            value = v
-        } else {
-            field = Substring(line)
-            value = ""
+        if line.first == colon { return }
+        var field = line, value: ArraySlice<UInt8> = []
+        if let c = line.firstIndex(of: colon) {
+            field = line[..<c]
+            value = line[(c + 1)...]
+            if value.first == space { value = value.dropFirst() }
         }
-        if field == "data" { data.append(String(value)) }
+        if field.elementsEqual("data".utf8) { data.append(String(decoding: value, as: UTF8.self)) }
     }
 }
 
