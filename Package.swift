@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "hellotune", targets: ["hellotune"]),
         .library(name: "Engine", targets: ["Engine"]),
+        // For the fuzz package (Fuzz/), which reads themes.
+        .library(name: "TUI", targets: ["TUI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: set up (packages, build, default model), then every test in release mode
-# (numeric code is far too slow in debug builds), then the terminal UI driven through tmux (two scripts).
-# Ends with one line "tests: N passed, M failed" counting both.
+# (numeric code is far too slow in debug builds), then the terminal UI driven through tmux (two scripts),
+# then every fuzz target for about 30 s. Ends with one line "tests: N passed, M failed" counting all of
+# them (each tmux script and the fuzzing count as one test each).
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 "$here/setup.sh" || exit 1
@@ -16,10 +17,13 @@ e2e_passed=0
 for script in tui_tmux.sh run_tmux.sh; do
     if "$here/../Tests/e2e/$script"; then e2e_passed=$((e2e_passed + 1)); else e2e=1; fi
 done
+# The parsers and scorers on fuzzed input (scripts/fuzz.sh: any crash or slow input fails).
+"$here/fuzz.sh" 30
+fuzz=$?
 total=$(grep -E "^[[:space:]]*Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1 | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1 \2/')
 read -r run failed <<<"${total:-0 0}"
-passed=$((run - failed + e2e_passed))
-failed=$((failed + 2 - e2e_passed))
+passed=$((run - failed + e2e_passed + (fuzz == 0 ? 1 : 0)))
+failed=$((failed + 2 - e2e_passed + (fuzz == 0 ? 0 : 1)))
 if [ "$unit" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "tests: $passed passed, $failed failed"
-[ "$unit" -eq 0 ] && [ "$e2e" -eq 0 ]
+[ "$unit" -eq 0 ] && [ "$e2e" -eq 0 ] && [ "$fuzz" -eq 0 ]

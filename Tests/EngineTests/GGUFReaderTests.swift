@@ -489,6 +489,32 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(Dequantize.tensor(try gguf.tensor("b")), [4, 5, 6, 7, 8])
     }
 
+    /// Bytes in memory (the fuzz target's entry point) read exactly as the same bytes in a file, from a copy
+    /// of their own, and errors name the path given for them.
+    func testBytesInMemoryReadLikeAFile() throws {
+        var w = GGUFWriter()
+        w.set("general.architecture", .string("llama"))
+        w.tensors.append(.init(name: "a", dims: [3], floats: [1, 2, 3]))
+        w.tensors.append(.init(name: "b", dims: [2, 2], floats: [4, 5, 6, 7]))
+        var bytes = w.serialize()
+        let fromFile = try GGUFFile(path: try write(bytes))
+        let inMemory = try GGUFFile(bytes: bytes, path: "memory.gguf")
+        bytes.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) }  // the reader keeps its own copy
+        XCTAssertEqual(inMemory.path, "memory.gguf")
+        XCTAssertEqual(inMemory.metadata, fromFile.metadata)
+        XCTAssertEqual(inMemory.tensorNames, fromFile.tensorNames)
+        XCTAssertEqual(inMemory.file.bytes.count, fromFile.file.bytes.count)
+        XCTAssertEqual(UInt(bitPattern: inMemory.file.bytes.baseAddress) % 64, 0)
+        XCTAssertEqual(Dequantize.tensor(try inMemory.tensor("a")), [1, 2, 3])
+        XCTAssertEqual(Dequantize.tensor(try inMemory.tensor("b")), [4, 5, 6, 7])
+        XCTAssertThrowsError(try GGUFFile(bytes: fromFile.file.bytes.prefix(10), path: "short.gguf")) { error in
+            XCTAssertEqual(error as? GGUFError, .tooSmall(path: "short.gguf", size: 10))
+        }
+        XCTAssertThrowsError(try GGUFFile(bytes: [UInt8](), path: "empty.gguf")) { error in
+            XCTAssertEqual(error as? GGUFError, .tooSmall(path: "empty.gguf", size: 0))
+        }
+    }
+
     /// Every metadata value type of the format (GGUFWriter writes only some of them).
     func testAllRawValueTypes() throws {
         var b = Bytes()

@@ -230,4 +230,17 @@ final class OpenAIChatTests: XCTestCase {
         XCTAssertLessThan(sent, 256 << 20, "the client read far more than the limit before stopping")
         XCTAssertLessThan(growth, 128 << 20, "peak resident memory grew by \(growth >> 20) MiB")
     }
+
+    /// Found by fuzzing (Fuzz/Sources/fuzz-sse): a combining mark right after the colon joined it into one
+    /// Character, so the whole data line was dropped; one after "data: " kept the space in the value.
+    func testSSEParserSplitsFieldsAsBytesNotCharacters() throws {
+        func events(_ bytes: [UInt8]) throws -> [[UInt8]] {
+            var p = SSEParser()
+            return (try p.push(Data(bytes)) + p.finish()).map { Array($0.utf8) }
+        }
+        let crash: [UInt8] = [0x64, 0x61, 0x74, 0x61, 0x3A, 0xD7, 0x84, 0xDD, 0x9E, 0xDD, 0x84, 0xDD, 0x9E, 0x22]
+        XCTAssertEqual(try events(crash), [Array(crash[5...])])
+        XCTAssertEqual(try events(Array("data: \u{301}x\n\n".utf8)), [Array("\u{301}x".utf8)])
+        XCTAssertEqual(try events(Array(":\u{301} comment\ndata\u{301}: not data\ndata:ok\n\n".utf8)), [Array("ok".utf8)])
+    }
 }

@@ -247,6 +247,23 @@ final class TOMLTests: XCTestCase {
         XCTAssertNotNil(error("[]\n"))
     }
 
+    /// Found while sizing the TOML fuzz targets: values are read recursively, and 100 KB of "[" overflowed
+    /// the stack (a crash, not an error). Nesting now stops at 100 levels with an error at the place.
+    func testDeepNestingIsAnErrorNotAStackOverflow() throws {
+        let e = error("a = " + String(repeating: "[", count: 100_000))
+        XCTAssertEqual(e?.line, 1)
+        XCTAssertEqual(e?.column, 105)
+        XCTAssertEqual(e?.key, "a")
+        XCTAssertTrue(e?.message.contains("nested more than 100 deep") == true, e?.message ?? "")
+        for deep in [String(repeating: "{ b = ", count: 101), String(repeating: "[{ b = ", count: 51)] {
+            XCTAssertTrue(error("a = " + deep)?.message.contains("nested more than 100 deep") == true, deep)
+        }
+        let deepest = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        var value = try XCTUnwrap(try parse("a = " + deepest)["a"])
+        for _ in 0..<99 { value = try XCTUnwrap(value.arrayValue?.first) }
+        XCTAssertEqual(value, .array([]))
+    }
+
     func testErrorDescriptionNamesFileLineAndKey() {
         do {
             _ = try TOML.parseDocument("a = 1\nb = nope\n", file: "themes/x.toml")

@@ -107,7 +107,7 @@ public enum Acrostic {
         var i = 0
         while i < chars.count {
             let ch = chars[i]
-            if ch.isLetter {
+            if ch.isLetter, startsAWord(ch) {
                 if let end = listMarkerEnd(chars, from: i) {
                     i = end
                     continue
@@ -126,6 +126,22 @@ public enum Acrostic {
             i += 1
         }
         return nil
+    }
+
+    /// Whether a letter can stand first in a word. A combining mark with no base before it (Mn, Mc, Me; many
+    /// count as alphabetic) and a Hangul jamo that cannot begin a syllable (a vowel or final jamo, or initial
+    /// jamo with no vowel) are not letters a reader sees there, and as initials they would join the one before
+    /// them into a single Character, so `initials` would no longer line up with the lines.
+    static func startsAWord(_ ch: Character) -> Bool {
+        guard let first = ch.unicodeScalars.first else { return false }
+        switch first.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return false
+        default: break
+        }
+        func isVowelOrFinalJamo(_ v: UInt32) -> Bool { (0x1160...0x11FF).contains(v) || (0xD7B0...0xD7FF).contains(v) }
+        func isInitialJamo(_ v: UInt32) -> Bool { (0x1100...0x115F).contains(v) || (0xA960...0xA97F).contains(v) }
+        if isVowelOrFinalJamo(first.value) { return false }
+        return !ch.unicodeScalars.allSatisfy { isInitialJamo($0.value) }
     }
 
     // MARK: - Lines and sentences

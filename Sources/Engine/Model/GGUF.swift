@@ -32,6 +32,13 @@ public final class GGUFFile: @unchecked Sendable {
         try self.init(mapped: MappedFile(path: path))
     }
 
+    /// Parses GGUF bytes held in memory (copied); `path` names them in error messages.
+    public convenience init(bytes: some Collection<UInt8>, path: String) throws {
+        let array = Array(bytes)
+        let mapped = array.withUnsafeBytes { MappedFile(copying: $0, path: path) }
+        try self.init(mapped: mapped)
+    }
+
     public init(mapped: MappedFile) throws {
         file = mapped
         path = mapped.path

@@ -9,9 +9,28 @@ import Darwin
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
+    /// True when `bytes` is a heap copy (`init(copying:path:)`) rather than a mapping.
+    private let ownsCopy: Bool
+
+    /// A private copy of `source` that behaves like a mapped file named `path` (which is only used in
+    /// messages). The copy has exactly `source.count` bytes, so a reader that strays past the end is
+    /// caught by the address sanitizer instead of reading the rest of a page; the fuzz targets use it.
+    public init(copying source: UnsafeRawBufferPointer, path: String) {
+        self.path = path
+        ownsCopy = true
+        guard source.count > 0, let from = source.baseAddress else {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        // 64 bytes: what the widest vector kernel reading F32 tensor data expects of an mmap'd file.
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: source.count, alignment: 64)
+        copy.copyMemory(from: from, byteCount: source.count)
+        bytes = UnsafeRawBufferPointer(start: copy, count: source.count)
+    }
 
     public init(path: String) throws {
         self.path = path
+        ownsCopy = false
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             throw GGUFError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
@@ -37,6 +56,11 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        guard let base = bytes.baseAddress else { return }
+        if ownsCopy {
+            base.deallocate()
+        } else {
+            munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
+        }
     }
 }

@@ -189,6 +189,10 @@ private struct TOMLParser {
     var locations: [String: TOMLLocation] = [:]
     /// The key whose value is being read, for error messages.
     var contextKey: String?
+    /// How many arrays and inline tables enclose the value being read. Values are read recursively, so
+    /// without a limit a file of a few hundred kilobytes of "[" would overflow the stack.
+    var nesting = 0
+    static let maxNesting = 100
 
     init(text: String, file: String?) {
         // "\r\n" is one Character in Swift; split it so line ends are uniform.
@@ -462,8 +466,17 @@ private struct TOMLParser {
         }
     }
 
+    mutating func enterNesting() throws {
+        guard nesting < Self.maxNesting else {
+            throw error("arrays and inline tables are nested more than \(Self.maxNesting) deep; flatten the value")
+        }
+        nesting += 1
+    }
+
     mutating func parseArray(path: String, key: [String]) throws -> TOMLValue {
         let open = location
+        try enterNesting()
+        defer { nesting -= 1 }
         advance()  // [
         var items: [TOMLValue] = []
         while true {
@@ -481,6 +494,8 @@ private struct TOMLParser {
 
     mutating func parseInlineTable(path: String, key: [String]) throws -> TOMLValue {
         let open = location
+        try enterNesting()
+        defer { nesting -= 1 }
         advance()  // {
         let table = TableNode(.inline)
         var tablePath = path

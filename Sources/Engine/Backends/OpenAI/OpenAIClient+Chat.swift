@@ -2,6 +2,8 @@ import Foundation
 
 /// Splits a server-sent event stream into events as chunks arrive: lines end in \n, \r\n or \r; `data:` lines
 /// of one event are joined with \n; a blank line ends the event; `:` comments and other fields are ignored.
+/// Lines are split into field and value as bytes: a combining mark after the colon or the space would
+/// otherwise join it into one Character, hiding the colon or keeping the space.
 /// A line or an event over `maxLineBytes` is refused as soon as it passes the limit, so a server that never
 /// ends its line cannot make the client buffer it all.
 public struct SSEParser: Sendable {
@@ -31,7 +33,7 @@ public struct SSEParser: Sendable {
                 while end < bytes.count, bytes[end] != 0x0A, bytes[end] != 0x0D { end += 1 }
                 try keep(UnsafeBufferPointer(rebasing: bytes[start..<end]))
                 guard end < bytes.count else { break }
-                try line(String(decoding: pending, as: UTF8.self), into: &events)
+                try line(pending, into: &events)
                 pending.removeAll(keepingCapacity: true)
                 start = end + 1
                 if bytes[end] == 0x0D {
@@ -46,10 +48,10 @@ public struct SSEParser: Sendable {
     public mutating func finish() throws -> [String] {
         var events: [String] = []
         if !pending.isEmpty {
-            try line(String(decoding: pending, as: UTF8.self), into: &events)
+            try line(pending, into: &events)
             pending.removeAll()
         }
-        try line("", into: &events)
+        try line(Data(), into: &events)
         return events
     }
 
@@ -66,31 +68,28 @@ public struct SSEParser: Sendable {
                          excerpt: String(decoding: excerpt, as: UTF8.self), requestID: nil)
     }
 
-    private mutating func line(_ line: String, into events: inout [String]) throws {
+    private mutating func line(_ line: Data, into events: inout [String]) throws {
+        let colon: UInt8 = 0x3A, space: UInt8 = 0x20
         if line.isEmpty {
             if !data.isEmpty { events.append(data.joined(separator: "\n")) }
             data.removeAll()
             eventBytes = 0
             return
         }
-        if line.hasPrefix(":") { return }
-        let field: Substring, value: Substring
-        if let colon = line.firstIndex(of: ":") {
-            field = line[..<colon]
-            var v = line[line.index(after: colon)...]
-            if v.hasPrefix(" ") { v = v.dropFirst() }
-            value = v
-        } else {
-            field = Substring(line)
-            value = ""
+        if line.first == colon { return }
+        var field = line[...], value = Data()
+        if let c = line.firstIndex(of: colon) {
+            field = line[..<c]
+            value = line[(c + 1)...]
+            if value.first == space { value = value.dropFirst() }
         }
-        guard field == "data" else { return }
+        guard field.elementsEqual("data".utf8) else { return }
         // Many short data lines add up to one event too.
-        eventBytes += value.utf8.count + 1
+        eventBytes += value.count + 1
         guard eventBytes <= Self.maxLineBytes else {
-            throw Self.tooLong("an event", excerpt: Data((data.first ?? String(value)).utf8.prefix(80)))
+            throw Self.tooLong("an event", excerpt: data.first.map { Data($0.utf8.prefix(80)) } ?? Data(value.prefix(80)))
         }
-        data.append(String(value))
+        data.append(String(decoding: value, as: UTF8.self))
     }
 }
 
