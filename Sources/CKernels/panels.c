@@ -13,8 +13,8 @@
 static int block_bytes(uint32_t type) {
     switch (type) {
     case HT_TYPE_Q4_0:
-    case HT_TYPE_Q4_1: return 4 * 64 + 2 * 64;
-    case HT_TYPE_Q8_0: return 8 * 64 + 2 * 64;
+    case HT_TYPE_Q4_1: return 4 * 64 + 2 * 32;
+    case HT_TYPE_Q8_0: return 8 * 64 + 2 * 32;
     default: return 0;
     }
 }
@@ -52,28 +52,30 @@ HT_PANEL void ht_repack_panels(uint32_t type, void *dst, const void *w, size_t r
     for (int p = 0; p * PANEL_ROWS < rows; p++) {
         for (int b = 0; b < nb; b++) {
             uint8_t *blk = out + ((size_t)p * nb + b) * bb;
-            float *d = (float *)(blk + vectors * 64), *m = d + PANEL_ROWS;
+            uint16_t *d = (uint16_t *)(blk + vectors * 64), *m = d + PANEL_ROWS;
             for (int i = 0; i < PANEL_ROWS && p * PANEL_ROWS + i < rows; i++) {
                 const uint8_t *src = (const uint8_t *)w + (size_t)(p * PANEL_ROWS + i) * row_bytes;
+                // Scales stay f16, as in the file: one sequence is bound by memory, and every byte counts.
+                // -8 d and -128 d are exact in f16.
                 switch (type) {
                 case HT_TYPE_Q4_0: {
                     const uint8_t *s = src + b * 18;
-                    d[i] = f16(s);
-                    m[i] = -8.0f * d[i];
+                    memcpy(&d[i], s, 2);
+                    m[i] = _cvtss_sh(-8.0f * f16(s), 0);
                     for (int v = 0; v < 4; v++) memcpy(blk + v * 64 + i * 4, s + 2 + 4 * v, 4);
                     break;
                 }
                 case HT_TYPE_Q4_1: {
                     const uint8_t *s = src + b * 20;
-                    d[i] = f16(s);
-                    m[i] = f16(s + 2);
+                    memcpy(&d[i], s, 2);
+                    memcpy(&m[i], s + 2, 2);
                     for (int v = 0; v < 4; v++) memcpy(blk + v * 64 + i * 4, s + 4 + 4 * v, 4);
                     break;
                 }
                 default: {
                     const uint8_t *s = src + b * 34;
-                    d[i] = f16(s);
-                    m[i] = -128.0f * d[i];
+                    memcpy(&d[i], s, 2);
+                    m[i] = _cvtss_sh(-128.0f * f16(s), 0);
                     for (int v = 0; v < 8; v++) {
                         for (int k = 0; k < 4; k++) blk[v * 64 + i * 4 + k] = (uint8_t)((int)(int8_t)s[2 + 4 * v + k] + 128);
                     }
@@ -123,8 +125,8 @@ HT_PANEL __attribute__((always_inline)) static inline void panel_columns(uint32_
         const uint8_t *blk = panel + (size_t)b * bb;
         __m512i w[8];
         load_block(type, blk, w);
-        __m512 d = _mm512_loadu_ps((const float *)(blk + vectors * 64));
-        __m512 m = _mm512_loadu_ps((const float *)(blk + vectors * 64) + PANEL_ROWS);
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + vectors * 64)));
+        __m512 m = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + vectors * 64 + 32)));
         for (int c = 0; c < NC; c++) {
             const int8_t *xq = q[c] + b * 32;
             // two chains, so a single column is not bound by the latency of one

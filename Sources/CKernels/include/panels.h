@@ -4,14 +4,15 @@
 // multiplies 16 rows at once by 4 bytes of one activation column (broadcast). The row-wise kernels
 // in kernels.c need a horizontal sum and a float conversion per block and per row; here each lane
 // is a row, so a block of 32 weights costs 8 integer dot instructions for 16 rows, and a float
-// conversion and two FMAs per 16 rows. Used when the CPU has AVX-512 VNNI.
+// conversion and two FMAs per 16 rows. Used when the CPU has AVX-512 VNNI, at every batch size, so a
+// sequence gets the same numbers alone or in a batch.
 //
 // Layout: panels of 16 rows (the last one padded with zero rows), each a run of blocks of 32
 // columns. A block holds the weights as unsigned bytes u (w = d * u + m):
 //   Q4_0/Q4_1: 4 x 64 bytes; vector v has, for each of the 16 rows, the row's nibble bytes
 //              qs[4v..4v+3] (low nibbles: columns 4v..4v+3, high nibbles: 16+4v..16+4v+3);
 //   Q8_0:      8 x 64 bytes; vector v has, for each row, bytes q[4v..4v+3] + 128;
-// then float d[16] and float m[16] (Q4_0: m = -8 d; Q8_0: m = -128 d).
+// then f16 d[16] and f16 m[16] (Q4_0: m = -8 d; Q8_0: m = -128 d).
 #include <stddef.h>
 #include <stdint.h>
 

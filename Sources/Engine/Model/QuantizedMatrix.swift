@@ -119,9 +119,10 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
             for j in 0..<n { ht_quantize_q8(q8 + j * columnBytes, x + j * cols, Int32(cols)) }
         }
         forEachRowRange { _, out, w, r0, r1 in
-            // One column reads the weights once and is bound by memory: the row layout is smaller (f16
-            // scales), so single-sequence decoding is faster on it (bench generate: 163-185 vs 153 tok/s).
-            if let p = w.panels, n >= 2 {
+            // Panels at every batch size: a sequence must get the same numbers alone as in a batch
+            // (8-bit rounding makes the two kernels' results drift apart), or sampling would depend on
+            // which other samples run with it (EvaluatorTests).
+            if let p = w.panels {
                 ht_matmul_panels(w.type.rawValue, out, w.rows, p.bytes, Int32(w.rows), Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
             } else {
                 ht_matmul_q8(w.type.rawValue, out, w.rows, w.data, w.rowBytes, Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
