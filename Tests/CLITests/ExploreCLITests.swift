@@ -15,6 +15,10 @@ final class ExploreCLITests: XCTestCase {
     override func setUpWithError() throws {
         home = try CLI.temporaryDirectory()
         try TinyChatModel.write(to: URL(fileURLWithPath: modelPath))
+        // tmux's server exits with its last session. Each trial kills its UI, which ends its session; without a
+        // session that outlives them, the next trial's new-session can reach a server that is exiting and fail
+        // with "server exited unexpectedly".
+        try newSession(["-d", "-s", "keep", "sleep 86400"])
     }
 
     override func tearDownWithError() throws {
@@ -31,15 +35,18 @@ final class ExploreCLITests: XCTestCase {
     }
 
     /// Starts a tmux session. Not with Foundation's Process: the tmux server that the first session starts
-    /// inherits what Process watches for the child's exit, so waiting on it would never end.
+    /// inherits what Process watches for the child's exit, so waiting on it would never end. Its error output
+    /// goes to a file, which the server does not keep open.
     func newSession(_ args: [String]) throws {
         let argv = ["tmux", "-L", socket, "new-session"] + args
+        let errors = home.appendingPathComponent("tmux-\(UUID().uuidString.prefix(8)).err").path
+        defer { try? FileManager.default.removeItem(atPath: errors) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
         var pid: pid_t = 0
@@ -47,7 +54,10 @@ final class ExploreCLITests: XCTestCase {
         guard spawned == 0 else { throw TmuxFailed(args: argv, stderr: String(cString: strerror(spawned))) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        guard status == 0 else { throw TmuxFailed(args: argv, stderr: "wait status \(status)") }
+        guard status == 0 else {
+            let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            throw TmuxFailed(args: argv, stderr: "wait status \(status): \(message)")
+        }
     }
 
     struct TmuxFailed: Error, CustomStringConvertible {
