@@ -11,20 +11,11 @@
 # $HELLOTUNE_HOME/models, else ~/.cache/hellotune/models). E2E_RUN_TIMEOUT bounds the wait for the run (s).
 set -uo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-bin="${HELLOTUNE_BIN:-$root/.build/release/hellotune}"
-models="${MODELS_DIR:-${HELLOTUNE_HOME:-$HOME/.cache/hellotune}/models}"
+source "$(dirname "$0")/lib.sh"
 run_timeout="${E2E_RUN_TIMEOUT:-300}"
 
-command -v tmux >/dev/null || { echo "e2e: tmux is not installed" >&2; exit 2; }
-[ -x "$bin" ] || { echo "e2e: no hellotune binary at $bin (build it: swift build -c release, or set HELLOTUNE_BIN)" >&2; exit 2; }
-[ -d "$models" ] || { echo "e2e: no models folder at $models (run: hellotune model fetch, or set MODELS_DIR)" >&2; exit 2; }
-bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
-
 session="hellotune-run-e2e-$$"
-home="$(mktemp -d "${TMPDIR:-/tmp}/hellotune-run-e2e.XXXXXX")"
-ln -s "$(cd "$models" && pwd)" "$home/models"
+home="$(new_home hellotune-run-e2e)"
 folder="$home/runs/akewo-mixed-AKEWO-seed1"
 
 # The run's pid, from the launch record the UI wrote next to its run.log.
@@ -42,39 +33,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-screen() { tmux capture-pane -p -t "$session"; }
-
-fail() {
-    echo "e2e FAILED: $*" >&2
-    echo "----- screen -----" >&2
-    screen >&2
-    echo "----- end of screen; run.log: -----" >&2
-    tail -n 20 "$folder/run.log" >&2 2>/dev/null
-    exit 1
+fail_details() {
+    echo "----- run.log: -----"
+    tail -n 20 "$folder/run.log" 2>/dev/null
 }
-
-step() { echo "e2e: $*"; }
-
-# wait_for PATTERN [TIMEOUT_S]: poll the screen until an extended regex matches.
-wait_for() {
-    local pattern="$1" timeout="${2:-10}"
-    local end=$((SECONDS + timeout))
-    while [ "$SECONDS" -le "$end" ]; do
-        screen | grep -Eq -- "$pattern" && return 0
-        sleep 0.2
-    done
-    fail "waited ${timeout}s for /$pattern/"
-}
-
-keys() { tmux send-keys -t "$session" "$@"; }
-text() { tmux send-keys -t "$session" -l -- "$1"; }
 
 step "starting a shell in tmux (120x30, TERM=xterm-256color, HELLOTUNE_HOME=$home)"
-tmux new-session -d -s "$session" -x 120 -y 30 \
-    "env -i HOME=\"$HOME\" PATH=\"$PATH\" TERM=xterm-256color LANG=C.UTF-8 PS1='e2e\$ ' bash --norc --noprofile -i" \
-    || { echo "e2e: tmux could not start a session" >&2; exit 2; }
-tmux set-option -t "$session" status off >/dev/null
-sleep 0.3
+start_shell 120 30
 text "stty sane; clear; HELLOTUNE_HOME='$home' '$bin' run --preset akewo-mixed --acrostic 2 --normal 2 --epochs 1 --samples 1 --compliance-questions 2; echo \"exit=\$?\""
 keys Enter
 

@@ -11,21 +11,12 @@
 # (default: $HELLOTUNE_HOME/models, else ~/.cache/hellotune/models).
 set -uo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-bin="${HELLOTUNE_BIN:-$root/.build/release/hellotune}"
-models="${MODELS_DIR:-${HELLOTUNE_HOME:-$HOME/.cache/hellotune}/models}"
+source "$(dirname "$0")/lib.sh"
 reply_timeout="${E2E_REPLY_TIMEOUT:-120}"
 extra_args="${E2E_ARGS:---max-tokens 64}"
 
-command -v tmux >/dev/null || { echo "e2e: tmux is not installed" >&2; exit 2; }
-[ -x "$bin" ] || { echo "e2e: no hellotune binary at $bin (build it: swift build -c release, or set HELLOTUNE_BIN)" >&2; exit 2; }
-[ -d "$models" ] || { echo "e2e: no models folder at $models (run: hellotune model fetch, or set MODELS_DIR)" >&2; exit 2; }
-bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
-
 session="hellotune-e2e-$$"
-home="$(mktemp -d "${TMPDIR:-/tmp}/hellotune-e2e.XXXXXX")"
-ln -s "$(cd "$models" && pwd)" "$home/models"
+home="$(new_home hellotune-e2e)"
 
 # A finished training run for the Jobs screen.
 run="$home/runs/e2e-run"
@@ -49,51 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-screen() { tmux capture-pane -p -t "$session"; }
-screen_e() { tmux capture-pane -p -e -t "$session"; }
-
-fail() {
-    echo "e2e FAILED: $*" >&2
-    echo "----- screen ($(tmux display -p -t "$session" '#{pane_width}x#{pane_height}' 2>/dev/null)) -----" >&2
-    screen >&2
-    echo "----- end of screen -----" >&2
-    exit 1
-}
-
-step() { echo "e2e: $*"; }
-
-# wait_for PATTERN [TIMEOUT_S]: poll the screen until an extended regex matches.
-wait_for() {
-    local pattern="$1" timeout="${2:-10}"
-    local end=$((SECONDS + timeout))
-    while [ "$SECONDS" -le "$end" ]; do
-        screen | grep -Eq -- "$pattern" && return 0
-        sleep 0.2
-    done
-    fail "waited ${timeout}s for /$pattern/"
-}
-
-# wait_gone PATTERN [TIMEOUT_S]
-wait_gone() {
-    local pattern="$1" timeout="${2:-10}"
-    local end=$((SECONDS + timeout))
-    while [ "$SECONDS" -le "$end" ]; do
-        screen | grep -Eq -- "$pattern" || return 0
-        sleep 0.2
-    done
-    fail "waited ${timeout}s for /$pattern/ to go away"
-}
-
-keys() { tmux send-keys -t "$session" "$@"; }
-# Literal text (no key-name lookup).
-text() { tmux send-keys -t "$session" -l -- "$1"; }
-
 step "starting $bin in tmux (80x24, TERM=xterm-256color, HELLOTUNE_HOME=$home)"
-tmux new-session -d -s "$session" -x 80 -y 24 \
-    "env -i HOME=\"$HOME\" PATH=\"$PATH\" TERM=xterm-256color LANG=C.UTF-8 PS1='e2e\$ ' bash --norc --noprofile -i" \
-    || { echo "e2e: tmux could not start a session" >&2; exit 2; }
-tmux set-option -t "$session" status off >/dev/null
-sleep 0.3
+start_shell 80 24
 text "stty sane; clear; HELLOTUNE_HOME='$home' '$bin' $extra_args"
 keys Enter
 
