@@ -5,7 +5,8 @@ import Foundation
 final class ProgressBar {
     let label: String
     private let isTTY = isatty(STDERR_FILENO) != 0
-    private var lastPrintedPercent = -1
+    /// The tenth of the work last printed off a terminal; nil until the first update, which is always printed.
+    private var lastPrintedTenth: Int?
     private var open = false
 
     init(label: String) { self.label = label }
@@ -20,9 +21,9 @@ final class ProgressBar {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
             open = true
         } else {
-            let percent = Int(fraction * 100)
-            if percent / 10 != lastPrintedPercent / 10 || done == total {
-                lastPrintedPercent = percent
+            let tenth = total > 0 ? done * 10 / total : 0
+            if tenth != lastPrintedTenth || done == total {
+                lastPrintedTenth = tenth
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
         }
