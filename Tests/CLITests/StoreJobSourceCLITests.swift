@@ -63,7 +63,14 @@ final class StoreJobSourceCLITests: XCTestCase {
         let after = try XCTUnwrap(try store.job(job.id))
         XCTAssertEqual(after.status, .failed)
         XCTAssertTrue(after.error?.contains(missing) == true, after.error ?? "")
-        let log = try String(contentsOf: folder.appendingPathComponent("worker.log"), encoding: .utf8)
+        // The worker records the failure in the store before it prints the error and exits.
+        let logURL = folder.appendingPathComponent("worker.log")
+        var log = ""
+        while Date() < deadline {
+            log = try String(contentsOf: logURL, encoding: .utf8)
+            if log.contains(missing) { break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
         XCTAssertTrue(log.contains(missing), log)
     }
 }
