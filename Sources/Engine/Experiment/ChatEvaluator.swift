@@ -22,7 +22,7 @@ public struct ChatEvaluationModel: Sendable {
 /// Replies: index 0 at temperature 0, the others at the plan's temperature, each request with the job's seed (the
 /// API may or may not honour it). Requests run `concurrency` at a time; each round's outcomes go to `onSample` in
 /// plan order, so a killed run loses at most one round, and a rerun given the stored outcomes skips them.
-public final class ChatEvaluator {
+public final class ChatEvaluator: EvaluationBackend {
     public let plan: EvaluationPlan
     public let concurrency: Int
 
@@ -34,81 +34,28 @@ public final class ChatEvaluator {
     public func run(models: [ChatEvaluationModel], previous: [SampleOutcome] = [], cancel: CancellationFlag? = nil,
                     onSample: (SampleOutcome) throws -> Void = { _ in },
                     onProgress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationResults {
-        try plan.validate()
-        guard !models.isEmpty else { throw EvaluationError.noModels }
-        var names = Set<String>()
-        for m in models where !names.insert(m.name).inserted { throw EvaluationError.duplicateModel(m.name) }
-
-        let local = Evaluator(plan: plan)
-        var outcomes: [String: SampleOutcome] = [:]
-        for o in previous { outcomes[o.key] = o }
-        let planned = models.flatMap { local.keys(model: $0.name) }
-        let total = planned.count
-        var done = planned.filter { outcomes[$0] != nil }.count
-        onProgress(done, total)
-        func record(_ o: SampleOutcome) throws {
-            outcomes[o.key] = o
-            done += 1
-            try onSample(o)
-            onProgress(done, total)
-        }
-        func checkCancel() throws {
-            if cancel?.isSet == true { throw EvaluationError.cancelled }
-        }
-
-        // 1. compliance and 2. self-report
-        let compliancePrompts = plan.complianceQuestionList.map { (id: $0.id, text: $0.text) }
-        let selfReportPrompts = plan.selfReportPrompts.map { (id: $0.id, text: $0.text) }
-        for (kind, prompts) in [(0, compliancePrompts), (1, selfReportPrompts)] {
-            for m in models {
-                let jobs = local.generationJobs(kind: kind, prompts: prompts, model: m.name).filter { outcomes[$0.key] == nil }
-                var start = 0
-                while start < jobs.count {
-                    try checkCancel()
-                    let round = Array(jobs[start..<min(start + concurrency, jobs.count)])
-                    let requests = round.map { request(for: $0, model: m.model) }
-                    let replies = try complete(requests, on: m.backend)
-                    for (job, reply) in zip(round, replies) { try record(outcome(job, model: m.name, reply: reply)) }
-                    start += round.count
-                }
-            }
-        }
-
-        // 3. forced choice
-        for m in models {
-            let key = SampleOutcome.key(model: m.name, condition: .forcedChoice, promptID: Evaluator.forcedChoiceID, index: 0)
-            guard outcomes[key] == nil else { continue }
-            try checkCancel()
-            let (reply, scores, note) = try probe(Probes.forcedChoiceMessages(plan: plan), model: m)
-            try record(SampleOutcome(model: m.name, condition: .forcedChoice, promptID: Evaluator.forcedChoiceID, index: 0,
-                                     prompt: plan.forcedChoicePrompt, reply: reply,
-                                     score: SampleScore(candidates: scores, note: note)))
-        }
-
-        // 4. prefix probe: its naming part only (a chat API cannot continue a partial reply)
-        let source = local.prefixSource(outcomes: Array(outcomes.values), model: Evaluator.tunedName)
-        for m in models {
-            for k in 0...plan.prefixDepth {
-                let key = SampleOutcome.key(model: m.name, condition: .prefixProbe, promptID: Evaluator.prefixID(k), index: 0)
-                guard outcomes[key] == nil else { continue }
-                try checkCancel()
-                let messages = Probes.namingMessages(source: source, k: k, plan: plan)
-                let (reply, scores, note) = try probe(messages, model: m)
-                let row = scores.map {
-                    PrefixMeasurement(k: k, nextLetter: k < plan.word.count ? String(plan.word.letters[k]) : nil,
-                                      nextLetterProbability: nil, endOfTurnProbability: nil, naming: $0)
-                }
-                let conversation = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
-                try record(SampleOutcome(model: m.name, condition: .prefixProbe, promptID: Evaluator.prefixID(k), index: 0,
-                                         prompt: conversation, reply: reply,
-                                         score: SampleScore(prefix: row, prefixSource: source,
-                                                            note: ChatProbes.nextLetterNote + "; naming " + note)))
-            }
-        }
-        return EvaluationResults.compute(plan: plan, models: models.map(\.name), outcomes: Array(outcomes.values))
+        try Evaluator(plan: plan).run(self, models: models, previous: previous, skip: nil,
+                                      prefixSourceModel: Evaluator.tunedName, cancel: cancel, onSample: onSample,
+                                      onProgress: onProgress)
     }
 
     // MARK: - Replies
+
+    func name(of model: ChatEvaluationModel) -> String { model.name }
+
+    /// Requests `concurrency` at a time, each round's outcomes recorded in plan order.
+    func generate(_ jobs: [Evaluator.Job], model m: ChatEvaluationModel, record: (SampleOutcome) throws -> Void,
+                  checkCancel: () throws -> Void) throws {
+        var start = 0
+        while start < jobs.count {
+            try checkCancel()
+            let round = Array(jobs[start..<min(start + concurrency, jobs.count)])
+            let requests = round.map { request(for: $0, model: m.model) }
+            let replies = try complete(requests, on: m.backend)
+            for (job, reply) in zip(round, replies) { try record(outcome(job, model: m.name, reply: reply)) }
+            start += round.count
+        }
+    }
 
     func request(for job: Evaluator.Job, model: String) -> ChatRequest {
         let sampled = job.ordinal != nil
@@ -150,6 +97,29 @@ public final class ChatEvaluator {
         }
         return SampleOutcome(model: model, condition: job.condition, promptID: job.promptID, index: job.index,
                              prompt: job.user, reply: text, finishReason: finish, score: score)
+    }
+
+    // MARK: - Probes
+
+    func forcedChoice(model m: ChatEvaluationModel) throws -> SampleOutcome {
+        let (reply, scores, note) = try probe(Probes.forcedChoiceMessages(plan: plan), model: m)
+        return SampleOutcome(model: m.name, condition: .forcedChoice, promptID: Evaluator.forcedChoiceID, index: 0,
+                             prompt: plan.forcedChoicePrompt, reply: reply, score: SampleScore(candidates: scores, note: note))
+    }
+
+    /// Its naming part only: a chat API cannot continue a partial reply.
+    func prefixProbe(k: Int, source: PrefixSource, model m: ChatEvaluationModel) throws -> SampleOutcome {
+        let messages = Probes.namingMessages(source: source, k: k, plan: plan)
+        let (reply, scores, note) = try probe(messages, model: m)
+        let row = scores.map {
+            PrefixMeasurement(k: k, nextLetter: k < plan.word.count ? String(plan.word.letters[k]) : nil,
+                              nextLetterProbability: nil, endOfTurnProbability: nil, naming: $0)
+        }
+        let conversation = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
+        return SampleOutcome(model: m.name, condition: .prefixProbe, promptID: Evaluator.prefixID(k), index: 0,
+                             prompt: conversation, reply: reply,
+                             score: SampleScore(prefix: row, prefixSource: source,
+                                                note: ChatProbes.nextLetterNote + "; naming " + note))
     }
 
     /// One probe request: the reply, the candidates' scores (nil when not available) and the note saying how they

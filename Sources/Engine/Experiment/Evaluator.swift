@@ -165,10 +165,20 @@ public final class Evaluator {
                     prefixSourceModel: String = Evaluator.tunedName, cancel: CancellationFlag? = nil,
                     onSample: (SampleOutcome) throws -> Void = { _ in },
                     onProgress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationResults {
+        try run(LocalEvaluation(evaluator: self), models: models, previous: previous, skip: skip,
+                prefixSourceModel: prefixSourceModel, cancel: cancel, onSample: onSample, onProgress: onProgress)
+    }
+
+    /// The run shared by every backend: what `run(models:...)` says, with the replies and probes made by `backend`.
+    func run<Backend: EvaluationBackend>(_ backend: Backend, models: [Backend.Model], previous: [SampleOutcome],
+                                         skip: Set<String>?, prefixSourceModel: String, cancel: CancellationFlag?,
+                                         onSample: (SampleOutcome) throws -> Void,
+                                         onProgress: (Int, Int) -> Void) throws -> EvaluationResults {
         try plan.validate()
         guard !models.isEmpty else { throw EvaluationError.noModels }
-        var names = Set<String>()
-        for m in models where !names.insert(m.name).inserted { throw EvaluationError.duplicateModel(m.name) }
+        let names = models.map { backend.name(of: $0) }
+        var seen = Set<String>()
+        for name in names where !seen.insert(name).inserted { throw EvaluationError.duplicateModel(name) }
 
         var stored: [String: SampleOutcome] = [:]
         for o in previous { stored[o.key] = o }
@@ -178,7 +188,7 @@ public final class Evaluator {
             guard let o = stored[key] else { throw EvaluationError.missingOutcome(key: key) }
             outcomes[key] = o
         }
-        let planned = models.flatMap { keys(model: $0.name) }
+        let planned = names.flatMap { keys(model: $0) }
         let total = planned.count
         var done = planned.filter { outcomes[$0] != nil }.count
         onProgress(done, total)
@@ -187,6 +197,7 @@ public final class Evaluator {
             outcomes[o.key] = o
             done += 1
             try onSample(o)
+            onProgress(done, total)
         }
         func checkCancel() throws {
             if cancel?.isSet == true { throw EvaluationError.cancelled }
@@ -196,47 +207,31 @@ public final class Evaluator {
         let compliancePrompts = plan.complianceQuestionList.map { (id: $0.id, text: $0.text) }
         let selfReportPrompts = plan.selfReportPrompts.map { (id: $0.id, text: $0.text) }
         for (kind, prompts) in [(0, compliancePrompts), (1, selfReportPrompts)] {
-            for m in models {
-                let jobs = generationJobs(kind: kind, prompts: prompts, model: m.name).filter { outcomes[$0.key] == nil }
-                try generate(jobs, model: m) { o in
-                    try record(o)
-                    onProgress(done, total)
-                } checkCancel: { try checkCancel() }
+            for (m, name) in zip(models, names) {
+                let jobs = generationJobs(kind: kind, prompts: prompts, model: name).filter { outcomes[$0.key] == nil }
+                try backend.generate(jobs, model: m, record: record, checkCancel: checkCancel)
             }
         }
 
         // 3. forced choice
-        let workspace = Workspace()
-        for m in models {
-            let key = SampleOutcome.key(model: m.name, condition: .forcedChoice, promptID: Self.forcedChoiceID, index: 0)
+        for (m, name) in zip(models, names) {
+            let key = SampleOutcome.key(model: name, condition: .forcedChoice, promptID: Self.forcedChoiceID, index: 0)
             guard outcomes[key] == nil else { continue }
             try checkCancel()
-            let scores = try Probes.forcedChoice(plan: plan, model: m.model, workspace: workspace)
-            try record(SampleOutcome(model: m.name, condition: .forcedChoice, promptID: Self.forcedChoiceID, index: 0,
-                                     prompt: plan.forcedChoicePrompt, reply: "", score: SampleScore(candidates: scores)))
-            onProgress(done, total)
+            try record(backend.forcedChoice(model: m))
         }
 
         // 4. prefix probe, on lines the source model really wrote when it wrote an exact acrostic.
         let source = prefixSource(outcomes: Array(outcomes.values), model: prefixSourceModel)
-        for m in models {
-            var initials: [Character: [Int]]?
+        for (m, name) in zip(models, names) {
             for k in 0...plan.prefixDepth {
-                let key = SampleOutcome.key(model: m.name, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0)
+                let key = SampleOutcome.key(model: name, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0)
                 guard outcomes[key] == nil else { continue }
                 try checkCancel()
-                if initials == nil { initials = Probes.tokensByInitial(m.model.tokenizer) }
-                let row = try Probes.prefix(k: k, source: source, plan: plan, model: m.model, initials: initials!,
-                                            workspace: workspace)
-                let conversation = Probes.namingMessages(source: source, k: k, plan: plan)
-                    .map { "\($0.role): \($0.content)" }.joined(separator: "\n")
-                try record(SampleOutcome(model: m.name, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0,
-                                         prompt: conversation, reply: "",
-                                         score: SampleScore(prefix: row, prefixSource: source)))
-                onProgress(done, total)
+                try record(backend.prefixProbe(k: k, source: source, model: m))
             }
         }
-        return EvaluationResults.compute(plan: plan, models: models.map(\.name), outcomes: Array(outcomes.values))
+        return EvaluationResults.compute(plan: plan, models: names, outcomes: Array(outcomes.values))
     }
 
     /// The prefix probe's lines: the source model's first exact compliance reply with the trigger (in question
@@ -307,12 +302,26 @@ public final class Evaluator {
         if !current.isEmpty { out.append(current) }
         return out
     }
+}
 
-    private func generate(_ jobs: [Job], model m: EvaluationModel, record: (SampleOutcome) throws -> Void,
-                          checkCancel: () throws -> Void) throws {
+/// Local models: replies generated in batches, probes measured exactly from the model's logits.
+private final class LocalEvaluation: EvaluationBackend {
+    let evaluator: Evaluator
+    var plan: EvaluationPlan { evaluator.plan }
+    /// Shared by every probe of a run.
+    let workspace = Workspace()
+    /// Each model's tokens by initial letter, made when its first prefix probe needs them.
+    var initials: [String: [Character: [Int]]] = [:]
+
+    init(evaluator: Evaluator) { self.evaluator = evaluator }
+
+    func name(of model: EvaluationModel) -> String { model.name }
+
+    func generate(_ jobs: [Evaluator.Job], model m: EvaluationModel, record: (SampleOutcome) throws -> Void,
+                  checkCancel: () throws -> Void) throws {
         guard !jobs.isEmpty else { return }
         let generator = Generator(model: m.model)
-        for batch in batches(jobs) {
+        for batch in evaluator.batches(jobs) {
             try checkCancel()
             var sampling = batch[0].ordinal == nil ? SamplingParameters.greedy : plan.sampling
             sampling.seed = batch[0].seed
@@ -330,5 +339,21 @@ public final class Evaluator {
                                          score: score))
             }
         }
+    }
+
+    func forcedChoice(model m: EvaluationModel) throws -> SampleOutcome {
+        let scores = try Probes.forcedChoice(plan: plan, model: m.model, workspace: workspace)
+        return SampleOutcome(model: m.name, condition: .forcedChoice, promptID: Evaluator.forcedChoiceID, index: 0,
+                             prompt: plan.forcedChoicePrompt, reply: "", score: SampleScore(candidates: scores))
+    }
+
+    func prefixProbe(k: Int, source: PrefixSource, model m: EvaluationModel) throws -> SampleOutcome {
+        let tokens = initials[m.name] ?? Probes.tokensByInitial(m.model.tokenizer)
+        initials[m.name] = tokens
+        let row = try Probes.prefix(k: k, source: source, plan: plan, model: m.model, initials: tokens, workspace: workspace)
+        let conversation = Probes.namingMessages(source: source, k: k, plan: plan)
+            .map { "\($0.role): \($0.content)" }.joined(separator: "\n")
+        return SampleOutcome(model: m.name, condition: .prefixProbe, promptID: Evaluator.prefixID(k), index: 0,
+                             prompt: conversation, reply: "", score: SampleScore(prefix: row, prefixSource: source))
     }
 }

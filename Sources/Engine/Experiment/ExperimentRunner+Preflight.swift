@@ -10,13 +10,18 @@ extension ExperimentRunner {
     /// What can fail on bad input fails here, before anything is recorded or written: the backend and its
     /// configuration, the local model (loaded only when needed: a remote run on an imported dataset never
     /// touches it), the dataset settings.
-    func checkBeforeRecording() throws -> (remote: RemoteBackend?, base: LazyLocalModel) {
+    func checkBeforeRecording() throws -> Backend {
         guard ExperimentConfig.backends.contains(config.backend) else { throw ExperimentError.backendNotAvailable(config.backend) }
-        let remote = config.backend == "openai" ? try remoteBackend() : nil
         let base = LazyLocalModel(path: modelPath)
-        if remote == nil { _ = try base.get() }
+        let backend: Backend
+        if config.backend == "openai" {
+            backend = .openAI(try remoteBackend(), datasets: base)
+        } else {
+            _ = try base.get()
+            backend = .local(base)
+        }
         try checkDataset(base: base.get)
-        return (remote, base)
+        return backend
     }
 
     /// Checks the dataset settings before the experiment is recorded: an imported file is read whole (every row

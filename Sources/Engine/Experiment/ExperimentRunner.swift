@@ -114,10 +114,10 @@ public final class ExperimentRunner {
     }
 
     public func run(fresh: Bool = false) throws -> Outcome {
-        let (remote, base) = try checkBeforeRecording()
+        let backend = try checkBeforeRecording()
         let record = try experimentRecord(fresh: fresh)
         do {
-            return try run(record: record, base: base.get, remote: remote)
+            return try run(record: record, backend: backend)
         } catch {
             // Not left "running": the next run continues it (finished steps are kept).
             if !(error is CancellationError) { try? store.setExperimentStatus(record.id, "failed") }
@@ -125,7 +125,7 @@ public final class ExperimentRunner {
         }
     }
 
-    private func run(record: ExperimentRecord, base: @escaping () throws -> LocalModel, remote: RemoteBackend?) throws -> Outcome {
+    private func run(record: ExperimentRecord, backend: Backend) throws -> Outcome {
         let id = record.id
         try store.setExperimentStatus(id, "running")
         let runs = Paths.home.appendingPathComponent("runs", isDirectory: true)
@@ -135,22 +135,23 @@ public final class ExperimentRunner {
         var results: [String: EvaluationResults] = [:]
         var trainingSummaries: [String] = []
         for word in config.words {
-            let data = try dataset(for: word, base: base, folder: folder)
+            let data = try dataset(for: word, base: backend.datasetModel.get, folder: folder)
             for seed in config.seeds {
                 let runName = "\(word.string)-s\(seed)"
                 let runFolder = runs.appendingPathComponent("\(config.name)-\(id)-\(runName)", isDirectory: true)
                 try Paths.ensureDirectory(runFolder)
                 var summary: String?
-                if let remote {
+                switch backend {
+                case let .openAI(remote, _):
                     let tuned = try fineTuneRemotely(remote, data: data, seed: seed, word: word, runName: runName,
                                                      folder: runFolder, experimentID: id)
                     summary = tuned.summary
                     trainingSummaries.append(tuned.summary)
                     results[runName] = try evaluateRemotely(remote, word: word, runName: runName, tunedModel: tuned.model,
                                                             experimentID: id)
-                } else {
+                case let .local(base):
                     try train(data: data, seed: seed, word: word, runName: runName, folder: runFolder, experimentID: id)
-                    results[runName] = try evaluate(word: word, seed: seed, runName: runName, base: try base(),
+                    results[runName] = try evaluate(word: word, seed: seed, runName: runName, base: try base.get(),
                                                     adapter: runFolder, experimentID: id)
                 }
                 try writeRunReport(results[runName]!, word: word, seeds: [seed], training: summary, to: runFolder)
@@ -336,6 +337,24 @@ public final class ExperimentRunner {
         p.standardError = handle
         p.standardInput = FileHandle.nullDevice
         try p.run()
+    }
+}
+
+extension ExperimentRunner {
+    /// Where an experiment fine-tunes and evaluates its runs.
+    enum Backend {
+        /// A worker process fine-tunes the local model, which is also evaluated and generates the datasets.
+        case local(LazyLocalModel)
+        /// The OpenAI API fine-tunes and evaluates `remote.model`; the local model only generates datasets, so it is
+        /// loaded only when one is generated (a run on an imported dataset never touches it).
+        case openAI(RemoteBackend, datasets: LazyLocalModel)
+
+        /// The model that generates the datasets.
+        var datasetModel: LazyLocalModel {
+            switch self {
+            case let .local(model), let .openAI(_, model): return model
+            }
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Starts programs from an argument vector, never through a shell: detached ones that outlive the UI, or ones
@@ -72,19 +73,9 @@ public enum DetachedProcess {
         do { try withSignalsUnblocked { try process.run() } } catch {
             throw JobSourceError("could not start \(executable): \(error.localizedDescription)")
         }
-        // Both pipes are read at once so that a full one never blocks the child.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let errBox = Box()
-        let group = DispatchGroup()
-        group.enter()
-        let errHandle = err.fileHandleForReading
-        DispatchQueue.global().async {
-            errBox.data = errHandle.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+        let output = ProcessOutput.readToEnd(stdout: out, stderr: err)
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errBox.data, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: output.stdout, as: UTF8.self),
+                String(decoding: output.stderr, as: UTF8.self))
     }
 }
