@@ -95,13 +95,7 @@ final class StoreJobSourceTests: XCTestCase {
 
         let l = jobs[3]
         XCTAssertEqual(l.name, "#\(live.id) train akewo-mixed-1-AKEWO-s2")
-        XCTAssertEqual(l.status, .running)
-        XCTAssertEqual(l.step, 3)
-        XCTAssertEqual(l.totalSteps, 12)
-        XCTAssertEqual(l.loss, 2.25)
-        XCTAssertEqual(l.tokensPerSecond, 250)
-        XCTAssertEqual(l.etaSeconds, 9)
-        XCTAssertNil(l.adapterPath)
+        assertRunning(l, step: 3, totalSteps: 12, loss: 2.25, tokensPerSecond: 250, etaSeconds: 9)
 
         let d = jobs[4]
         XCTAssertEqual(d.status, .finished)
