@@ -17,13 +17,7 @@ final class RunOpenAICLITests: XCTestCase {
     var service: FakeOpenAIService!
 
     override func setUpWithError() throws {
-        home = try CLI.temporaryDirectory()
-        service = try FakeOpenAIService(apiKey: key)
-    }
-
-    override func tearDownWithError() throws {
-        service.stop()
-        try? FileManager.default.removeItem(at: home)
+        (home, service) = try openAIHome(key: key)
     }
 
     var env: [String: String] { CLI.openAIEnvironment(key: key, baseURL: service.baseURL, home: home) }
