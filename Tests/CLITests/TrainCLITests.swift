@@ -43,12 +43,7 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
 
         let broken = dir.appendingPathComponent("broken")
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = trainArgs(data, broken)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try CLI.start(trainArgs(data, broken))
         // wait for the checkpoint of step 5 (of 12), then kill without warning
         let deadline = Date().addingTimeInterval(240)
         while Date() < deadline {
@@ -99,12 +94,7 @@ final class TrainCLITests: XCTestCase {
         var saved: Checkpoint?
         for attempt in 1...20 where saved == nil {
             broken = dir.appendingPathComponent("broken-\(attempt)")
-            let p = Process()
-            p.executableURL = CLI.binary
-            p.arguments = args(broken)
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
+            let p = try CLI.start(args(broken))
             let checkpoint = broken.appendingPathComponent(Checkpoint.fileName)
             while p.isRunning {
                 if let ck = try? Checkpoint.read(from: checkpoint), ck.header.step >= 3 { break }
