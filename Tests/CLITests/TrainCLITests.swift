@@ -35,6 +35,19 @@ final class TrainCLITests: XCTestCase {
         return out
     }
 
+    /// The adapter of a run that was stopped and resumed must be the one an uninterrupted run wrote: the same
+    /// tensors, every value within 1e-3 relative.
+    func assertSameAdapter(_ resumed: URL, as whole: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let a = try adapterValues(whole), b = try adapterValues(resumed)
+        XCTAssertEqual(a.keys.sorted(), b.keys.sorted(), file: file, line: line)
+        var worst: Float = 0
+        for (name, va) in a {
+            let vb = b[name]!
+            for i in va.indices { worst = max(worst, abs(va[i] - vb[i]) / max(1e-3, abs(va[i]))) }
+        }
+        XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters", file: file, line: line)
+    }
+
     /// Kill a training process mid-run with SIGKILL, resume it, and get the adapter of an uninterrupted run.
     func testResumeAfterKillGivesTheSameAdapter() throws {
         let data = try smallDataset()
@@ -61,14 +74,7 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.contains("\"start_step\":\(stoppedAt)"), resumed.stdout)
 
-        let a = try adapterValues(whole), b = try adapterValues(broken)
-        XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
-        var worst: Float = 0
-        for (name, va) in a {
-            let vb = b[name]!
-            for i in va.indices { worst = max(worst, abs(va[i] - vb[i]) / max(1e-3, abs(va[i]))) }
-        }
-        XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters")
+        try assertSameAdapter(broken, as: whole)
     }
 
     /// A full disk while a checkpoint is written: simulated with a file size limit (RLIMIT_FSIZE, which
@@ -126,14 +132,7 @@ final class TrainCLITests: XCTestCase {
         let resumed = try CLI.run(args(broken) + ["--resume", "--json"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.contains("\"start_step\":\(previous.header.step)"), resumed.stdout)
-        let a = try adapterValues(whole), b = try adapterValues(broken)
-        XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
-        var worst: Float = 0
-        for (name, va) in a {
-            let vb = b[name]!
-            for i in va.indices { worst = max(worst, abs(va[i] - vb[i]) / max(1e-3, abs(va[i]))) }
-        }
-        XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters")
+        try assertSameAdapter(broken, as: whole)
     }
 
     func testResumeWithOtherOptionsIsRefused() throws {
