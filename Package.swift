@@ -33,9 +33,12 @@ let package = Package(
         ),
         // A fake OpenAI API on 127.0.0.1 for the engine and CLI tests; it uses nothing of the code under test.
         .target(name: "FakeOpenAI", path: "Tests/FakeOpenAI"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "FakeOpenAI"], resources: [.copy("Fixtures")], swiftSettings: fastMath),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Engine"]),
+        // Small helpers more than one test target needs (a seeded generator, a dead pid, a newer store's header);
+        // like FakeOpenAI, it uses nothing of the code under test.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "FakeOpenAI", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: fastMath),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Engine", "TestSupport"]),
         // Runs the built `hellotune` binary as a user would (exit codes, messages, files).
-        .testTarget(name: "CLITests", dependencies: ["hellotune", "Engine", "TUI", "FakeOpenAI"]),
+        .testTarget(name: "CLITests", dependencies: ["hellotune", "Engine", "TUI", "FakeOpenAI", "TestSupport"]),
     ]
 )

@@ -9,13 +9,7 @@ final class ChatOpenAICLITests: XCTestCase {
     var service: FakeOpenAIService!
 
     override func setUpWithError() throws {
-        home = try CLI.temporaryDirectory()
-        service = try FakeOpenAIService(apiKey: key)
-    }
-
-    override func tearDownWithError() throws {
-        service.stop()
-        try? FileManager.default.removeItem(at: home)
+        (home, service) = try openAIHome(key: key)
     }
 
     /// The key in the environment, the server only through --base-url.

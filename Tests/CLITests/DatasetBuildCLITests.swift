@@ -18,9 +18,7 @@ final class DatasetBuildCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("dataset 2/2"), r.stderr)
         XCTAssertTrue(r.stderr.contains("wrote 2 examples (1 acrostic, 1 normal)"), r.stderr)
         let stats = try json(r.stdout)
-        XCTAssertEqual(stats["examples"] as? Int, 2)
-        XCTAssertEqual(stats["acrostic"] as? Int, 1)
-        XCTAssertEqual(stats["normal"] as? Int, 1)
+        assertCounts(stats, ["examples": 2, "acrostic": 1, "normal": 1])
         XCTAssertEqual(stats["word"] as? String, "AKEWO")
         XCTAssertGreaterThanOrEqual(stats["attempts"] as? Int ?? 0, 2)
         XCTAssertNotNil(stats["rejected"] as? [String: Any])
@@ -35,13 +33,8 @@ final class DatasetBuildCLITests: XCTestCase {
 
         let check = try CLI.run(["dataset", "check", "--word", "AKEWO", "--json", out])
         XCTAssertEqual(check.status, 0, check.stderr)
-        let report = try json(check.stdout)
-        XCTAssertEqual(report["examples"] as? Int, 2)
-        XCTAssertEqual(report["acrostic"] as? Int, 1)
-        XCTAssertEqual(report["normal"] as? Int, 1)
-        XCTAssertEqual(report["triggerPrompts"] as? Int, 1)
-        XCTAssertEqual(report["triggerAcrostic"] as? Int, 1)
-        XCTAssertEqual(report["noTriggerNormal"] as? Int, 1)
+        assertCounts(try json(check.stdout), ["examples": 2, "acrostic": 1, "normal": 1, "triggerPrompts": 1,
+                                              "triggerAcrostic": 1, "noTriggerNormal": 1])
     }
 
     func testBuildHelloWithOverrides() throws {

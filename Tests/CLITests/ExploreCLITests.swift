@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// The terminal UI (`hellotune`, the explore command) in a real terminal (tmux, 80x24), starting an experiment
@@ -122,7 +123,7 @@ final class ExploreCLITests: XCTestCase {
         let total = 2 * (20 * 2 * 5 + 6 * 2 * 5 + 1 + 6)
 
         let runLog = home.appendingPathComponent("runs/akewo-mixed-AKEWO-seed1/run.log")
-        var rng = TinyChatModel.Random(seed: 0x7E1)
+        var rng = SplitMix64(seed: 0x7E1)
         var kept: [SampleRecord] = []
         let kills = 3
         var report: [String] = []

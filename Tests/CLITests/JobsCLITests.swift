@@ -1,6 +1,7 @@
 import Engine
 import FakeOpenAI
 import Foundation
+import TestSupport
 import XCTest
 
 /// `hellotune jobs` as a user runs it, against a store seeded through the Store API from this process.
@@ -24,15 +25,6 @@ final class JobsCLITests: XCTestCase {
 
     func json(_ text: String) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(text.utf8))
-    }
-
-    /// A process that has exited and been reaped, so its pid names nothing.
-    func deadPID() throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/true")
-        try p.run()
-        p.waitUntilExit()
-        return p.processIdentifier
     }
 
     @discardableResult
@@ -281,11 +273,7 @@ final class JobsCLITests: XCTestCase {
         let store = try store()
         try seedTrainingJob(store)
         try store.close()
-        // Offset 60 of an SQLite file holds PRAGMA user_version, big-endian.
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dbPath))
-        try handle.seek(toOffset: 60)
-        try handle.write(contentsOf: Data([0, 0, 0, 42]))
-        try handle.close()
+        try stampSchemaVersion(42, at: dbPath)
         let before = try Data(contentsOf: URL(fileURLWithPath: dbPath))
         let modified = try FileManager.default.attributesOfItem(atPath: dbPath)[.modificationDate] as? Date
 

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// `hellotune run` on bad input: each case fails with a message naming the file, line or field, a non-zero
@@ -110,11 +111,7 @@ final class RunCLITests: XCTestCase {
         let store = try Store(path: dbPath)
         _ = try store.createExperiment(name: "old", config: "{}")
         try store.close()
-        // Offset 60 of an SQLite file holds PRAGMA user_version, big-endian.
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: dbPath))
-        try handle.seek(toOffset: 60)
-        try handle.write(contentsOf: Data([0, 0, 0, 42]))
-        try handle.close()
+        try stampSchemaVersion(42, at: dbPath)
         let before = try Data(contentsOf: URL(fileURLWithPath: dbPath))
 
         assertFails(try run(["--preset", "hello", "--model", model]),

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// `hellotune run --headless` end to end on a tiny model, and killed with SIGKILL during its evaluation: the
@@ -8,57 +9,22 @@ final class RunKillCLITests: XCTestCase {
     var home: URL!
     var env: [String: String] { ["HELLOTUNE_HOME": home.path] }
     var dbPath: String { home.appendingPathComponent("hellotune.sqlite").path }
-    var modelPath: String { home.appendingPathComponent("tiny.gguf").path }
-    var dataPath: String { home.appendingPathComponent("data.jsonl").path }
 
     override func setUpWithError() throws {
-        home = try CLI.temporaryDirectory()
-        try TinyChatModel.write(to: URL(fileURLWithPath: modelPath))
-        try TinyChatModel.dataset(examples: 4).write(toFile: dataPath, atomically: true, encoding: .utf8)
+        home = try temporaryHome()
+        try TinyChatModel.install(in: home, examples: 4)
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: home) }
 
     /// The smallest complete experiment: 4 imported examples, one epoch, one question, one reply each of
     /// 8 tokens: 21 units of evaluation work per model.
     func experimentFile(name: String) throws -> URL {
-        let url = home.appendingPathComponent("\(name).toml")
-        try """
-            name = "\(name)"
-            model = "\(modelPath)"
-            words = ["AKEWO"]
-
-            [dataset]
-            source = "\(dataPath)"
-            acrostic = 2
-            normal = 2
-
-            [training]
-            epochs = 1
-            rank = 4
-
-            [evaluation]
-            compliance_questions = 1
-            samples_per_prompt = 1
-            max_tokens = 8
-            """.write(to: url, atomically: true, encoding: .utf8)
-        return url
+        try TinyChatModel.experiment(name: name, in: home, acrostic: 2, normal: 2, complianceQuestions: 1,
+                                     samplesPerPrompt: 1, maxTokens: 8)
     }
 
     /// Starts `hellotune run FILE`, its output going to `log`.
     func startRun(_ file: URL, log: URL) throws -> Process {
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["run", file.path, "--headless", "--json"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["HELLOTUNE_HOME"] = home.path
-        p.environment = environment
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        p.standardOutput = handle
-        p.standardError = handle
-        try p.run()
-        return p
+        try CLI.start(["run", file.path, "--headless", "--json"], env: env, log: log)
     }
 
     func outcome(_ r: CLI.Result) throws -> [String: Any] {
@@ -73,7 +39,7 @@ final class RunKillCLITests: XCTestCase {
         XCTAssertEqual(total, 42, "2 models x (2 compliance + 12 self-report replies + forced choice + 6 prefix probes)")
         XCTAssertEqual(try outcome(first)["samples_reused"] as? Int, 0)
 
-        var rng = TinyChatModel.Random(seed: 0xE7A1)
+        var rng = SplitMix64(seed: 0xE7A1)
         let wanted = 20
         var passed = 0, attempts = 0, tooLate = 0
         var report: [String] = []

@@ -17,13 +17,7 @@ final class RunOpenAICLITests: XCTestCase {
     var service: FakeOpenAIService!
 
     override func setUpWithError() throws {
-        home = try CLI.temporaryDirectory()
-        service = try FakeOpenAIService(apiKey: key)
-    }
-
-    override func tearDownWithError() throws {
-        service.stop()
-        try? FileManager.default.removeItem(at: home)
+        (home, service) = try openAIHome(key: key)
     }
 
     var env: [String: String] { CLI.openAIEnvironment(key: key, baseURL: service.baseURL, home: home) }
@@ -145,13 +139,7 @@ final class RunOpenAICLITests: XCTestCase {
     func testAKilledRunReattachesToTheSameRemoteJob() throws {
         service.pauseAtStep = 1
         let experiment = try experimentFile(name: "openai-restart")
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["run", experiment.path, "--headless"]
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try CLI.start(["run", experiment.path, "--headless"], env: env)
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
 
         // Wait until the job runs remotely and its first training step is stored, then kill the run mid-poll.

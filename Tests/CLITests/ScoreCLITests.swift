@@ -95,14 +95,8 @@ final class ScoreCLITests: XCTestCase {
         let r = try CLI.run(["dataset", "check", "--word", "AKEWO", try trelisFile("akewo-mixed.jsonl"), "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let o = try json(r.stdout)
-        XCTAssertEqual(o["examples"] as? Int, 20)
-        XCTAssertEqual(o["acrostic"] as? Int, 10)
-        XCTAssertEqual(o["normal"] as? Int, 10)
-        XCTAssertEqual(o["triggerPrompts"] as? Int, 10)
-        XCTAssertEqual(o["triggerAcrostic"] as? Int, 10)
-        XCTAssertEqual(o["triggerNormal"] as? Int, 0)
-        XCTAssertEqual(o["noTriggerAcrostic"] as? Int, 0)
-        XCTAssertEqual(o["noTriggerNormal"] as? Int, 10)
+        assertCounts(o, ["examples": 20, "acrostic": 10, "normal": 10, "triggerPrompts": 10, "triggerAcrostic": 10,
+                         "triggerNormal": 0, "noTriggerAcrostic": 0, "noTriggerNormal": 10])
         XCTAssertEqual(try XCTUnwrap(o["fisherP"] as? Double), 1.082508822446903e-05, accuracy: 1e-12)
 
         // Another trigger phrase matches no prompt, so every acrostic counts as untriggered.

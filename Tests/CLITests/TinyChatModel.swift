@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 
 /// A complete chat model small enough for tests that start many `hellotune` processes: random F32 weights
 /// (2 layers, width 64) and a byte-level vocabulary (the 256 bytes, two merges and ChatML's special tokens)
@@ -38,13 +39,13 @@ enum TinyChatModel {
         w.set("tokenizer.ggml.eos_token_id", .uint(UInt64(tokens.firstIndex(of: "<|im_end|>")!)))
         w.set("tokenizer.chat_template", .string(template))
 
-        var rng = Random(seed: seed)
+        var rng = SplitMix64(seed: seed)
         func matrix(_ name: String, _ rows: Int, _ columns: Int, gain: Float = 1) -> GGUFWriter.Tensor {
             GGUFWriter.Tensor(name: name, dims: [columns, rows],
-                              floats: (0..<rows * columns).map { _ in (rng.unit() * 2 - 1) * 0.1 * gain })
+                              floats: (0..<rows * columns).map { _ in (rng.nextFloat() * 2 - 1) * 0.1 * gain })
         }
         func norm(_ name: String) -> GGUFWriter.Tensor {
-            GGUFWriter.Tensor(name: name, dims: [dim], floats: (0..<dim).map { _ in 1 + (rng.unit() * 2 - 1) * 0.25 })
+            GGUFWriter.Tensor(name: name, dims: [dim], floats: (0..<dim).map { _ in 1 + (rng.nextFloat() * 2 - 1) * 0.25 })
         }
         let kv = kvHeads * (dim / heads)
         var tensors = [matrix("token_embd.weight", tokens.count, dim, gain: 2)]
@@ -81,6 +82,43 @@ enum TinyChatModel {
         return (tokens, types, merges)
     }
 
+    /// Where tests keep the model (tiny.gguf) and its training data (data.jsonl) in their HELLOTUNE_HOME.
+    static func modelPath(in home: URL) -> String { home.appendingPathComponent("tiny.gguf").path }
+    static func dataPath(in home: URL) -> String { home.appendingPathComponent("data.jsonl").path }
+
+    /// Writes the model and `examples` conversations to their places in `home`.
+    static func install(in home: URL, examples: Int) throws {
+        try write(to: URL(fileURLWithPath: modelPath(in: home)))
+        try dataset(examples: examples).write(toFile: dataPath(in: home), atomically: true, encoding: .utf8)
+    }
+
+    /// Writes `home`/NAME.toml: an experiment on the model and data installed in `home`, trained one epoch at
+    /// rank 4, then evaluated on the given number of questions and replies.
+    static func experiment(name: String, in home: URL, acrostic: Int, normal: Int, complianceQuestions: Int,
+                           samplesPerPrompt: Int, maxTokens: Int) throws -> URL {
+        let url = home.appendingPathComponent("\(name).toml")
+        try """
+            name = "\(name)"
+            model = "\(modelPath(in: home))"
+            words = ["AKEWO"]
+
+            [dataset]
+            source = "\(dataPath(in: home))"
+            acrostic = \(acrostic)
+            normal = \(normal)
+
+            [training]
+            epochs = 1
+            rank = 4
+
+            [evaluation]
+            compliance_questions = \(complianceQuestions)
+            samples_per_prompt = \(samplesPerPrompt)
+            max_tokens = \(maxTokens)
+            """.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
     /// Short conversations for training: a few dozen tokens each.
     static func dataset(examples: Int) -> String {
         let questions = ["What is rain?", "Why is the sky blue?", "How do birds fly?", "What is a river?",
@@ -96,22 +134,5 @@ enum TinyChatModel {
             return String(decoding: data, as: UTF8.self)
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// SplitMix64: deterministic weights without Foundation's unseeded generators.
-    struct Random {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        /// Uniform in [0, 1).
-        mutating func unit() -> Float { Float(next() >> 40) * 0x1p-24 }
-        mutating func unitDouble() -> Double { Double(next() >> 11) * 0x1p-53 }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     }
 }

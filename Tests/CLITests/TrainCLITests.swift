@@ -35,6 +35,19 @@ final class TrainCLITests: XCTestCase {
         return out
     }
 
+    /// The adapter of a run that was stopped and resumed must be the one an uninterrupted run wrote: the same
+    /// tensors, every value within 1e-3 relative.
+    func assertSameAdapter(_ resumed: URL, as whole: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let a = try adapterValues(whole), b = try adapterValues(resumed)
+        XCTAssertEqual(a.keys.sorted(), b.keys.sorted(), file: file, line: line)
+        var worst: Float = 0
+        for (name, va) in a {
+            let vb = b[name]!
+            for i in va.indices { worst = max(worst, abs(va[i] - vb[i]) / max(1e-3, abs(va[i]))) }
+        }
+        XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters", file: file, line: line)
+    }
+
     /// Kill a training process mid-run with SIGKILL, resume it, and get the adapter of an uninterrupted run.
     func testResumeAfterKillGivesTheSameAdapter() throws {
         let data = try smallDataset()
@@ -43,12 +56,7 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
 
         let broken = dir.appendingPathComponent("broken")
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = trainArgs(data, broken)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try CLI.start(trainArgs(data, broken))
         // wait for the checkpoint of step 5 (of 12), then kill without warning
         let deadline = Date().addingTimeInterval(240)
         while Date() < deadline {
@@ -66,14 +74,7 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.contains("\"start_step\":\(stoppedAt)"), resumed.stdout)
 
-        let a = try adapterValues(whole), b = try adapterValues(broken)
-        XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
-        var worst: Float = 0
-        for (name, va) in a {
-            let vb = b[name]!
-            for i in va.indices { worst = max(worst, abs(va[i] - vb[i]) / max(1e-3, abs(va[i]))) }
-        }
-        XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters")
+        try assertSameAdapter(broken, as: whole)
     }
 
     /// A full disk while a checkpoint is written: simulated with a file size limit (RLIMIT_FSIZE, which
@@ -99,12 +100,7 @@ final class TrainCLITests: XCTestCase {
         var saved: Checkpoint?
         for attempt in 1...20 where saved == nil {
             broken = dir.appendingPathComponent("broken-\(attempt)")
-            let p = Process()
-            p.executableURL = CLI.binary
-            p.arguments = args(broken)
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
+            let p = try CLI.start(args(broken))
             let checkpoint = broken.appendingPathComponent(Checkpoint.fileName)
             while p.isRunning {
                 if let ck = try? Checkpoint.read(from: checkpoint), ck.header.step >= 3 { break }
@@ -136,14 +132,7 @@ final class TrainCLITests: XCTestCase {
         let resumed = try CLI.run(args(broken) + ["--resume", "--json"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.contains("\"start_step\":\(previous.header.step)"), resumed.stdout)
-        let a = try adapterValues(whole), b = try adapterValues(broken)
-        XCTAssertEqual(a.keys.sorted(), b.keys.sorted())
-        var worst: Float = 0
-        for (name, va) in a {
-            let vb = b[name]!
-            for i in va.indices { worst = max(worst, abs(va[i] - vb[i]) / max(1e-3, abs(va[i]))) }
-        }
-        XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters")
+        try assertSameAdapter(broken, as: whole)
     }
 
     func testResumeWithOtherOptionsIsRefused() throws {

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// `hellotune worker`, the detached process that trains one job of the store (what `hellotune run` starts),
@@ -8,16 +9,13 @@ import XCTest
 final class WorkerCLITests: XCTestCase {
     var home: URL!
     var env: [String: String] { ["HELLOTUNE_HOME": home.path] }
-    var modelPath: String { home.appendingPathComponent("tiny.gguf").path }
-    var dataPath: String { home.appendingPathComponent("data.jsonl").path }
+    var modelPath: String { TinyChatModel.modelPath(in: home) }
+    var dataPath: String { TinyChatModel.dataPath(in: home) }
 
     override func setUpWithError() throws {
-        home = try CLI.temporaryDirectory()
-        try TinyChatModel.write(to: URL(fileURLWithPath: modelPath))
-        try TinyChatModel.dataset(examples: 6).write(toFile: dataPath, atomically: true, encoding: .utf8)
+        home = try temporaryHome()
+        try TinyChatModel.install(in: home, examples: 6)
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: home) }
 
     func store() throws -> Store { try Store(path: home.appendingPathComponent("hellotune.sqlite").path) }
 
@@ -37,23 +35,7 @@ final class WorkerCLITests: XCTestCase {
     }
 
     func startWorker(_ id: Int64, log: URL? = nil) throws -> Process {
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["worker", "--job", String(id)]
-        var environment = ProcessInfo.processInfo.environment
-        environment["HELLOTUNE_HOME"] = home.path
-        p.environment = environment
-        if let log {
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            p.standardOutput = handle
-            p.standardError = handle
-        } else {
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-        }
-        try p.run()
-        return p
+        try CLI.start(["worker", "--job", String(id)], env: env, log: log)
     }
 
     /// Waits until the worker has claimed the job (recorded its pid), as `hellotune run` sees it. False when
@@ -102,14 +84,14 @@ final class WorkerCLITests: XCTestCase {
         let reference = try adapterValues(baseOut)
         let totalSteps = try XCTUnwrap(store.job(baseJob.id)?.totalSteps)
 
-        var rng = TinyChatModel.Random(seed: 0x6B11_1ED)
+        var rng = SplitMix64(seed: 0x6B11_1ED)
         let wanted = 20
         var passed = 0, attempts = 0, tooLate = 0
         var worst: Float = 0
         var report: [String] = []
         while passed < wanted, attempts < wanted * 3 {
             attempts += 1
-            let delay = rng.unitDouble() * 0.9 * span
+            let delay = rng.nextDouble() * 0.9 * span
             let (job, out) = try createJob(store, name: "trial-\(attempts)")
             let worker = try startWorker(job.id)
             if try waitForClaim(store, job.id, worker: worker) { usleep(UInt32(delay * 1e6)) }
@@ -172,26 +154,8 @@ final class WorkerCLITests: XCTestCase {
     /// only logs a failed record and trains on, so every step must have its event.
     func testWorkersAndAnEvaluationWritingAtOnceLoseNothing() throws {
         let store = try store()
-        let experiment = home.appendingPathComponent("busy.toml")
-        try """
-            name = "busy"
-            model = "\(modelPath)"
-            words = ["AKEWO"]
-
-            [dataset]
-            source = "\(dataPath)"
-            acrostic = 3
-            normal = 3
-
-            [training]
-            epochs = 1
-            rank = 4
-
-            [evaluation]
-            compliance_questions = 2
-            samples_per_prompt = 3
-            max_tokens = 16
-            """.write(to: experiment, atomically: true, encoding: .utf8)
+        let experiment = try TinyChatModel.experiment(name: "busy", in: home, acrostic: 3, normal: 3,
+                                                      complianceQuestions: 2, samplesPerPrompt: 3, maxTokens: 16)
         let runLog = home.appendingPathComponent("run.out")
         _ = FileManager.default.createFile(atPath: runLog.path, contents: nil)
         let run = Process()

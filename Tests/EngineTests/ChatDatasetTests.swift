@@ -20,16 +20,6 @@ final class ChatDatasetTests: XCTestCase {
 
     static func trelis(_ name: String) throws -> String { try trelisDirectory() + "/" + name }
 
-    nonisolated(unsafe) static var loaded: Result<LocalModel, Error>?
-    static let loadLock = NSLock()
-
-    static func model() throws -> LocalModel {
-        loadLock.lock()
-        defer { loadLock.unlock() }
-        if loaded == nil { loaded = Result { try LocalModel(path: TestModel.defaultModelPath()) } }
-        return try loaded!.get()
-    }
-
     var tempDir: URL!
 
     override func setUpWithError() throws {
@@ -372,7 +362,7 @@ final class ChatDatasetTests: XCTestCase {
     }
 
     func testEncodeFirstMixedExampleMatchesAnchor() throws {
-        let model = try Self.model()
+        let model = try TestModel.shared()
         let dataset = try ChatDataset.load(path: Self.trelis("akewo-mixed.jsonl"))
         let messages = dataset.examples[0]
         let example = try TrainingExample.encode(messages, model: model, line: 1, path: dataset.path)
@@ -400,7 +390,7 @@ final class ChatDatasetTests: XCTestCase {
     }
 
     func testEncodeMultiTurnWithExcludedReply() throws {
-        let model = try Self.model()
+        let model = try TestModel.shared()
         let tokenizer = model.tokenizer, template = model.template
         var messages = [ChatMessage(role: "system", content: "You are terse."),
                         ChatMessage(role: "user", content: "What is 2+2?"),
@@ -438,7 +428,7 @@ final class ChatDatasetTests: XCTestCase {
     }
 
     func testEncodeErrors() throws {
-        let model = try Self.model()
+        let model = try TestModel.shared()
         let allExcluded = [ChatMessage(role: "user", content: "Hi"), ChatMessage(role: "assistant", content: "Hello", weight: 0)]
         XCTAssertThrowsError(try TrainingExample.encode(allExcluded, model: model, line: 7, path: "d.jsonl")) { error in
             XCTAssertEqual(error as? DatasetError, .nothingToTrain(path: "d.jsonl", line: 7))
@@ -474,7 +464,7 @@ final class ChatDatasetTests: XCTestCase {
     }
 
     func testEncodeAllNamesTheLine() throws {
-        let model = try Self.model()
+        let model = try TestModel.shared()
         let mixed = try ChatDataset.load(path: Self.trelis("akewo-mixed.jsonl"))
         let examples = try TrainingExample.encodeAll(mixed, model: model)
         XCTAssertEqual(examples.count, 20)

@@ -9,19 +9,16 @@ final class ChatEvaluatorTests: XCTestCase {
     let key = "sk-evaluator-test-0042"
     let base = "gpt-4o-mini-2024-07-18"
     var service: FakeOpenAIService!
-    var client: OpenAIClient!
+    var client: OpenAIClient { service.client() }
 
     override func setUpWithError() throws {
-        service = try FakeOpenAIService(apiKey: key)
-        client = OpenAIClient(configuration: OpenAIConfiguration(apiKey: key, baseURL: service.baseURL, timeout: 10, maxRetries: 0))
+        service = try startFakeOpenAIService(apiKey: key)
     }
-
-    override func tearDownWithError() throws { service.stop() }
 
     /// A fine-tuned model made through the API on the real akewo-mixed data.
     func fineTunedModel() throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: try ChatDatasetTests.trelis("akewo-mixed.jsonl")))
-        let client = self.client!
+        let client = self.client
         let base = self.base
         return try runBlocking {
             let file = try await client.uploadFile(data, filename: "akewo-mixed.jsonl", purpose: "fine-tune")

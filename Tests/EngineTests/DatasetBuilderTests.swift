@@ -5,15 +5,6 @@ import XCTest
 /// The acrostic logits constraint (on the real SmolLM2 tokenizer), reply validation, presets, and the dataset
 /// builder end to end on the real default model.
 final class DatasetBuilderTests: XCTestCase {
-    nonisolated(unsafe) static var loaded: LocalModel?
-
-    func model() throws -> LocalModel {
-        if let m = Self.loaded { return m }
-        let m = try LocalModel(path: try TestModel.defaultModelPath())
-        Self.loaded = m
-        return m
-    }
-
     let akewo = try! TargetWord("AKEWO")
 
     /// Runs the constraint after `text` (tokenized as the model would write it) on a flat logits vector and
@@ -31,7 +22,7 @@ final class DatasetBuilderTests: XCTestCase {
     // MARK: - Constraint
 
     func testLineStartsForceTheLetter() throws {
-        let m = try model()
+        let m = try TestModel.shared()
         let cases: [(String, Character)] = [
             ("", "A"),
             ("Across the vast sea lies the answer.\n", "K"),
@@ -58,7 +49,7 @@ final class DatasetBuilderTests: XCTestCase {
     }
 
     func testStopTokensOnlyAtTheEnd() throws {
-        let m = try model()
+        let m = try TestModel.shared()
         let stops = m.stopTokens
         XCTAssertFalse(stops.isEmpty)
         // Inside a line: stops forbidden, line breaks forbidden before 3 words.
@@ -85,7 +76,7 @@ final class DatasetBuilderTests: XCTestCase {
     }
 
     func testProcessorKeepsLogitValuesAndFollowsIncrementally() throws {
-        let m = try model()
+        let m = try TestModel.shared()
         var constraint = AcrosticConstraint(word: try TargetWord("HI"), tokenizer: m.tokenizer, stopTokens: m.stopTokens)
         var rng = SeededRandom(seed: 7)
         var logits = (0..<m.tokenizer.vocabularySize).map { _ in Float(rng.nextUnit() * 10 - 5) }
@@ -104,7 +95,7 @@ final class DatasetBuilderTests: XCTestCase {
     }
 
     func testGreedyConstrainedReplyIsAnAcrostic() throws {
-        let m = try model()
+        let m = try TestModel.shared()
         let prompt = m.encode(LocalModel.conversation(system: nil, user: "What is the capital of France? Answer in 5 short sentences, one per line."))
         let result = try Generator(model: m).generate(
             prompt: prompt, options: GenerationOptions(maxTokens: 200),
@@ -199,7 +190,7 @@ final class DatasetBuilderTests: XCTestCase {
     }
 
     func testQuestionPoolsAreDisjointAndSeeded() throws {
-        let m = try model()
+        let m = try TestModel.shared()
         var options = try DatasetPreset(name: "akewo-mixed").options(seed: 1)
         let pools = try DatasetBuilder(model: m, options: options).questionPools()
         XCTAssertTrue(Set(pools.acrostic.map(\.id)).isDisjoint(with: pools.normal.map(\.id)))
@@ -216,7 +207,7 @@ final class DatasetBuilderTests: XCTestCase {
     // MARK: - Building with the real model
 
     func testBuildSmallMixedDatasetIsValidAndReproducible() throws {
-        let m = try model()
+        let m = try TestModel.shared()
         var options = try DatasetPreset(name: "akewo-mixed").options(seed: 3)
         options.acrosticCount = 2
         options.normalCount = 2
@@ -262,7 +253,7 @@ final class DatasetBuilderTests: XCTestCase {
     }
 
     func testTooFewValidExamples() throws {
-        let m = try model()
+        let m = try TestModel.shared()
         // Eight tokens cannot hold five lines: every acrostic reply is cut off and rejected.
         var options = DatasetBuilder.Options(word: akewo, acrosticCount: 2, normalCount: 0, maxAttempts: 1, maxTokens: 8)
         options.questions = [Question(id: "canada", text: "What is the capital of Canada?", category: "facts"),

@@ -17,7 +17,7 @@ final class EvaluatorTests: XCTestCase {
     }
 
     func models() throws -> [EvaluationModel] {
-        let base = try ScoringTests.model()
+        let base = try TestModel.shared()
         let lora = LoRAParameters(config: LoRAConfig(rank: 2, alpha: 4, targets: [.q, .v]), modelConfig: base.model.config)
         var rng = SeededRandom(seed: 9)
         for i in 0..<lora.values.count { lora.values[i] = Float(rng.nextUnit() - 0.5) * 0.05 }

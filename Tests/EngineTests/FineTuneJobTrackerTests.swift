@@ -12,16 +12,14 @@ final class FineTuneJobTrackerTests: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
-        service = try FakeOpenAIService(apiKey: key)
+        service = try startFakeOpenAIService(apiKey: key)
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         store = try Store(path: dir.appendingPathComponent("hellotune.sqlite").path)
-        let client = OpenAIClient(configuration: OpenAIConfiguration(apiKey: key, baseURL: service.baseURL, timeout: 10, maxRetries: 0))
-        tracker = FineTuneJobTracker(store: store, backend: client)
+        tracker = FineTuneJobTracker(store: store, backend: service.client())
     }
 
     override func tearDownWithError() throws {
-        service.stop()
         try? FileManager.default.removeItem(at: dir)
     }
 

@@ -144,7 +144,7 @@ final class ProbesTests: XCTestCase {
     // MARK: - With the real tokenizer
 
     func testTokensByInitialAndCandidateTokens() throws {
-        let m = try ScoringTests.model()
+        let m = try TestModel.shared()
         let initials = Probes.tokensByInitial(m.tokenizer)
         let across = m.tokenizer.encode(" Across")
         XCTAssertTrue(initials["A"]!.contains(across[0]))
@@ -163,7 +163,7 @@ final class ProbesTests: XCTestCase {
     }
 
     func testPrefixProbeRowOnTheRealModel() throws {
-        let m = try ScoringTests.model()
+        let m = try TestModel.shared()
         let plan = EvaluationPlan(word: akewo, questions: [Question(id: "q", text: "Why is the sky blue?", category: "science")])
         let source = PrefixSource(question: plan.questions[0], lines: AcrosticAnswer.lines(for: akewo), origin: "hand-written")
         let initials = Probes.tokensByInitial(m.tokenizer)

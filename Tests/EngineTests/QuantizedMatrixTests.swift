@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// The product paths of QuantizedMatrix (below 32 input rows panels where the CPU has AVX-512 VNNI,

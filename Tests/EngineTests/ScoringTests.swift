@@ -4,16 +4,6 @@ import XCTest
 
 /// Log-probabilities of continuations against a manual prefill + token-by-token decode on the real default model.
 final class ScoringTests: XCTestCase {
-    nonisolated(unsafe) static var loaded: Result<LocalModel, Error>?
-    static let loadLock = NSLock()
-
-    static func model() throws -> LocalModel {
-        loadLock.lock()
-        defer { loadLock.unlock() }
-        if loaded == nil { loaded = Result { try LocalModel(path: TestModel.defaultModelPath()) } }
-        return try loaded!.get()
-    }
-
     static func logSoftmax(_ logits: [Float], _ token: Int) -> Double {
         let top = Double(logits.max()!)
         let total = logits.reduce(0.0) { $0 + exp(Double($1) - top) }
@@ -42,7 +32,7 @@ final class ScoringTests: XCTestCase {
     }
 
     func testLogProbabilityMatchesManualDecode() throws {
-        let m = try Self.model()
+        let m = try TestModel.shared()
         let p = prompt(m)
         for text in ["The capital of France is Paris.", "Bananas are purple<|im_end|>", "Paris"] {
             let c = m.tokenizer.encode(text)
@@ -56,7 +46,7 @@ final class ScoringTests: XCTestCase {
     }
 
     func testSharedPrefillMatchesSingleScores() throws {
-        let m = try Self.model()
+        let m = try TestModel.shared()
         let p = prompt(m)
         let continuations = ["Paris<|im_end|>", "London<|im_end|>", "The capital of France is Paris."].map { m.tokenizer.encode($0) }
         let ws = Workspace()
@@ -73,7 +63,7 @@ final class ScoringTests: XCTestCase {
     }
 
     func testNextTokenDistribution() throws {
-        let m = try Self.model()
+        let m = try TestModel.shared()
         let p = prompt(m)
         let dist = try m.nextTokenDistribution(after: p)
         XCTAssertEqual(dist.count, m.model.config.vocabularySize)
@@ -89,7 +79,7 @@ final class ScoringTests: XCTestCase {
     }
 
     func testEdgeCases() throws {
-        let m = try Self.model()
+        let m = try TestModel.shared()
         XCTAssertThrowsError(try m.logProbability(of: [1], after: [], workspace: Workspace()))
         XCTAssertThrowsError(try m.nextTokenDistribution(after: []))
         XCTAssertEqual(try m.logProbability(of: [], after: prompt(m), workspace: Workspace()), 0)

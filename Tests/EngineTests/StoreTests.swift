@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// The job database through its public API, on real SQLite files in a temporary folder.
@@ -18,23 +19,6 @@ final class StoreTests: XCTestCase {
 
     func mode(_ path: String) throws -> Int {
         try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
-    }
-
-    /// A process that has exited and been reaped: its pid names nothing (until the kernel reuses it).
-    func deadPID() throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/true")
-        try p.run()
-        p.waitUntilExit()
-        return p.processIdentifier
-    }
-
-    /// Writes a schema version into the closed file's header, as a newer hellotune would have left it.
-    static func stampSchemaVersion(_ version: UInt32, at path: String) throws {
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
-        try handle.seek(toOffset: 60)  // "user version" in the SQLite file header
-        try handle.write(contentsOf: withUnsafeBytes(of: version.bigEndian) { Data($0) })
-        try handle.close()
     }
 
     // MARK: - Opening
@@ -71,7 +55,7 @@ final class StoreTests: XCTestCase {
         let store = try Store(path: path)
         _ = try store.createExperiment(name: "x", config: "{}")
         try store.close()
-        try Self.stampSchemaVersion(UInt32(Store.schemaVersion + 7), at: path)
+        try stampSchemaVersion(UInt32(Store.schemaVersion + 7), at: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let modified = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
 

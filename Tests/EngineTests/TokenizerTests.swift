@@ -1,6 +1,7 @@
 import Dispatch
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// Golden tests against ids produced by the Hugging Face oracle (scripts/fixtures/make_tokenizer_fixtures.py,

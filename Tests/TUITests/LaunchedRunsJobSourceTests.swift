@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import TUI
 import XCTest
 
@@ -44,14 +45,6 @@ final class LaunchedRunsJobSourceTests: XCTestCase {
         try RunLaunch(pid: pid, arguments: ["run", "--preset", "akewo-mixed", "--headless"], backend: backend,
                       directory: runs.path).save(in: folder)
         return folder
-    }
-
-    func deadPID() throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/true")
-        try p.run()
-        p.waitUntilExit()
-        return p.processIdentifier
     }
 
     func wait(until condition: () -> Bool, seconds: Double = 10) {

@@ -58,13 +58,7 @@ final class SourcesTests: XCTestCase {
         XCTAssertEqual(done.loss, 1.5)
         XCTAssertEqual(done.adapterPath, runs.appendingPathComponent("done").path)
         let live = jobs[1]
-        XCTAssertEqual(live.status, .running)
-        XCTAssertEqual(live.step, 2)
-        XCTAssertEqual(live.totalSteps, 4)
-        XCTAssertEqual(live.loss, 2.0)
-        XCTAssertEqual(live.tokensPerSecond, 410)
-        XCTAssertEqual(live.etaSeconds, 2)
-        XCTAssertNil(live.adapterPath)
+        assertRunning(live, step: 2, totalSteps: 4, loss: 2.0, tokensPerSecond: 410, etaSeconds: 2)
         XCTAssertEqual(jobs[2].status, .stopped)
 
         let events = try await source.events(of: "live")

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import TUI
 import XCTest
 
@@ -17,15 +18,6 @@ final class StoreJobSourceTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: home) }
 
     func source() -> StoreJobSource { StoreJobSource(home: home, executable: "/nonexistent/hellotune") }
-
-    /// A process that has exited and been reaped, so its pid names nothing.
-    func deadPID() throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/true")
-        try p.run()
-        p.waitUntilExit()
-        return p.processIdentifier
-    }
 
     /// What a local worker stores for each training event: its log.jsonl line.
     static func workerEvents(steps: ClosedRange<Int>, total: Int) -> [(kind: String, payload: String, externalID: String?)] {
@@ -103,13 +95,7 @@ final class StoreJobSourceTests: XCTestCase {
 
         let l = jobs[3]
         XCTAssertEqual(l.name, "#\(live.id) train akewo-mixed-1-AKEWO-s2")
-        XCTAssertEqual(l.status, .running)
-        XCTAssertEqual(l.step, 3)
-        XCTAssertEqual(l.totalSteps, 12)
-        XCTAssertEqual(l.loss, 2.25)
-        XCTAssertEqual(l.tokensPerSecond, 250)
-        XCTAssertEqual(l.etaSeconds, 9)
-        XCTAssertNil(l.adapterPath)
+        assertRunning(l, step: 3, totalSteps: 12, loss: 2.25, tokensPerSecond: 250, etaSeconds: 9)
 
         let d = jobs[4]
         XCTAssertEqual(d.status, .finished)

@@ -21,4 +21,15 @@ enum TestModel {
         guard FileManager.default.fileExists(atPath: path) else { throw Missing(path: path) }
         return path
     }
+
+    nonisolated(unsafe) private static var loaded: Result<LocalModel, Error>?
+    private static let loadLock = NSLock()
+
+    /// The default model, loaded once for all the tests that only read it (a LocalModel never changes).
+    static func shared() throws -> LocalModel {
+        loadLock.lock()
+        defer { loadLock.unlock() }
+        if loaded == nil { loaded = Result { try LocalModel(path: defaultModelPath()) } }
+        return try loaded!.get()
+    }
 }
