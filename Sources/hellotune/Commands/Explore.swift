@@ -146,7 +146,7 @@ struct CLIExperimentLauncher: ExperimentLauncher {
     }
 
     func runArguments(_ s: ExperimentSettings) -> [String] {
-        ["run", "--preset", s.preset, "--word", s.word, "--backend", s.backend, "--model", s.model,
+        ["run"] + (s.chosenExperimentFile.map { [$0] } ?? ["--preset", s.preset]) + ["--word", s.word, "--backend", s.backend, "--model", s.model,
          "--system", s.systemMessage, "--trigger", s.trigger, "--acrostic", String(s.acrosticExamples),
          "--normal", String(s.normalExamples), "--epochs", String(s.epochs), "--lr", formatNumber(s.learningRate),
          "--rank", String(s.loraRank), "--seeds", s.seeds.map(String.init).joined(separator: ","), "--headless"]
