@@ -344,7 +344,7 @@ public final class ExperimentRunner {
     /// the experiment starts a new worker on it.
     func recordWorkerEnd(_ worker: SessionProcess, jobID: Int64) throws -> JobRecord {
         try store.updateJob(jobID) {
-            // Running under another pid: some other worker took the job over, and the pid check below follows it.
+            // Running under another pid: another worker took the job over; `train`'s check of the recorded pid follows it.
             guard $0.status == .queued || ($0.status == .running && $0.pid == worker.pid) else { return }
             let claimed = $0.status == .running
             $0.status = .interrupted
