@@ -25,7 +25,9 @@ let package = Package(
             name: "CKernels",
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]
         ),
-        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", .product(name: "GRDB", package: "GRDB.swift")], resources: [.copy("Resources")], swiftSettings: fastMath),
+        // glibc's GNU spawn extensions, which Swift's Glibc module hides: starting workers in a session of their own.
+        .target(name: "CSpawn"),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CSpawn", .product(name: "GRDB", package: "GRDB.swift")], resources: [.copy("Resources")], swiftSettings: fastMath),
         .target(name: "TUI", dependencies: ["Engine", "CNCurses"]),
         .executableTarget(
             name: "hellotune",

@@ -274,7 +274,7 @@ func cycleChoice(_ state: inout AppState, _ field: SetupField, by step: Int) {
     var s = state.setup.settings
     switch field {
     case .preset:
-        let all = ExperimentSettings.presets
+        let all = s.presetChoices
         let i = all.firstIndex(of: s.preset) ?? 0
         let oldWord = ExperimentSettings.word(forPreset: s.preset)
         let old = try? ExperimentFile.preset(s.preset)

@@ -56,7 +56,13 @@ final class ChatOpenAICLITests: XCTestCase {
         let lines = try chat(["--model", "gpt-4o-mini", "--batch", batch.path])
         XCTAssertEqual(lines.status, 0, lines.stderr)
         XCTAssertEqual(lines.stdout, "{\"text\":\"HELLO\"}\n{\"text\":\"\(FakeOpenAIService.plainReply)\"}\n")
-        XCTAssertEqual(service.requests.suffix(2).compactMap { $0.json?["seed"] as? Int }, [0, 1], "seed + line index, as locally")
+        // Sent together (--batch-size), so they may arrive in either order.
+        let seeds = Dictionary(uniqueKeysWithValues: service.requests.suffix(2).compactMap { r -> (String, Int)? in
+            guard let json = r.json, let messages = json["messages"] as? [[String: String]], let seed = json["seed"] as? Int,
+                  let user = messages.last?["content"] else { return nil }
+            return (user, seed)
+        })
+        XCTAssertEqual(seeds, ["Name a word. Answer with the word only.": 0, "Tell me more.": 1], "seed + line index, as locally")
 
         for r in [streamed, json, lines] { XCTAssertFalse((r.stdout + r.stderr).contains(key)) }
     }

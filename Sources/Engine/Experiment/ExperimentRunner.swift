@@ -212,18 +212,32 @@ public final class ExperimentRunner {
         let existing = try store.jobs(experimentID: experimentID).last {
             $0.kind == "train" && $0.outputDir == folder.path && $0.status != .succeeded
         }
-        let job = try existing ?? store.createJob(experimentID: experimentID, kind: "train", backend: "local",
+        var job = try existing ?? store.createJob(experimentID: experimentID, kind: "train", backend: "local",
                                                   config: spec.json(), outputDir: folder.path)
+        let deadWorker = job.status == .running && !(job.pid.map(ProcessLiveness.isAlive) ?? false)
+        if deadWorker || job.status == .failed || job.status == .cancelled || job.status == .interrupted {
+            // Queued again for the new worker: until it claims the job, its old ending is not this attempt's.
+            job = try store.updateJob(job.id) {
+                $0.status = .queued
+                $0.error = nil
+                $0.pid = nil
+            }
+        }
         guard let binary = workerBinary else {
             try TrainingWorker(store: store, jobID: job.id).run()
             return
         }
         let logURL = folder.appendingPathComponent("worker.log")
-        try spawnDetached(binary, ["worker", "--job", String(job.id)], log: logURL)
+        let worker = try spawnDetached(binary, ["worker", "--job", String(job.id)], log: logURL)
         while true {
             if cancel.isSet { return }
             Thread.sleep(forTimeInterval: 0.2)
-            guard let now = try store.job(job.id) else { throw ExperimentError.noSuchJob(job.id) }
+            // Asked before the store is read: a worker that records its result and then ends is not taken for dead.
+            let workerEnded = worker.hasExited
+            guard var now = try store.job(job.id) else { throw ExperimentError.noSuchJob(job.id) }
+            if workerEnded, now.status == .queued || (now.status == .running && now.pid == worker.pid) {
+                now = try recordWorkerEnd(worker, jobID: job.id)
+            }
             if let step = now.step, let total = now.totalSteps {
                 progress(ExperimentProgress(stage: "train", run: runName, done: step, total: total,
                                             message: String(format: "loss %.4f  %.0f tok/s", now.loss ?? 0, now.tokensPerSecond ?? 0)))
@@ -326,17 +340,27 @@ public final class ExperimentRunner {
         return md
     }
 
+    /// A worker that ended while its job was still queued (killed before it claimed the job, or it failed to
+    /// start) or running (killed before it recorded a result) leaves the job interrupted, saying so; a rerun of
+    /// the experiment starts a new worker on it.
+    func recordWorkerEnd(_ worker: SessionProcess, jobID: Int64) throws -> JobRecord {
+        try store.updateJob(jobID) {
+            // Running under another pid: another worker took the job over; `train`'s check of the recorded pid follows it.
+            guard $0.status == .queued || ($0.status == .running && $0.pid == worker.pid) else { return }
+            let claimed = $0.status == .running
+            $0.status = .interrupted
+            $0.error = "its worker (pid \(worker.pid)) \(worker.ending ?? "ended") "
+                + (claimed ? "without recording a result" : "before it started the job")
+            $0.pid = nil
+        }
+    }
+
     /// Starts `binary args` in its own session (it outlives this process and the terminal), output to `log`.
-    func spawnDetached(_ binary: URL, _ args: [String], log: URL) throws {
+    func spawnDetached(_ binary: URL, _ args: [String], log: URL) throws -> SessionProcess {
         FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        p.arguments = [binary.path] + args
         let handle = try FileHandle(forWritingTo: log)
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        defer { try? handle.close() }
+        return try SessionProcess.start(binary.path, args, output: handle)
     }
 }
 

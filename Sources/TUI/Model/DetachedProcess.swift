@@ -1,13 +1,14 @@
 import Engine
 import Foundation
+import Engine
 
 /// Starts programs from an argument vector, never through a shell: detached ones that outlive the UI, or ones
 /// waited for with their output.
 public enum DetachedProcess {
     /// Starts `executable arguments` with stdin from /dev/null and stdout and stderr appended to `log` (created
-    /// 0600 when missing), and returns its pid. The child leads its own process group (Foundation starts every
-    /// child so), so neither Ctrl-C in the terminal nor closing it reaches it, and it goes on when the UI quits.
-    /// Not through setsid(1): that forks when its caller leads a group, and the pid returned would be the wrong one.
+    /// 0600 when missing), and returns its pid. The child leads its own session, so neither Ctrl-C in the terminal
+    /// nor closing it (a hangup sent to the terminal's session) reaches it, and it goes on when the UI quits; it
+    /// starts with every signal unblocked, and is reaped when it ends (see SessionProcess).
     @discardableResult
     public static func start(_ executable: String, _ arguments: [String], log: URL, environment: [String: String] = [:],
                              currentDirectory: String? = nil) throws -> Int32 {
@@ -19,22 +20,12 @@ public enum DetachedProcess {
         let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
         handle.seekToEndOfFile()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory, isDirectory: true) }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = handle
-        process.standardError = handle
-        // Kept until it ends, so that it is reaped then: a zombie would look alive to ProcessLiveness.
-        children.add(process)
-        process.terminationHandler = { children.remove($0) }
-        do { try withSignalsUnblocked { try process.run() } } catch {
-            children.remove(process)
-            throw JobSourceError("could not start \(executable): \(error.localizedDescription)")
+        do {
+            return try SessionProcess.start(executable, arguments, output: handle, environment: environment,
+                                            currentDirectory: currentDirectory).pid
+        } catch {
+            throw JobSourceError("\(error)")
         }
-        return process.processIdentifier
     }
 
     /// A child inherits the signal mask of the thread that starts it, and the threads effects run on block
@@ -49,15 +40,6 @@ public enum DetachedProcess {
         defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
         return try body()
     }
-
-    final class Children: @unchecked Sendable {
-        private let lock = NSLock()
-        private var processes: [ObjectIdentifier: Process] = [:]
-        func add(_ p: Process) { lock.withLock { processes[ObjectIdentifier(p)] = p } }
-        func remove(_ p: Process) { lock.withLock { processes[ObjectIdentifier(p)] = nil } }
-    }
-
-    static let children = Children()
 
     /// Runs `executable arguments` to the end and returns its exit status and output (stdout, then stderr).
     public static func run(_ executable: String, _ arguments: [String],

@@ -21,6 +21,11 @@ public struct ExperimentSettings: Codable, Equatable, Sendable {
     public var learningRate: Double
     public var loraRank: Int
     public var seeds: [UInt64]
+    /// The experiment file the run was started from (`hellotune run FILE` in a terminal) and the name in it: while
+    /// `preset` is that name, Setup's start runs the file (the fields above overriding it), so that the run and
+    /// its report keep the file's name and its other settings.
+    public var experimentFile: String?
+    public var experimentName: String?
 
     public init(word: String = "AKEWO", preset: String = "akewo-mixed", backend: String = "local",
                 model: String = Paths.defaultModel.path, systemMessage: String = ExperimentConfig.DatasetSection.mixedSystem,
@@ -40,6 +45,15 @@ public struct ExperimentSettings: Codable, Equatable, Sendable {
         self.seeds = seeds
     }
 
+    /// What the preset field offers: the built-in presets, and the experiment file's name when there is one.
+    public var presetChoices: [String] {
+        guard experimentFile != nil, let name = experimentName, !Self.presets.contains(name) else { return Self.presets }
+        return Self.presets + [name]
+    }
+
+    /// The experiment file that Setup's start runs, when the file's name is chosen; nil: the preset.
+    public var chosenExperimentFile: String? { preset == experimentName ? experimentFile : nil }
+
     /// The word a preset is about.
     public static func word(forPreset preset: String) -> String? {
         switch preset {
@@ -56,7 +70,7 @@ public struct ExperimentSettings: Codable, Equatable, Sendable {
     public func problems() -> [String] {
         var p: [String] = []
         do { _ = try TargetWord(word) } catch { p.append("target word: \(error)") }
-        if !Self.presets.contains(preset) { p.append("unknown preset \(preset)") }
+        if !presetChoices.contains(preset) { p.append("unknown preset \(preset)") }
         if !Self.backends.contains(backend) { p.append("unknown backend \(backend)") }
         if model.trimmingCharacters(in: .whitespaces).isEmpty { p.append("choose a model") }
         if acrosticExamples < 1 { p.append("at least 1 acrostic example") }

@@ -50,7 +50,7 @@ func renderSetupForm(_ state: AppState, _ buf: inout ScreenBuffer, _ rect: Rect)
         let role: StyleRole = focused ? .selection : .normal
         switch field {
         case .preset, .backend:
-            let options = field == .preset ? ExperimentSettings.presets : ExperimentSettings.backends
+            let options = field == .preset ? setup.settings.presetChoices : ExperimentSettings.backends
             let current = fieldText(setup.settings, field)
             var cx = valueX
             for option in options {

@@ -23,7 +23,9 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "System message (default: the model's own).") var system: String?
     @Option(help: "JSONL file of {\"system\"?: s, \"user\": s} lines; writes one {\"text\": ...} line each, in order.")
     var batch: String?
-    @Option(name: .customLong("batch-size"), help: "Sequences decoded together with --batch.") var batchSize: Int = 16
+    @Option(name: .customLong("batch-size"),
+            help: "With --batch: sequences decoded together (local), or requests in flight together (openai).")
+    var batchSize: Int = 16
     @Flag(help: "Print {\"text\": ...} (and token counts) as JSON.") var json = false
 
     func validate() throws {
@@ -131,13 +133,10 @@ extension ChatCommand {
                         topP: sampling.topP < 1 ? ChatRequest.decimal(sampling.topP) : nil, maxTokens: sampling.maxTokens)
         }
         if let batch {
-            let requests = try BatchRequest.read(path: batch)
-            for (i, line) in requests.enumerated() {
-                let r = request(system: line.system, user: line.user, seed: sampling.seed &+ UInt64(i))
-                let completion = try runBlocking { try await client.complete(r) }
-                printJSON(["text": completion.text])
-                note("\(i + 1)/\(requests.count) replies")
+            let requests = try BatchRequest.read(path: batch).enumerated().map { i, line in
+                request(system: line.system, user: line.user, seed: sampling.seed &+ UInt64(i))
             }
+            try completeInOrder(requests, client: client)
             return
         }
         let r = request(system: system, user: prompt!, seed: sampling.seed)
@@ -155,5 +154,47 @@ extension ChatCommand {
             }
         }
         print("")
+    }
+
+    /// Sends `requests` with up to --batch-size in flight together and prints one {"text"} line per request, in
+    /// the input order. The first failure in that order ends the batch after the replies before it, as sending one
+    /// at a time would; nothing more is sent once a request has failed.
+    func completeInOrder(_ requests: [ChatRequest], client: OpenAIClient) throws {
+        func send(_ i: Int) -> @Sendable () async -> (Int, Result<String, Error>) {
+            let r = requests[i]
+            return {
+                do { return (i, .success(try await client.complete(r).text)) } catch { return (i, .failure(error)) }
+            }
+        }
+        try runBlocking {
+            try await withThrowingTaskGroup(of: (Int, Result<String, Error>).self) { group in
+                var sent = 0, printed = 0, failed = false
+                var finished: [Int: Result<String, Error>] = [:]
+                while sent < min(batchSize, requests.count) {
+                    group.addTask(operation: send(sent))
+                    sent += 1
+                }
+                while let (i, result) = try await group.next() {
+                    finished[i] = result
+                    if case .failure = result { failed = true }
+                    while let next = finished.removeValue(forKey: printed) {
+                        let text: String
+                        switch next {
+                        case let .success(t): text = t
+                        case let .failure(error):
+                            group.cancelAll()
+                            throw error
+                        }
+                        printJSON(["text": text])
+                        printed += 1
+                        note("\(printed)/\(requests.count) replies")
+                    }
+                    if !failed, sent < requests.count {
+                        group.addTask(operation: send(sent))
+                        sent += 1
+                    }
+                }
+            }
+        }
     }
 }

@@ -146,10 +146,13 @@ struct CLIExperimentLauncher: ExperimentLauncher {
     }
 
     func runArguments(_ s: ExperimentSettings) -> [String] {
-        ["run", "--preset", s.preset, "--word", s.word, "--backend", s.backend, "--model", s.model,
-         "--system", s.systemMessage, "--trigger", s.trigger, "--acrostic", String(s.acrosticExamples),
-         "--normal", String(s.normalExamples), "--epochs", String(s.epochs), "--lr", formatNumber(s.learningRate),
-         "--rank", String(s.loraRank), "--seeds", s.seeds.map(String.init).joined(separator: ","), "--headless"]
+        // An experiment file keeps its name and its other settings; the fields override what they set.
+        let experiment = s.chosenExperimentFile.map { [$0] } ?? ["--preset", s.preset]
+        return ["run"] + experiment + [
+            "--word", s.word, "--backend", s.backend, "--model", s.model,
+            "--system", s.systemMessage, "--trigger", s.trigger, "--acrostic", String(s.acrosticExamples),
+            "--normal", String(s.normalExamples), "--epochs", String(s.epochs), "--lr", formatNumber(s.learningRate),
+            "--rank", String(s.loraRank), "--seeds", s.seeds.map(String.init).joined(separator: ","), "--headless"]
     }
 
     func spawnRun(_ s: ExperimentSettings) throws -> LaunchOutcome {

@@ -156,7 +156,7 @@ struct RunCommand: ParsableCommand {
         let ui = ExplorerUI(theme: "dark")
         let name = "\(c.name)-\(c.words[0].string)-seed\(c.seeds.first ?? 1)"
         let folder = ui.runs.appendingPathComponent(name, isDirectory: true)
-        var state = ui.initialState(settings: Self.settings(c))
+        var state = ui.initialState(settings: Self.settings(c, file: file))
         state.screen = .jobs
         state.previousScreen = .setup
         state.launchedRunID = LaunchedRunsJobSource.id(folder: name)
@@ -175,15 +175,22 @@ struct RunCommand: ParsableCommand {
         ui.run(state, modelPath: model)
     }
 
-    /// The Setup screen's fields for an experiment (what `s` there would start again).
-    static func settings(_ c: ExperimentConfig) -> ExperimentSettings {
+    /// The Setup screen's fields for an experiment (what `s` there would start again), read from `file` if given.
+    static func settings(_ c: ExperimentConfig, file: String? = nil) -> ExperimentSettings {
         var s = ExperimentSettings(word: c.words[0].string, backend: c.backend,
                                    model: c.backend == "local" ? c.model ?? Paths.defaultModel.path : c.model ?? "",
                                    systemMessage: c.dataset.system, trigger: c.dataset.trigger ?? "",
                                    acrosticExamples: c.dataset.acrostic, normalExamples: c.dataset.normal,
                                    epochs: c.training.epochs, learningRate: Double(String(c.training.learningRate)) ?? 1e-3,
                                    loraRank: c.training.rank, seeds: c.seeds)
-        if ExperimentSettings.presets.contains(c.name) { s.preset = c.name }
+        if let file {
+            // Started again from Setup, it runs this file (under its name), not the default preset.
+            s.experimentFile = URL(fileURLWithPath: file).standardizedFileURL.path
+            s.experimentName = c.name
+            s.preset = c.name
+        } else if ExperimentSettings.presets.contains(c.name) {
+            s.preset = c.name
+        }
         return s
     }
 

@@ -1,0 +1,73 @@
+import CSpawn
+import Foundation
+
+/// A program started in a session of its own, so that neither Ctrl-C nor closing the terminal it was started from
+/// reaches it and it outlives its starter. Its pid is the program's own: setsid(1) forks when its caller leads a
+/// process group (Foundation starts every child so), and the pid its starter saw would be setsid's, gone at once.
+/// A thread waits for it, so that it never stays a zombie, which ProcessLiveness would count as alive.
+public final class SessionProcess: @unchecked Sendable {
+    public let pid: Int32
+    private let ended = NSCondition()
+    /// The raw wait status once it has ended (nil while it runs); -1 when it was reaped elsewhere.
+    private var waitStatus: Int32?
+
+    public struct StartError: Error, CustomStringConvertible {
+        public let executable: String
+        public let reason: String
+        public var description: String { "could not start \(executable): \(reason)" }
+    }
+
+    /// Starts `executable arguments` (an absolute path, never a shell) with stdin from /dev/null and stdout and
+    /// stderr to `output`, with this process's environment plus `environment`, in `currentDirectory` when given.
+    public static func start(_ executable: String, _ arguments: [String], output: FileHandle,
+                             environment: [String: String] = [:], currentDirectory: String? = nil) throws -> SessionProcess {
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let rc = cspawn_session(executable, argv, envp, currentDirectory, output.fileDescriptor, &pid)
+        guard rc == 0 else { throw StartError(executable: executable, reason: String(cString: strerror(rc))) }
+        let process = SessionProcess(pid: pid)
+        Thread.detachNewThread { process.reap() }
+        return process
+    }
+
+    private init(pid: Int32) { self.pid = pid }
+
+    private func reap() {
+        var status: Int32 = 0
+        var rc: pid_t
+        repeat { rc = waitpid(pid, &status, 0) } while rc == -1 && errno == EINTR
+        ended.lock()
+        waitStatus = rc == pid ? status : -1
+        ended.broadcast()
+        ended.unlock()
+    }
+
+    /// Whether it has ended (and been reaped).
+    public var hasExited: Bool {
+        ended.lock()
+        defer { ended.unlock() }
+        return waitStatus != nil
+    }
+
+    /// How it ended ("exited with status 1", "was killed by signal 9"); nil while it runs.
+    public var ending: String? {
+        ended.lock()
+        defer { ended.unlock() }
+        guard let status = waitStatus else { return nil }
+        if status == -1 { return "ended" }
+        let signal = status & 0x7f
+        return signal == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(signal)"
+    }
+
+    public func waitUntilExit() {
+        ended.lock()
+        while waitStatus == nil { ended.wait() }
+        ended.unlock()
+    }
+}
