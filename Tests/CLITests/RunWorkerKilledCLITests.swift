@@ -9,56 +9,17 @@ import XCTest
 final class RunWorkerKilledCLITests: XCTestCase {
     var home: URL!
     var env: [String: String] { ["HELLOTUNE_HOME": home.path] }
-    var modelPath: String { home.appendingPathComponent("tiny.gguf").path }
-    var dataPath: String { home.appendingPathComponent("data.jsonl").path }
 
     override func setUpWithError() throws {
         home = try CLI.temporaryDirectory()
-        try TinyChatModel.write(to: URL(fileURLWithPath: modelPath))
-        try TinyChatModel.dataset(examples: 4).write(toFile: dataPath, atomically: true, encoding: .utf8)
+        try TinyChatModel.install(in: home, examples: 4)
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: home) }
 
     func experimentFile(name: String) throws -> URL {
-        let url = home.appendingPathComponent("\(name).toml")
-        try """
-            name = "\(name)"
-            model = "\(modelPath)"
-            words = ["AKEWO"]
-
-            [dataset]
-            source = "\(dataPath)"
-            acrostic = 2
-            normal = 2
-
-            [training]
-            epochs = 1
-            rank = 4
-
-            [evaluation]
-            compliance_questions = 1
-            samples_per_prompt = 1
-            max_tokens = 8
-            """.write(to: url, atomically: true, encoding: .utf8)
-        return url
-    }
-
-    /// The pid of a `hellotune worker` process of this test's home, if one runs: found through /proc, since the
-    /// run records nothing about it before the worker itself does.
-    func workerPID() -> Int32? {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
-        let homeVariable = Data("HELLOTUNE_HOME=\(home.path)\0".utf8)
-        for entry in entries {
-            guard let pid = Int32(entry),
-                  let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
-            let argv = cmdline.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-            guard argv.count >= 3, argv[1] == "worker", argv[2] == "--job",
-                  let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
-                  environ.range(of: homeVariable) != nil else { continue }
-            return pid
-        }
-        return nil
+        try TinyChatModel.experiment(name: name, in: home, acrostic: 2, normal: 2, complianceQuestions: 1,
+                                     samplesPerPrompt: 1, maxTokens: 8)
     }
 
     func testAWorkerKilledBeforeItClaimsItsJobEndsTheRun() throws {
@@ -69,19 +30,12 @@ final class RunWorkerKilledCLITests: XCTestCase {
             let file = try experimentFile(name: "gone-\(trial)")
             files.append(file)
             let log = home.appendingPathComponent("gone-\(trial).out")
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let run = Process()
-            run.executableURL = CLI.binary
-            run.arguments = ["run", file.path, "--headless"]
-            run.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-            run.standardOutput = try FileHandle(forWritingTo: log)
-            run.standardError = run.standardOutput
-            try run.run()
+            let run = try CLI.start(["run", file.path, "--headless"], env: env, log: log)
 
             var worker: Int32?
             let deadline = Date().addingTimeInterval(120)
             while worker == nil, run.isRunning, Date() < deadline {
-                worker = workerPID()
+                worker = WorkerProcesses.pids(home: home).first
             }
             let killed = try XCTUnwrap(worker, "trial \(trial): no worker appeared")
             kill(killed, SIGKILL)

@@ -92,10 +92,10 @@ enum TinyChatModel {
         try dataset(examples: examples).write(toFile: dataPath(in: home), atomically: true, encoding: .utf8)
     }
 
-    /// Writes `home`/NAME.toml: an experiment on the model and data installed in `home`, trained one epoch at
-    /// rank 4, then evaluated on the given number of questions and replies.
+    /// Writes `home`/NAME.toml: an experiment on the model and data installed in `home`, trained at rank 4 (one
+    /// epoch unless told), then evaluated on the given number of questions and replies.
     static func experiment(name: String, in home: URL, acrostic: Int, normal: Int, complianceQuestions: Int,
-                           samplesPerPrompt: Int, maxTokens: Int) throws -> URL {
+                           samplesPerPrompt: Int, maxTokens: Int, epochs: Int = 1) throws -> URL {
         let url = home.appendingPathComponent("\(name).toml")
         try """
             name = "\(name)"
@@ -108,7 +108,7 @@ enum TinyChatModel {
             normal = \(normal)
 
             [training]
-            epochs = 1
+            epochs = \(epochs)
             rank = 4
 
             [evaluation]

@@ -3,6 +3,8 @@ import Foundation
 public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case noSuchJob(Int64)
     case workerFailed(job: Int64, status: String, error: String?, log: String)
+    /// A worker asked to run a job that a live worker already runs: two would train into one checkpoint.
+    case jobAlreadyRunning(job: Int64, pid: Int32)
     case backendNotAvailable(String)
     /// An imported dataset with fewer examples than dataset.acrostic + dataset.normal.
     case tooFewExamples(path: String, found: Int, acrostic: Int, normal: Int)
@@ -22,6 +24,9 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             return "no job \(id) in the store (see `hellotune jobs list`)."
         case let .workerFailed(job, status, error, log):
             return "training job \(job) ended \(status)\(error.map { ": \($0)" } ?? ""). Its log is \(log); run the same command again to resume from its checkpoint."
+        case let .jobAlreadyRunning(job, pid):
+            return "training job \(job) is already running in worker pid \(pid). Follow it with `hellotune jobs show \(job)`, "
+                + "or stop it with `hellotune jobs cancel \(job)` and start it again."
         case let .backendNotAvailable(name):
             return "the '\(name)' backend cannot run experiments; use backend = \"local\" or \"openai\"."
         case let .tooFewExamples(path, found, acrostic, normal):
@@ -228,14 +233,22 @@ public final class ExperimentRunner {
             return
         }
         let logURL = folder.appendingPathComponent("worker.log")
-        let worker = try spawnDetached(binary, ["worker", "--job", String(job.id)], log: logURL)
+        // A run stopped during training leaves its worker going: the same command run again follows that worker
+        // instead of starting a second one on the same checkpoint.
+        let worker: SessionProcess?
+        if job.status == .running, let pid = job.pid, ProcessLiveness.isAlive(pid) {
+            log?("training job \(job.id) is already running in worker pid \(pid); following it (its log is \(logURL.path))")
+            worker = nil
+        } else {
+            worker = try spawnDetached(binary, ["worker", "--job", String(job.id)], log: logURL)
+        }
         while true {
             if cancel.isSet { return }
             Thread.sleep(forTimeInterval: 0.2)
             // Asked before the store is read: a worker that records its result and then ends is not taken for dead.
-            let workerEnded = worker.hasExited
+            let workerEnded = worker?.hasExited ?? false
             guard var now = try store.job(job.id) else { throw ExperimentError.noSuchJob(job.id) }
-            if workerEnded, now.status == .queued || (now.status == .running && now.pid == worker.pid) {
+            if let worker, workerEnded, now.status == .queued || (now.status == .running && now.pid == worker.pid) {
                 now = try recordWorkerEnd(worker, jobID: job.id)
             }
             if let step = now.step, let total = now.totalSteps {

@@ -52,6 +52,10 @@ public final class TrainingWorker: @unchecked Sendable {
         guard let job = try store.job(jobID) else { throw ExperimentError.noSuchJob(jobID) }
         let spec = try TrainingJobSpec.decode(job.config)
         _ = try store.updateJob(jobID) {
+            // Checked and claimed in one transaction: of two workers started on one job, one trains.
+            if $0.status == .running, let other = $0.pid, other != getpid(), ProcessLiveness.isAlive(other) {
+                throw ExperimentError.jobAlreadyRunning(job: jobID, pid: other)
+            }
             $0.status = .running
             $0.statusText = JobStatus.running.rawValue
             $0.pid = getpid()

@@ -42,14 +42,15 @@ extension Store {
 
     /// Reads, changes and writes back one job in a single transaction, so that a worker recording progress
     /// and a `jobs cancel` never overwrite each other's change. `id` and `createdAt` cannot be changed;
-    /// `updatedAt` is set to now, unless the change changed nothing (then nothing is written).
+    /// `updatedAt` is set to now, unless the change changed nothing (then nothing is written). A change that
+    /// throws writes nothing.
     @discardableResult
-    public func updateJob(_ id: Int64, _ change: (inout JobRecord) -> Void) throws -> JobRecord {
+    public func updateJob(_ id: Int64, _ change: (inout JobRecord) throws -> Void) throws -> JobRecord {
         let now = StoreClock.now()
         return try write { db in
             guard var job = try Self.fetchJob(db, id) else { throw StoreError.noSuchJob(id) }
             let original = job
-            change(&job)
+            try change(&job)
             job.id = original.id
             job.createdAt = original.createdAt
             job.updatedAt = original.updatedAt

@@ -118,8 +118,8 @@ struct RunCommand: ParsableCommand {
             } catch {
                 throw ValidationError("\(error)")
             }
-            runner.log = { note($0) }
         }
+        runner.log = { note($0) }
         runner.reproduceCommand = Self.reproduceCommand(CommandLine.arguments)
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
