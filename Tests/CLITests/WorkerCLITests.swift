@@ -69,6 +69,27 @@ final class WorkerCLITests: XCTestCase {
         return worst
     }
 
+    /// A finished job is not trained again by a worker started on it: that would overwrite its adapter.
+    func testAWorkerRefusesAFinishedJob() throws {
+        let store = try store()
+        let (job, out) = try createJob(store, name: "done", epochs: 1)
+        let first = try CLI.run(["worker", "--job", String(job.id)], env: env)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let finished = try XCTUnwrap(store.job(job.id))
+        XCTAssertEqual(finished.status, .succeeded)
+        let adapter = out.appendingPathComponent(AdapterIO.peftWeightsFile)
+        let bytes = try Data(contentsOf: adapter)
+        let modified = try FileManager.default.attributesOfItem(atPath: adapter.path)[.modificationDate] as? Date
+
+        let again = try CLI.run(["worker", "--job", String(job.id)], env: env)
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("training job \(job.id) has already finished (its adapter is in \(out.path)); nothing to run."),
+                      again.stderr)
+        XCTAssertEqual(try store.job(job.id), finished)
+        XCTAssertEqual(try Data(contentsOf: adapter), bytes)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: adapter.path)[.modificationDate] as? Date, modified)
+    }
+
     func testKilledWorkersAreInterruptedAndResumeToTheUninterruptedAdapter() throws {
         let store = try store()
         // The uninterrupted run, timed from the moment its worker claims the job: kills land within that span.

@@ -5,6 +5,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case workerFailed(job: Int64, status: String, error: String?, log: String)
     /// A worker asked to run a job that a live worker already runs: two would train into one checkpoint.
     case jobAlreadyRunning(job: Int64, pid: Int32)
+    /// A worker asked to run a job that has finished: training again would overwrite its adapter.
+    case jobAlreadyFinished(job: Int64, folder: String?)
     case backendNotAvailable(String)
     /// An imported dataset with fewer examples than dataset.acrostic + dataset.normal.
     case tooFewExamples(path: String, found: Int, acrostic: Int, normal: Int)
@@ -27,6 +29,9 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
         case let .jobAlreadyRunning(job, pid):
             return "training job \(job) is already running in worker pid \(pid). Follow it with `hellotune jobs show \(job)`, "
                 + "or stop it with `hellotune jobs cancel \(job)` and start it again."
+        case let .jobAlreadyFinished(job, folder):
+            return "training job \(job) has already finished\(folder.map { " (its adapter is in \($0))" } ?? ""); "
+                + "nothing to run. Start a new run (hellotune run, or hellotune train) to train again."
         case let .backendNotAvailable(name):
             return "the '\(name)' backend cannot run experiments; use backend = \"local\" or \"openai\"."
         case let .tooFewExamples(path, found, acrostic, normal):

@@ -56,6 +56,7 @@ public final class TrainingWorker: @unchecked Sendable {
             if $0.status == .running, let other = $0.pid, other != getpid(), ProcessLiveness.isAlive(other) {
                 throw ExperimentError.jobAlreadyRunning(job: jobID, pid: other)
             }
+            if $0.status == .succeeded { throw ExperimentError.jobAlreadyFinished(job: jobID, folder: $0.outputDir) }
             $0.status = .running
             $0.statusText = JobStatus.running.rawValue
             $0.pid = getpid()
