@@ -244,6 +244,45 @@ final class JobsCLITests: XCTestCase {
         XCTAssertEqual(try store.job(job.id)?.status, .succeeded)
     }
 
+    /// An interrupted local training job resumes in a detached worker that trains it to the end; what cannot
+    /// resume is refused with the reason, and nothing is started.
+    func testResumeStartsTheWorkerAndRefusesWhatCannotResume() throws {
+        try TinyChatModel.install(in: home, examples: 4)
+        let store = try store()
+        var options = TrainingOptions()
+        options.epochs = 1
+        options.lora = LoRAConfig(rank: 4, alpha: 8)
+        let out = home.appendingPathComponent("runs/resume")
+        let spec = TrainingJobSpec(model: TinyChatModel.modelPath(in: home), data: TinyChatModel.dataPath(in: home),
+                                   outputDirectory: out.path, options: options)
+        let job = try store.createJob(experimentID: nil, kind: "train", backend: "local", config: spec.json(), outputDir: out.path)
+        try store.updateJob(job.id) { $0.status = .interrupted }
+
+        let r = try jobs("resume", "\(job.id)", "--json")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let started = try XCTUnwrap(try json(r.stdout) as? [String: Any])
+        XCTAssertEqual(started["job"] as? Int, Int(job.id))
+        XCTAssertEqual(started["from_checkpoint"] as? Bool, false)
+        XCTAssertEqual(started["log"] as? String, out.appendingPathComponent("worker.log").path)
+        XCTAssertNotNil(started["pid"] as? Int)
+        let deadline = Date().addingTimeInterval(120)
+        while try store.job(job.id)?.status != .succeeded, Date() < deadline { usleep(50_000) }
+        XCTAssertEqual(try store.job(job.id)?.status, .succeeded)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(AdapterIO.peftWeightsFile).path))
+
+        let remote = try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: "{}", outputDir: nil)
+        let running = try seedTrainingJob(store)
+        for (id, message) in [(job.id, "job \(job.id) has finished; nothing to resume"),
+                              (remote.id, "job \(remote.id) runs on openai: only local training jobs resume"),
+                              (running.id, "job \(running.id) is still running (worker pid \(getpid()))")] {
+            let before = try store.job(id)
+            let refused = try jobs("resume", "\(id)")
+            XCTAssertNotEqual(refused.status, 0, "job \(id)")
+            XCTAssertTrue(refused.stderr.contains(message), refused.stderr)
+            XCTAssertEqual(try store.job(id), before)
+        }
+    }
+
     func testListMarksJobsWithADeadWorkerInterrupted() throws {
         let store = try store()
         let alive = try seedTrainingJob(store)
@@ -262,7 +301,7 @@ final class JobsCLITests: XCTestCase {
 
     func testUnknownJob() throws {
         _ = try store()
-        for args in [["show", "999"], ["events", "999"], ["cancel", "999"]] {
+        for args in [["show", "999"], ["events", "999"], ["cancel", "999"], ["resume", "999"]] {
             let r = try CLI.run(["jobs"] + args, env: env)
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.stderr.contains("no job 999 (see `hellotune jobs list`)"), "\(args): \(r.stderr)")

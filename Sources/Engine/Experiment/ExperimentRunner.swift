@@ -245,7 +245,8 @@ public final class ExperimentRunner {
             log?("training job \(job.id) is already running in worker pid \(pid); following it (its log is \(logURL.path))")
             worker = nil
         } else {
-            worker = try spawnDetached(binary, ["worker", "--job", String(job.id)], log: logURL)
+            // Its own session: it outlives this process and the terminal.
+            worker = try SessionProcess.start(binary.path, ["worker", "--job", String(job.id)], appendingTo: logURL)
         }
         while true {
             if cancel.isSet { return }
@@ -373,13 +374,6 @@ public final class ExperimentRunner {
         }
     }
 
-    /// Starts `binary args` in its own session (it outlives this process and the terminal), output to `log`.
-    func spawnDetached(_ binary: URL, _ args: [String], log: URL) throws -> SessionProcess {
-        FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        let handle = try FileHandle(forWritingTo: log)
-        defer { try? handle.close() }
-        return try SessionProcess.start(binary.path, args, output: handle)
-    }
 }
 
 extension ExperimentRunner {

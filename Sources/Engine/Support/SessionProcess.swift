@@ -36,6 +36,21 @@ public final class SessionProcess: @unchecked Sendable {
         return process
     }
 
+    /// `start` with stdout and stderr appended to `log`, created 0600 when missing: a worker started again after a
+    /// crash adds to the log of the one before, which keeps what that one said.
+    public static func start(_ executable: String, _ arguments: [String], appendingTo log: URL,
+                             environment: [String: String] = [:], currentDirectory: String? = nil) throws -> SessionProcess {
+        if !FileManager.default.fileExists(atPath: log.path) {
+            guard FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw StartError(executable: executable, reason: "its log \(log.path) cannot be created; check that its folder is writable")
+            }
+        }
+        let handle = try FileHandle(forWritingTo: log)
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        return try start(executable, arguments, output: handle, environment: environment, currentDirectory: currentDirectory)
+    }
+
     private init(pid: Int32) { self.pid = pid }
 
     private func reap() {

@@ -1,6 +1,5 @@
 import Engine
 import Foundation
-import Engine
 
 /// Starts programs from an argument vector, never through a shell: detached ones that outlive the UI, or ones
 /// waited for with their output.
@@ -12,16 +11,8 @@ public enum DetachedProcess {
     @discardableResult
     public static func start(_ executable: String, _ arguments: [String], log: URL, environment: [String: String] = [:],
                              currentDirectory: String? = nil) throws -> Int32 {
-        if !FileManager.default.fileExists(atPath: log.path) {
-            guard FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw JobSourceError("could not create \(log.path); check that its folder is writable")
-            }
-        }
-        let handle = try FileHandle(forWritingTo: log)
-        defer { try? handle.close() }
-        handle.seekToEndOfFile()
         do {
-            return try SessionProcess.start(executable, arguments, output: handle, environment: environment,
+            return try SessionProcess.start(executable, arguments, appendingTo: log, environment: environment,
                                             currentDirectory: currentDirectory).pid
         } catch {
             throw JobSourceError("\(error)")

@@ -81,20 +81,12 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
         guard let store = try store(), let job = try store.job(id) else {
             throw JobSourceError("job \(id) is not in the store (see `hellotune jobs list`)")
         }
-        guard job.backend == "local", job.kind == "train" else {
-            throw JobSourceError("job \(id) runs on \(job.backend): only local training jobs resume from here; start a new \(job.backend) fine-tune instead")
+        do {
+            let started = try TrainingJobResume.start(job, executable: executable, environment: ["HELLOTUNE_HOME": home.path])
+            return started.message + "; output in \(abbreviatePath(started.log.path))"
+        } catch {
+            throw JobSourceError("\(error)")
         }
-        if let pid = job.pid, ProcessLiveness.isAlive(pid), job.status?.isFinal != true {
-            throw JobSourceError("job \(id) is still running (worker pid \(pid))")
-        }
-        if job.status == .succeeded { throw JobSourceError("job \(id) has finished; nothing to resume") }
-        guard let folder = job.outputDir else { throw JobSourceError("job \(id) has no output folder to resume in") }
-        let log = URL(fileURLWithPath: folder).appendingPathComponent("worker.log")
-        let pid = try DetachedProcess.start(executable, ["worker", "--job", String(id)], log: log,
-                                            environment: ["HELLOTUNE_HOME": home.path])
-        let from = FileManager.default.fileExists(atPath: URL(fileURLWithPath: folder).appendingPathComponent(Checkpoint.fileName).path)
-            ? "from its checkpoint" : "from the start (no checkpoint)"
-        return "resuming job \(id) \(from) in a detached worker (pid \(pid)); output in \(abbreviatePath(log.path))"
     }
 
     /// Runs `hellotune ARGS` against this store; its message, or its error as a `JobSourceError`.

@@ -15,7 +15,7 @@ struct JobsCommand: ParsableCommand {
         id and events cursor there: with OPENAI_API_KEY set, `show` and `events` first fetch its new events and
         status from the API (the URL it was created on, or --base-url), and `cancel` cancels it remotely.
         """,
-        subcommands: [List.self, Show.self, Events.self, Cancel.self],
+        subcommands: [List.self, Show.self, Events.self, Cancel.self, Resume.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -176,10 +176,39 @@ struct JobsCommand: ParsableCommand {
     }
 }
 
+extension JobsCommand {
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a stopped local training job's worker again.",
+            discussion: """
+            The worker (`hellotune worker --job ID`) starts detached, in a session of its own, and continues from the \
+            checkpoint in the job's folder (or from the start without one); its output is appended to worker.log \
+            there. Follow it with `hellotune jobs show ID`. A job whose worker still runs, a finished job and \
+            OpenAI jobs are refused.
+            """)
+        @Argument(help: "The job's id (see `hellotune jobs list`).") var id: Int64
+        @Flag(help: "Print {\"job\", \"pid\", \"log\", \"from_checkpoint\"} as JSON.") var json = false
+
+        func run() throws {
+            let store = try Store.openDefault()
+            reportInterrupted(try store.markInterruptedJobs())
+            guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+            let started = try TrainingJobResume.start(job, executable: binary, environment: ["HELLOTUNE_HOME": Paths.home.path])
+            if json {
+                printJSON(["job": started.jobID, "pid": Int(started.pid), "log": started.log.path,
+                           "from_checkpoint": started.fromCheckpoint])
+            } else {
+                print(started.message + "; output in \(started.log.path); follow it with `hellotune jobs show \(id)`")
+            }
+        }
+    }
+}
+
 private func reportInterrupted(_ jobs: [JobRecord]) {
     for job in jobs {
         let resume = job.kind == "train" && job.backend == "local"
-            ? " (resume it: hellotune worker --job \(job.id), or run its experiment again)" : ""
+            ? " (resume it: hellotune jobs resume \(job.id), or run its experiment again)" : ""
         note("job \(job.id): its worker (pid \(job.pid.map(String.init) ?? "?")) is gone; marked interrupted" + resume)
     }
 }
