@@ -9,81 +9,19 @@ import XCTest
 /// and starting the experiment again from a new UI generates only what is missing.
 final class ExploreCLITests: XCTestCase {
     var home: URL!
-    var socket = "hellotune-test-\(UUID().uuidString.prefix(8))"
+    var tmux: TmuxServer!
     var dbPath: String { home.appendingPathComponent("hellotune.sqlite").path }
     var modelPath: String { home.appendingPathComponent("tiny.gguf").path }
 
     override func setUpWithError() throws {
         home = try CLI.temporaryDirectory()
         try TinyChatModel.write(to: URL(fileURLWithPath: modelPath))
-        // tmux's server exits with its last session. Each trial kills its UI, which ends its session; without a
-        // session that outlives them, the next trial's new-session can reach a server that is exiting and fail
-        // with "server exited unexpectedly".
-        try newSession(["-d", "-s", "keep", "sleep 86400"])
+        tmux = try TmuxServer(scratch: home)
     }
 
     override func tearDownWithError() throws {
-        _ = try? tmux(["kill-server"])
+        tmux?.kill()
         try? FileManager.default.removeItem(at: home)
-    }
-
-    /// Runs tmux on this test's own server socket.
-    @discardableResult
-    func tmux(_ args: [String]) throws -> String {
-        let r = try CLI.run(["tmux", "-L", socket] + args, executable: URL(fileURLWithPath: "/usr/bin/env"))
-        guard r.status == 0 else { throw TmuxFailed(args: args, stderr: r.stderr) }
-        return r.stdout
-    }
-
-    /// Starts a tmux session. Not with Foundation's Process: the tmux server that the first session starts
-    /// inherits what Process watches for the child's exit, so waiting on it would never end. Its error output
-    /// goes to a file, which the server does not keep open.
-    func newSession(_ args: [String]) throws {
-        let argv = ["tmux", "-L", socket, "new-session"] + args
-        let errors = home.appendingPathComponent("tmux-\(UUID().uuidString.prefix(8)).err").path
-        defer { try? FileManager.default.removeItem(atPath: errors) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, "tmux", &actions, nil, cArgs, environ)
-        guard spawned == 0 else { throw TmuxFailed(args: argv, stderr: String(cString: strerror(spawned))) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        guard status == 0 else {
-            let message = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-            throw TmuxFailed(args: argv, stderr: "wait status \(status): \(message)")
-        }
-    }
-
-    struct TmuxFailed: Error, CustomStringConvertible {
-        let args: [String]
-        let stderr: String
-        var description: String { "tmux \(args.joined(separator: " ")) failed: \(stderr)" }
-    }
-
-    func screen(_ session: String) -> String { (try? tmux(["capture-pane", "-p", "-t", session])) ?? "" }
-
-    func waitForScreen(_ session: String, _ text: String, timeout: TimeInterval = 60) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !screen(session).contains(text) {
-            guard Date() < deadline else { throw Timeout(what: "'\(text)' on the screen:\n\(screen(session))") }
-            usleep(50_000)
-        }
-    }
-
-    /// Starts the UI in a new tmux session and returns its pid (tmux runs the command through env, which execs it).
-    func launchUI(_ session: String) throws -> Int32 {
-        let command = ["env", "TERM=xterm-256color", "HELLOTUNE_HOME=\(home.path)", CLI.binary.path, "--model", modelPath]
-            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        try newSession(["-d", "-s", session, "-x", "80", "-y", "24", command])
-        let pid = try tmux(["display-message", "-p", "-t", session, "#{pane_pid}"])
-        return try XCTUnwrap(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
     /// The `hellotune run` processes that `pid` started, from /proc.
@@ -129,10 +67,10 @@ final class ExploreCLITests: XCTestCase {
         var report: [String] = []
         for trial in 1...kills + 1 {
             let session = "ui\(trial)"
-            let ui = try launchUI(session)
-            try waitForScreen(session, "Target word")
-            try tmux(["send-keys", "-t", session, "s"])
-            try waitForScreen(session, "started AKEWO")
+            let ui = try tmux.launch(session, home: home, ["--model", modelPath])
+            try tmux.waitForScreen(session, "Target word")
+            try tmux.sendKeys(session, "s")
+            try tmux.waitForScreen(session, "started AKEWO")
             if trial > kills {
                 // Let the last run finish: "finished in N s" is the last line it logs.
                 let deadline = Date().addingTimeInterval(300)
@@ -141,7 +79,7 @@ final class ExploreCLITests: XCTestCase {
                     usleep(20_000)
                 }
                 XCTAssertEqual(try store.experiment(1)?.status, "finished")
-                try tmux(["send-keys", "-t", session, "q"])
+                try tmux.sendKeys(session, "q")
                 break
             }
             // Kill somewhere in the next stretch of the evaluation.
