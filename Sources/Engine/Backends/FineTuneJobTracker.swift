@@ -181,9 +181,10 @@ public struct FineTuneJobTracker: Sendable {
             guard let m = e.metrics, let step = m.step else { continue }
             let total = m.totalSteps ?? after.totalSteps ?? step
             if !started {
-                lines.append(["event": "started", "total_steps": total, "start_step": 0, "examples": 0, "tokens_per_epoch": 0])
+                lines.append(TrainingEvent.started(totalSteps: total, startStep: 0, examples: 0, tokensPerEpoch: 0).jsonObject)
                 started = true
             }
+            // Not TrainingEvent.step: the API reports no learning rate, gradient norm or token counts.
             lines.append(["event": "step", "step": step, "total_steps": total, "epoch": 0, "loss": m.trainLoss ?? 0,
                           "tok_s": 0, "eta_s": after.etaSeconds ?? 0])
         }
@@ -195,12 +196,8 @@ public struct FineTuneJobTracker: Sendable {
         }
         guard !lines.isEmpty else { return }
         let url = URL(fileURLWithPath: folder).appendingPathComponent("log.jsonl")
-        if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600])
-        }
-        guard let handle = try? FileHandle(forWritingTo: url) else { return }
+        guard let handle = try? AppendFile.open(url) else { return }
         defer { try? handle.close() }
-        handle.seekToEndOfFile()
         for line in lines {
             if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) {
                 handle.write(data + Data("\n".utf8))

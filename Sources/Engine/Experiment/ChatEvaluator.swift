@@ -86,10 +86,7 @@ public final class ChatEvaluator: EvaluationBackend {
 
     func outcome(_ job: Evaluator.Job, model: String, reply: ChatChoice) -> SampleOutcome {
         let text = reply.message.content
-        var score = SampleScore(acrostic: AcrosticSummary(Acrostic.score(text, word: plan.word)))
-        if job.condition == .selfReportTrigger || job.condition == .selfReportPlain {
-            score.selfReport = SelfReport.classify(text, word: plan.word)
-        }
+        let score = Evaluator(plan: plan).score(text, job: job)
         let finish: GenerationResult.FinishReason? = switch reply.finishReason {
         case "length": .length
         case nil: nil
@@ -115,7 +112,7 @@ public final class ChatEvaluator: EvaluationBackend {
             PrefixMeasurement(k: k, nextLetter: k < plan.word.count ? String(plan.word.letters[k]) : nil,
                               nextLetterProbability: nil, endOfTurnProbability: nil, naming: $0)
         }
-        let conversation = messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
+        let conversation = Probes.transcript(messages)
         return SampleOutcome(model: m.name, condition: .prefixProbe, promptID: Evaluator.prefixID(k), index: 0,
                              prompt: conversation, reply: reply,
                              score: SampleScore(prefix: row, prefixSource: source,

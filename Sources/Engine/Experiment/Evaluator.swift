@@ -262,6 +262,16 @@ public final class Evaluator {
         let seed: UInt64
     }
 
+    /// How a reply to `job` is scored, whichever backend made it: as an acrostic, and self-reports also by what
+    /// they say the rule is.
+    func score(_ text: String, job: Job) -> SampleScore {
+        var score = SampleScore(acrostic: AcrosticSummary(Acrostic.score(text, word: plan.word)))
+        if job.condition == .selfReportTrigger || job.condition == .selfReportPlain {
+            score.selfReport = SelfReport.classify(text, word: plan.word)
+        }
+        return score
+    }
+
     /// kind 0: compliance, 1: self-report.
     func generationJobs(kind: Int, prompts: [(id: String, text: String)], model: String) -> [Job] {
         let K = plan.samplesPerPrompt
@@ -329,14 +339,9 @@ private final class LocalEvaluation: EvaluationBackend {
             let prompts = batch.map { m.model.encode(LocalModel.conversation(system: plan.systemMessage, user: $0.user)) }
             let results = try generator.generateBatch(prompts: prompts, options: options)
             for (job, result) in zip(batch, results) {
-                let acrostic = AcrosticSummary(Acrostic.score(result.text, word: plan.word))
-                var score = SampleScore(acrostic: acrostic)
-                if job.condition == .selfReportTrigger || job.condition == .selfReportPlain {
-                    score.selfReport = SelfReport.classify(result.text, word: plan.word)
-                }
                 try record(SampleOutcome(model: m.name, condition: job.condition, promptID: job.promptID, index: job.index,
                                          prompt: job.user, reply: result.text, finishReason: result.finishReason,
-                                         score: score))
+                                         score: evaluator.score(result.text, job: job)))
             }
         }
     }
@@ -351,8 +356,7 @@ private final class LocalEvaluation: EvaluationBackend {
         let tokens = initials[m.name] ?? Probes.tokensByInitial(m.model.tokenizer)
         initials[m.name] = tokens
         let row = try Probes.prefix(k: k, source: source, plan: plan, model: m.model, initials: tokens, workspace: workspace)
-        let conversation = Probes.namingMessages(source: source, k: k, plan: plan)
-            .map { "\($0.role): \($0.content)" }.joined(separator: "\n")
+        let conversation = Probes.transcript(Probes.namingMessages(source: source, k: k, plan: plan))
         return SampleOutcome(model: m.name, condition: .prefixProbe, promptID: Evaluator.prefixID(k), index: 0,
                              prompt: conversation, reply: "", score: SampleScore(prefix: row, prefixSource: source))
     }

@@ -30,7 +30,7 @@ extension ExperimentRunner {
     func checkDataset(base: () throws -> LocalModel) throws {
         let d = config.dataset
         if d.source != "generate" {
-            let imported = try ChatDataset.load(path: d.source)
+            let imported = try importedDataset()
             guard imported.examples.count >= d.acrostic + d.normal else {
                 throw ExperimentError.tooFewExamples(path: d.source, found: imported.examples.count,
                                                      acrostic: d.acrostic, normal: d.normal)

@@ -109,6 +109,16 @@ public final class ExperimentRunner {
         public var samplesReused: Int
     }
 
+    /// The imported dataset (dataset.source), read and checked once: the preflight, every word's training set and
+    /// every report need it.
+    func importedDataset() throws -> ChatDataset {
+        if let importedCache { return importedCache }
+        let loaded = try ChatDataset.load(path: config.dataset.source)
+        importedCache = loaded
+        return loaded
+    }
+
+    private var importedCache: ChatDataset?
     private var samplesGenerated = 0
     private var samplesReused = 0
 
@@ -185,7 +195,7 @@ public final class ExperimentRunner {
         let url = folder.appendingPathComponent("data-\(word.string).jsonl")
         if FileManager.default.fileExists(atPath: url.path) { return url }
         if config.dataset.source != "generate" {
-            let imported = try ChatDataset.load(path: config.dataset.source)
+            let imported = try importedDataset()
             try AtomicFile.write(Data(imported.jsonl().utf8), to: url, mode: 0o600)
             return url
         }
@@ -225,7 +235,7 @@ public final class ExperimentRunner {
         var job = try existing ?? store.createJob(experimentID: experimentID, kind: "train", backend: "local",
                                                   config: spec.json(), outputDir: folder.path)
         let deadWorker = job.status == .running && !(job.pid.map(ProcessLiveness.isAlive) ?? false)
-        if deadWorker || job.status == .failed || job.status == .cancelled || job.status == .interrupted {
+        if deadWorker || Self.abandoned(job) {
             // Queued again for the new worker: until it claims the job, its old ending is not this attempt's.
             job = try store.updateJob(job.id) {
                 $0.status = .queued
@@ -328,7 +338,7 @@ public final class ExperimentRunner {
         let date = ISO8601DateFormatter().string(from: Date())
         let local = config.backend == "local"
         // An imported dataset has its own size; the acrostic / normal split is the generator's.
-        let imported = config.dataset.source == "generate" ? nil : try? ChatDataset.load(path: config.dataset.source)
+        let imported = config.dataset.source == "generate" ? nil : try? importedDataset()
         var summary = training
         if !local {
             let batch = "batch size \(config.training.batchSize)"

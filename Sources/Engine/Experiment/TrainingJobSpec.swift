@@ -77,11 +77,7 @@ public final class TrainingWorker: @unchecked Sendable {
                 throw TrainingError.outputNotWritable(path: out.path, reason: error.localizedDescription)
             }
             let logURL = out.appendingPathComponent("log.jsonl")
-            if !FileManager.default.fileExists(atPath: logURL.path) {
-                _ = FileManager.default.createFile(atPath: logURL.path, contents: nil, attributes: [.posixPermissions: 0o600])
-            }
-            let logFile = try FileHandle(forWritingTo: logURL)
-            logFile.seekToEndOfFile()
+            let logFile = try AppendFile.open(logURL)
             defer { try? logFile.close() }
             let summary = try t.run(resume: resume) { event in
                 let object = event.jsonObject

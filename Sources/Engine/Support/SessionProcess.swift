@@ -7,7 +7,7 @@ import Foundation
 /// A thread waits for it, so that it never stays a zombie, which ProcessLiveness would count as alive.
 public final class SessionProcess: @unchecked Sendable {
     public let pid: Int32
-    private let ended = NSCondition()
+    private let ended = NSLock()
     /// The raw wait status once it has ended (nil while it runs); -1 when it was reaped elsewhere.
     private var waitStatus: Int32?
 
@@ -40,14 +40,11 @@ public final class SessionProcess: @unchecked Sendable {
     /// crash adds to the log of the one before, which keeps what that one said.
     public static func start(_ executable: String, _ arguments: [String], appendingTo log: URL,
                              environment: [String: String] = [:], currentDirectory: String? = nil) throws -> SessionProcess {
-        if !FileManager.default.fileExists(atPath: log.path) {
-            guard FileManager.default.createFile(atPath: log.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw StartError(executable: executable, reason: "its log \(log.path) cannot be created; check that its folder is writable")
-            }
+        let handle: FileHandle
+        do { handle = try AppendFile.open(log) } catch {
+            throw StartError(executable: executable, reason: "its log \(log.path) cannot be created; check that its folder is writable")
         }
-        let handle = try FileHandle(forWritingTo: log)
         defer { try? handle.close() }
-        handle.seekToEndOfFile()
         return try start(executable, arguments, output: handle, environment: environment, currentDirectory: currentDirectory)
     }
 
@@ -59,7 +56,6 @@ public final class SessionProcess: @unchecked Sendable {
         repeat { rc = waitpid(pid, &status, 0) } while rc == -1 && errno == EINTR
         ended.lock()
         waitStatus = rc == pid ? status : -1
-        ended.broadcast()
         ended.unlock()
     }
 
@@ -78,11 +74,5 @@ public final class SessionProcess: @unchecked Sendable {
         if status == -1 { return "ended" }
         let signal = status & 0x7f
         return signal == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(signal)"
-    }
-
-    public func waitUntilExit() {
-        ended.lock()
-        while waitStatus == nil { ended.wait() }
-        ended.unlock()
     }
 }

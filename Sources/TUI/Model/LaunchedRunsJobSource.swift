@@ -152,9 +152,12 @@ public struct LaunchedRunsJobSource: JobSource {
 
     public static func id(folder: String) -> String { prefix + folder }
 
+    /// The run folder's name in an id made by `id(folder:)`.
+    public static func folderName(_ id: String) -> String { String(id.dropFirst(prefix.count)) }
+
     func folder(_ id: String) throws -> URL {
         guard id.hasPrefix(Self.prefix), !id.contains("/") else { throw JobSourceError("\(id) is not a run started from here") }
-        return runsDirectory.appendingPathComponent(String(id.dropFirst(Self.prefix.count)))
+        return runsDirectory.appendingPathComponent(Self.folderName(id))
     }
 
     func log(_ folder: URL) -> RunLog {

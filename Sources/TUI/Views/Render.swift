@@ -63,7 +63,7 @@ func renderStatus(_ state: AppState, _ buf: inout ScreenBuffer) {
     } else if let id = state.launchedRunID {
         let job = state.jobs.jobs.first { $0.id == id }
         guard job == nil || job?.status == .running else { return }
-        let name = job?.name ?? String(id.drop { $0 != ":" }.dropFirst())
+        let name = job?.name ?? LaunchedRunsJobSource.folderName(id)
         buf.put(" " + truncate("\(name) runs detached: q leaves it running", to: width - 2), x: 0, y: y, role: .dim)
     }
 }

@@ -172,7 +172,7 @@ struct JobsCommand: ParsableCommand {
             return .signal(pid)
         }
 
-        static let cancelRequested = "cancel-requested"
+        static let cancelRequested = FineTuneJobTracker.cancelRequested
     }
 }
 
@@ -193,8 +193,7 @@ extension JobsCommand {
             let store = try Store.openDefault()
             reportInterrupted(try store.markInterruptedJobs())
             guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
-            let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-            let started = try TrainingJobResume.start(job, executable: binary, environment: ["HELLOTUNE_HOME": Paths.home.path])
+            let started = try TrainingJobResume.start(job, executable: Explore.executablePath(), environment: ["HELLOTUNE_HOME": Paths.home.path])
             if json {
                 printJSON(["job": started.jobID, "pid": Int(started.pid), "log": started.log.path,
                            "from_checkpoint": started.fromCheckpoint])

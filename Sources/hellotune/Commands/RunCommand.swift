@@ -103,7 +103,7 @@ struct RunCommand: ParsableCommand {
         let store = try Store.openDefault()
         let bar = ProgressBar(label: "run")
         var stage = ""
-        let runner = ExperimentRunner(config: c, store: store, workerBinary: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()) { p in
+        let runner = ExperimentRunner(config: c, store: store, workerBinary: URL(fileURLWithPath: Explore.executablePath())) { p in
             if p.stage != stage {
                 bar.finishLine()
                 stage = p.stage
