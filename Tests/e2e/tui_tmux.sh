@@ -121,7 +121,9 @@ keys q
 wait_for "^e2e\\$ *$" 10
 screen | grep -q "1 Setup.*2 Jobs" && fail "the UI is still on screen after q"
 keys "clear; stty -a | tr ' ;' '\\n\\n' | grep -Ex -- '-?(echo|icanon|isig)'; echo \"status=\$?\"" Enter
-wait_for "status=" 10
+# Anchored: the command line typed above also contains "status=", and matching it would read the screen
+# before stty has printed anything.
+wait_for "^status=[0-9]+ *$" 10
 out="$(screen)"
 for flag in echo icanon isig; do
     echo "$out" | grep -qx -- "$flag" || fail "after quitting, stty shows '-$flag' (terminal not restored)"
