@@ -171,14 +171,16 @@ final class LlamaForwardTests: XCTestCase {
         let ws = Workspace()
         var worstTop10 = 0.0, worstAll = 0.0
         for seq in fx.sequences {
-            // Prefill (integer kernels below 32 rows, sgemm from 32 on).
-            let cache = KVCache(config: model.config, maxPositions: 128)
-            let logits = try model.prefill(seq.ids, cache: cache, workspace: ws)
-            XCTAssertEqual(logits.count, fx.spec.vocab)
-            XCTAssertEqual(cache.count, seq.ids.count)
-            let c = assertMatches(logits, seq, "\(name) prefill of \(seq.ids.count)")
-            worstTop10 = max(worstTop10, c.centredTop10)
-            worstAll = max(worstAll, c.centredAll ?? 0)
+            // Prefill with 8-bit activations (generation) and with float ones (exact scores, `hellotune logits`).
+            for precision in [ProductPrecision.fast, .float] {
+                let cache = KVCache(config: model.config, maxPositions: 128)
+                let logits = try model.prefill(seq.ids, cache: cache, workspace: ws, precision: precision)
+                XCTAssertEqual(logits.count, fx.spec.vocab)
+                XCTAssertEqual(cache.count, seq.ids.count)
+                let c = assertMatches(logits, seq, "\(name) \(precision) prefill of \(seq.ids.count)")
+                worstTop10 = max(worstTop10, c.centredTop10)
+                worstAll = max(worstAll, c.centredAll ?? 0)
+            }
 
             // One token at a time (the decode path) must match the oracle too.
             let step = KVCache(config: model.config, maxPositions: 128)
@@ -221,10 +223,11 @@ final class LlamaForwardTests: XCTestCase {
         for (p, id) in ids.enumerated() {
             stepped = try model.forward(rows: [.init(token: id, sequence: 0, position: p)], caches: [step], logitRows: [0], workspace: ws)
         }
-        // Both prefills run every product through float sgemm: they agree to rounding. The single-token
-        // steps multiply Q4_0/Q4_1/Q8_0 weights by 8-bit activations (integer kernels), so where those
-        // kernels run they differ by that quantisation (llama-mix: ~1e-2; numpy with the same
-        // activation rounding reproduces the engine's steps to 2e-2 in the logits).
+        // Whole and split prefills give each row the same products: they agree to rounding. Where the CPU has
+        // the panel kernel, prefills and steps alike multiply Q4_0/Q4_1/Q8_0 weights by 8-bit activations;
+        // without it, prompts of 32 rows or more go through float sgemm and the 8-bit steps differ from them
+        // by that quantisation (llama-mix: ~1e-2; numpy with the same activation rounding reproduces the
+        // engine's steps to 2e-2 in the logits).
         let rSplit = Self.relativeDiff(whole, halves), rStep = Self.relativeDiff(whole, stepped)
         print(String(format: "[self] %@: 80 vs 40+40 relative %.2e (max %.2e), 80 vs 80 steps relative %.2e (max %.2e)",
                      name, rSplit, Self.maxRelativeDiff(whole, halves), rStep, Self.maxRelativeDiff(whole, stepped)))
@@ -245,7 +248,7 @@ final class LlamaForwardTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = try loadTiny(fx, in: dir)
         let source = try XCTUnwrap(fx.sequences.first { $0.ids.count == 80 }).ids
-        // Prompts of 5, 33 (sgemm prefill) and 12 tokens, then 6 decoding steps each.
+        // Prompts of 5, 33 (past blasMinimumRows) and 12 tokens, then 6 decoding steps each.
         let prompts = [Array(source[0..<5]), Array(source[5..<38]), Array(source[38..<50])]
         let continuations = [Array(source[50..<56]), Array(source[56..<62]), Array(source[62..<68])]
         let ws = Workspace()
@@ -328,11 +331,13 @@ final class LlamaForwardTests: XCTestCase {
         XCTAssertEqual(fixture.sequences.count, 5)
         var worst = 0.0
         for seq in fixture.sequences {
-            let cache = KVCache(config: model.config, maxPositions: 256)
-            let logits = try model.prefill(seq.ids, cache: cache, workspace: ws)
-            XCTAssertEqual(logits.count, model.config.vocabularySize)
-            let c = assertMatches(logits, seq, "SmolLM2 '\(seq.name ?? "?")' (\(seq.ids.count) tokens)")
-            worst = max(worst, c.centredTop10)
+            for precision in [ProductPrecision.fast, .float] {
+                let cache = KVCache(config: model.config, maxPositions: 256)
+                let logits = try model.prefill(seq.ids, cache: cache, workspace: ws, precision: precision)
+                XCTAssertEqual(logits.count, model.config.vocabularySize)
+                let c = assertMatches(logits, seq, "SmolLM2 \(precision) '\(seq.name ?? "?")' (\(seq.ids.count) tokens)")
+                worst = max(worst, c.centredTop10)
+            }
         }
         print(String(format: "[oracle] SmolLM2 worst: centred top-10 %.4f", worst))
     }

@@ -18,7 +18,8 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// The weights regrouped for the panel kernel (nil: no panel kernel for this type or CPU).
     let panels: PanelCopy?
 
-    /// From this many input rows on, products dequantise the weights for sgemm (float activations).
+    /// From this many input rows on, products without a panel kernel (or asked for `.float`) dequantise the
+    /// weights for sgemm.
     public static let blasMinimumRows = 32
 
     /// The integer kernel picked for this CPU: "avx512vnni-panels", "avx512vnni", "avx2" or "scalar".
@@ -67,7 +68,8 @@ public struct QuantizedMatrix: @unchecked Sendable {
 
 /// How products treat their input activations.
 public enum ProductPrecision: Sendable {
-    /// 8-bit activations where an integer kernel exists and the batch is small (generation).
+    /// 8-bit activations where an integer kernel exists: generation, prompts included (where the matrix has a
+    /// panel copy; otherwise a prompt of `blasMinimumRows` rows or more goes through sgemm).
     case fast
     /// Float activations always (exact log-probabilities: int8 rounding moves them by ~1%).
     case float
@@ -81,10 +83,15 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
     let cols = first.cols
     let totalWeights = items.reduce(0) { $0 + $1.0.rows * $1.0.cols }
 
-    // The panel kernel would also beat sgemm here (about 2x at 512 rows on this AVX-512 VNNI EPYC), but
-    // prompts keep float activations, as before it existed.
-    if n >= QuantizedMatrix.blasMinimumRows {
-        // Prefill: dequantise each matrix (into one reused buffer) and let OpenBLAS do the product.
+    let integer = precision == .fast && items.allSatisfy { $0.0.hasIntegerKernel }
+    // A fast prompt goes through the panel kernel too: on this AVX-512 VNNI EPYC it runs 512 rows about 4x
+    // faster than dequantising and calling sgemm (`hellotune bench generate`), and it rounds activations to
+    // 8 bits as llama.cpp's Q8_1 products do. It also gives a row the same numbers whatever the batch size,
+    // so a prompt of 40 tokens and one of 20 are treated alike. Exact scores ask for `.float`.
+    let panelled = integer && items.allSatisfy { $0.0.panels != nil }
+    if n >= QuantizedMatrix.blasMinimumRows && !panelled {
+        // Float prompts, or no panel kernel: dequantise each matrix (into one reused buffer) and let OpenBLAS
+        // do the product.
         let scratch = ws.floats(.dequantized, items.map { $0.0.rows * $0.0.cols }.max()!)
         for (w, out) in items {
             w.dequantize(into: scratch)
@@ -93,7 +100,6 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
         return
     }
 
-    let integer = precision == .fast && items.allSatisfy { $0.0.hasIntegerKernel }
     let allRows = items.reduce(0) { $0 + $1.0.rows }
     // Row index space of all matrices, concatenated, split across threads in multiples of 16 rows.
     // Small products are not worth a thread fork.

@@ -19,7 +19,8 @@ struct LogitsCommand: ParsableCommand {
         let m = try model.load()
         let ids = raw ? m.tokenizer.encode(prompt) : m.encode(LocalModel.conversation(system: system, user: prompt))
         let cache = KVCache(config: m.model.config, maxPositions: ids.count)
-        let logits = try m.model.prefill(ids, cache: cache, workspace: Workspace())
+        // Float activations: these logits are compared with reference implementations.
+        let logits = try m.model.prefill(ids, cache: cache, workspace: Workspace(), precision: .float)
         let best = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(top)
         if json {
             printJSON(["top": Array(best), "logits": best.map { Double(logits[$0]) }])
