@@ -157,10 +157,13 @@ public struct LocalRunsJobSource: JobSource {
         folders().compactMap { summary(of: $0) }
     }
 
+    private let parsedLogs = ParsedFileCache<[JobEvent]>()
+
     func readEvents(_ folder: URL) -> [JobEvent] {
-        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(Self.logFile).path) else { return [] }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-            .compactMap { JobEvent.parse(jsonLine: String($0)) }
+        parsedLogs.value(at: folder.appendingPathComponent(Self.logFile).path) { data in
+            String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+                .compactMap { JobEvent.parse(jsonLine: String($0)) }
+        } ?? []
     }
 
     func summary(of folder: URL) -> JobSummary? {

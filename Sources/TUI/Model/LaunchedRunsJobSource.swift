@@ -160,9 +160,12 @@ public struct LaunchedRunsJobSource: JobSource {
         return runsDirectory.appendingPathComponent(Self.folderName(id))
     }
 
+    private let parsedLogs = ParsedFileCache<RunLog>()
+
     func log(_ folder: URL) -> RunLog {
-        let data = FileManager.default.contents(atPath: folder.appendingPathComponent(RunLaunch.logFile).path) ?? Data()
-        return RunLog(text: String(decoding: data, as: UTF8.self))
+        parsedLogs.value(at: folder.appendingPathComponent(RunLaunch.logFile).path) { data in
+            RunLog(text: String(decoding: data, as: UTF8.self))
+        } ?? RunLog(text: "")
     }
 
     public func listJobs() async throws -> [JobSummary] {
