@@ -6,7 +6,7 @@
 #include <spawn.h>
 
 int cspawn_session(const char *path, char *const argv[], char *const envp[], const char *directory, int output_fd,
-                   pid_t *pid) {
+                   int error_fd, pid_t *pid) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
     int rc = posix_spawn_file_actions_init(&actions);
@@ -18,7 +18,7 @@ int cspawn_session(const char *path, char *const argv[], char *const envp[], con
     }
     rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
-    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
+    if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, error_fd, 2);
     // A pipe or socket of the starter kept open by a long-lived child would keep its reader from ever seeing EOF.
     if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     if (rc == 0 && directory != NULL) rc = posix_spawn_file_actions_addchdir_np(&actions, directory);

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TUI
 import XCTest
 
 /// `hellotune train` as a user runs it: resumable after kill -9, clear errors on bad input.
@@ -46,6 +47,43 @@ final class TrainCLITests: XCTestCase {
             for i in va.indices { worst = max(worst, abs(va[i] - vb[i]) / max(1e-3, abs(va[i]))) }
         }
         XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters", file: file, line: line)
+    }
+
+    /// The Jobs screen resumes a stopped run folder in a session of its own, as every job it starts (closing the
+    /// terminal does not stop it): the job finishes, its events go on in log.jsonl, its stderr to train.err.log.
+    func testJobsScreenResumesAStoppedRunInItsOwnSession() async throws {
+        let data = try smallDataset()
+        let out = dir.appendingPathComponent("stopped")
+        let args = trainArgs(data, out).map { $0 == "3" ? "1" : $0 }   // one epoch
+        let r = try CLI.run(args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // Stopped before its end: the checkpoint stays; the summary and the adapter are not written yet.
+        for name in ["training.json", "adapter_model.safetensors", "adapter_config.json", "adapter.gguf"] {
+            try? FileManager.default.removeItem(at: out.appendingPathComponent(name))
+        }
+        // What a run folder the Jobs screen lists holds besides: its data and its events (`train --json`'s stdout).
+        try FileManager.default.copyItem(at: data, to: out.appendingPathComponent("data.jsonl"))
+        try r.stdout.write(to: out.appendingPathComponent("log.jsonl"), atomically: true, encoding: .utf8)
+        let eventsBefore = r.stdout.split(separator: "\n").count
+
+        let source = LocalRunsJobSource(runsDirectory: dir, executable: CLI.binary.path)
+        let message = try await source.resume("stopped")
+        let pidText = try String(contentsOf: out.appendingPathComponent("pid"), encoding: .utf8)
+        let pid = try XCTUnwrap(Int32(pidText))
+        XCTAssertTrue(message.hasPrefix("resuming stopped from step 4 (pid \(pid))"), message)
+        let session = getsid(pid)
+        XCTAssertTrue(session == pid || (session == -1 && errno == ESRCH), "the resumed job leads its own session")
+
+        let summary = out.appendingPathComponent("training.json")
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: summary.path) && Date() < deadline { try await Task.sleep(nanoseconds: 100_000_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("adapter_model.safetensors").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("train.err.log").path))
+        let events = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertGreaterThan(events.count, eventsBefore, "the resumed job appends to log.jsonl")
+        XCTAssertTrue(events.allSatisfy { JobEvent.parse(jsonLine: String($0)) != nil }, "log.jsonl holds only events")
+        let listed = try await source.listJobs()
+        XCTAssertEqual(listed.first { $0.id == "stopped" }?.status, .finished)
     }
 
     /// Kill a training process mid-run with SIGKILL, resume it, and get the adapter of an uninterrupted run.

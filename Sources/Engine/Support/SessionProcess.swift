@@ -17,9 +17,10 @@ public final class SessionProcess: @unchecked Sendable {
         public var description: String { "could not start \(executable): \(reason)" }
     }
 
-    /// Starts `executable arguments` (an absolute path, never a shell) with stdin from /dev/null and stdout and
-    /// stderr to `output`, with this process's environment plus `environment`, in `currentDirectory` when given.
-    public static func start(_ executable: String, _ arguments: [String], output: FileHandle,
+    /// Starts `executable arguments` (an absolute path, never a shell) with stdin from /dev/null, stdout to
+    /// `output` and stderr to `errors` (to `output` too when nil), with this process's environment plus
+    /// `environment`, in `currentDirectory` when given.
+    public static func start(_ executable: String, _ arguments: [String], output: FileHandle, errors: FileHandle? = nil,
                              environment: [String: String] = [:], currentDirectory: String? = nil) throws -> SessionProcess {
         let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -29,23 +30,30 @@ public final class SessionProcess: @unchecked Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let rc = cspawn_session(executable, argv, envp, currentDirectory, output.fileDescriptor, &pid)
+        let rc = cspawn_session(executable, argv, envp, currentDirectory, output.fileDescriptor,
+                                (errors ?? output).fileDescriptor, &pid)
         guard rc == 0 else { throw StartError(executable: executable, reason: String(cString: strerror(rc))) }
         let process = SessionProcess(pid: pid)
         Thread.detachNewThread { process.reap() }
         return process
     }
 
-    /// `start` with stdout and stderr appended to `log`, created 0600 when missing: a worker started again after a
-    /// crash adds to the log of the one before, which keeps what that one said.
-    public static func start(_ executable: String, _ arguments: [String], appendingTo log: URL,
+    /// `start` with stdout and stderr appended to `log` (stderr to `errorLog` when given), each created 0600 when
+    /// missing: a worker started again after a crash adds to the log of the one before, which keeps what that one
+    /// said.
+    public static func start(_ executable: String, _ arguments: [String], appendingTo log: URL, errorsTo errorLog: URL? = nil,
                              environment: [String: String] = [:], currentDirectory: String? = nil) throws -> SessionProcess {
-        let handle: FileHandle
-        do { handle = try AppendFile.open(log) } catch {
-            throw StartError(executable: executable, reason: "its log \(log.path) cannot be created; check that its folder is writable")
+        func open(_ url: URL) throws -> FileHandle {
+            do { return try AppendFile.open(url) } catch {
+                throw StartError(executable: executable, reason: "its log \(url.path) cannot be created; check that its folder is writable")
+            }
         }
+        let handle = try open(log)
         defer { try? handle.close() }
-        return try start(executable, arguments, output: handle, environment: environment, currentDirectory: currentDirectory)
+        let errors = try errorLog.map(open)
+        defer { try? errors?.close() }
+        return try start(executable, arguments, output: handle, errors: errors, environment: environment,
+                         currentDirectory: currentDirectory)
     }
 
     private init(pid: Int32) { self.pid = pid }

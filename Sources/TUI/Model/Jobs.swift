@@ -140,6 +140,8 @@ public struct LocalRunsJobSource: JobSource {
     static let logFile = "log.jsonl"
     static let summaryFile = "training.json"
     static let pidFile = "pid"
+    /// stderr of a training run resumed from the Jobs screen.
+    static let errorLogFile = "train.err.log"
 
     func folders() -> [URL] {
         let fm = FileManager.default
@@ -282,19 +284,16 @@ public struct LocalRunsJobSource: JobSource {
                     "--checkpoint-every", String(o.checkpointEvery)]
         if !o.shuffle { args.append("--no-shuffle") }
         let exe = executable ?? CommandLine.arguments[0]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: exe)
-        process.arguments = args
-        let log = try FileHandle(forWritingTo: folder.appendingPathComponent(Self.logFile))
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        // Started with SIGINT unblocked, so that cancel (x) can stop it.
-        do { try DetachedProcess.withSignalsUnblocked { try process.run() } } catch {
-            throw JobSourceError("could not start \(exe): \(error.localizedDescription)")
+        // Its own session, as every job started from here: closing the terminal does not stop it. Its events
+        // go on in log.jsonl; what it says on stderr goes to train.err.log, which keeps log.jsonl one event a line.
+        let process: SessionProcess
+        do {
+            process = try SessionProcess.start(exe, args, appendingTo: folder.appendingPathComponent(Self.logFile),
+                                               errorsTo: folder.appendingPathComponent(Self.errorLogFile))
+        } catch {
+            throw JobSourceError("\(error)")
         }
-        try? AtomicFile.write(Data(String(process.processIdentifier).utf8), to: folder.appendingPathComponent(Self.pidFile))
-        return "resuming \(jobID) from step \(ck.header.step) (pid \(process.processIdentifier))"
+        try? AtomicFile.write(Data(String(process.pid).utf8), to: folder.appendingPathComponent(Self.pidFile))
+        return "resuming \(jobID) from step \(ck.header.step) (pid \(process.pid))"
     }
 }
