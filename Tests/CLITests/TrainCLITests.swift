@@ -49,14 +49,19 @@ final class TrainCLITests: XCTestCase {
         XCTAssertLessThan(worst, 1e-3, "largest relative difference between the adapters", file: file, line: line)
     }
 
-    /// The Jobs screen resumes a stopped run folder in a session of its own, as every job it starts (closing the
-    /// terminal does not stop it): the job finishes, its events go on in log.jsonl, its stderr to train.err.log.
+    /// The Jobs screen resumes a stopped run folder on the model it was trained on, in a session of its own as
+    /// every job it starts (closing the terminal does not stop it): the job finishes, its events go on in
+    /// log.jsonl, its stderr to train.err.log.
     func testJobsScreenResumesAStoppedRunInItsOwnSession() async throws {
-        let data = try smallDataset()
+        // A model other than the default one: resuming on the default model would fail (other LoRA shapes).
+        try TinyChatModel.install(in: dir, examples: 4)
+        let tiny = TinyChatModel.modelPath(in: dir)
+        let data = URL(fileURLWithPath: TinyChatModel.dataPath(in: dir))
         let out = dir.appendingPathComponent("stopped")
-        let args = trainArgs(data, out).map { $0 == "3" ? "1" : $0 }   // one epoch
-        let r = try CLI.run(args)
+        let r = try CLI.run(["train", "--model", tiny, "--data", data.path, "--out", out.path, "--epochs", "1",
+                             "--rank", "4", "--checkpoint-every", "1", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Checkpoint.read(from: out.appendingPathComponent(Checkpoint.fileName)).header.modelPath, tiny)
         // Stopped before its end: the checkpoint stays; the summary and the adapter are not written yet.
         for name in ["training.json", "adapter_model.safetensors", "adapter_config.json", "adapter.gguf"] {
             try? FileManager.default.removeItem(at: out.appendingPathComponent(name))

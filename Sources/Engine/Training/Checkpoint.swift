@@ -19,6 +19,9 @@ public struct Checkpoint: Equatable {
         public var epochLossSum: Double
         public var epochLabelled: Int
         public var elapsedSeconds: Double
+        /// The GGUF the run trains on, so that a resume can load it again (nil in checkpoints written before
+        /// it was recorded, and for runs that did not say).
+        public var modelPath: String?
     }
 
     public var header: Header

@@ -12,10 +12,12 @@ public final class Trainer: @unchecked Sendable {
     public let outputDirectory: URL
     public let datasetDigest: String
     public let baseModelName: String
+    /// Recorded in checkpoints (see `Checkpoint.Header.modelPath`).
+    public let modelPath: String?
     private let cancelFlag = CancellationFlag()
 
     public init(model: TrainableModel, examples: [TrainingExample], options: TrainingOptions, outputDirectory: URL,
-                baseModelName: String) throws {
+                baseModelName: String, modelPath: String? = nil) throws {
         try options.validate()
         guard !examples.isEmpty else { throw TrainingError.invalidOption(field: "data", reason: "holds no examples") }
         self.model = model
@@ -23,6 +25,7 @@ public final class Trainer: @unchecked Sendable {
         self.options = options
         self.outputDirectory = outputDirectory
         self.baseModelName = baseModelName
+        self.modelPath = modelPath.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         datasetDigest = Self.digest(examples)
     }
 
@@ -61,7 +64,7 @@ public final class Trainer: @unchecked Sendable {
         var adam = AdamW(parameterCount: lora.count, weightDecay: options.weightDecay)
         var state = Checkpoint.Header(options: options, step: 0, adamStep: 0, datasetDigest: datasetDigest,
                                       parameterCount: lora.count, epochLosses: [], epochTokensPerSecond: [],
-                                      epochLossSum: 0, epochLabelled: 0, elapsedSeconds: 0)
+                                      epochLossSum: 0, epochLabelled: 0, elapsedSeconds: 0, modelPath: modelPath)
         if resume {
             let ck = try Checkpoint.read(from: checkpointURL)
             guard ck.header.datasetDigest == datasetDigest else {
@@ -74,6 +77,7 @@ public final class Trainer: @unchecked Sendable {
                 throw TrainingError.checkpointMismatch(path: checkpointURL.path, reason: "the model differs")
             }
             state = ck.header
+            state.modelPath = state.modelPath ?? modelPath
             lora.values = ck.lora
             adam.m = ck.m
             adam.v = ck.v

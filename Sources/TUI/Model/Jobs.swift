@@ -283,6 +283,8 @@ public struct LocalRunsJobSource: JobSource {
                     "--max-grad-norm", String(o.maxGradNorm), "--weight-decay", String(o.weightDecay),
                     "--checkpoint-every", String(o.checkpointEvery)]
         if !o.shuffle { args.append("--no-shuffle") }
+        // The model it was trained on; older checkpoints did not record it, and resume with the default one.
+        if let model = ck.header.modelPath { args += ["--model", model] }
         let exe = executable ?? CommandLine.arguments[0]
         // Its own session, as every job started from here: closing the terminal does not stop it. Its events
         // go on in log.jsonl; what it says on stderr goes to train.err.log, which keeps log.jsonl one event a line.
