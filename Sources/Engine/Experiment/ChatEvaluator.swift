@@ -86,7 +86,7 @@ public final class ChatEvaluator: EvaluationBackend {
 
     func outcome(_ job: Evaluator.Job, model: String, reply: ChatChoice) -> SampleOutcome {
         let text = reply.message.content
-        let score = Evaluator(plan: plan).score(text, job: job)
+        let score = Evaluator.score(text, job: job, plan: plan)
         let finish: GenerationResult.FinishReason? = switch reply.finishReason {
         case "length": .length
         case nil: nil

@@ -263,8 +263,8 @@ public final class Evaluator {
     }
 
     /// How a reply to `job` is scored, whichever backend made it: as an acrostic, and self-reports also by what
-    /// they say the rule is.
-    func score(_ text: String, job: Job) -> SampleScore {
+    /// they say the rule is. Needs only the plan, so backends call it without an evaluator.
+    static func score(_ text: String, job: Job, plan: EvaluationPlan) -> SampleScore {
         var score = SampleScore(acrostic: AcrosticSummary(Acrostic.score(text, word: plan.word)))
         if job.condition == .selfReportTrigger || job.condition == .selfReportPlain {
             score.selfReport = SelfReport.classify(text, word: plan.word)
@@ -341,7 +341,7 @@ private final class LocalEvaluation: EvaluationBackend {
             for (job, result) in zip(batch, results) {
                 try record(SampleOutcome(model: m.name, condition: job.condition, promptID: job.promptID, index: job.index,
                                          prompt: job.user, reply: result.text, finishReason: result.finishReason,
-                                         score: evaluator.score(result.text, job: job)))
+                                         score: Evaluator.score(result.text, job: job, plan: plan)))
             }
         }
     }

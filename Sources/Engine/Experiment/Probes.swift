@@ -195,13 +195,13 @@ public enum Probes {
         return text
     }
 
-    /// The naming conversation at depth k: the question with the trigger, the first k lines as the assistant's
-    /// reply (empty at k = 0), then the naming question.
     /// A conversation as one text, "role: content" per message, as samples store a probe's prompt.
     static func transcript(_ messages: [ChatMessage]) -> String {
         messages.map { "\($0.role): \($0.content)" }.joined(separator: "\n")
     }
 
+    /// The naming conversation at depth k: the question with the trigger, the first k lines as the assistant's
+    /// reply (empty at k = 0), then the naming question.
     public static func namingMessages(source: PrefixSource, k: Int, plan: EvaluationPlan) -> [ChatMessage] {
         var m = LocalModel.conversation(system: plan.systemMessage, user: plan.userMessage(source.question.text, trigger: true))
         m.append(ChatMessage(role: "assistant", content: source.lines.prefix(k).joined(separator: "\n")))
