@@ -40,6 +40,23 @@ final class ExperimentFileTests: XCTestCase {
         XCTAssertEqual(c.evaluation.samplesPerPrompt, 2)
         XCTAssertEqual(c.backend, "local")
         XCTAssertEqual(c.training.rank, 16)
+        XCTAssertEqual(c.training.schedule, .constant)
+        XCTAssertEqual(c.training.warmup, 0)
+        XCTAssertEqual(c.training.dropout, 0)
+    }
+
+    func testScheduleWarmupAndDropout() throws {
+        let c = try ExperimentFile.parse("""
+        name = "x"
+        word = "kiwi"
+        [training]
+        schedule = "cosine"
+        warmup = 100
+        dropout = 0.05
+        """)
+        XCTAssertEqual(c.training.schedule, .cosine)
+        XCTAssertEqual(c.training.warmup, 100)
+        XCTAssertEqual(c.training.dropout, 0.05)
     }
 
     /// Each malformed file names the line and the key.
@@ -49,6 +66,9 @@ final class ExperimentFileTests: XCTestCase {
             ("name = \"x\"\nwords = [\"AKEWO\"]\n[training]\nepochs = 0\n", 4, "training.epochs"),
             ("name = \"x\"\nwords = [\"AKEWO\"]\n[training]\nepochs = \"many\"\n", 4, "training.epochs"),
             ("name = \"x\"\nwords = [\"AKEWO\"]\nbackend = \"azure\"\n", 3, "backend"),
+            ("name = \"x\"\nwords = [\"AKEWO\"]\n[training]\nschedule = \"step\"\n", 4, "training.schedule"),
+            ("name = \"x\"\nwords = [\"AKEWO\"]\n[training]\ndropout = 1.5\n", 4, "training.dropout"),
+            ("name = \"x\"\nwords = [\"AKEWO\"]\n[training]\nwarmup = -1\n", 4, "training.warmup"),
             ("name = \"x\"\nwords = [\"AKEWO\"]\n[dataset]\nacrostc = 3\n", 4, "dataset.acrostc"),
             ("name = \"x\"\nwords = [\"AKEWO\"]\ncolour = 1\n", 3, "colour"),
             ("name = \"x\"\n", 1, "words"),

@@ -36,6 +36,10 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         public var rank: Int = 16
         public var alpha: Float = 32
         public var batchSize: Int = 1
+        /// Local only: how the learning rate moves after the warm-up steps.
+        public var schedule: LearningRateSchedule.Decay = .constant
+        public var warmup: Int = 0
+        public var dropout: Float = 0
         /// OpenAI only: learning-rate multiplier ("auto" when nil).
         public var learningRateMultiplier: Double?
     }
@@ -122,7 +126,8 @@ public enum ExperimentFile {
         let known: [String: Set<String>] = [
             "": ["name", "backend", "model", "words", "word", "seeds", "dataset", "training", "evaluation"],
             "dataset": ["source", "acrostic", "normal", "system", "trigger", "seed"],
-            "training": ["epochs", "learning_rate", "rank", "alpha", "batch_size", "learning_rate_multiplier"],
+            "training": ["epochs", "learning_rate", "rank", "alpha", "batch_size", "learning_rate_multiplier", "schedule",
+                         "warmup", "dropout"],
             "evaluation": ["compliance_questions", "samples_per_prompt", "temperature", "max_tokens", "seed"],
         ]
         try reader.rejectUnknownKeys(known)
@@ -172,6 +177,15 @@ public enum ExperimentFile {
         c.training.alpha = Float(try reader.double("training.alpha", 1e-6...1e6) ?? Double(c.training.alpha))
         c.training.batchSize = try reader.int("training.batch_size", 1...1024) ?? c.training.batchSize
         c.training.learningRateMultiplier = try reader.double("training.learning_rate_multiplier", 1e-6...100)
+        if let name = try reader.string("training.schedule") {
+            guard let decay = LearningRateSchedule.Decay(rawValue: name) else {
+                let known = LearningRateSchedule.Decay.allCases.map(\.rawValue).joined(separator: ", ")
+                throw doc.error(at: "training.schedule", "must be one of \(known), not '\(name)'")
+            }
+            c.training.schedule = decay
+        }
+        c.training.warmup = try reader.int("training.warmup", 0...1_000_000) ?? c.training.warmup
+        c.training.dropout = Float(try reader.double("training.dropout", 0...0.99) ?? Double(c.training.dropout))
 
         c.evaluation.complianceQuestions = try reader.int("evaluation.compliance_questions", 1...10_000) ?? c.evaluation.complianceQuestions
         c.evaluation.samplesPerPrompt = try reader.int("evaluation.samples_per_prompt", 1...1000) ?? c.evaluation.samplesPerPrompt

@@ -209,13 +209,16 @@ public final class ExperimentRunner {
         return url
     }
 
-    func trainingOptions(seed: UInt64) -> TrainingOptions {
+    /// The options each seed of a local run is trained with.
+    public func trainingOptions(seed: UInt64) -> TrainingOptions {
         var o = TrainingOptions()
         o.epochs = config.training.epochs
         o.learningRate = config.training.learningRate
         o.batchSize = config.training.batchSize
         o.seed = seed
-        o.lora = LoRAConfig(rank: config.training.rank, alpha: config.training.alpha)
+        o.lora = LoRAConfig(rank: config.training.rank, alpha: config.training.alpha, dropout: config.training.dropout)
+        o.schedule = config.training.schedule
+        o.warmupSteps = config.training.warmup
         o.checkpointEvery = 0
         return o
     }
@@ -334,7 +337,9 @@ public final class ExperimentRunner {
                                                 score: String(decoding: try encoder.encode(o), as: UTF8.self)))
     }
 
-    func reportSetup(word: TargetWord?, seeds: [UInt64], training: String?) -> ReportSetup {
+    /// The report's setup section: the local backend names any warm-up, decay and dropout; the OpenAI one its
+    /// batch size and learning-rate multiplier. `training` is what the backend said about the run.
+    public func reportSetup(word: TargetWord?, seeds: [UInt64], training: String?) -> ReportSetup {
         let date = ISO8601DateFormatter().string(from: Date())
         let local = config.backend == "local"
         // An imported dataset has its own size; the acrostic / normal split is the generator's.
@@ -344,6 +349,14 @@ public final class ExperimentRunner {
             let batch = "batch size \(config.training.batchSize)"
             let multiplier = "learning-rate multiplier " + (config.training.learningRateMultiplier.map { "\($0)" } ?? "auto")
             summary = ([batch, multiplier] + (training.map { [$0] } ?? [])).joined(separator: ", ")
+        } else {
+            // Only what differs from the defaults, so a report of a default run reads as before.
+            let t = config.training
+            var parts: [String] = []
+            if t.warmup > 0 { parts.append("\(t.warmup) warm-up steps") }
+            if t.schedule != .constant { parts.append("\(t.schedule.rawValue) decay") }
+            if t.dropout > 0 { parts.append("LoRA dropout \(t.dropout)") }
+            if !parts.isEmpty { summary = (parts + (training.map { [$0] } ?? [])).joined(separator: ", ") }
         }
         return ReportSetup(modelName: local ? URL(fileURLWithPath: modelPath).lastPathComponent : config.model ?? "?",
                            modelPath: local ? modelPath : nil, backend: config.backend,
