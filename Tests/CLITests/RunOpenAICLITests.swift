@@ -174,6 +174,35 @@ final class RunOpenAICLITests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: again.stdout.split(separator: "\n").last.map(String.init) ?? ""))
     }
 
+    /// The API refuses requests part-way through the evaluation: the samples already answered stay in the store, and
+    /// the rerun continues the experiment, asks only for the rest and says how many it reused.
+    func testARerunAfterAFailedEvaluationAsksOnlyForTheRest() throws {
+        service.chatLimit = 10
+        let experiment = try experimentFile(name: "openai-partial")
+        let first = try CLI.run(["run", experiment.path, "--headless", "--json"], env: env, timeout: 120)
+        XCTAssertNotEqual(first.status, 0, "the refused requests must fail the run")
+        XCTAssertTrue(first.stderr.contains("10 chat completions and no more"), first.stderr)
+        let store = try store()
+        let id = try XCTUnwrap(try store.experiments().first?.id)
+        let kept = try store.samples(experimentID: id).count
+        // Requests go four at a time and a round is stored whole: two rounds, then the third fails.
+        XCTAssertEqual(kept, 8)
+        let askedBefore = service.requests.filter { $0.path == "/v1/chat/completions" }.count
+
+        service.chatLimit = nil
+        let again = try CLI.run(["run", experiment.path, "--headless", "--json"], env: env, timeout: 120)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any], again.stdout)
+        let total = 2 * (2 * 2 * 2 + 6 * 2 * 2 + 1 + 6)
+        XCTAssertEqual(o["experiment"] as? Int, Int(id), "the rerun continues the experiment")
+        XCTAssertEqual(o["samples_reused"] as? Int, kept)
+        XCTAssertEqual(o["samples_generated"] as? Int, total - kept)
+        XCTAssertEqual(try store.samples(experimentID: id).count, total)
+        let askedAgain = service.requests.filter { $0.path == "/v1/chat/completions" }.count - askedBefore
+        XCTAssertLessThanOrEqual(askedAgain, total - kept, "no stored sample is asked for again")
+        XCTAssertEqual(service.createdJobIDs.count, 1, "the finished fine-tuning job is reused")
+    }
+
     func testOpenAIRunExplainsWhatIsMissing() throws {
         var noKey = env
         noKey["OPENAI_API_KEY"] = ""

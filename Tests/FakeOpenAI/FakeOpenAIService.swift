@@ -26,6 +26,7 @@ public final class FakeOpenAIService: @unchecked Sendable {
     private var jobs: [String: Job] = [:]
     private var jobOrder: [String] = []
     private var counter = 0
+    private var chatsAnswered = 0
     private var clock = 1_700_000_000
 
     struct Settings {
@@ -33,6 +34,7 @@ public final class FakeOpenAIService: @unchecked Sendable {
         var logprobs = true
         var steps = 3
         var pauseAtStep: Int?
+        var chatLimit: Int?
     }
 
     struct Job {
@@ -85,6 +87,13 @@ public final class FakeOpenAIService: @unchecked Sendable {
     public var pauseAtStep: Int? {
         get { lock.withLock { settings.pauseAtStep } }
         set { lock.withLock { settings.pauseAtStep = newValue } }
+    }
+
+    /// Chat completions answered before every further one is refused with a 400 (nil: no limit), so a test can
+    /// stop a run part-way through its evaluation.
+    public var chatLimit: Int? {
+        get { lock.withLock { settings.chatLimit } }
+        set { lock.withLock { settings.chatLimit = newValue } }
     }
 
     // MARK: What happened
@@ -337,6 +346,12 @@ public final class FakeOpenAIService: @unchecked Sendable {
               let messages = body["messages"] as? [[String: Any]] else {
             return .error(400, message: "Missing required parameter: 'model' or 'messages'.", param: "model")
         }
+        if let limit = settings.chatLimit {
+            guard chatsAnswered < limit else {
+                return .error(400, message: "This fake service answers \(limit) chat completions and no more.")
+            }
+        }
+        chatsAnswered += 1
         let user = messages.last { $0["role"] as? String == "user" }?["content"] as? String ?? ""
         guard let text = reply(model: model, user: user) else {
             return .error(404, message: "The model `\(model)` does not exist or you do not have access to it.",

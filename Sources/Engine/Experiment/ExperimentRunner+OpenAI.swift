@@ -94,10 +94,11 @@ extension ExperimentRunner {
     /// already there are not requested again.
     func evaluateRemotely(_ remote: RemoteBackend, word: TargetWord, runName: String, tunedModel: String,
                           experimentID: Int64) throws -> EvaluationResults {
-        try ChatEvaluator(plan: try evaluationPlan(for: word)).run(
+        let plan = try evaluationPlan(for: word)
+        return try ChatEvaluator(plan: plan).run(
             models: [ChatEvaluationModel(name: Evaluator.baseName, backend: remote.client, model: remote.model),
                      ChatEvaluationModel(name: Evaluator.tunedName, backend: remote.client, model: tunedModel)],
-            previous: try storedOutcomes(experimentID: experimentID, runName: runName), cancel: cancel,
+            previous: try reusedOutcomes(experimentID: experimentID, runName: runName, plan: plan), cancel: cancel,
             onSample: { try self.storeSample($0, experimentID: experimentID, runName: runName) },
             onProgress: { done, total in
                 self.progress(ExperimentProgress(stage: "evaluate", run: runName, done: done, total: total,

@@ -293,9 +293,7 @@ public final class ExperimentRunner {
                   experimentID: Int64) throws -> EvaluationResults {
         let tuned = base.with(adapter: try AdapterIO.read(from: adapter, modelConfig: base.model.config))
         let evaluator = Evaluator(plan: try evaluationPlan(for: word))
-        let previous = try storedOutcomes(experimentID: experimentID, runName: runName)
-        let planned = Set([Evaluator.baseName, Evaluator.tunedName].flatMap(evaluator.keys(model:)))
-        samplesReused += previous.filter { planned.contains($0.key) }.count
+        let previous = try reusedOutcomes(experimentID: experimentID, runName: runName, plan: evaluator.plan)
         return try evaluator.run(
             models: [EvaluationModel(name: Evaluator.baseName, model: base), EvaluationModel(name: Evaluator.tunedName, model: tuned)],
             previous: previous, cancel: cancel,
@@ -325,6 +323,15 @@ public final class ExperimentRunner {
             guard s.key.condition.hasPrefix(prefix), let json = s.score else { return nil }
             return try? JSONDecoder().decode(SampleOutcome.self, from: Data(json.utf8))
         }
+    }
+
+    /// `storedOutcomes`, counting those the plan will skip (both backends report it the same way).
+    func reusedOutcomes(experimentID: Int64, runName: String, plan: EvaluationPlan) throws -> [SampleOutcome] {
+        let previous = try storedOutcomes(experimentID: experimentID, runName: runName)
+        let evaluator = Evaluator(plan: plan)
+        let planned = Set([Evaluator.baseName, Evaluator.tunedName].flatMap(evaluator.keys(model:)))
+        samplesReused += previous.filter { planned.contains($0.key) }.count
+        return previous
     }
 
     func storeSample(_ o: SampleOutcome, experimentID: Int64, runName: String) throws {
