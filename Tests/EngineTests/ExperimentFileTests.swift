@@ -22,6 +22,18 @@ final class ExperimentFileTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try ExperimentFile.preset("sweep").words.count, 6)
     }
 
+    /// The files under experiments/ that are not presets (akewo-scaled) are run by hand; a typo would show only then.
+    func testEveryShippedExperimentFileParses() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = root.appendingPathComponent("experiments")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".toml") }
+        XCTAssertTrue(files.contains("akewo-scaled.toml"), "\(files)")
+        for file in files {
+            let c = try ExperimentFile.load(path: folder.appendingPathComponent(file).path)
+            XCTAssertEqual(c.name, String(file.dropLast(".toml".count)), "an experiment is named after its file")
+        }
+    }
+
     func testDefaultsAndOverrides() throws {
         let c = try ExperimentFile.parse("""
         name = "x"
