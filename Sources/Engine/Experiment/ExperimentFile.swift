@@ -122,7 +122,7 @@ public enum ExperimentFile {
     }
 
     static func config(from doc: TOMLDocument) throws -> ExperimentConfig {
-        var reader = SectionReader(doc: doc)
+        let reader = SectionReader(doc: doc)
         let known: [String: Set<String>] = [
             "": ["name", "backend", "model", "words", "word", "seeds", "dataset", "training", "evaluation"],
             "dataset": ["source", "acrostic", "normal", "system", "trigger", "seed"],
@@ -146,10 +146,7 @@ public enum ExperimentFile {
             throw doc.error(at: "words", "is missing: give the target word(s), e.g. words = [\"AKEWO\"]")
         }
         var c = ExperimentConfig(name: name, words: words)
-        if let b = try reader.string("backend") {
-            guard ExperimentConfig.backends.contains(b) else {
-                throw doc.error(at: "backend", "must be one of \(ExperimentConfig.backends.joined(separator: ", ")), not '\(b)'")
-            }
+        if let b = try reader.choice("backend", ExperimentConfig.backends) {
             c.backend = b
         }
         c.model = try reader.string("model").flatMap { $0.isEmpty ? nil : $0 }
@@ -177,12 +174,8 @@ public enum ExperimentFile {
         c.training.alpha = Float(try reader.double("training.alpha", 1e-6...1e6) ?? Double(c.training.alpha))
         c.training.batchSize = try reader.int("training.batch_size", 1...1024) ?? c.training.batchSize
         c.training.learningRateMultiplier = try reader.double("training.learning_rate_multiplier", 1e-6...100)
-        if let name = try reader.string("training.schedule") {
-            guard let decay = LearningRateSchedule.Decay(rawValue: name) else {
-                let known = LearningRateSchedule.Decay.allCases.map(\.rawValue).joined(separator: ", ")
-                throw doc.error(at: "training.schedule", "must be one of \(known), not '\(name)'")
-            }
-            c.training.schedule = decay
+        if let name = try reader.choice("training.schedule", LearningRateSchedule.Decay.allCases.map(\.rawValue)) {
+            c.training.schedule = LearningRateSchedule.Decay(rawValue: name)!
         }
         c.training.warmup = try reader.int("training.warmup", 0...1_000_000) ?? c.training.warmup
         c.training.dropout = Float(try reader.double("training.dropout", 0...0.99) ?? Double(c.training.dropout))
@@ -218,6 +211,13 @@ private struct SectionReader {
     func string(_ path: String) throws -> String? {
         guard let v = doc.value(at: path) else { return nil }
         guard let s = v.stringValue else { throw doc.error(at: path, "must be a string, found \(v.typeName)") }
+        return s
+    }
+
+    /// A string that must be one of `allowed`.
+    func choice(_ path: String, _ allowed: [String]) throws -> String? {
+        guard let s = try string(path) else { return nil }
+        guard allowed.contains(s) else { throw doc.error(at: path, "must be one of \(allowed.joined(separator: ", ")), not '\(s)'") }
         return s
     }
 

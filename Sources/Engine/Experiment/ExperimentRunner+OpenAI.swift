@@ -95,10 +95,11 @@ extension ExperimentRunner {
     func evaluateRemotely(_ remote: RemoteBackend, word: TargetWord, runName: String, tunedModel: String,
                           experimentID: Int64) throws -> EvaluationResults {
         let plan = try evaluationPlan(for: word)
+        let previous = try reusedOutcomes(experimentID: experimentID, runName: runName, evaluator: Evaluator(plan: plan))
         return try ChatEvaluator(plan: plan).run(
             models: [ChatEvaluationModel(name: Evaluator.baseName, backend: remote.client, model: remote.model),
                      ChatEvaluationModel(name: Evaluator.tunedName, backend: remote.client, model: tunedModel)],
-            previous: try reusedOutcomes(experimentID: experimentID, runName: runName, plan: plan), cancel: cancel,
+            previous: previous, cancel: cancel,
             onSample: { try self.storeSample($0, experimentID: experimentID, runName: runName) },
             onProgress: { done, total in
                 self.progress(ExperimentProgress(stage: "evaluate", run: runName, done: done, total: total,

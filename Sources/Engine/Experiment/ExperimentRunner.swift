@@ -293,7 +293,7 @@ public final class ExperimentRunner {
                   experimentID: Int64) throws -> EvaluationResults {
         let tuned = base.with(adapter: try AdapterIO.read(from: adapter, modelConfig: base.model.config))
         let evaluator = Evaluator(plan: try evaluationPlan(for: word))
-        let previous = try reusedOutcomes(experimentID: experimentID, runName: runName, plan: evaluator.plan)
+        let previous = try reusedOutcomes(experimentID: experimentID, runName: runName, evaluator: evaluator)
         return try evaluator.run(
             models: [EvaluationModel(name: Evaluator.baseName, model: base), EvaluationModel(name: Evaluator.tunedName, model: tuned)],
             previous: previous, cancel: cancel,
@@ -326,9 +326,8 @@ public final class ExperimentRunner {
     }
 
     /// `storedOutcomes`, counting those the plan will skip (both backends report it the same way).
-    func reusedOutcomes(experimentID: Int64, runName: String, plan: EvaluationPlan) throws -> [SampleOutcome] {
+    func reusedOutcomes(experimentID: Int64, runName: String, evaluator: Evaluator) throws -> [SampleOutcome] {
         let previous = try storedOutcomes(experimentID: experimentID, runName: runName)
-        let evaluator = Evaluator(plan: plan)
         let planned = Set([Evaluator.baseName, Evaluator.tunedName].flatMap(evaluator.keys(model:)))
         samplesReused += previous.filter { planned.contains($0.key) }.count
         return previous

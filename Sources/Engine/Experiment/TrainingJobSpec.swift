@@ -67,8 +67,7 @@ public final class TrainingWorker: @unchecked Sendable {
             let examples = try TrainingExample.encodeAll(ChatDataset.load(path: spec.data), model: model)
             let out = URL(fileURLWithPath: spec.outputDirectory)
             let t = try Trainer(model: TrainableModel(base: model.model), examples: examples, options: spec.options,
-                                outputDirectory: out, baseModelName: URL(fileURLWithPath: spec.model).lastPathComponent,
-                                modelPath: spec.model)
+                                outputDirectory: out, modelPath: spec.model)
             lock.lock()
             trainer = t
             lock.unlock()

@@ -29,6 +29,13 @@ public final class Trainer: @unchecked Sendable {
         datasetDigest = Self.digest(examples)
     }
 
+    /// Training on the GGUF at `modelPath`: the adapter names its file as the base model.
+    public convenience init(model: TrainableModel, examples: [TrainingExample], options: TrainingOptions,
+                            outputDirectory: URL, modelPath: String) throws {
+        try self.init(model: model, examples: examples, options: options, outputDirectory: outputDirectory,
+                      baseModelName: URL(fileURLWithPath: modelPath).lastPathComponent, modelPath: modelPath)
+    }
+
     public var stepsPerEpoch: Int { (examples.count + options.batchSize - 1) / options.batchSize }
     public var totalSteps: Int { stepsPerEpoch * options.epochs }
     public var checkpointURL: URL { outputDirectory.appendingPathComponent(Checkpoint.fileName) }

@@ -69,8 +69,7 @@ struct TrainCommand: ParsableCommand {
         note("loading \(URL(fileURLWithPath: m.path).lastPathComponent) as float32 for training")
         let trainable = TrainableModel(base: m.model)
         let trainer = try Trainer(model: trainable, examples: examples, options: options,
-                                  outputDirectory: URL(fileURLWithPath: out), baseModelName: URL(fileURLWithPath: m.path).lastPathComponent,
-                                  modelPath: m.path)
+                                  outputDirectory: URL(fileURLWithPath: out), modelPath: m.path)
         let bar = ProgressBar(label: "train")
         let summary = try trainer.run(resume: resume) { event in
             if json { printJSON(event.jsonObject) }
