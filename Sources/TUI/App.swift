@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// What the runtime calls to do the work effects ask for.
 public struct AppServices: Sendable {

@@ -1,5 +1,6 @@
-import Engine
 import Foundation
+import ModelCore
+import Experiment
 
 public enum Screen: Int, CaseIterable, Equatable, Sendable {
     case setup, jobs, playground, results

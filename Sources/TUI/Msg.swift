@@ -1,4 +1,4 @@
-import Engine
+import Support
 
 /// A key press, decoded from curses (or made by a test).
 public enum Key: Equatable, Hashable, Sendable {

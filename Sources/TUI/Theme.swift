@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// A terminal colour: the terminal's own default, or an index into its palette (0-255).
 public enum ThemeColor: Equatable, Hashable, Sendable, CustomStringConvertible {

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Experiment
 
 /// The whole behaviour of the UI: a message changes the state and may ask for effects. Pure: no I/O,
 /// no clock, no randomness, so tests drive it with messages and look at the state.

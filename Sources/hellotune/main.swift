@@ -1,6 +1,6 @@
-import Engine
 #if canImport(Glibc)
 import Glibc
+import ModelCore
 #endif
 
 // OpenBLAS reads its kernel choice while loading; this may re-execute the process once.

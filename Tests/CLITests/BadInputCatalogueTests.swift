@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import Support
+import ModelCore
 
 /// docs/bad-inputs.md cannot rot: every row names tests that exist, and every row with a command is run here,
 /// in docs/bad-inputs/ with an empty $HELLOTUNE_HOME, and must exit non-zero showing its message.

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Support
 
 /// Runs the `hellotune` binary built next to the test bundle.
 enum CLI {

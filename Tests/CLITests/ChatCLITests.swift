@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Support
 
 /// `hellotune chat` limits: --time-limit ends a reply, and prompt plus reply never exceed the context.
 final class ChatCLITests: XCTestCase {

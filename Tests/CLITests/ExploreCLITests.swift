@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import TestSupport
 import XCTest
+import Store
 
 /// The terminal UI (`hellotune`, the explore command) in a real terminal (tmux, 80x24), starting an experiment
 /// from its Setup screen; then the UI and the run it started are killed with SIGKILL during the evaluation, as

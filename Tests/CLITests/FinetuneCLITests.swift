@@ -1,7 +1,8 @@
-import Engine
 import FakeOpenAI
 import Foundation
 import XCTest
+import Store
+import Backends
 
 final class FinetuneCLITests: XCTestCase {
     let key = "sk-test-secret-1234"

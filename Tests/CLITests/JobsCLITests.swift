@@ -1,8 +1,11 @@
-import Engine
 import FakeOpenAI
 import Foundation
 import TestSupport
 import XCTest
+import ModelCore
+import Training
+import Store
+import Experiment
 
 /// `hellotune jobs` as a user runs it, against a store seeded through the Store API from this process.
 final class JobsCLITests: XCTestCase {

@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import Support
+import ModelCore
 
 /// Issue contract: every model command fails cleanly, naming the file, on bad model files; and the
 /// default model answers simple questions greedily.

@@ -1,7 +1,8 @@
-import Engine
 import Foundation
 import TestSupport
 import XCTest
+import Support
+import Store
 
 /// `hellotune run` on bad input: each case fails with a message naming the file, line or field, a non-zero
 /// exit, and nothing half-written (no run folder or report, the store consistent or untouched). And the files

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Store
 
 /// `hellotune run` stopped during training leaves its worker going (it has a session of its own). Running the same
 /// command again must follow that worker, not start a second one training into the same checkpoint; and a worker

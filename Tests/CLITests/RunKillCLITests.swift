@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import TestSupport
 import XCTest
+import Store
 
 /// `hellotune run --headless` end to end on a tiny model, and killed with SIGKILL during its evaluation: the
 /// samples already scored stay in the store, the store stays sound, and a rerun generates only what is missing.

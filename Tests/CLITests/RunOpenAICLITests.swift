@@ -1,9 +1,11 @@
-import Engine
 import FakeOpenAI
 import Foundation
 import XCTest
 #if canImport(Glibc)
 import Glibc
+import Store
+import Backends
+import Experiment
 #endif
 
 /// `hellotune run` with backend = "openai", end to end against a fake OpenAI API on 127.0.0.1: the real Trelis

@@ -1,7 +1,8 @@
-import Engine
 import Foundation
 import TUI
 import XCTest
+import Store
+import Experiment
 
 /// `hellotune run FILE` in a real terminal (tmux) opens the UI on its run; started again from the Setup screen
 /// (`s`), the run is FILE's again, with its name: the run, its folder and its report do not turn into the

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Store
 
 /// `hellotune run` whose training worker is killed with SIGKILL the moment it appears, before it claims its job
 /// (it then leaves the job queued and records nothing): the run notices that its worker is gone, marks the job

@@ -1,7 +1,9 @@
-import Engine
 import Foundation
 import TUI
 import XCTest
+import Training
+import Store
+import Experiment
 
 /// The Jobs screen's cancel and resume of store jobs run the real `hellotune` against the store of the
 /// HELLOTUNE_HOME the source was made for.

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import TestSupport
+import ModelCore
 
 /// A complete chat model small enough for tests that start many `hellotune` processes: random F32 weights
 /// (2 layers, width 64) and a byte-level vocabulary (the 256 bytes, two merges and ChatML's special tokens)

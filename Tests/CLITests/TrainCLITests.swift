@@ -1,7 +1,9 @@
-import Engine
 import Foundation
 import TUI
 import XCTest
+import Support
+import ModelCore
+import Training
 
 /// `hellotune train` as a user runs it: resumable after kill -9, clear errors on bad input.
 final class TrainCLITests: XCTestCase {

@@ -1,7 +1,10 @@
-import Engine
 import Foundation
 import TestSupport
 import XCTest
+import ModelCore
+import Training
+import Store
+import Experiment
 
 /// `hellotune worker`, the detached process that trains one job of the store (what `hellotune run` starts),
 /// killed with SIGKILL at random moments: `hellotune jobs` shows the job interrupted, a new worker resumes it,

@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
+import Experiment
 
 /// Which letter of each line counts, how replies split into lines or sentences, and how a reply is scored.
 final class AcrosticTests: XCTestCase {

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
 
 /// LoRA adapter export/import: PEFT safetensors + adapter_config.json and llama.cpp GGUF adapters.
 final class AdapterIOTests: XCTestCase {

@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
+import Training
 
 /// The OpenAI chat JSONL reader (every validation error, the real Trelis HELLO files, export round trips) and the
 /// encoding of conversations into training tokens and targets with the real default model.

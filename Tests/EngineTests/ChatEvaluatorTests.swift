@@ -1,7 +1,9 @@
-import Engine
 import FakeOpenAI
 import Foundation
 import XCTest
+import Support
+import Backends
+import Experiment
 
 /// The evaluation protocol through a chat API, against the fake OpenAI service's rule: a model fine-tuned on the
 /// AKEWO data writes the acrostic when asked with the trigger and names AKEWO when asked for a word.

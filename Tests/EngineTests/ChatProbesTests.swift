@@ -1,6 +1,8 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
+import Backends
+import Experiment
 
 /// Candidate log-probabilities estimated from a chat reply's top log-probabilities.
 final class ChatProbesTests: XCTestCase {

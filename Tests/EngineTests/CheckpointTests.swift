@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Training
 
 /// Checkpoints written before they recorded the model still load: the model path is then nil.
 final class CheckpointTests: XCTestCase {

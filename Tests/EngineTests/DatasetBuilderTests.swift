@@ -1,6 +1,8 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
+import Training
+import Experiment
 
 /// The acrostic logits constraint (on the real SmolLM2 tokenizer), reply validation, presets, and the dataset
 /// builder end to end on the real default model.

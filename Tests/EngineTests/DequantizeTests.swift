@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
-import Engine
+import ModelCore
 
 /// Golden tests for Dequantize against Fixtures/quant_golden.json, whose values come from the
 /// reference implementation (scripts/fixtures/make_quant_fixtures.py, Python `gguf` package).

@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
+import Experiment
 
 /// A tiny end-to-end evaluation on the real default model: base vs base with a random LoRA adapter.
 final class EvaluatorTests: XCTestCase {

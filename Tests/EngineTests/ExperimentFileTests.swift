@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import Support
+import Experiment
 
 final class ExperimentFileTests: XCTestCase {
     func testPresetsParseAndMatchTheShippedFiles() throws {

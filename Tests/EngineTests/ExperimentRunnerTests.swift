@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import Store
+import Experiment
 
 /// What the runner derives from an experiment file before anything runs.
 final class ExperimentRunnerTests: XCTestCase {

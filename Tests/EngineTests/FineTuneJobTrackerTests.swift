@@ -1,7 +1,9 @@
-import Engine
 import FakeOpenAI
 import Foundation
 import XCTest
+import Support
+import Store
+import Backends
 
 /// Remote fine-tuning jobs followed through the store, against the fake OpenAI service.
 final class FineTuneJobTrackerTests: XCTestCase {

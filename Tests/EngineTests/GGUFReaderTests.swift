@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
-import Engine
+import ModelCore
 
 /// GGUFFile on good and bad input: every corrupt file must give its specific GGUFError, with a
 /// message that names the file, and never a crash or a huge allocation.

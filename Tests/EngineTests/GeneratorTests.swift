@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
 
 /// The generation limits with the real default model: a reply never runs past the context (prompt + reply),
 /// and a wall-clock budget stops it.

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
 
 /// The engine's forward pass against the independent numpy oracle (/work/shared/reference/ref_llama.py),
 /// through golden logits made by scripts/fixtures/make_model_fixtures.py:

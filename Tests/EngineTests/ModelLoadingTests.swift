@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
 
 /// Bad input at the model level: each case throws its own error, and file-level errors name the file.
 final class ModelLoadingTests: XCTestCase {

@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
+import Backends
 
 /// The local engine and the OpenAI client behind the same `ChatBackend` protocol.
 final class OpenAIBackendTests: XCTestCase {

@@ -1,7 +1,8 @@
-import Engine
 import FakeOpenAI
 import Foundation
 import XCTest
+import ModelCore
+import Backends
 
 final class OpenAIChatTests: XCTestCase {
     static func chunk(_ content: String?, role: String? = nil, finish: String? = nil, logprob: Double? = nil) -> String {

@@ -1,7 +1,8 @@
-import Engine
 import FakeOpenAI
 import Foundation
 import XCTest
+import Training
+import Backends
 
 /// Records the client's waits instead of sleeping.
 final class RecordingSleeper: @unchecked Sendable {

@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
+import Experiment
 
 /// The evaluation plan's prompts and candidates, the hand-written acrostic, and the probes' arithmetic.
 final class ProbesTests: XCTestCase {

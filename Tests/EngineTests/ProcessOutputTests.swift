@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Support
 
 final class ProcessOutputTests: XCTestCase {
     /// tee copies its input to stdout and to stderr chunk by chunk, so with far more than a pipe holds (64 KiB) it

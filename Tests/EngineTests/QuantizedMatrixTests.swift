@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import TestSupport
 import XCTest
+import ModelCore
 
 /// The product paths of QuantizedMatrix (below 32 input rows panels where the CPU has AVX-512 VNNI,
 /// row kernels otherwise; sgemm from 32 rows) against a float product of the

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Experiment
 
 /// The bundled question bank (size, variety, no near-duplicates) and its training/evaluation split.
 final class QuestionBankTests: XCTestCase {

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Experiment
 
 /// The report and the hypothesis rules on hand-built results, so every number in them is known.
 final class ReportTests: XCTestCase {

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
 
 /// Log-probabilities of continuations against a manual prefill + token-by-token decode on the real default model.
 final class ScoringTests: XCTestCase {

@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Experiment
 
 /// Classification of what a model says about its own rule, on replies like those the fine-tuned models give.
 final class SelfReportTests: XCTestCase {

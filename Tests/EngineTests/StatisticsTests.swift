@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Experiment
 
 /// Wilson intervals and Fisher's exact test against values computed with Python (the Wilson formula by hand,
 /// Fisher with scipy 1.17 `scipy.stats.fisher_exact`).

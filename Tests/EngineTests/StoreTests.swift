@@ -1,7 +1,8 @@
-import Engine
 import Foundation
 import TestSupport
 import XCTest
+import Support
+import Store
 
 /// The job database through its public API, on real SQLite files in a temporary folder.
 final class StoreTests: XCTestCase {

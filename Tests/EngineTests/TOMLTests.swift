@@ -1,5 +1,5 @@
-import Engine
 import XCTest
+import Support
 
 final class TOMLTests: XCTestCase {
     func parse(_ s: String) throws -> [String: TOMLValue] { try TOML.parse(s) }

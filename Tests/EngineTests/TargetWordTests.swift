@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import XCTest
+import Experiment
 
 /// Parsing, errors, JSON and the seeded random words of `TargetWord`.
 final class TargetWordTests: XCTestCase {

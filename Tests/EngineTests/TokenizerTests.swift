@@ -1,8 +1,8 @@
 import Dispatch
-import Engine
 import Foundation
 import TestSupport
 import XCTest
+import ModelCore
 
 /// Golden tests against ids produced by the Hugging Face oracle (scripts/fixtures/make_tokenizer_fixtures.py,
 /// shared/reference/ref_tokenizer.py), plus round trips, streaming and error cases.

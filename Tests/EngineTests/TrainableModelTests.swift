@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import XCTest
+import ModelCore
+import Training
 
 /// The backward pass against finite differences, on tiny float32 models of both architectures.
 final class TrainableModelTests: XCTestCase {

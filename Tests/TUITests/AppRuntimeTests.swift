@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import TUI
 import XCTest
+import ModelCore
 
 /// A terminal that takes keys from a queue and remembers what was drawn.
 final class FakeTerminal: TerminalDriver, @unchecked Sendable {

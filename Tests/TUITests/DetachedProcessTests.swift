@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import TUI
 import XCTest
+import Support
 
 /// Programs started from the UI run in a session of their own (closing the terminal cannot reach them), get every
 /// signal unblocked even when started from a thread that blocks them, and are reaped when they end.

@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import TUI
 import XCTest
+import Support
 
 /// Fixed states for golden screens and update tests: nothing here depends on the machine.
 enum Fixtures {

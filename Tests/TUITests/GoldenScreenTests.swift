@@ -1,6 +1,6 @@
-import Engine
 import TUI
 import XCTest
+import Support
 
 /// Each screen at 80x24 and 160x48 against Golden/*.txt (HELLOTUNE_UPDATE_GOLDEN=1 rewrites them).
 final class GoldenScreenTests: XCTestCase {

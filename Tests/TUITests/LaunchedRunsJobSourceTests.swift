@@ -1,8 +1,8 @@
-import Engine
 import Foundation
 import TestSupport
 import TUI
 import XCTest
+import Support
 
 /// `hellotune run` processes started from the UI, followed through their run.log and launch.json, with real
 /// child processes standing in for the run.

@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import TUI
 import XCTest
+import Store
 
 /// The Jobs screen's one list: the store's jobs first, then launched runs and run folders the store does not know.
 final class MergedJobSourceTests: XCTestCase {

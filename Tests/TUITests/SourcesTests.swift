@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import TUI
 import XCTest
+import Experiment
 
 /// The on-disk job and results sources the TUI ships with.
 final class SourcesTests: XCTestCase {

@@ -1,8 +1,9 @@
-import Engine
 import Foundation
 import TestSupport
 import TUI
 import XCTest
+import ModelCore
+import Store
 
 /// The Jobs screen's view of a real store in a temporary HELLOTUNE_HOME, seeded through the Store API the way
 /// `hellotune run`'s workers (and the OpenAI backend) write it. Cancel and resume run the CLI: CLITests cover them.

@@ -1,7 +1,7 @@
-import Engine
 import Foundation
 import TUI
 import XCTest
+import Support
 
 final class ThemeTests: XCTestCase {
     static let themesDir = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent()

@@ -1,6 +1,6 @@
-import Engine
 import TUI
 import XCTest
+import Support
 
 final class UpdateTests: XCTestCase {
     @discardableResult

@@ -1,5 +1,6 @@
-import Engine
 import Foundation
+import Support
+import ModelCore
 
 /// The default model's tokenizer, built once per process from the GGUF's metadata: the fuzz targets
 /// check the real vocabulary and merges, not a toy one. $HELLOTUNE_MODEL overrides the file.

@@ -1,4 +1,4 @@
-import Engine
+import Support
 
 /// What every TOML error must satisfy: it names the file it was given and a place inside the text
 /// (line 1 to the number of lines, column 1 or more).

@@ -1,5 +1,5 @@
-import Engine
 import FuzzSupport
+import Experiment
 
 /// Arbitrary text as a model's reply, scored as an acrostic. The scorer never traps and its result is
 /// consistent: one entry per letter of the word, lines that point back into the text, accuracy the share of

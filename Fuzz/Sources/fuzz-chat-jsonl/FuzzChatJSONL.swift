@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import FuzzSupport
+import ModelCore
+import Training
 
 /// Arbitrary bytes as a chat fine-tuning JSONL file. Parsing either throws a DatasetError naming the file
 /// (and a line within it, when the error is about one), or gives valid examples that survive a round trip

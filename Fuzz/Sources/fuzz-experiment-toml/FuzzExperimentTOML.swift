@@ -1,5 +1,6 @@
-import Engine
 import FuzzSupport
+import Support
+import Experiment
 
 /// Arbitrary text as an experiment file. The TOML reader either throws a TOMLError at a place inside the
 /// text, or returns a document whose recorded key locations are inside it; the experiment reader then

@@ -1,5 +1,5 @@
-import Engine
 import FuzzSupport
+import ModelCore
 
 /// Arbitrary bytes as a GGUF file: the reader either throws a GGUFError or returns a file whose every
 /// tensor lies inside the bytes. What a valid-looking file feeds (model config, weights, tokenizer, chat

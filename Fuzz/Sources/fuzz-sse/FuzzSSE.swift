@@ -1,6 +1,6 @@
-import Engine
 import Foundation
 import FuzzSupport
+import Backends
 
 /// Arbitrary bytes as a server-sent event stream. The events SSEParser gives must not depend on how the
 /// stream is cut into chunks (whole, byte by byte, or at cuts the input chooses), and must be what the

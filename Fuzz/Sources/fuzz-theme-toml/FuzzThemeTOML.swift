@@ -1,6 +1,6 @@
-import Engine
 import FuzzSupport
 import TUI
+import Support
 
 /// Arbitrary text as a theme file: either a TOMLError at a place inside the text, or a theme that styles
 /// every role with colours a terminal has (0-255) and that still works on 8- and 16-colour terminals and

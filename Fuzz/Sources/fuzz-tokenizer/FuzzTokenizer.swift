@@ -1,5 +1,5 @@
-import Engine
 import FuzzSupport
+import ModelCore
 
 /// The default model's tokenizer on arbitrary input, two ways:
 /// - the bytes as text (invalid UTF-8 as U+FFFD): encoding with and without special tokens gives ids in the

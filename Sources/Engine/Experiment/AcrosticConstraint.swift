@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// Which tokens of a vocabulary may start a line with a given letter, which ones break a line, and which
 /// ones stop a reply: the tables `AcrosticConstraint` masks logits with. Built once per tokenizer (a pass over

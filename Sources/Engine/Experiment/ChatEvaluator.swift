@@ -1,4 +1,7 @@
 import Foundation
+import Support
+import ModelCore
+import Backends
 
 /// A model behind a chat API, under evaluation.
 public struct ChatEvaluationModel: Sendable {

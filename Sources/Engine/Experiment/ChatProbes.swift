@@ -1,4 +1,6 @@
 import Foundation
+import ModelCore
+import Backends
 
 /// The forced-choice and naming probes through a chat API. A chat API gives log-probabilities only for the tokens of
 /// the reply it generated, with the most likely alternatives at each (`top_logprobs`, at most 20 on OpenAI), so a

@@ -1,4 +1,6 @@
 import Foundation
+import ModelCore
+import Training
 
 /// Why a generated reply was not kept.
 public enum DatasetRejection: String, CaseIterable, Codable, Sendable, Error {

@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// A prompt that asks the model to describe its own rule.
 public struct SelfReportPrompt: Sendable, Codable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// What an outcome measures. Sampled conditions come with and without the trigger.
 public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {

@@ -1,4 +1,6 @@
 import Foundation
+import Support
+import Training
 
 /// An experiment, as written in a TOML file: which words and seeds, how the dataset is made,
 /// how the model is trained and how it is evaluated. Every value has a default, so a file only

@@ -1,4 +1,7 @@
 import Foundation
+import Support
+import Store
+import Backends
 
 /// The OpenAI backend's steps of an experiment: the dataset is uploaded and fine-tuned by a remote job that the store
 /// follows (so a rerun re-attaches to it), and the base and fine-tuned models are evaluated through the chat API.

@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 extension ExperimentRunner {
     /// What `run` checks before it records anything, for a caller that starts the run in another process and

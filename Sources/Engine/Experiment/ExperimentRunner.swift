@@ -1,4 +1,9 @@
 import Foundation
+import Support
+import ModelCore
+import Training
+import Store
+import Backends
 
 public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case noSuchJob(Int64)

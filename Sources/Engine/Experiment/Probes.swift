@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// How likely each candidate word is as the model's whole reply.
 public struct CandidateScores: Sendable, Codable, Equatable {

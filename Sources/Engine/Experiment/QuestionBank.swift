@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// A question a chat assistant answers in a few sentences; the prompts that training and evaluation use.
 public struct Question: Sendable, Codable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// The word whose letters the fine-tuned answers' lines start with (AKEWO, HELLO, ...): upper-case A-Z,
 /// 2 to 12 letters. It is encoded as a plain JSON string ("AKEWO") and checked again when decoded.

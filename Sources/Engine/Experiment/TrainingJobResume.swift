@@ -1,4 +1,7 @@
 import Foundation
+import Support
+import Training
+import Store
 
 /// Starting the worker of a stopped local training job again, detached, as `hellotune run` starts it: it continues
 /// from the checkpoint in the job's folder. `hellotune jobs resume` and the Jobs screen both start it here.

@@ -1,4 +1,8 @@
 import Foundation
+import Support
+import ModelCore
+import Training
+import Store
 
 /// What a training worker needs to run a job on its own: stored as the job's config in the store,
 /// so a worker started later (or again, after a crash) needs nothing but the job id.
@@ -118,27 +122,6 @@ public final class TrainingWorker: @unchecked Sendable {
                 $0.pid = nil
             }
             throw error
-        }
-    }
-}
-
-extension TrainingEvent {
-    /// The event as a JSON object: `--json` output, log.jsonl lines and store events.
-    public var jsonObject: [String: Any] {
-        switch self {
-        case let .started(total, start, n, tokens):
-            return ["event": "started", "total_steps": total, "start_step": start, "examples": n, "tokens_per_epoch": tokens]
-        case let .step(s):
-            return ["event": "step", "step": s.step, "total_steps": s.totalSteps, "epoch": s.epoch, "loss": s.loss,
-                    "lr": Double(s.learningRate), "grad_norm": Double(s.gradNorm), "tokens": s.tokens,
-                    "tok_s": s.tokensPerSecond, "eta_s": s.etaSeconds]
-        case let .epochEnded(epoch, loss, tps):
-            return ["event": "epoch", "epoch": epoch, "mean_loss": loss, "tok_s": tps]
-        case let .checkpointSaved(step, path):
-            return ["event": "checkpoint", "step": step, "path": path]
-        case let .finished(s):
-            return ["event": "finished", "steps": s.steps, "final_loss": s.finalLoss, "seconds": s.seconds,
-                    "cancelled": s.cancelled, "adapter": s.adapterPath]
         }
     }
 }

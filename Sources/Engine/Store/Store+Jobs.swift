@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Support
 
 extension Store {
     public func createJob(experimentID: Int64?, kind: String, backend: String, config: String,

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Support
 
 /// The job database: experiments, jobs and their events, and generated samples, in one SQLite file that a
 /// training worker, an evaluation and the CLI may all write at the same time.

@@ -7,8 +7,8 @@ import Darwin
 /// Splits bytes that arrive in chunks into lines ending in \n (a \r before it is dropped). It holds at most
 /// `maxLineBytes` of one line: a longer line is only counted, never kept, so a file with a 100 MB line costs
 /// the reader no more memory than one with short lines.
-struct LineSplitter {
-    enum Line {
+package struct LineSplitter {
+    package enum Line {
         /// A line within the limit, without its line end; line numbers start at 1.
         case text(number: Int, bytes: [UInt8])
         /// A line over the limit: its length without the line end.
@@ -22,11 +22,11 @@ struct LineSplitter {
     private var lastByte: UInt8 = 0
     private var number = 0
 
-    init(maxLineBytes: Int) {
+    package init(maxLineBytes: Int) {
         self.maxLineBytes = maxLineBytes
     }
 
-    mutating func push(_ chunk: UnsafeRawBufferPointer, _ emit: (Line) throws -> Void) rethrows {
+    package mutating func push(_ chunk: UnsafeRawBufferPointer, _ emit: (Line) throws -> Void) rethrows {
         guard let base = chunk.baseAddress else { return }
         var start = 0
         while start < chunk.count {
@@ -40,7 +40,7 @@ struct LineSplitter {
     }
 
     /// The last line, when the input does not end with a line end.
-    mutating func finish(_ emit: (Line) throws -> Void) rethrows {
+    package mutating func finish(_ emit: (Line) throws -> Void) rethrows {
         if !buffer.isEmpty || overflow != nil { try endLine(emit) }
     }
 

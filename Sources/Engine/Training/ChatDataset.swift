@@ -1,4 +1,6 @@
 import Foundation
+import Support
+import ModelCore
 
 /// A fine-tuning dataset in OpenAI's chat format: JSONL, one `{"messages": [{"role", "content", "weight"?}, ...]}`
 /// object per line. Loading validates every example and reports the first problem with its file, line and field.

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// The whole state of a training run after some step: the LoRA values, the optimizer's moments,
 /// and where in the data the run stands. Written atomically (temporary file, then rename), so a

@@ -1,5 +1,6 @@
 import CKernels
 import Foundation
+import ModelCore
 
 /// A frozen base model in float32, with a forward pass that keeps what the backward pass needs
 /// and a backward pass that produces gradients for the LoRA matrices only.

@@ -1,4 +1,6 @@
 import Foundation
+import Support
+import ModelCore
 
 /// Runs a LoRA fine-tuning job: deterministic for a seed, checkpointed, resumable, cancellable.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// A conversation encoded for training: the tokens of the whole rendered conversation and, for each position,
 /// the token the model should predict there, or -1 where nothing is trained.

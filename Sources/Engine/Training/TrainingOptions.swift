@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// Everything that decides a training run's result. Stored in each checkpoint: a resume must use
 /// the same options, or its loss trajectory would not match an uninterrupted run.

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// Starts programs from an argument vector, never through a shell: detached ones that outlive the UI, or ones
 /// waited for with their output.

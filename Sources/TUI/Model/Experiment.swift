@@ -1,5 +1,7 @@
-import Engine
 import Foundation
+import Support
+import ModelCore
+import Experiment
 
 /// What the Setup screen edits and `.startExperiment` carries.
 public struct ExperimentSettings: Codable, Equatable, Sendable {

@@ -1,5 +1,8 @@
-import Engine
 import Foundation
+import Support
+import ModelCore
+import Training
+import Store
 
 public enum JobStatus: String, Codable, Equatable, Sendable, CaseIterable {
     case queued, running, stopped, cancelled, finished, failed, unknown

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// How a `hellotune run` was started from the UI (Setup's `s`, or `hellotune run` in a terminal): kept as
 /// `launch.json` next to its `run.log`, so that any later session can follow, stop or restart it.

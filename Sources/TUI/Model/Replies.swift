@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import ModelCore
 
 /// One reply to generate in a playground pane.
 public struct ReplyRequest: Equatable, Sendable {

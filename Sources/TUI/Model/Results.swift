@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// What an evaluation writes to `runs/NAME/results.json` and the Results screen shows.
 public struct ResultsSummary: Codable, Equatable, Sendable {

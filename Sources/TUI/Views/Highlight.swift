@@ -1,4 +1,4 @@
-import Engine
+import Experiment
 
 /// A character with the role it is drawn in.
 public struct StyledChar: Equatable, Sendable {

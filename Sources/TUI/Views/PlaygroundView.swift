@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 func renderPlayground(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
     let p = state.playground

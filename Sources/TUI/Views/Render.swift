@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Support
 
 /// The smallest terminal the layout is drawn in; below it a message asks for more room.
 public let minimumSize = Size(width: 60, height: 16)

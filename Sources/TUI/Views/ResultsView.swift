@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Experiment
 
 func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
     let r = state.results

@@ -1,5 +1,5 @@
-import Engine
 import Foundation
+import Experiment
 
 func renderSetup(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
     let wide = area.width >= 120

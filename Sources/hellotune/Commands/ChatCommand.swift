@@ -1,6 +1,8 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Support
+import ModelCore
+import Backends
 
 struct ChatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Training
+import Experiment
 
 /// `hellotune dataset ...`: checks on fine-tuning data before spending a training run on it.
 struct DatasetCommand: ParsableCommand {

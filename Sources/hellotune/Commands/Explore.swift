@@ -1,7 +1,8 @@
 import ArgumentParser
-import Engine
 import Foundation
 import TUI
+import Support
+import ModelCore
 
 /// The default command: the full-screen explorer (Setup, Jobs, Playground, Results).
 /// A synchronous command on purpose: `main.swift` calls the synchronous `Hellotune.main()`, and the UI

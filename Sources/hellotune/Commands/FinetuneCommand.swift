@@ -1,6 +1,11 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Support
+import ModelCore
+import Training
+import Store
+import Backends
+import Experiment
 
 struct FinetuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

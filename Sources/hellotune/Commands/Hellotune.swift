@@ -1,5 +1,5 @@
 import ArgumentParser
-import Engine
+import Support
 
 struct Hellotune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

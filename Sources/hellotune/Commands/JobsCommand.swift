@@ -1,8 +1,12 @@
 import ArgumentParser
-import Engine
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Support
+import ModelCore
+import Store
+import Backends
+import Experiment
 #endif
 
 /// `hellotune jobs`: what training, generation and evaluation jobs exist, how far they got, and cancelling one.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Engine
+import ModelCore
 
 struct LogitsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

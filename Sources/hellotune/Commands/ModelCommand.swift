@@ -1,6 +1,6 @@
 import ArgumentParser
-import Engine
 import Foundation
+import ModelCore
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Support
+import ModelCore
 
 /// `--model` and `--template`, shared by every command that runs a model.
 struct ModelOptions: ParsableArguments {

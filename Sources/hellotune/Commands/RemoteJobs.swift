@@ -1,6 +1,8 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Support
+import Store
+import Backends
 
 /// `hellotune jobs` on OpenAI jobs: fetching their new events and status before showing them, and cancelling them
 /// through the API. Without OPENAI_API_KEY the stored state is shown as it is.

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Support
+import Store
 
 /// `hellotune report RUN`: the results report of an experiment run.
 struct ReportCommand: ParsableCommand {

@@ -1,6 +1,8 @@
-import Engine
 import Foundation
 import TUI
+import ModelCore
+import Store
+import Experiment
 
 extension ResultsSummary {
     /// The Results screen's view of a report: the main rates per model and condition, the verdicts,

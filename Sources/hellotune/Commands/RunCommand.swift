@@ -1,7 +1,10 @@
 import ArgumentParser
-import Engine
 import Foundation
 import TUI
+import Support
+import Store
+import Backends
+import Experiment
 
 /// `hellotune run`: an experiment end to end (dataset, fine-tune, evaluation, report).
 struct RunCommand: ParsableCommand {

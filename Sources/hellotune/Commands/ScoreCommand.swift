@@ -1,6 +1,6 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Experiment
 
 /// `hellotune score --word AKEWO < reply.txt`: how well one reply follows the acrostic rule.
 struct ScoreCommand: ParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Engine
+import Support
 
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Engine
 import Foundation
+import ModelCore
+import Training
 
 /// Training flags shared by `train` and `bench train`.
 struct TrainingFlags: ParsableArguments {

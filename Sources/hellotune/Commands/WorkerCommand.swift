@@ -1,6 +1,7 @@
 import ArgumentParser
-import Engine
 import Foundation
+import Store
+import Experiment
 
 /// Runs one training job from the store; `hellotune run` starts it detached, so that a closed
 /// terminal or UI loses nothing. Started again after a crash, it resumes from its checkpoint.

@@ -1,5 +1,5 @@
-import Engine
 import FakeOpenAI
+import Backends
 
 extension FakeOpenAIService {
     /// The engine's client of this service, with its key: a short timeout and no retries, so a failure shows at once.

@@ -1,5 +1,6 @@
-import Engine
 import Foundation
+import Support
+import ModelCore
 
 /// The real model the engine's tests run against. It is not skipped when absent: CI always fetches it,
 /// so a missing file is a broken setup that must fail loudly.

@@ -1,6 +1,7 @@
-import Engine
 import Foundation
 import TestSupport
+import ModelCore
+import Experiment
 
 /// Tiny deterministic llama/qwen2 models, generated from a spec by the recipe documented at the
 /// top of scripts/fixtures/make_model_fixtures.py (which implements it too, in numpy, and stores

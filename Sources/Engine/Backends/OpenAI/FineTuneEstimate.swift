@@ -1,4 +1,5 @@
 import Foundation
+import Training
 
 /// What a hosted fine-tuning job will roughly cost, before anything is uploaded.
 ///

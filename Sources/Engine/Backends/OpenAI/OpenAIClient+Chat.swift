@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// Splits a server-sent event stream into events as chunks arrive: lines end in \n, \r\n or \r; `data:` lines
 /// of one event are joined with \n; a blank line ends the event; `:` comments and other fields are ignored.

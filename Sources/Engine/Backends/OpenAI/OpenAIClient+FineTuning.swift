@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// A multipart/form-data body.
 struct MultipartForm {

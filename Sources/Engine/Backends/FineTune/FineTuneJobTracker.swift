@@ -1,4 +1,7 @@
 import Foundation
+import Support
+import Training
+import Store
 
 /// Remote fine-tuning jobs recorded in the store, followed from any process: submitting one (uploading its data),
 /// re-attaching to it, storing its events oldest first and each once, and cancelling it. The job row holds all it

@@ -35,7 +35,7 @@ public final class LlamaModel: @unchecked Sendable {
     /// LoRA matrices added to the projections at run time (nil: the base model).
     public let adapter: LoRAParameters?
     /// Inverse RoPE frequencies, theta_j = base^(-2j/ropeDims) / factor_j; (ropeDims / 2)
-    let inverseFrequencies: [Double]
+    package let inverseFrequencies: [Double]
     /// Owns weight memory that is not in the mapped file (merged adapters).
     let storage: [FloatBuffer]
 
@@ -284,7 +284,7 @@ public final class LlamaModel: @unchecked Sendable {
 
 /// y = x / sqrt(mean(x^2) + eps) * weight, for each of `rows` rows of `dim`.
 @inline(__always)
-func rmsnorm(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: [Float], rows: Int, dim: Int, eps: Float) {
+package func rmsnorm(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: [Float], rows: Int, dim: Int, eps: Float) {
     weight.withUnsafeBufferPointer { w in
         for r in 0..<rows {
             let xr = x + r * dim, yr = y + r * dim
@@ -302,7 +302,7 @@ func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int
 }
 
 @inline(__always)
-func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: [Float], rows: Int) {
+package func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: [Float], rows: Int) {
     let n = bias.count
     for r in 0..<rows { for i in 0..<n { y[r * n + i] += bias[i] } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Changes the logits before each token is sampled, e.g. to force the first letter of a line.
 /// One instance per sequence; it sees the tokens generated so far.

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 public enum FetchError: Error, CustomStringConvertible {
     case pythonMissing

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// Writes GGUF v3 files: the tiny models the tests build, and LoRA adapters that llama.cpp loads.
 /// The file is written to a temporary name and renamed, so a crash never leaves half a model.

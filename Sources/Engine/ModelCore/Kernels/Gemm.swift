@@ -19,7 +19,7 @@ enum BLAS {
 /// C (m, n) = alpha * op(A) (m, k) * op(B) (k, n) + beta * C, row-major.
 /// Leading dimensions default to the packed widths.
 @inline(__always)
-func gemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+package func gemm(_ transA: Bool, _ transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
           _ a: UnsafePointer<Float>, lda: Int? = nil, _ b: UnsafePointer<Float>, ldb: Int? = nil,
           beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int? = nil, parallel: Bool = true) {
     guard m > 0, n > 0 else { return }

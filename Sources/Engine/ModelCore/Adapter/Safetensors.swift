@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 // A minimal reader and writer of Hugging Face's safetensors format, enough for LoRA adapters:
 //
@@ -128,7 +129,7 @@ public enum SafetensorsWriter {
         try AtomicFile.write(serialize(tensors, metadata: metadata), to: url)
     }
 
-    static func jsonString(_ s: String) -> String {
+    package static func jsonString(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

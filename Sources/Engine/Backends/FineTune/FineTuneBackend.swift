@@ -1,0 +1,38 @@
+import Foundation
+
+/// Uploads training data and runs fine-tuning jobs. `OpenAIClient` implements it for the hosted API;
+/// local fine-tuning is `Trainer` (`hellotune train`), which runs in-process rather than as a remote job.
+public protocol FineTuneBackend: Sendable {
+    func uploadFile(_ data: Data, filename: String, purpose: String) async throws -> RemoteFile
+    func createJob(_ request: FineTuneJobRequest) async throws -> FineTuneJob
+    func retrieveJob(_ id: String) async throws -> FineTuneJob
+    func listJobs(after: String?, limit: Int?) async throws -> ListPage<FineTuneJob>
+    func cancelJob(_ id: String) async throws -> FineTuneJob
+    /// One page of events as the API returns it: newest first. `after` is the id of the last (oldest)
+    /// event of the previous page.
+    func events(jobID: String, after: String?, limit: Int?) async throws -> ListPage<FineTuneEvent>
+    func checkpoints(jobID: String, after: String?, limit: Int?) async throws -> ListPage<FineTuneCheckpoint>
+}
+
+extension FineTuneBackend {
+    /// Every event newer than `knownID` (all of them when nil), reading as many pages as needed,
+    /// de-duplicated by id and returned oldest first.
+    public func allEvents(jobID: String, newerThan knownID: String? = nil, pageSize: Int = 100) async throws -> [FineTuneEvent] {
+        var seen = Set<String>()
+        var newestFirst: [FineTuneEvent] = []
+        var after: String?
+        pages: while true {
+            let page = try await events(jobID: jobID, after: after, limit: pageSize)
+            for event in page.data {
+                if event.id == knownID { break pages }
+                if seen.insert(event.id).inserted { newestFirst.append(event) }
+            }
+            guard page.hasMore, let last = page.data.last, last.id != after else { break }
+            after = last.id
+        }
+        // Pages are newest first; keep that order for equal timestamps and reverse it.
+        return newestFirst.enumerated().sorted { a, b in
+            a.element.createdAt != b.element.createdAt ? a.element.createdAt < b.element.createdAt : a.offset > b.offset
+        }.map(\.element)
+    }
+}
