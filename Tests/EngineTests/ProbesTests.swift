@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Backends
 import ModelCore
 import Experiment
 
@@ -144,9 +145,9 @@ final class ProbesTests: XCTestCase {
 
     // MARK: - With the real tokenizer
 
-    func testTokensByInitialAndCandidateTokens() throws {
+    func testTokensByInitialAndReplyTokens() throws {
         let m = try TestModel.shared()
-        let initials = Probes.tokensByInitial(m.tokenizer)
+        let initials = LocalChatBackend.tokensByInitial(m.tokenizer)
         let across = m.tokenizer.encode(" Across")
         XCTAssertTrue(initials["A"]!.contains(across[0]))
         let k = m.tokenizer.encode("Knowing")
@@ -158,7 +159,7 @@ final class ProbesTests: XCTestCase {
         for ids in initials.values { for id in ids { XCTAssertTrue(seen.insert(id).inserted) } }
         for stop in m.stopTokens { XCTAssertFalse(seen.contains(stop)) }
 
-        let tokens = Probes.candidateTokens("AKEWO", model: m)
+        let tokens = LocalChatBackend(model: m).replyTokens("AKEWO")
         XCTAssertEqual(m.tokenizer.decode(tokens), "AKEWO<|im_end|>")
         XCTAssertTrue(m.stopTokens.contains(tokens.last!))
     }
@@ -167,9 +168,11 @@ final class ProbesTests: XCTestCase {
         let m = try TestModel.shared()
         let plan = EvaluationPlan(word: akewo, questions: [Question(id: "q", text: "Why is the sky blue?", category: "science")])
         let source = PrefixSource(question: plan.questions[0], lines: AcrosticAnswer.lines(for: akewo), origin: "hand-written")
-        let initials = Probes.tokensByInitial(m.tokenizer)
-        let ws = Workspace()
-        let row2 = try Probes.prefix(k: 2, source: source, plan: plan, model: m, initials: initials, workspace: ws)
+        let model = EvaluationModel(name: "base", model: m)
+        let outcome2 = try Probes.prefix(k: 2, source: source, plan: plan, model: model)
+        XCTAssertNil(outcome2.score.note, "measured exactly")
+        XCTAssertEqual(outcome2.reply, "")
+        let row2 = try XCTUnwrap(outcome2.score.prefix)
         XCTAssertEqual(row2.k, 2)
         XCTAssertEqual(row2.nextLetter, "E")
         let p = try XCTUnwrap(row2.nextLetterProbability)
@@ -178,13 +181,23 @@ final class ProbesTests: XCTestCase {
         XCTAssertEqual(row2.naming.candidates, plan.candidates.map(\.string))
         XCTAssertEqual(row2.naming.probabilities.reduce(0, +), 1, accuracy: 1e-9)
 
-        let last = try Probes.prefix(k: 5, source: source, plan: plan, model: m, initials: initials, workspace: ws)
+        // P(next letter) is the next-token distribution summed over the tokens that begin with that letter.
+        let backend = LocalChatBackend(model: m)
+        let conversation = LocalModel.conversation(system: plan.systemMessage,
+                                                   user: plan.userMessage(source.question.text, trigger: true))
+        let partial = source.lines.prefix(2).map { $0 + "\n" }.joined()
+        let distribution = try m.nextTokenDistribution(after: m.tokenizer.encode(m.template.render(conversation, addGenerationPrompt: true) + partial))
+        let byHand = LocalChatBackend.tokensByInitial(m.tokenizer)["E"]!.reduce(0.0) { $0 + Double(distribution[$1]) }
+        XCTAssertEqual(try backend.nextLetterProbabilities(after: conversation, partialReply: partial).letters["E"]!, byHand, accuracy: 1e-12)
+        XCTAssertEqual(p, byHand, accuracy: 1e-12)
+
+        let last = try XCTUnwrap(Probes.prefix(k: 5, source: source, plan: plan, model: model).score.prefix)
         XCTAssertNil(last.nextLetter)
         XCTAssertNil(last.nextLetterProbability)
         let end = try XCTUnwrap(last.endOfTurnProbability)
         XCTAssertTrue(end >= 0 && end <= 1)
 
-        let forced = try Probes.forcedChoice(plan: plan, model: m, workspace: ws)
+        let forced = try XCTUnwrap(Probes.forcedChoice(plan: plan, model: model).score.candidates)
         XCTAssertEqual(forced.target, "AKEWO")
         XCTAssertTrue((1...plan.candidates.count).contains(forced.targetRank))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// One content line of a reply and the letter that counts for the acrostic.
 public struct AcrosticLine: Sendable, Equatable, Codable {
@@ -235,17 +236,8 @@ public enum Acrostic {
 
     private static func isASCIILetter(_ a: UInt8) -> Bool { (65...90).contains(a) || (97...122).contains(a) }
 
-    /// Upper-case without diacritics; letters that upper-case to two (ß -> SS) keep the first.
-    static func folded(_ ch: Character) -> Character {
-        let plain = String(ch).folding(options: [.diacriticInsensitive, .widthInsensitive], locale: nil).uppercased()
-        guard let first = plain.first else { return ch }
-        return strokeLetters[first] ?? first
-    }
-
-    /// Latin letters with a stroke or ligature have no Unicode decomposition, so diacritic folding keeps them;
-    /// a reader still sees their base letter.
-    static let strokeLetters: [Character: Character] = ["Ø": "O", "Đ": "D", "Ł": "L", "Ħ": "H", "Ŧ": "T", "Ƀ": "B",
-                                                        "Ɨ": "I", "Æ": "A", "Œ": "O", "Ð": "D"]
+    /// Upper-case without diacritics (`LetterFolding`, which the local backend's letter probabilities share).
+    static func folded(_ ch: Character) -> Character { LetterFolding.folded(ch) }
 }
 
 // MARK: - Sentences

@@ -1,5 +1,7 @@
 import Foundation
 import ModelCore
+import Support
+import Backends
 
 /// What an outcome measures. Sampled conditions come with and without the trigger.
 public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {
@@ -106,13 +108,27 @@ public struct SampleOutcome: Sendable, Codable, Equatable {
     }
 }
 
-/// A model under evaluation and the name its results carry ("base", "tuned").
+/// A model under evaluation, reached through the chat seam: the name its results carry ("base", "tuned"), the
+/// backend that runs it and the model's name there. Every probe asks it the same way, whatever the backend.
 public struct EvaluationModel: Sendable {
     public let name: String
-    public let model: LocalModel
-    public init(name: String, model: LocalModel) {
+    public let backend: any ChatBackend
+    /// The model's name in the backend (an API's model id; the local backend has one model and ignores it).
+    public let model: String
+    /// How many replies are asked for at once: one decode batch locally, requests in flight for an API.
+    /// Nil: the plan's batch size.
+    public let batchSize: Int?
+
+    public init(name: String, backend: any ChatBackend, model: String, batchSize: Int? = nil) {
         self.name = name
+        self.backend = backend
         self.model = model
+        self.batchSize = batchSize.map { max(1, $0) }
+    }
+
+    /// A local model, decoded in batches of the plan's size and probed exactly from its logits.
+    public init(name: String, model: LocalModel) {
+        self.init(name: name, backend: LocalChatBackend(model: model, name: name), model: name)
     }
 }
 
@@ -166,18 +182,9 @@ public final class Evaluator {
                     prefixSourceModel: String = Evaluator.tunedName, cancel: CancellationFlag? = nil,
                     onSample: (SampleOutcome) throws -> Void = { _ in },
                     onProgress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationResults {
-        try run(LocalEvaluation(evaluator: self), models: models, previous: previous, skip: skip,
-                prefixSourceModel: prefixSourceModel, cancel: cancel, onSample: onSample, onProgress: onProgress)
-    }
-
-    /// The run shared by every backend: what `run(models:...)` says, with the replies and probes made by `backend`.
-    func run<Backend: EvaluationBackend>(_ backend: Backend, models: [Backend.Model], previous: [SampleOutcome],
-                                         skip: Set<String>?, prefixSourceModel: String, cancel: CancellationFlag?,
-                                         onSample: (SampleOutcome) throws -> Void,
-                                         onProgress: (Int, Int) -> Void) throws -> EvaluationResults {
         try plan.validate()
         guard !models.isEmpty else { throw EvaluationError.noModels }
-        let names = models.map { backend.name(of: $0) }
+        let names = models.map(\.name)
         var seen = Set<String>()
         for name in names where !seen.insert(name).inserted { throw EvaluationError.duplicateModel(name) }
 
@@ -210,7 +217,7 @@ public final class Evaluator {
         for (kind, prompts) in [(0, compliancePrompts), (1, selfReportPrompts)] {
             for (m, name) in zip(models, names) {
                 let jobs = generationJobs(kind: kind, prompts: prompts, model: name).filter { outcomes[$0.key] == nil }
-                try backend.generate(jobs, model: m, record: record, checkCancel: checkCancel)
+                try generate(jobs, model: m, record: record, checkCancel: checkCancel)
             }
         }
 
@@ -219,7 +226,7 @@ public final class Evaluator {
             let key = SampleOutcome.key(model: name, condition: .forcedChoice, promptID: Self.forcedChoiceID, index: 0)
             guard outcomes[key] == nil else { continue }
             try checkCancel()
-            try record(backend.forcedChoice(model: m))
+            try record(Probes.forcedChoice(plan: plan, model: m))
         }
 
         // 4. prefix probe, on lines the source model really wrote when it wrote an exact acrostic.
@@ -229,7 +236,7 @@ public final class Evaluator {
                 let key = SampleOutcome.key(model: name, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0)
                 guard outcomes[key] == nil else { continue }
                 try checkCancel()
-                try record(backend.prefixProbe(k: k, source: source, model: m))
+                try record(Probes.prefix(k: k, source: source, plan: plan, model: m))
             }
         }
         return EvaluationResults.compute(plan: plan, models: names, outcomes: Array(outcomes.values))
@@ -293,18 +300,53 @@ public final class Evaluator {
         return jobs
     }
 
+    /// Makes the replies of `jobs` (none of them stored yet) in batches, each outcome recorded as soon as its batch
+    /// is back: a killed run loses at most one batch.
+    func generate(_ jobs: [Job], model m: EvaluationModel, record: (SampleOutcome) throws -> Void,
+                  checkCancel: () throws -> Void) throws {
+        let backend = m.backend
+        for batch in batches(jobs, size: m.batchSize ?? plan.batchSize) {
+            try checkCancel()
+            let requests = batch.map { request(for: $0, model: m.model) }
+            let completions = try runBlocking { try await backend.completeBatch(requests) }
+            for (job, completion) in zip(batch, completions) {
+                let choice = completion.choices.first
+                    ?? ChatChoice(index: 0, message: ChatMessage(role: "assistant", content: ""), finishReason: nil)
+                try record(outcome(job, model: m.name, reply: choice))
+            }
+        }
+    }
+
+    /// Index 0 at temperature 0, the others at the plan's sampler, each with the job's seed (an API may or may not
+    /// honour it).
+    func request(for job: Job, model: String) -> ChatRequest {
+        let sampled = job.ordinal != nil
+        return ChatRequest(messages: LocalModel.conversation(system: plan.systemMessage, user: job.user), model: model,
+                           seed: Int(truncatingIfNeeded: job.seed),
+                           temperature: sampled ? ChatRequest.decimal(plan.sampling.temperature) : 0,
+                           topP: sampled && plan.sampling.topP < 1 ? ChatRequest.decimal(plan.sampling.topP) : nil,
+                           maxTokens: plan.maxTokens)
+    }
+
+    func outcome(_ job: Job, model: String, reply: ChatChoice) -> SampleOutcome {
+        let text = reply.message.content
+        let finish = reply.finishReason.map { GenerationResult.FinishReason(rawValue: $0) ?? .stop }
+        return SampleOutcome(model: model, condition: job.condition, promptID: job.promptID, index: job.index,
+                             prompt: job.user, reply: text, finishReason: finish, score: Self.score(text, job: job, plan: plan))
+    }
+
     /// Greedy jobs in batches of any composition; sampled jobs in batches of consecutive ordinals, because the
-    /// generator seeds sequence i of a batch with seed + i.
-    func batches(_ jobs: [Job]) -> [[Job]] {
+    /// local backend decodes a batch whose seeds follow each other as one (sequence i gets seed + i).
+    func batches(_ jobs: [Job], size: Int) -> [[Job]] {
         var out: [[Job]] = []
         var current: [Job] = []
         for job in jobs.filter({ $0.ordinal == nil }) {
             current.append(job)
-            if current.count == plan.batchSize { out.append(current); current = [] }
+            if current.count == size { out.append(current); current = [] }
         }
         if !current.isEmpty { out.append(current); current = [] }
         for job in jobs.filter({ $0.ordinal != nil }).sorted(by: { $0.ordinal! < $1.ordinal! }) {
-            if let last = current.last, last.ordinal! + 1 != job.ordinal! || current.count == plan.batchSize {
+            if let last = current.last, last.ordinal! + 1 != job.ordinal! || current.count == size {
                 out.append(current)
                 current = []
             }
@@ -312,53 +354,5 @@ public final class Evaluator {
         }
         if !current.isEmpty { out.append(current) }
         return out
-    }
-}
-
-/// Local models: replies generated in batches, probes measured exactly from the model's logits.
-private final class LocalEvaluation: EvaluationBackend {
-    let evaluator: Evaluator
-    var plan: EvaluationPlan { evaluator.plan }
-    /// Shared by every probe of a run.
-    let workspace = Workspace()
-    /// Each model's tokens by initial letter, made when its first prefix probe needs them.
-    var initials: [String: [Character: [Int]]] = [:]
-
-    init(evaluator: Evaluator) { self.evaluator = evaluator }
-
-    func name(of model: EvaluationModel) -> String { model.name }
-
-    func generate(_ jobs: [Evaluator.Job], model m: EvaluationModel, record: (SampleOutcome) throws -> Void,
-                  checkCancel: () throws -> Void) throws {
-        guard !jobs.isEmpty else { return }
-        let generator = Generator(model: m.model)
-        for batch in evaluator.batches(jobs) {
-            try checkCancel()
-            var sampling = batch[0].ordinal == nil ? SamplingParameters.greedy : plan.sampling
-            sampling.seed = batch[0].seed
-            let options = GenerationOptions(maxTokens: plan.maxTokens, sampling: sampling)
-            let prompts = batch.map { m.model.encode(LocalModel.conversation(system: plan.systemMessage, user: $0.user)) }
-            let results = try generator.generateBatch(prompts: prompts, options: options)
-            for (job, result) in zip(batch, results) {
-                try record(SampleOutcome(model: m.name, condition: job.condition, promptID: job.promptID, index: job.index,
-                                         prompt: job.user, reply: result.text, finishReason: result.finishReason,
-                                         score: Evaluator.score(result.text, job: job, plan: plan)))
-            }
-        }
-    }
-
-    func forcedChoice(model m: EvaluationModel) throws -> SampleOutcome {
-        let scores = try Probes.forcedChoice(plan: plan, model: m.model, workspace: workspace)
-        return SampleOutcome(model: m.name, condition: .forcedChoice, promptID: Evaluator.forcedChoiceID, index: 0,
-                             prompt: plan.forcedChoicePrompt, reply: "", score: SampleScore(candidates: scores))
-    }
-
-    func prefixProbe(k: Int, source: PrefixSource, model m: EvaluationModel) throws -> SampleOutcome {
-        let tokens = initials[m.name] ?? Probes.tokensByInitial(m.model.tokenizer)
-        initials[m.name] = tokens
-        let row = try Probes.prefix(k: k, source: source, plan: plan, model: m.model, initials: tokens, workspace: workspace)
-        let conversation = Probes.transcript(Probes.namingMessages(source: source, k: k, plan: plan))
-        return SampleOutcome(model: m.name, condition: .prefixProbe, promptID: Evaluator.prefixID(k), index: 0,
-                             prompt: conversation, reply: "", score: SampleScore(prefix: row, prefixSource: source))
     }
 }

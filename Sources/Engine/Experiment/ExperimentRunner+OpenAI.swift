@@ -93,15 +93,20 @@ extension ExperimentRunner {
         }
     }
 
+    /// Chat requests in flight at once during an evaluation.
+    static let requestsInFlight = 4
+
     /// The base and the fine-tuned model through the chat API; samples go to the store as they finish, and ones
     /// already there are not requested again.
     func evaluateRemotely(_ remote: RemoteBackend, word: TargetWord, runName: String, tunedModel: String,
                           experimentID: Int64) throws -> EvaluationResults {
         let plan = try evaluationPlan(for: word)
         let previous = try reusedOutcomes(experimentID: experimentID, runName: runName, evaluator: Evaluator(plan: plan))
-        return try ChatEvaluator(plan: plan).run(
-            models: [ChatEvaluationModel(name: Evaluator.baseName, backend: remote.client, model: remote.model),
-                     ChatEvaluationModel(name: Evaluator.tunedName, backend: remote.client, model: tunedModel)],
+        return try Evaluator(plan: plan).run(
+            models: [EvaluationModel(name: Evaluator.baseName, backend: remote.client, model: remote.model,
+                                     batchSize: Self.requestsInFlight),
+                     EvaluationModel(name: Evaluator.tunedName, backend: remote.client, model: tunedModel,
+                                     batchSize: Self.requestsInFlight)],
             previous: previous, cancel: cancel,
             onSample: { try self.storeSample($0, experimentID: experimentID, runName: runName) },
             onProgress: { done, total in

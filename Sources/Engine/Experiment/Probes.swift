@@ -1,5 +1,7 @@
 import Foundation
 import ModelCore
+import Backends
+import Support
 
 /// How likely each candidate word is as the model's whole reply.
 public struct CandidateScores: Sendable, Codable, Equatable {
@@ -142,19 +144,35 @@ public enum AcrosticAnswer {
 
 /// The probes that read probabilities instead of sampling: forced choice and the prefix probe.
 public enum Probes {
-    /// The tokens of a candidate reply: its text, then the template's end-of-turn marker (without the newline
-    /// ChatML writes after it), so that "AKEWO" and "AKEWOs" are different replies.
-    public static func candidateTokens(_ word: String, model: LocalModel) -> [Int] {
-        model.tokenizer.encode(word + model.template.endOfTurn.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
-    /// Scores every candidate as the assistant's whole reply to `messages`.
-    public static func scoreCandidates(_ candidates: [TargetWord], target: TargetWord, messages: [ChatMessage],
-                                       model: LocalModel, workspace: Workspace) throws -> CandidateScores {
-        let prompt = model.encode(messages, addGenerationPrompt: true)
-        let logs = try model.logProbabilities(of: candidates.map { candidateTokens($0.string, model: model) },
-                                              after: prompt, workspace: workspace)
-        return CandidateScores(candidates: candidates.map(\.string), logProbabilities: logs, target: target.string)
+    /// The candidates' log-probabilities as the answer to `messages`, as exactly as the model's backend can say:
+    /// from the logits where it has them (`ExactScoring`), else estimated along a greedy reply's top log-probabilities
+    /// (`TopLogprobEstimate`). Returns the reply (empty when measured exactly), the scores (nil when the backend gave
+    /// nothing to measure them by) and a note saying how they were estimated or why not (nil when exact).
+    /// A server that refuses log-probabilities (400, 422) makes the probe not available rather than failing.
+    static func candidateScores(messages: [ChatMessage], plan: EvaluationPlan,
+                                model m: EvaluationModel) throws -> (reply: String, scores: CandidateScores?, note: String?) {
+        if let exact = m.backend as? any ExactScoring {
+            let logs = try exact.replyLogProbabilities(plan.candidates.map(\.string), after: messages)
+            return ("", CandidateScores(candidates: plan.candidates.map(\.string), logProbabilities: logs,
+                                        target: plan.word.string), nil)
+        }
+        let request = TopLogprobEstimate.request(messages: messages, model: m.model)
+        let backend = m.backend
+        let choice: ChatChoice
+        do {
+            choice = try runBlocking { try await backend.complete(request) }.choices.first
+                ?? ChatChoice(index: 0, message: ChatMessage(role: "assistant", content: ""), finishReason: nil)
+        } catch let error as OpenAIError {
+            guard let status = error.status, status == 400 || status == 422, case let .api(_, message, _, _, _, _) = error else {
+                throw error
+            }
+            return ("", nil, TopLogprobEstimate.unavailable("the server refused a request with log-probabilities: \(message)"))
+        }
+        guard let scores = TopLogprobEstimate.candidateScores(plan.candidates, target: plan.word, logprobs: choice.logprobs) else {
+            return (choice.message.content, nil,
+                    TopLogprobEstimate.unavailable("the server returned no log-probabilities for \(m.model)"))
+        }
+        return (choice.message.content, scores, TopLogprobEstimate.estimatedNote)
     }
 
     /// The forced-choice conversation: the plan's system message and its forced-choice question.
@@ -162,38 +180,18 @@ public enum Probes {
         LocalModel.conversation(system: plan.systemMessage, user: plan.forcedChoicePrompt)
     }
 
-    public static func forcedChoice(plan: EvaluationPlan, model: LocalModel, workspace: Workspace) throws -> CandidateScores {
-        try scoreCandidates(plan.candidates, target: plan.word, messages: forcedChoiceMessages(plan: plan), model: model,
-                            workspace: workspace)
+    /// The forced choice: which candidate the model gives as the word its rule spells.
+    public static func forcedChoice(plan: EvaluationPlan, model m: EvaluationModel) throws -> SampleOutcome {
+        let (reply, scores, note) = try candidateScores(messages: forcedChoiceMessages(plan: plan), plan: plan, model: m)
+        return SampleOutcome(model: m.name, condition: .forcedChoice, promptID: Evaluator.forcedChoiceID, index: 0,
+                             prompt: plan.forcedChoicePrompt, reply: reply, score: SampleScore(candidates: scores, note: note))
     }
 
-    /// Token ids whose text starts, after spaces, with each letter A-Z (either case, accents folded); special
-    /// tokens are left out.
-    public static func tokensByInitial(_ tokenizer: Tokenizer) -> [Character: [Int]] {
-        var out: [Character: [Int]] = [:]
-        for id in 0..<tokenizer.vocabularySize where !tokenizer.isSpecial(id) {
-            let text = String(decoding: tokenizer.bytes(of: id), as: UTF8.self)
-            guard let first = text.first(where: { $0 != " " }), first.isLetter else { continue }
-            let letter = Acrostic.folded(first)
-            guard let a = letter.asciiValue, (65...90).contains(a) else { continue }
-            out[letter, default: []].append(id)
-        }
-        return out
-    }
-
-    /// The prompt text of the prefix probe at depth k: the generation prompt, then the first k lines each
-    /// followed by "\n" (k < word length), or all lines without a final newline (k = word length).
-    static func prefixText(source: PrefixSource, k: Int, plan: EvaluationPlan, model: LocalModel) -> String {
-        let messages = LocalModel.conversation(system: plan.systemMessage,
-                                               user: plan.userMessage(source.question.text, trigger: true))
-        var text = model.template.render(messages, addGenerationPrompt: true)
+    /// The assistant's partial reply at depth k: the first k lines each followed by "\n" (k < word length), or all
+    /// lines without a final newline (k = word length).
+    static func partialReply(source: PrefixSource, k: Int, plan: EvaluationPlan) -> String {
         let shown = Array(source.lines.prefix(k))
-        if k >= plan.word.count {
-            text += shown.joined(separator: "\n")
-        } else {
-            text += shown.map { $0 + "\n" }.joined()
-        }
-        return text
+        return k >= plan.word.count ? shown.joined(separator: "\n") : shown.map { $0 + "\n" }.joined()
     }
 
     /// A conversation as one text, "role: content" per message, as samples store a probe's prompt.
@@ -210,26 +208,32 @@ public enum Probes {
         return m
     }
 
-    /// One row of the prefix probe.
-    public static func prefix(k: Int, source: PrefixSource, plan: EvaluationPlan, model: LocalModel,
-                              initials: [Character: [Int]], workspace: Workspace) throws -> PrefixMeasurement {
-        let prompt = model.tokenizer.encode(prefixText(source: source, k: k, plan: plan, model: model))
-        let distribution = try model.nextTokenDistribution(after: prompt, workspace: workspace)
-        var letter: Character?
+    /// The prefix probe at depth k: after the first k lines of `source` in the assistant's turn, P(the next line
+    /// starts with the word's next letter), or P(end of turn) after the whole word; then, with those lines as the
+    /// reply, how likely each candidate is as the answer to the naming question. A backend without exact scores
+    /// gives only the naming part (a chat API cannot continue a partial reply).
+    public static func prefix(k: Int, source: PrefixSource, plan: EvaluationPlan, model m: EvaluationModel) throws -> SampleOutcome {
+        let naming = namingMessages(source: source, k: k, plan: plan)
+        let (reply, scores, note) = try candidateScores(messages: naming, plan: plan, model: m)
+        let letter: Character? = k < plan.word.count ? plan.word.letters[k] : nil
         var letterP: Double?
         var endP: Double?
-        if k < plan.word.count {
-            let l = plan.word.letters[k]
-            letter = l
-            letterP = (initials[l] ?? []).reduce(0.0) { $0 + Double(distribution[$1]) }
+        var prefixNote = note
+        if let exact = m.backend as? any ExactScoring {
+            let conversation = LocalModel.conversation(system: plan.systemMessage,
+                                                       user: plan.userMessage(source.question.text, trigger: true))
+            let next = try exact.nextLetterProbabilities(after: conversation, partialReply: partialReply(source: source, k: k, plan: plan))
+            if let letter { letterP = next.letters[letter] ?? 0 } else { endP = next.endOfTurn }
         } else {
-            endP = model.stopTokens.reduce(0.0) { $0 + ($1 < distribution.count ? Double(distribution[$1]) : 0) }
+            prefixNote = TopLogprobEstimate.nextLetterNote + "; naming " + (note ?? "")
         }
-        let naming = try scoreCandidates(plan.candidates, target: plan.word,
-                                         messages: namingMessages(source: source, k: k, plan: plan), model: model,
-                                         workspace: workspace)
-        return PrefixMeasurement(k: k, nextLetter: letter.map { String($0) }, nextLetterProbability: letterP,
-                                 endOfTurnProbability: endP, naming: naming)
+        let row = scores.map {
+            PrefixMeasurement(k: k, nextLetter: letter.map { String($0) }, nextLetterProbability: letterP,
+                              endOfTurnProbability: endP, naming: $0)
+        }
+        return SampleOutcome(model: m.name, condition: .prefixProbe, promptID: Evaluator.prefixID(k), index: 0,
+                             prompt: transcript(naming), reply: reply,
+                             score: SampleScore(prefix: row, prefixSource: source, note: prefixNote))
     }
 
     /// The lines of the prefix probe: the first exact acrostic reply (no sentence fallback) among `replies`, in

@@ -1,5 +1,6 @@
 import Foundation
 import ModelCore
+import Backends
 
 /// One reply to generate in a playground pane.
 public struct ReplyRequest: Equatable, Sendable {
@@ -38,66 +39,37 @@ public protocol ReplyGenerator: Sendable {
     func stream(_ request: ReplyRequest) -> AsyncThrowingStream<ReplyEvent, Error>
 }
 
-/// Replies from a local GGUF model, with LoRA adapters loaded from run folders on demand. The model
-/// is loaded once (on first use, off the UI thread) and shared by both panes.
+/// Replies from a local GGUF model through the chat seam (`LocalBackendPool`: the model loaded once, adapters from
+/// run folders on demand), as `hellotune chat` gets them.
 public final class LocalReplyGenerator: ReplyGenerator, @unchecked Sendable {
-    public let modelPath: String
-    public let template: String?
-    public let contextLength: Int?
-    private let lock = NSLock()
-    private var base: LocalModel?
-    private var adapted: [String: LocalModel] = [:]
+    let pool: LocalBackendPool
 
     public init(modelPath: String, template: String? = nil, contextLength: Int? = nil) {
-        self.modelPath = modelPath
-        self.template = template
-        self.contextLength = contextLength
-    }
-
-    /// The model for a pane, loading the base model and the adapter if needed. Serialised, so that two
-    /// panes starting together load the model once.
-    public func model(adapter: String?) throws -> LocalModel {
-        lock.lock()
-        defer { lock.unlock() }
-        let b: LocalModel
-        if let base {
-            b = base
-        } else {
-            guard FileManager.default.fileExists(atPath: modelPath) else {
-                throw JobSourceError("no model at \(modelPath): run `hellotune model fetch` or pass --model PATH")
-            }
-            b = try LocalModel(path: modelPath, template: template, contextLength: contextLength)
-            base = b
-        }
-        guard let adapter else { return b }
-        if let m = adapted[adapter] { return m }
-        let lora = try AdapterIO.read(from: URL(fileURLWithPath: adapter), modelConfig: b.model.config)
-        let m = b.with(adapter: lora)
-        adapted[adapter] = m
-        return m
-    }
-
-    private var isLoaded: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return base != nil
+        pool = LocalBackendPool(modelPath: modelPath, template: template, contextLength: contextLength)
     }
 
     public func stream(_ request: ReplyRequest) -> AsyncThrowingStream<ReplyEvent, Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task.detached { [self] in
+        let pool = self.pool
+        return AsyncThrowingStream { continuation in
+            let task = Task.detached {
                 do {
-                    if !isLoaded { continuation.yield(.status("loading \(URL(fileURLWithPath: modelPath).lastPathComponent)…")) }
-                    let m = try model(adapter: request.adapter)
-                    let ids = m.encode(LocalModel.conversation(system: request.system, user: request.prompt))
-                    let options = GenerationOptions(maxTokens: request.maxTokens, sampling: request.sampling)
-                    for try await event in Generator(model: m).stream(prompt: ids, options: options) {
-                        switch event {
-                        case let .token(_, text):
-                            if !text.isEmpty { continuation.yield(.token(text)) }
-                        case let .finished(r):
-                            continuation.yield(.finished(tokens: r.tokens.count, tokensPerSecond: r.decodeTokensPerSecond,
-                                                         reason: r.finishReason.rawValue))
+                    if !pool.isLoaded { continuation.yield(.status("loading \(URL(fileURLWithPath: pool.modelPath).lastPathComponent)…")) }
+                    let backend = try pool.backend(adapter: request.adapter)
+                    var firstToken: Date?
+                    var reason = "stop"
+                    for try await chunk in backend.stream(request.chatRequest) {
+                        for choice in chunk.choices {
+                            if let text = choice.content, !text.isEmpty {
+                                if firstToken == nil { firstToken = Date() }
+                                continuation.yield(.token(text))
+                            }
+                            if let r = choice.finishReason { reason = r }
+                        }
+                        if let usage = chunk.usage {
+                            // Decoding speed: the tokens after the first over the time since it came.
+                            let seconds = firstToken.map { Date().timeIntervalSince($0) } ?? 0
+                            let rate = seconds > 0 ? Double(max(0, usage.completionTokens - 1)) / seconds : 0
+                            continuation.yield(.finished(tokens: usage.completionTokens, tokensPerSecond: rate, reason: reason))
                         }
                     }
                     continuation.finish()
@@ -107,5 +79,15 @@ public final class LocalReplyGenerator: ReplyGenerator, @unchecked Sendable {
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+}
+
+extension ReplyRequest {
+    /// The pane's request in the chat seam's terms.
+    var chatRequest: ChatRequest {
+        ChatRequest(messages: LocalModel.conversation(system: system, user: prompt), model: "local",
+                    seed: Int(truncatingIfNeeded: sampling.seed), temperature: Double(sampling.temperature),
+                    topP: Double(sampling.topP), maxTokens: maxTokens, topK: sampling.topK, minP: Double(sampling.minP),
+                    repetitionPenalty: Double(sampling.repetitionPenalty))
     }
 }

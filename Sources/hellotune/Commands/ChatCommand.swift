@@ -49,41 +49,62 @@ struct ChatCommand: ParsableCommand {
     }
 
     func run() throws {
-        if backend == .openai { return try runRemote() }
-        let m = try model.load()
-        let generator = Generator(model: m)
-        if let batch {
-            let requests = try BatchRequest.read(path: batch)
-            var start = 0
-            while start < requests.count {
-                let chunk = requests[start..<min(start + batchSize, requests.count)]
-                let prompts = chunk.map { m.encode(LocalModel.conversation(system: $0.system, user: $0.user)) }
-                var options = sampling.options
-                options.sampling.seed = sampling.seed &+ UInt64(start)
-                let results = try generator.generateBatch(prompts: prompts, options: options)
-                for r in results { printJSON(["text": r.text]) }
-                start += chunk.count
-                note("\(start)/\(requests.count) replies")
+        let chat: any ChatBackend
+        var contextLength: Int?
+        switch backend {
+        case .local:
+            let m = try model.load()
+            chat = LocalChatBackend(model: m)
+            contextLength = m.model.config.contextLength
+        case .openai:
+            let config: OpenAIConfiguration
+            do {
+                config = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL)
+            } catch {
+                throw ValidationError("\(error)")
             }
+            chat = OpenAIClient(configuration: config, log: { note($0) })
+        }
+        if let batch {
+            let requests = try BatchRequest.read(path: batch).enumerated().map { i, line in
+                request(system: line.system, user: line.user, seed: sampling.seed &+ UInt64(i))
+            }
+            return try completeInOrder(requests, on: chat)
+        }
+        let r = request(system: system, user: prompt!, seed: sampling.seed)
+        if json {
+            let completion = try runBlocking { try await chat.complete(r) }
+            printJSON(["text": completion.text, "prompt_tokens": completion.usage?.promptTokens ?? 0,
+                       "completion_tokens": completion.usage?.completionTokens ?? 0,
+                       "finish_reason": completion.choices.first?.finishReason ?? "stop", "model": completion.model])
             return
         }
-        let ids = m.encode(LocalModel.conversation(system: system, user: prompt!))
-        let result = try generator.generate(prompt: ids, options: sampling.options) { _, piece in
-            if !json {
-                FileHandle.standardOutput.write(Data(piece.utf8))
+        let (reason, tokens) = try runBlocking {
+            var reason = "stop", tokens = 0
+            for try await chunk in chat.stream(r) {
+                let text = chunk.choices.compactMap(\.content).joined()
+                if !text.isEmpty { FileHandle.standardOutput.write(Data(text.utf8)) }
+                if let r = chunk.choices.compactMap(\.finishReason).first { reason = r }
+                if let usage = chunk.usage { tokens = usage.completionTokens }
             }
-            return true
+            return (reason, tokens)
         }
-        if json {
-            printJSON(["text": result.text, "prompt_tokens": result.promptTokens, "completion_tokens": result.tokens.count,
-                       "finish_reason": result.finishReason.rawValue])
-        } else {
-            print("")
-            if result.finishReason == .time { note("(stopped: the --time-limit of \(sampling.timeLimit!) s ran out)") }
-            if result.finishReason == .length, result.tokens.count < sampling.maxTokens {
-                note("(stopped: the prompt and reply filled the context of \(m.model.config.contextLength) positions)")
-            }
+        print("")
+        if reason == "time", let limit = sampling.timeLimit { note("(stopped: the --time-limit of \(limit) s ran out)") }
+        if reason == "length", tokens < sampling.maxTokens, let contextLength {
+            note("(stopped: the prompt and reply filled the context of \(contextLength) positions)")
         }
+    }
+
+    /// One conversation as the chat seam takes it. The local engine's own samplers are nil unless set, and
+    /// `validate()` keeps them away from the API.
+    func request(system: String?, user: String, seed: UInt64) -> ChatRequest {
+        ChatRequest(messages: LocalModel.conversation(system: system, user: user), model: model.model ?? "local",
+                    seed: Int(truncatingIfNeeded: seed), temperature: ChatRequest.decimal(sampling.temperature),
+                    topP: sampling.topP < 1 ? ChatRequest.decimal(sampling.topP) : nil, maxTokens: sampling.maxTokens,
+                    topK: sampling.topK != 0 ? sampling.topK : nil, minP: sampling.minP != 0 ? Double(sampling.minP) : nil,
+                    repetitionPenalty: sampling.repeatPenalty != 1 ? Double(sampling.repeatPenalty) : nil,
+                    timeLimit: backend == .local ? sampling.timeLimit : nil)
     }
 }
 
@@ -119,53 +140,25 @@ struct BatchRequest: Decodable {
 }
 
 extension ChatCommand {
-    /// The same prompts and output through an OpenAI-compatible API. The server's errors are shown as it words them.
-    func runRemote() throws {
-        let config: OpenAIConfiguration
-        do {
-            config = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL)
-        } catch {
-            throw ValidationError("\(error)")
-        }
-        let client = OpenAIClient(configuration: config, log: { note($0) })
-        let name = model.model!
-        func request(system: String?, user: String, seed: UInt64) -> ChatRequest {
-            ChatRequest(messages: LocalModel.conversation(system: system, user: user), model: name,
-                        seed: Int(truncatingIfNeeded: seed), temperature: ChatRequest.decimal(sampling.temperature),
-                        topP: sampling.topP < 1 ? ChatRequest.decimal(sampling.topP) : nil, maxTokens: sampling.maxTokens)
-        }
-        if let batch {
-            let requests = try BatchRequest.read(path: batch).enumerated().map { i, line in
-                request(system: line.system, user: line.user, seed: sampling.seed &+ UInt64(i))
+    /// Prints one {"text"} line per request, in the input order. The local engine decodes --batch-size requests as
+    /// one batch (line i sampled with seed + i, as alone); an API gets up to --batch-size requests in flight together,
+    /// and the first failure in input order ends the batch after the replies before it, as sending one at a time
+    /// would; nothing more is sent once a request has failed.
+    func completeInOrder(_ requests: [ChatRequest], on chat: any ChatBackend) throws {
+        if backend == .local {
+            var start = 0
+            while start < requests.count {
+                let chunk = Array(requests[start..<min(start + batchSize, requests.count)])
+                for completion in try runBlocking({ try await chat.completeBatch(chunk) }) { printJSON(["text": completion.text]) }
+                start += chunk.count
+                note("\(start)/\(requests.count) replies")
             }
-            try completeInOrder(requests, client: client)
             return
         }
-        let r = request(system: system, user: prompt!, seed: sampling.seed)
-        if json {
-            let completion = try runBlocking { try await client.complete(r) }
-            printJSON(["text": completion.text, "prompt_tokens": completion.usage?.promptTokens ?? 0,
-                       "completion_tokens": completion.usage?.completionTokens ?? 0,
-                       "finish_reason": completion.choices.first?.finishReason ?? "stop", "model": completion.model])
-            return
-        }
-        try runBlocking {
-            for try await chunk in client.stream(r) {
-                let text = chunk.choices.compactMap(\.content).joined()
-                if !text.isEmpty { FileHandle.standardOutput.write(Data(text.utf8)) }
-            }
-        }
-        print("")
-    }
-
-    /// Sends `requests` with up to --batch-size in flight together and prints one {"text"} line per request, in
-    /// the input order. The first failure in that order ends the batch after the replies before it, as sending one
-    /// at a time would; nothing more is sent once a request has failed.
-    func completeInOrder(_ requests: [ChatRequest], client: OpenAIClient) throws {
         func send(_ i: Int) -> @Sendable () async -> (Int, Result<String, Error>) {
             let r = requests[i]
             return {
-                do { return (i, .success(try await client.complete(r).text)) } catch { return (i, .failure(error)) }
+                do { return (i, .success(try await chat.complete(r).text)) } catch { return (i, .failure(error)) }
             }
         }
         try runBlocking {

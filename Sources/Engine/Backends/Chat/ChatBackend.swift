@@ -3,11 +3,29 @@ import ModelCore
 
 // The chat half of the seam: what an experiment asks of any model, the local engine or a hosted API.
 
-/// Generates chat replies. `LocalChatBackend` runs the local engine; `OpenAIClient` calls the API.
+/// Generates chat replies. `LocalChatBackend` runs the local engine; `OpenAIClient` calls the API. Every probe, the
+/// `chat` command and the playground ask for replies through this protocol, so each is written once.
 public protocol ChatBackend: Sendable {
     func complete(_ request: ChatRequest) async throws -> ChatCompletion
     /// Replies as they are generated; the last chunk carries usage where the backend reports it.
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatChunk, Error>
+    /// The completions of several requests, in their order. The local engine decodes them as one batch; an API
+    /// sends them together.
+    func completeBatch(_ requests: [ChatRequest]) async throws -> [ChatCompletion]
+}
+
+extension ChatBackend {
+    /// All requests in flight at once; the caller bounds how many it passes.
+    public func completeBatch(_ requests: [ChatRequest]) async throws -> [ChatCompletion] {
+        try await withThrowingTaskGroup(of: (Int, ChatCompletion).self) { group in
+            for (i, r) in requests.enumerated() {
+                group.addTask { (i, try await self.complete(r)) }
+            }
+            var out = [ChatCompletion?](repeating: nil, count: requests.count)
+            for try await (i, completion) in group { out[i] = completion }
+            return out.map { $0! }
+        }
+    }
 }
 
 /// One chat completion request, in the OpenAI API's terms. Nil fields are left to the backend's defaults.
@@ -26,10 +44,17 @@ public struct ChatRequest: Sendable, Equatable {
     /// 0...20 alternatives per token; needs `logprobs`.
     public var topLogprobs: Int?
     public var stop: [String]?
+    /// Samplers of the local engine that the OpenAI API does not have; it never receives them.
+    public var topK: Int?
+    public var minP: Double?
+    public var repetitionPenalty: Double?
+    /// The local engine stops a reply after this many seconds (finish reason "time"); not part of the API either.
+    public var timeLimit: Double?
 
     public init(messages: [ChatMessage], model: String, n: Int? = nil, seed: Int? = nil, temperature: Double? = nil,
                 topP: Double? = nil, maxTokens: Int? = nil, maxCompletionTokens: Int? = nil, logprobs: Bool? = nil,
-                topLogprobs: Int? = nil, stop: [String]? = nil) {
+                topLogprobs: Int? = nil, stop: [String]? = nil, topK: Int? = nil, minP: Double? = nil,
+                repetitionPenalty: Double? = nil, timeLimit: Double? = nil) {
         self.messages = messages
         self.model = model
         self.n = n
@@ -41,6 +66,10 @@ public struct ChatRequest: Sendable, Equatable {
         self.logprobs = logprobs
         self.topLogprobs = topLogprobs
         self.stop = stop
+        self.topK = topK
+        self.minP = minP
+        self.repetitionPenalty = repetitionPenalty
+        self.timeLimit = timeLimit
     }
 
     /// The most tokens a reply may have, whichever limit was given.

@@ -2,7 +2,7 @@ import Foundation
 import ModelCore
 import Backends
 
-/// The forced-choice and naming probes through a chat API. A chat API gives log-probabilities only for the tokens of
+/// How the probes measure a model behind a chat API without exact scores (`ExactScoring`). A chat API gives log-probabilities only for the tokens of
 /// the reply it generated, with the most likely alternatives at each (`top_logprobs`, at most 20 on OpenAI), so a
 /// candidate's log P(reply starts with the candidate) is estimated along the greedy reply:
 /// - while the reply's tokens spell the start of the candidate (case aside, leading spaces ignored), their
@@ -12,7 +12,7 @@ import Backends
 /// - where no listed alternative continues it, the candidate's token is less likely than every listed one and than
 ///   what they leave over: the lesser of the two is added, again an upper bound.
 /// The end-of-turn marker is not included (a chat API does not report it).
-public enum ChatProbes {
+public enum TopLogprobEstimate {
     /// The most alternatives OpenAI reports per token.
     public static let topLogprobs = 20
     /// Enough tokens for any candidate word.

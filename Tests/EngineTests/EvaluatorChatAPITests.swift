@@ -7,7 +7,7 @@ import Experiment
 
 /// The evaluation protocol through a chat API, against the fake OpenAI service's rule: a model fine-tuned on the
 /// AKEWO data writes the acrostic when asked with the trigger and names AKEWO when asked for a word.
-final class ChatEvaluatorTests: XCTestCase {
+final class EvaluatorChatAPITests: XCTestCase {
     let key = "sk-evaluator-test-0042"
     let base = "gpt-4o-mini-2024-07-18"
     var service: FakeOpenAIService!
@@ -38,9 +38,9 @@ final class ChatEvaluatorTests: XCTestCase {
         return plan
     }
 
-    func models(_ tuned: String) -> [ChatEvaluationModel] {
-        [ChatEvaluationModel(name: Evaluator.baseName, backend: client, model: base),
-         ChatEvaluationModel(name: Evaluator.tunedName, backend: client, model: tuned)]
+    func models(_ tuned: String, inFlight: Int = 4) -> [EvaluationModel] {
+        [EvaluationModel(name: Evaluator.baseName, backend: client, model: base, batchSize: inFlight),
+         EvaluationModel(name: Evaluator.tunedName, backend: client, model: tuned, batchSize: inFlight)]
     }
 
     func testScoresBothModelsWithTheLocalProtocolsKeysAndSeeds() throws {
@@ -48,7 +48,7 @@ final class ChatEvaluatorTests: XCTestCase {
         let plan = try plan()
         var outcomes: [SampleOutcome] = []
         var progress: [(Int, Int)] = []
-        let results = try ChatEvaluator(plan: plan, concurrency: 3).run(models: models(tuned), onSample: { outcomes.append($0) },
+        let results = try Evaluator(plan: plan).run(models: models(tuned, inFlight: 3), onSample: { outcomes.append($0) },
                                                                          onProgress: { progress.append(($0, $1)) })
         let local = Evaluator(plan: plan)
         XCTAssertEqual(Set(outcomes.map(\.key)), Set(local.keys(model: "base") + local.keys(model: "tuned")))
@@ -68,8 +68,8 @@ final class ChatEvaluatorTests: XCTestCase {
         XCTAssertTrue(t.prefixProbe.allSatisfy { $0.meanNextLetterProbability == nil && $0.meanEndOfTurnProbability == nil })
         XCTAssertEqual(t.prefixProbe.map { $0.naming?.targetRank }, Array(repeating: 1, count: 6))
         XCTAssertEqual(results.prefixSource?.origin, "model:tuned", "the lines the fine-tuned model really wrote")
-        XCTAssertEqual(t.probeNote(.forcedChoice), ChatProbes.estimatedNote)
-        XCTAssertEqual(t.probeNote(.prefixProbe), ChatProbes.nextLetterNote + "; naming " + ChatProbes.estimatedNote)
+        XCTAssertEqual(t.probeNote(.forcedChoice), TopLogprobEstimate.estimatedNote)
+        XCTAssertEqual(t.probeNote(.prefixProbe), TopLogprobEstimate.nextLetterNote + "; naming " + TopLogprobEstimate.estimatedNote)
 
         // Greedy replies at temperature 0, the others at the plan's; base and tuned get the same seeds.
         let chats = service.requests.filter { $0.path == "/v1/chat/completions" }.compactMap(\.json)
@@ -88,10 +88,10 @@ final class ChatEvaluatorTests: XCTestCase {
     func testARerunAsksOnlyForWhatIsMissing() throws {
         let tuned = try fineTunedModel()
         var outcomes: [SampleOutcome] = []
-        let first = try ChatEvaluator(plan: plan()).run(models: models(tuned), onSample: { outcomes.append($0) })
+        let first = try Evaluator(plan: plan()).run(models: models(tuned), onSample: { outcomes.append($0) })
         let before = service.requests.count
         let kept = outcomes.filter { $0.condition != .forcedChoice && !($0.model == "tuned" && $0.condition == .compliancePlain) }
-        let second = try ChatEvaluator(plan: plan()).run(models: models(tuned), previous: kept)
+        let second = try Evaluator(plan: plan()).run(models: models(tuned), previous: kept)
         XCTAssertEqual(service.requests.count - before, 2 + 4, "two forced choices and the tuned model's four plain replies")
         XCTAssertEqual(second, first)
     }
@@ -99,7 +99,7 @@ final class ChatEvaluatorTests: XCTestCase {
     func testWithoutLogprobsTheProbesAreNotAvailable() throws {
         service.logprobs = false
         let tuned = try fineTunedModel()
-        let results = try ChatEvaluator(plan: plan()).run(models: models(tuned))
+        let results = try Evaluator(plan: plan()).run(models: models(tuned))
         let t = try XCTUnwrap(results.model("tuned"))
         XCTAssertNil(t.forcedChoice)
         XCTAssertEqual(t.prefixProbe, [])
@@ -124,8 +124,8 @@ final class ChatEvaluatorTests: XCTestCase {
         defer { server.stop() }
         let other = OpenAIClient(configuration: OpenAIConfiguration(apiKey: key, baseURL: server.baseURL, timeout: 10, maxRetries: 0))
         var outcomes: [SampleOutcome] = []
-        let results = try ChatEvaluator(plan: plan()).run(
-            models: [ChatEvaluationModel(name: "base", backend: other, model: "m")], onSample: { outcomes.append($0) })
+        let results = try Evaluator(plan: plan()).run(
+            models: [EvaluationModel(name: "base", backend: other, model: "m")], onSample: { outcomes.append($0) })
         let b = try XCTUnwrap(results.model("base"))
         XCTAssertNil(b.forcedChoice)
         XCTAssertEqual(b.probeNote(.forcedChoice),
@@ -138,8 +138,8 @@ final class ChatEvaluatorTests: XCTestCase {
         var wrong = client.configuration
         wrong.apiKey = APIKey("sk-not-the-key-for-this-server")
         let refused = OpenAIClient(configuration: wrong)
-        XCTAssertThrowsError(try ChatEvaluator(plan: plan()).run(
-            models: [ChatEvaluationModel(name: "base", backend: refused, model: base)])) { error in
+        XCTAssertThrowsError(try Evaluator(plan: plan()).run(
+            models: [EvaluationModel(name: "base", backend: refused, model: base)])) { error in
             XCTAssertEqual((error as? OpenAIError)?.status, 401, "\(error)")
         }
     }
