@@ -1,0 +1,149 @@
+import Foundation
+import Experiment
+
+func playgroundKey(_ state: inout AppState, _ key: Key) -> [Effect] {
+    switch key {
+    case .enter, .char("i"):
+        state.playground.editing = .prompt
+        state.playground.historyIndex = nil
+    case .char("m"):
+        state.playground.editing = .system
+        state.playground.systemEditor = TextField(state.playground.system)
+    case .char("T"):
+        state.playground.trigger.toggle()
+        setStatus(&state, state.playground.trigger
+            ? "trigger on: prompts end with \"\(state.setup.settings.trigger)\"" : "trigger off", .info, ticks: 30)
+    case .char("r"):
+        return regenerate(&state)
+    case .char("n"):
+        state.playground.sampling.seed &+= 1
+        return regenerate(&state)
+    case .char("c"):
+        let pane = state.playground.panes[state.playground.focusedPane]
+        guard !pane.text.isEmpty else {
+            setStatus(&state, "nothing to copy yet", .warning, ticks: 30)
+            return []
+        }
+        return [.copyToClipboard(pane.text)]
+    case .left, .char("h"):
+        state.playground.focusedPane = 0
+    case .right, .char("l"):
+        state.playground.focusedPane = 1
+    case .down, .char("j"):
+        state.playground.scroll += 1
+    case .up, .char("k"):
+        state.playground.scroll = max(0, state.playground.scroll - 1)
+    case .pageDown:
+        state.playground.scroll += 10
+    case .pageUp:
+        state.playground.scroll = max(0, state.playground.scroll - 10)
+    case .char("a"):
+        if state.playground.adapter != nil {
+            state.playground.adapter = nil
+            state.playground.panes[1] = PaneState()
+            setStatus(&state, "adapter cleared: the right pane runs the base model", .info)
+        } else {
+            setStatus(&state, "choose an adapter on Jobs (2): select a finished run and press p", .info)
+        }
+    case .escape:
+        if state.playground.isGenerating { return [.cancelReplies] + stopPanes(&state) }
+        return switchScreen(&state, .to(state.previousScreen))
+    default:
+        break
+    }
+    return []
+}
+
+func stopPanes(_ state: inout AppState) -> [Effect] {
+    for i in state.playground.panes.indices {
+        switch state.playground.panes[i].status {
+        case .waiting, .streaming: state.playground.panes[i].status = .done(tokens: 0, tokensPerSecond: 0, reason: "stopped")
+        default: break
+        }
+    }
+    setStatus(&state, "stopped", .info, ticks: 20)
+    return []
+}
+
+func playgroundTyping(_ state: inout AppState, _ key: Key) -> [Effect] {
+    if state.playground.editing == .system {
+        switch key {
+        case .enter:
+            state.playground.system = state.playground.systemEditor.text
+            state.playground.editing = nil
+            setStatus(&state, "system message set", .info, ticks: 20)
+        case .escape:
+            state.playground.editing = nil
+        case let .char(c):
+            state.playground.systemEditor.insert(c)
+        default:
+            _ = state.playground.systemEditor.handleEditingKey(key)
+        }
+        return []
+    }
+    var p = state.playground
+    switch key {
+    case .enter:
+        let text = p.prompt.text.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else {
+            state.playground.editing = nil
+            return []
+        }
+        if p.history.last != text { p.history.append(text) }
+        p.historyIndex = nil
+        p.prompt.set("")
+        p.editing = nil
+        let trigger = state.setup.settings.trigger
+        p.lastPrompt = p.trigger && !trigger.isEmpty ? text + " " + trigger : text
+        state.playground = p
+        return send(&state)
+    case .escape:
+        p.editing = nil
+    case .up:
+        guard !p.history.isEmpty else { break }
+        if p.historyIndex == nil { p.draft = p.prompt.text }
+        let i = max(0, (p.historyIndex ?? p.history.count) - 1)
+        p.historyIndex = i
+        p.prompt.set(p.history[i])
+    case .down:
+        guard let i = p.historyIndex else { break }
+        if i + 1 < p.history.count {
+            p.historyIndex = i + 1
+            p.prompt.set(p.history[i + 1])
+        } else {
+            p.historyIndex = nil
+            p.prompt.set(p.draft)
+        }
+    case let .char(c):
+        p.prompt.insert(c)
+    default:
+        _ = p.prompt.handleEditingKey(key)
+    }
+    state.playground = p
+    return []
+}
+
+func regenerate(_ state: inout AppState) -> [Effect] {
+    guard state.playground.lastPrompt != nil else {
+        setStatus(&state, "send a prompt first: press Enter, type, Enter", .warning, ticks: 40)
+        return []
+    }
+    return send(&state)
+}
+
+/// Starts both panes on `lastPrompt` with the same sampling settings and seed.
+func send(_ state: inout AppState) -> [Effect] {
+    guard let prompt = state.playground.lastPrompt else { return [] }
+    state.playground.requestID += 1
+    state.playground.scroll = 0
+    let id = state.playground.requestID
+    let system = state.playground.system.isEmpty ? nil : state.playground.system
+    var effects: [Effect] = [.cancelReplies]
+    for pane in 0..<2 {
+        state.playground.panes[pane] = PaneState(text: "", status: .waiting("waiting for the model…"))
+        effects.append(.generate(ReplyRequest(id: id, pane: pane, system: system, prompt: prompt,
+                                              adapter: pane == 1 ? state.playground.adapter : nil,
+                                              sampling: state.playground.sampling, maxTokens: state.playground.maxTokens)))
+    }
+    return effects
+}
