@@ -11,6 +11,8 @@ extension ExperimentRunner {
     /// configuration, the local model (loaded only when needed: a remote run on an imported dataset never
     /// touches it), the dataset settings.
     func checkBeforeRecording() throws -> Backend {
+        // Files read through ExperimentFile are checked already; a config built in code is checked here.
+        try RunName.check(config.name)
         guard ExperimentConfig.backends.contains(config.backend) else { throw ExperimentError.backendNotAvailable(config.backend) }
         let base = LazyLocalModel(path: modelPath)
         let backend: Backend

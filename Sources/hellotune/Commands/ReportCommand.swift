@@ -26,7 +26,8 @@ struct ReportCommand: ParsableCommand {
         let runs = Paths.home.appendingPathComponent("runs")
         if fm.fileExists(atPath: runs.appendingPathComponent(target).path) { return runs.appendingPathComponent(target) }
         if let id = Int64(target), let e = try Store.openDefault().experiment(id) {
-            return runs.appendingPathComponent("\(e.name)-\(e.id)")
+            // A store written before names were checked may hold any name.
+            return try Paths.runFolder("\(e.name)-\(e.id)")
         }
         throw ValidationError("no run '\(target)': give an experiment id (see `hellotune jobs`), a folder under \(runs.path), or a path.")
     }

@@ -155,7 +155,7 @@ struct RunCommand: ParsableCommand {
         try ExperimentRunner(config: c, store: try Store.openDefault(), workerBinary: nil) { _ in }.preflight()
         let ui = ExplorerUI(theme: "dark")
         let name = "\(c.name)-\(c.words[0].string)-seed\(c.seeds.first ?? 1)"
-        let folder = ui.runs.appendingPathComponent(name, isDirectory: true)
+        let folder = try Paths.folder(name, under: ui.runs)
         var state = ui.initialState(settings: Self.settings(c, file: file))
         state.screen = .jobs
         state.previousScreen = .setup
