@@ -66,9 +66,11 @@ struct ChatCommand: ParsableCommand {
             return
         }
         let ids = m.encode(LocalModel.conversation(system: system, user: prompt!))
+        // A model can write escape sequences too, a token at a time.
+        var screen = TerminalTextStream()
         let result = try generator.generate(prompt: ids, options: sampling.options) { _, piece in
             if !json {
-                FileHandle.standardOutput.write(Data(piece.utf8))
+                FileHandle.standardOutput.write(Data(screen.feed(piece).utf8))
             }
             return true
         }
@@ -148,8 +150,10 @@ extension ChatCommand {
             return
         }
         try runBlocking {
+            // The server's text, sanitised as it streams: a sequence split between two chunks is held back whole.
+            var screen = TerminalTextStream()
             for try await chunk in client.stream(r) {
-                let text = chunk.choices.compactMap(\.content).joined()
+                let text = screen.feed(chunk.choices.compactMap(\.content).joined())
                 if !text.isEmpty { FileHandle.standardOutput.write(Data(text.utf8)) }
             }
         }

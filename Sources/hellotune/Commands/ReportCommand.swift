@@ -16,7 +16,9 @@ struct ReportCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw ValidationError("\(folder.path) has no \(file.lastPathComponent) yet: the experiment has not finished (run it again to continue).")
         }
-        FileHandle.standardOutput.write(data)
+        // report.md quotes replies; report.json is JSON, whose encoder left C1 controls as they are.
+        let text = String(decoding: data, as: UTF8.self)
+        FileHandle.standardOutput.write(Data((json ? terminalSafeJSON(text) : TerminalText.clean(text)).utf8))
     }
 
     func locate() throws -> URL {

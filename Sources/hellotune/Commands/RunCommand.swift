@@ -143,7 +143,7 @@ struct RunCommand: ParsableCommand {
                 note("evaluation: \(outcome.samplesGenerated) samples generated, \(outcome.samplesReused) reused from the store")
             }
             note(String(format: "finished in %.0f s", seconds))
-            print(outcome.report.path)
+            say(outcome.report.path)
         }
     }
 
