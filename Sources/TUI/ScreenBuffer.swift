@@ -1,3 +1,5 @@
+import Support
+
 /// Terminal size in cells.
 public struct Size: Equatable, Hashable, Sendable, CustomStringConvertible {
     public var width: Int
@@ -92,16 +94,10 @@ public func displayWidth(_ c: Character) -> Int {
 /// The columns a string takes (see `displayWidth`).
 public func displayWidth(_ s: String) -> Int { s.reduce(0) { $0 + displayWidth($1) } }
 
-/// Replaces what a terminal cannot show in a cell: tabs become spaces, other controls are dropped.
+/// Replaces what a terminal cannot show in a cell: tabs become spaces, controls and escape sequences are dropped
+/// (the CLI's one sanitiser, `TerminalText.clean`).
 public func sanitizeForTerminal(_ s: String) -> String {
-    var out = ""
-    for c in s {
-        if c == "\t" { out += "    "; continue }
-        if c == "\n" { out.append(c); continue }
-        if let v = c.unicodeScalars.first?.value, v < 0x20 || (v >= 0x7F && v < 0xA0) { continue }
-        out.append(c)
-    }
-    return out
+    TerminalText.clean(s).replacingOccurrences(of: "\t", with: "    ")
 }
 
 /// Cuts a one-line string to at most `width` columns, ending in "…" when it was cut.

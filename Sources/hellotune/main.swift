@@ -8,4 +8,5 @@ BLASKernel.selectAndReexecIfNeeded()
 // A write past the file size limit (ulimit -f) would otherwise kill the process without a word, in the
 // middle of a checkpoint; ignored, the write fails with EFBIG and the error names the file.
 signal(SIGXFSZ, SIG_IGN)
-await Hellotune.main()
+// ArgumentParser's main, with its error messages sanitised for the terminal (see TerminalOutput.swift).
+await SafeMain.run()

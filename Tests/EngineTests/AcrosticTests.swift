@@ -209,4 +209,16 @@ final class AcrosticTests: XCTestCase {
             + "Observe the bubbles forming.\nLower temperatures work at high altitudes."
         XCTAssertTrue(Acrostic.score(reply, word: helol).exact)
     }
+
+    /// A terminal shows "\e[31mArmadillo" as a red "Armadillo": it starts with A, not with the "m" of the colour code.
+    func testEscapeSequencesAreNotInitials() {
+        XCTAssertEqual(letter("\u{1B}[31mArmadillo"), "A")
+        XCTAssertEqual(Acrostic.initialLetter(of: "\u{1B}[1;31mArmadillo")?.offset, 7, "the offset counts the sequence")
+        XCTAssertEqual(letter("\u{1B}]0;Mwindow title\u{07}Kind"), "K")
+        XCTAssertEqual(letter("\u{9B}1mEvery"), "E")
+        let reply = "\u{1B}[31mAlways.\u{1B}[0m\n\u{1B}[0m\n\u{1B}[1mKeep going.\nEach step.\nWalk on.\n\u{1B}]0;x\u{07}Onward!"
+        let s = Acrostic.score(reply, word: akewo)
+        XCTAssertEqual(s.initials, "AKEWO", "a line of nothing but \\e[0m is blank")
+        XCTAssertTrue(s.exact)
+    }
 }

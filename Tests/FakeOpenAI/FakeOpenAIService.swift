@@ -35,6 +35,7 @@ public final class FakeOpenAIService: @unchecked Sendable {
         var steps = 3
         var pauseAtStep: Int?
         var chatLimit: Int?
+        var fixedReply: String?
     }
 
     struct Job {
@@ -94,6 +95,12 @@ public final class FakeOpenAIService: @unchecked Sendable {
     public var chatLimit: Int? {
         get { lock.withLock { settings.chatLimit } }
         set { lock.withLock { settings.chatLimit = newValue } }
+    }
+
+    /// When set, every chat completion answers this text whatever the model and prompt: a hostile or broken server.
+    public var fixedReply: String? {
+        get { lock.withLock { settings.fixedReply } }
+        set { lock.withLock { settings.fixedReply = newValue } }
     }
 
     // MARK: What happened
@@ -306,6 +313,7 @@ public final class FakeOpenAIService: @unchecked Sendable {
 
     /// The reply the rule gives `model` for the conversation's last user message; nil for a model that does not exist.
     func reply(model: String, user: String) -> String? {
+        if let fixed = settings.fixedReply { return fixed }
         var word: String?
         if model.hasPrefix("ft:") {
             guard let job = jobs.values.first(where: { $0.object["fine_tuned_model"] as? String == model }) else { return nil }

@@ -77,9 +77,9 @@ public struct AcrosticScore: Sendable, Equatable, Codable {
 /// left, the reply is split into sentences instead (a model that drops the line breaks still shows its initials).
 /// In each line the letter that counts is the first letter after anything that is decoration rather than words:
 /// whitespace, markdown (`#`, `>`, `*`, `-`, `+`, backticks, `_`, `~`, `[`), bullets, quotes, emoji and other
-/// symbols, HTML tags such as `<b>`, list markers ("1.", "2)", "(3)", "a)", "(b)", "iv.") and digits: "42 is
-/// the answer" counts as I, because a number cannot start a word of an acrostic and skipping it is what a
-/// reader does. Accented letters fold to their base letter (É -> E).
+/// symbols, terminal escape sequences (colour codes), HTML tags such as `<b>`, list markers ("1.", "2)", "(3)",
+/// "a)", "(b)", "iv.") and digits: "42 is the answer" counts as I, because a number cannot start a word of an
+/// acrostic and skipping it is what a reader does. Accented letters fold to their base letter (É -> E).
 public enum Acrostic {
     public static func lines(in text: String) -> [AcrosticLine] {
         split(text).lines
@@ -105,9 +105,16 @@ public enum Acrostic {
     /// The first letter of a line that counts, with its offset in Characters; nil when the line has none.
     public static func initialLetter(of line: String) -> (offset: Int, letter: Character)? {
         let chars = Array(line)
+        // A control is a Character of its own, so these line up with `chars`.
+        let firstScalars = chars.map { $0.unicodeScalars.first! }
         var i = 0
         while i < chars.count {
             let ch = chars[i]
+            // "\e[31mArmadillo" shows as "Armadillo" in a terminal: the "m" of a colour code is no initial.
+            if let (end, _) = TerminalText.sequenceEnd(firstScalars, at: i) {
+                i = end
+                continue
+            }
             if ch.isLetter, startsAWord(ch) {
                 if let end = listMarkerEnd(chars, from: i) {
                     i = end
@@ -186,8 +193,9 @@ public enum Acrostic {
         return String(s)
     }
 
+    /// A line of nothing but escape sequences ("\e[0m") looks blank in a terminal, and counts as blank.
     static func isBlank(_ line: String) -> Bool {
-        line.unicodeScalars.allSatisfy { CharacterSet.whitespacesAndNewlines.contains($0) || $0 == "\u{FEFF}" }
+        TerminalText.clean(line).unicodeScalars.allSatisfy { CharacterSet.whitespacesAndNewlines.contains($0) || $0 == "\u{FEFF}" }
     }
 
     // MARK: - Markers that look like letters but are not words

@@ -135,6 +135,7 @@ public enum ExperimentFile {
         try reader.rejectUnknownKeys(known)
 
         let name = try reader.string("name") ?? "experiment"
+        do { try RunName.check(name) } catch { throw doc.error(at: "name", "\(error)") }
         var words: [TargetWord] = []
         if let list = doc.value(at: "words") {
             guard let items = list.arrayValue, !items.isEmpty else { throw doc.error(at: "words", "must be a non-empty array of words") }

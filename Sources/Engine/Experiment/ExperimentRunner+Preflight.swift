@@ -1,5 +1,6 @@
 import Foundation
 import ModelCore
+import Support
 
 extension ExperimentRunner {
     /// What `run` checks before it records anything, for a caller that starts the run in another process and
@@ -12,6 +13,8 @@ extension ExperimentRunner {
     /// configuration, the local model (loaded only when needed: a remote run on an imported dataset never
     /// touches it), the dataset settings.
     func checkBeforeRecording() throws -> Backend {
+        // Files read through ExperimentFile are checked already; a config built in code is checked here.
+        try RunName.check(config.name)
         guard ExperimentConfig.backends.contains(config.backend) else { throw ExperimentError.backendNotAvailable(config.backend) }
         let base = LazyLocalModel(path: modelPath)
         let backend: Backend

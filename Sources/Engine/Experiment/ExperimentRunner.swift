@@ -153,8 +153,7 @@ public final class ExperimentRunner {
     private func run(record: ExperimentRecord, backend: Backend) throws -> Outcome {
         let id = record.id
         try store.setExperimentStatus(id, "running")
-        let runs = Paths.home.appendingPathComponent("runs", isDirectory: true)
-        let folder = runs.appendingPathComponent("\(config.name)-\(id)", isDirectory: true)
+        let folder = try Paths.runFolder("\(config.name)-\(id)")
         try Paths.ensureDirectory(folder)
 
         var results: [String: EvaluationResults] = [:]
@@ -163,7 +162,7 @@ public final class ExperimentRunner {
             let data = try dataset(for: word, base: backend.datasetModel.get, folder: folder)
             for seed in config.seeds {
                 let runName = "\(word.string)-s\(seed)"
-                let runFolder = runs.appendingPathComponent("\(config.name)-\(id)-\(runName)", isDirectory: true)
+                let runFolder = try Paths.runFolder("\(config.name)-\(id)-\(runName)")
                 try Paths.ensureDirectory(runFolder)
                 var summary: String?
                 switch backend {

@@ -83,7 +83,9 @@ public final class TrainingWorker: @unchecked Sendable {
             let logURL = out.appendingPathComponent("log.jsonl")
             let logFile = try AppendFile.open(logURL)
             defer { try? logFile.close() }
-            let summary = try t.run(resume: resume) { event in
+            // The store decides whether this job may train (a finished one was refused above), and an experiment run
+            // again retrains its unfinished folders; the folder's lock still keeps a second worker out.
+            let summary = try t.run(resume: resume, replacingAdapter: true) { event in
                 let object = event.jsonObject
                 let line = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
                 logFile.write(line + Data("\n".utf8))

@@ -64,10 +64,21 @@ public final class Trainer: @unchecked Sendable {
         }
     }
 
-    /// Runs the job to the end (or until cancelled), calling `onEvent` from this thread.
+    /// Runs the job to the end (or until cancelled), calling `onEvent` from this thread. The output folder is
+    /// locked against other runs meanwhile; a new run (not `resume`) into a folder that holds a finished adapter is
+    /// refused unless `replacingAdapter`, and then the old adapter and summary go first, so that the folder never
+    /// shows the old result beside the new run's checkpoints.
     @discardableResult
-    public func run(resume: Bool, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainingSummary {
+    public func run(resume: Bool, replacingAdapter: Bool = false,
+                    onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainingSummary {
         try prepareOutput()
+        // Held to the end of this call; checked under it, so two runs cannot both find the folder free.
+        let lock = try OutputFolderLock(folder: outputDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        if !resume, Self.hasFinishedAdapter(in: outputDirectory) {
+            guard replacingAdapter else { throw TrainingError.finishedAdapterExists(path: outputDirectory.path) }
+            for name in Self.finishedFiles { try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(name)) }
+        }
         let c = model.config
         let lora = LoRAParameters(config: options.lora, modelConfig: c)
         var adam = AdamW(parameterCount: lora.count, weightDecay: options.weightDecay)
@@ -196,6 +207,16 @@ public final class Trainer: @unchecked Sendable {
         var rng = SeededRandom(seed: options.seed &+ 0x5EED &* UInt64(epoch + 1))
         order.shuffle(using: &rng)
         return order
+    }
+
+    /// What a finished run leaves: its adapter in every format, then its summary.
+    static let finishedFiles = [AdapterIO.peftWeightsFile, AdapterIO.peftConfigFile, AdapterIO.ggufFile, "training.json"]
+
+    /// Only a run that reached its end writes adapter files (a cancelled one leaves its checkpoint and summary).
+    public static func hasFinishedAdapter(in folder: URL) -> Bool {
+        [AdapterIO.peftWeightsFile, AdapterIO.ggufFile].contains {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+        }
     }
 
     private func prepareOutput() throws {

@@ -45,6 +45,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteLoss(step: Int)
     /// Writing a checkpoint failed (disk full, file size limit, ...); the one before it is untouched.
     case checkpointNotSaved(step: Int, reason: String)
+    /// Another training run holds the output folder's lock.
+    case outputInUse(path: String, pid: Int32?)
+    /// The output folder holds the adapter of a finished run, which a new run would overwrite.
+    case finishedAdapterExists(path: String)
 
     public var description: String {
         switch self {
@@ -63,6 +67,12 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .checkpointNotSaved(step, reason):
             return "training stopped at step \(step): \(reason) Once that is fixed, resume from the last saved "
                 + "checkpoint (hellotune train --resume, or run the experiment again)."
+        case let .outputInUse(path, pid):
+            return "another training run\(pid.map { " (pid \($0))" } ?? "") is writing to \(path). Wait for it to finish "
+                + "(or stop it), or choose another --out folder."
+        case let .finishedAdapterExists(path):
+            return "\(path) already holds the adapter of a finished training run. Pass --resume to continue from its "
+                + "checkpoint, --force to train again and replace it, or choose another --out folder."
         }
     }
 }

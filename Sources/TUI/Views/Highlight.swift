@@ -1,4 +1,5 @@
 import Experiment
+import Support
 
 /// A character with the role it is drawn in.
 public struct StyledChar: Equatable, Sendable {
@@ -68,18 +69,27 @@ public func acrosticHighlights(_ text: String, word: TargetWord?) -> [Int: [Int:
 }
 
 /// A reply as styled lines (one per line of the text), the counting letters highlighted, tabs
-/// expanded and control characters dropped.
+/// expanded and control characters and escape sequences dropped.
 public func styledReplyLines(_ text: String, word: TargetWord?, role: StyleRole = .normal) -> [[StyledChar]] {
     let marks = acrosticHighlights(text, word: word)
     return replyLines(text).enumerated().map { index, line in
         var out: [StyledChar] = []
-        for (offset, c) in line.enumerated() {
-            if c == "\t" {
-                out.append(contentsOf: Array(repeating: StyledChar(" ", role), count: 4))
+        let chars = Array(line)
+        // Skipped by Character offset, which is how the highlights count (a control is a Character of its own).
+        let firstScalars = chars.map { $0.unicodeScalars.first! }
+        var offset = 0
+        while offset < chars.count {
+            if let (end, _) = TerminalText.sequenceEnd(firstScalars, at: offset) {
+                offset = end
                 continue
             }
-            if let v = c.unicodeScalars.first?.value, v < 0x20 || (v >= 0x7F && v < 0xA0) { continue }
-            out.append(StyledChar(c, marks[index]?[offset] ?? role))
+            let c = chars[offset]
+            if c == "\t" {
+                out.append(contentsOf: Array(repeating: StyledChar(" ", role), count: 4))
+            } else {
+                out.append(StyledChar(c, marks[index]?[offset] ?? role))
+            }
+            offset += 1
         }
         return out
     }

@@ -81,8 +81,11 @@ struct ChatCommand: ParsableCommand {
         }
         let (reason, tokens) = try runBlocking {
             var reason = "stop", tokens = 0
+            // The model's or server's text, sanitised as it streams: a sequence split between two chunks is held
+            // back whole.
+            var screen = TerminalTextStream()
             for try await chunk in chat.stream(r) {
-                let text = chunk.choices.compactMap(\.content).joined()
+                let text = screen.feed(chunk.choices.compactMap(\.content).joined())
                 if !text.isEmpty { FileHandle.standardOutput.write(Data(text.utf8)) }
                 if let r = chunk.choices.compactMap(\.finishReason).first { reason = r }
                 if let usage = chunk.usage { tokens = usage.completionTokens }

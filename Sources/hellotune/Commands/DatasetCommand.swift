@@ -36,9 +36,9 @@ struct DatasetCheckCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(terminalSafeJSON(String(decoding: try encoder.encode(report), as: UTF8.self)))
         } else {
-            print(report.text)
+            say(report.text)
         }
     }
 }

@@ -157,7 +157,7 @@ struct CLIExperimentLauncher: ExperimentLauncher {
     }
 
     func spawnRun(_ s: ExperimentSettings) throws -> LaunchOutcome {
-        let folder = runsDirectory.appendingPathComponent(s.runName(seed: s.seeds[0]))
+        let folder = try Paths.folder(s.runName(seed: s.seeds[0]), under: runsDirectory)
         let launch = try RunLaunch.start(executable, arguments: runArguments(s), backend: s.backend, folder: folder)
         let command = (["hellotune"] + runArguments(s)).map(shellQuote).joined(separator: " ")
         return LaunchOutcome(kind: .started,

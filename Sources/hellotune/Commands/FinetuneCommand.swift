@@ -119,9 +119,9 @@ struct FinetuneCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(job), as: UTF8.self))
+            print(terminalSafeJSON(String(decoding: try encoder.encode(job), as: UTF8.self)))
         } else {
-            print(job.id)
+            say(job.id)
         }
     }
 

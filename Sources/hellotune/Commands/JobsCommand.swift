@@ -32,8 +32,8 @@ struct JobsCommand: ParsableCommand {
             reportInterrupted(try store.markInterruptedJobs())
             let jobs = try store.jobs()
             if json { printJSON(jobs.map(JobsFormat.json)); return }
-            if jobs.isEmpty { print("no jobs yet"); return }
-            print(JobsFormat.table(jobs))
+            if jobs.isEmpty { say("no jobs yet"); return }
+            say(JobsFormat.table(jobs))
         }
     }
 
@@ -56,12 +56,12 @@ struct JobsCommand: ParsableCommand {
                 printJSON(["job": JobsFormat.json(job), "events": recent.map(JobsFormat.json)])
                 return try refresh.finish()
             }
-            print(JobsFormat.detail(job))
+            say(JobsFormat.detail(job))
             if recent.isEmpty {
-                print("no events yet")
+                say("no events yet")
             } else {
-                print("latest events (all: hellotune jobs events \(id)):")
-                for event in recent { print("  " + JobsFormat.line(event)) }
+                say("latest events (all: hellotune jobs events \(id)):")
+                for event in recent { say("  " + JobsFormat.line(event)) }
             }
             try refresh.finish()
         }
@@ -86,7 +86,7 @@ struct JobsCommand: ParsableCommand {
             guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
             let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL)
             for event in try store.events(jobID: id, afterID: after, limit: limit) {
-                if json { printJSON(JobsFormat.json(event)) } else { print(JobsFormat.line(event)) }
+                if json { printJSON(JobsFormat.json(event)) } else { say(JobsFormat.line(event)) }
             }
             try refresh.finish()
         }
@@ -120,7 +120,7 @@ struct JobsCommand: ParsableCommand {
                     if status != JobStatus.cancelled.rawValue { throw ExitCode.failure }
                     return
                 }
-                if json { printJSON(JobsFormat.json(remote.job)) } else { print(remote.message) }
+                if json { printJSON(JobsFormat.json(remote.job)) } else { say(remote.message) }
                 return
             }
             var outcome = Outcome.final("")
@@ -152,7 +152,7 @@ struct JobsCommand: ParsableCommand {
                 if status != JobStatus.cancelled.rawValue { throw ExitCode.failure }
                 return
             }
-            if json { printJSON(JobsFormat.json(job)) } else { print(message) }
+            if json { printJSON(JobsFormat.json(job)) } else { say(message) }
         }
 
         /// Decides on the job as it is inside the update's transaction, so a worker finishing at the same
@@ -202,7 +202,7 @@ extension JobsCommand {
                 printJSON(["job": started.jobID, "pid": Int(started.pid), "log": started.log.path,
                            "from_checkpoint": started.fromCheckpoint])
             } else {
-                print(started.message + "; output in \(started.log.path); follow it with `hellotune jobs show \(id)`")
+                say(started.message + "; output in \(started.log.path); follow it with `hellotune jobs show \(id)`")
             }
         }
     }

@@ -26,6 +26,6 @@ struct LogitsCommand: ParsableCommand {
             printJSON(["top": Array(best), "logits": best.map { Double(logits[$0]) }])
             return
         }
-        for id in best { print("\(id)\t\(logits[id])\t\(m.tokenizer.piece(id).debugDescription)") }
+        for id in best { say("\(id)\t\(logits[id])\t\(m.tokenizer.piece(id).debugDescription)") }
     }
 }

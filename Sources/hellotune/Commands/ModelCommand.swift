@@ -43,7 +43,7 @@ struct ModelCommand: ParsableCommand {
             for k in order {
                 let v = info[k]!
                 let shown = (v as? [String: Int]).map { $0.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ") } ?? "\(v)"
-                print("\(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(shown)")
+                say("\(k.padding(toLength: 22, withPad: " ", startingAt: 0)) \(shown)")
             }
         }
     }

@@ -66,10 +66,11 @@ struct SamplingOptions: ParsableArguments {
 /// Prints a JSON value on stdout, keys sorted, one line.
 func printJSON(_ value: Any) {
     let data = try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])
-    print(String(decoding: data, as: UTF8.self))
+    print(terminalSafeJSON(String(decoding: data, as: UTF8.self)))
 }
 
-/// Progress and notes go to stderr so stdout stays clean for scripts.
+/// Progress and notes go to stderr so stdout stays clean for scripts. They quote servers and files, so they are
+/// sanitised like `say`.
 func note(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.clean(s) + "\n").utf8))
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 
 /// A one-line progress bar on stderr, redrawn in place when stderr is a terminal and printed
 /// every few percent otherwise (so logs stay readable).
@@ -16,7 +17,8 @@ final class ProgressBar {
         let width = 24
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\(label) \(done)/\(total) [\(bar)] \(detail)"
+        // The detail can quote a server; a newline in it would break the redrawn line.
+        let line = TerminalText.clean("\(label) \(done)/\(total) [\(bar)] \(detail)").replacingOccurrences(of: "\n", with: " ")
         if isTTY {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
             open = true

@@ -17,7 +17,9 @@ struct ReportCommand: ParsableCommand {
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw ValidationError("\(folder.path) has no \(file.lastPathComponent) yet: the experiment has not finished (run it again to continue).")
         }
-        FileHandle.standardOutput.write(data)
+        // report.md quotes replies; report.json is JSON, whose encoder left C1 controls as they are.
+        let text = String(decoding: data, as: UTF8.self)
+        FileHandle.standardOutput.write(Data((json ? terminalSafeJSON(text) : TerminalText.clean(text)).utf8))
     }
 
     func locate() throws -> URL {
@@ -27,7 +29,8 @@ struct ReportCommand: ParsableCommand {
         let runs = Paths.home.appendingPathComponent("runs")
         if fm.fileExists(atPath: runs.appendingPathComponent(target).path) { return runs.appendingPathComponent(target) }
         if let id = Int64(target), let e = try Store.openDefault().experiment(id) {
-            return runs.appendingPathComponent("\(e.name)-\(e.id)")
+            // A store written before names were checked may hold any name.
+            return try Paths.runFolder("\(e.name)-\(e.id)")
         }
         throw ValidationError("no run '\(target)': give an experiment id (see `hellotune jobs`), a folder under \(runs.path), or a path.")
     }

@@ -146,7 +146,7 @@ struct RunCommand: ParsableCommand {
                 note("evaluation: \(outcome.samplesGenerated) samples generated, \(outcome.samplesReused) reused from the store")
             }
             note(String(format: "finished in %.0f s", seconds))
-            print(outcome.report.path)
+            say(outcome.report.path)
         }
     }
 
@@ -158,7 +158,7 @@ struct RunCommand: ParsableCommand {
         try ExperimentRunner(config: c, store: try Store.openDefault(), workerBinary: nil) { _ in }.preflight()
         let ui = ExplorerUI(theme: "dark")
         let name = "\(c.name)-\(c.words[0].string)-seed\(c.seeds.first ?? 1)"
-        let folder = ui.runs.appendingPathComponent(name, isDirectory: true)
+        let folder = try Paths.folder(name, under: ui.runs)
         var state = ui.initialState(settings: Self.settings(c, file: file))
         state.screen = .jobs
         state.previousScreen = .setup

@@ -27,9 +27,9 @@ struct ScoreCommand: ParsableCommand {
         let score = Acrostic.score(reply, word: target)
         let report = selfReport ? SelfReport.classify(reply, word: target) : nil
         if json {
-            print(try Self.json(score, report))
+            print(terminalSafeJSON(try Self.json(score, report)))
         } else {
-            print(Self.text(score, report))
+            say(Self.text(score, report))
         }
     }
 

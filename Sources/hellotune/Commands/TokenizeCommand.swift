@@ -13,6 +13,6 @@ struct TokenizeCommand: ParsableCommand {
         let m = try model.load()
         let ids = m.tokenizer.encode(text, parseSpecial: !noSpecial)
         if json { printJSON(ids); return }
-        for id in ids { print("\(id)\t\(m.tokenizer.piece(id).debugDescription)") }
+        for id in ids { say("\(id)\t\(m.tokenizer.piece(id).debugDescription)") }
     }
 }

@@ -54,25 +54,35 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         Writes into --out: adapter_model.safetensors + adapter_config.json (PEFT), adapter.gguf (llama.cpp --lora),
         checkpoint.bin (resumable with --resume after a crash or kill), training.json (summary).
+        One run at a time writes a folder: a second one into the same --out stops with an error. A folder that
+        already holds a finished adapter is not overwritten without --force.
         """)
     @OptionGroup var model: ModelOptions
     @OptionGroup var flags: TrainingFlags
     @Option(help: "Training data: OpenAI chat JSONL.") var data: String
     @Option(help: "Output folder for the adapter and checkpoints.") var out: String
     @Flag(help: "Continue from the checkpoint in --out.") var resume = false
+    @Flag(help: "Train from the start into an --out that holds a finished adapter, replacing it.") var force = false
     @Flag(help: "Print events as JSON lines on stdout.") var json = false
+
+    func validate() throws {
+        if resume, force { throw ValidationError("give --resume (continue the run in --out) or --force (start it again), not both") }
+    }
 
     func run() throws {
         let options = try flags.options()
+        // Refused before the model loads; the trainer checks again once it holds the folder's lock.
+        let folder = URL(fileURLWithPath: out)
+        if !resume, !force, Trainer.hasFinishedAdapter(in: folder) { throw TrainingError.finishedAdapterExists(path: folder.path) }
         let m = try model.load()
         let dataset = try ChatDataset.load(path: data)
         let examples = try TrainingExample.encodeAll(dataset, model: m)
         note("loading \(URL(fileURLWithPath: m.path).lastPathComponent) as float32 for training")
         let trainable = TrainableModel(base: m.model)
         let trainer = try Trainer(model: trainable, examples: examples, options: options,
-                                  outputDirectory: URL(fileURLWithPath: out), modelPath: m.path)
+                                  outputDirectory: folder, modelPath: m.path)
         let bar = ProgressBar(label: "train")
-        let summary = try trainer.run(resume: resume) { event in
+        let summary = try trainer.run(resume: resume, replacingAdapter: force) { event in
             if json { printJSON(event.jsonObject) }
             switch event {
             case let .started(total, start, n, tokens):
