@@ -1,4 +1,5 @@
 import Foundation
+import Experiment
 import Support
 
 /// What the runtime calls to do the work effects ask for.

@@ -120,7 +120,7 @@ public struct JobsState: Equatable, Sendable {
         let f = filter.text.lowercased()
         guard !f.isEmpty else { return jobs }
         return jobs.filter {
-            $0.name.lowercased().contains(f) || $0.status.rawValue.contains(f) || ($0.backend ?? "").contains(f)
+            $0.name.lowercased().contains(f) || statusLabel($0.status).contains(f) || ($0.backend ?? "").contains(f)
                 || ($0.kind ?? "").contains(f)
         }
     }

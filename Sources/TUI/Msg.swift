@@ -1,3 +1,4 @@
+import Experiment
 import Support
 
 /// A key press, decoded from curses (or made by a test).

@@ -59,4 +59,22 @@ final class LayerRulesTests: XCTestCase {
             XCTAssertFalse(try Self.imports(under: "Engine/\(target)").contains { $0.module == "CNCurses" || $0.module == "TUI" })
         }
     }
+
+    /// Launching runs, following workers and reading the store are engine services (Experiment/Runs); the TUI only
+    /// asks them.
+    func testTheTUISpawnsNoProcessAndOpensNoStore() throws {
+        let root = NoShellTests.sources.appendingPathComponent("TUI")
+        let walker = try XCTUnwrap(FileManager.default.enumerator(atPath: root.path))
+        let forbidden = ["Process()", "SessionProcess", "DetachedProcess.start", "posix_spawn", "fork(", "execv",
+                         "Store(path", "Store.open", "import GRDB", "DatabaseQueue", "DatabasePool", "sqlite3_"]
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            guard relative.hasSuffix(".swift") else { continue }
+            let text = try String(contentsOf: root.appendingPathComponent(relative), encoding: .utf8)
+            for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                for needle in forbidden where line.contains(needle) { found.append("TUI/\(relative):\(n + 1): \(needle)") }
+            }
+        }
+        XCTAssertEqual(found, [])
+    }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import TUI
 import XCTest
+import Store
+import Experiment
 import Support
 import ModelCore
 import Training
@@ -90,7 +92,7 @@ final class TrainCLITests: XCTestCase {
         XCTAssertGreaterThan(events.count, eventsBefore, "the resumed job appends to log.jsonl")
         XCTAssertTrue(events.allSatisfy { JobEvent.parse(jsonLine: String($0)) != nil }, "log.jsonl holds only events")
         let listed = try await source.listJobs()
-        XCTAssertEqual(listed.first { $0.id == "stopped" }?.status, .finished)
+        XCTAssertEqual(listed.first { $0.id == "stopped" }?.status, .succeeded)
     }
 
     /// Kill a training process mid-run with SIGKILL, resume it, and get the adapter of an uninterrupted run.

@@ -1,6 +1,8 @@
 import Foundation
 import TUI
 import XCTest
+import Experiment
+import Store
 import ModelCore
 
 /// A terminal that takes keys from a queue and remembers what was drawn.

@@ -1,5 +1,7 @@
 import TUI
 import XCTest
+import Experiment
+import Store
 
 /// Checks a job the Jobs screen shows running: its progress from the latest metrics, and no adapter yet.
 func assertRunning(_ job: JobSummary, step: Int, totalSteps: Int, loss: Double, tokensPerSecond: Double, etaSeconds: Double,

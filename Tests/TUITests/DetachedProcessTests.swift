@@ -1,6 +1,8 @@
 import Foundation
 import TUI
 import XCTest
+import Experiment
+import Store
 import Support
 
 /// Programs started from the UI run in a session of their own (closing the terminal cannot reach them), get every

@@ -1,6 +1,8 @@
 import Foundation
 import TUI
 import XCTest
+import Experiment
+import Store
 import Support
 
 /// Fixed states for golden screens and update tests: nothing here depends on the machine.
@@ -16,9 +18,9 @@ enum Fixtures {
     static let jobs: [JobSummary] = [
         JobSummary(id: "akewo-mixed-AKEWO-seed1", kind: "train", backend: "local", status: .running, step: 96, totalSteps: 160,
                    loss: 0.8123, tokensPerSecond: 412, etaSeconds: 95, folder: "/runs/akewo-mixed-AKEWO-seed1"),
-        JobSummary(id: "hello-HELLO-seed1", kind: "train", backend: "local", status: .finished, step: 160, totalSteps: 160,
+        JobSummary(id: "hello-HELLO-seed1", kind: "train", backend: "local", status: .succeeded, step: 160, totalSteps: 160,
                    loss: 0.2051, tokensPerSecond: 398, adapterPath: "/runs/hello-HELLO-seed1", folder: "/runs/hello-HELLO-seed1"),
-        JobSummary(id: "akewo-mixed-AKEWO-seed2", kind: "train", backend: "local", status: .stopped, step: 40, totalSteps: 160,
+        JobSummary(id: "akewo-mixed-AKEWO-seed2", kind: "train", backend: "local", status: .interrupted, step: 40, totalSteps: 160,
                    loss: 1.4402, folder: "/runs/akewo-mixed-AKEWO-seed2", note: "stopped; resumable from its checkpoint"),
         JobSummary(id: "#7", name: "#7 train ftjob-abc123", kind: "train", backend: "openai", status: .queued, note: "validating"),
     ]

@@ -1,5 +1,7 @@
 import TUI
 import XCTest
+import Experiment
+import Store
 import Support
 
 /// Each screen at 80x24 and 160x48 against Golden/*.txt (HELLOTUNE_UPDATE_GOLDEN=1 rewrites them).

@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import TUI
 import XCTest
+import Experiment
+import Store
 import Support
 
 /// `hellotune run` processes started from the UI, followed through their run.log and launch.json, with real
@@ -103,7 +105,7 @@ final class LaunchedRunsJobSourceTests: XCTestCase {
         let source = LaunchedRunsJobSource(runsDirectory: runs, executable: "/bin/true")
         let jobs = try await source.listJobs()
         XCTAssertEqual(jobs.map(\.id), ["run:broken", "run:done", "run:gone", "run:halted", "run:live"])
-        XCTAssertEqual(jobs.map(\.status), [.failed, .finished, .stopped, .stopped, .running])
+        XCTAssertEqual(jobs.map(\.status), [.failed, .succeeded, .interrupted, .interrupted, .running])
         XCTAssertEqual(jobs.map(\.kind), ["run", "run", "run", "run", "run"])
         XCTAssertEqual(jobs.map(\.backend), ["openai", "local", "local", "local", "local"])
         XCTAssertEqual(jobs[0].note, "--acrostic must be >= 0")
@@ -150,7 +152,7 @@ final class LaunchedRunsJobSourceTests: XCTestCase {
         wait { !ProcessLiveness.isAlive(launch.pid) }
         XCTAssertFalse(ProcessLiveness.isAlive(launch.pid), "SIGINT ends it and it is reaped")
         jobs = try await source.listJobs()
-        XCTAssertEqual(jobs.map(\.status), [.stopped])
+        XCTAssertEqual(jobs.map(\.status), [.interrupted])
 
         // Resume runs `executable arguments` (here echo, so the log shows what ran) with --fresh dropped.
         var recorded = try XCTUnwrap(RunLaunch.load(from: folder))

@@ -1,6 +1,8 @@
 import Foundation
 import TUI
 import XCTest
+import Experiment
+import Store
 import Store
 
 /// The Jobs screen's one list: the store's jobs first, then launched runs and run folders the store does not know.

@@ -1,6 +1,8 @@
 import Foundation
 import TUI
 import XCTest
+import Experiment
+import Store
 
 final class ParsedFileCacheTests: XCTestCase {
     func testParsesAgainOnlyWhenTheFileChanges() throws {

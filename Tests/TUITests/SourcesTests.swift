@@ -1,6 +1,7 @@
 import Foundation
 import TUI
 import XCTest
+import Support
 import Experiment
 
 /// The on-disk job and results sources the TUI ships with.
@@ -52,14 +53,14 @@ final class SourcesTests: XCTestCase {
         let jobs = try await source.listJobs()
         XCTAssertEqual(jobs.map(\.id), ["done", "live", "old"])
         let done = jobs[0]
-        XCTAssertEqual(done.status, .finished)
+        XCTAssertEqual(done.status, .succeeded)
         XCTAssertEqual(done.step, 4)
         XCTAssertEqual(done.totalSteps, 4)
         XCTAssertEqual(done.loss, 1.5)
         XCTAssertEqual(done.adapterPath, runs.appendingPathComponent("done").path)
         let live = jobs[1]
         assertRunning(live, step: 2, totalSteps: 4, loss: 2.0, tokensPerSecond: 410, etaSeconds: 2)
-        XCTAssertEqual(jobs[2].status, .stopped)
+        XCTAssertEqual(jobs[2].status, .interrupted)
 
         let events = try await source.events(of: "live")
         XCTAssertEqual(events.count, 6)

@@ -2,6 +2,8 @@ import Foundation
 import TestSupport
 import TUI
 import XCTest
+import Experiment
+import Store
 import ModelCore
 import Store
 
@@ -90,7 +92,7 @@ final class StoreJobSourceTests: XCTestCase {
         XCTAssertEqual(r.loss, 1.75)
 
         let c = jobs[2]
-        XCTAssertEqual(c.status, .stopped, "a dead worker is not shown running")
+        XCTAssertEqual(c.status, .interrupted, "a dead worker is not shown running")
         XCTAssertTrue(c.note?.contains("pid \(dead)") == true, c.note ?? "")
         XCTAssertEqual(try store.job(crashed.id)?.status, .running, "the source only reads: the store is unchanged")
 
@@ -99,7 +101,7 @@ final class StoreJobSourceTests: XCTestCase {
         assertRunning(l, step: 3, totalSteps: 12, loss: 2.25, tokensPerSecond: 250, etaSeconds: 9)
 
         let d = jobs[4]
-        XCTAssertEqual(d.status, .finished)
+        XCTAssertEqual(d.status, .succeeded)
         XCTAssertEqual(d.progress, 1)
         XCTAssertEqual(d.adapterPath, folder.path, "a finished local job's adapter goes to the playground")
         XCTAssertEqual(d.folder, folder.path)

@@ -1,5 +1,7 @@
 import TUI
 import XCTest
+import Experiment
+import Store
 
 final class StyleRoleTests: XCTestCase {
     /// Theme files name roles by these strings; a renamed role would silently lose its colour.

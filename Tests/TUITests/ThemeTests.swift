@@ -1,6 +1,8 @@
 import Foundation
 import TUI
 import XCTest
+import Experiment
+import Store
 import Support
 
 final class ThemeTests: XCTestCase {

@@ -1,5 +1,7 @@
 import TUI
 import XCTest
+import Experiment
+import Store
 import Support
 
 final class UpdateTests: XCTestCase {
@@ -288,8 +290,8 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(update(&s, .poll), [.loadJobs, .loadJobEvents("run:akewo-mixed-AKEWO-seed1")])
         XCTAssertEqual(update(&s, .jobsLoaded(Fixtures.runJobs)), [])
         var done = Fixtures.runJobs
-        done[0].status = .finished
-        done[1].status = .finished
+        done[0].status = .succeeded
+        done[1].status = .succeeded
         XCTAssertEqual(update(&s, .jobsLoaded(done)), [.loadResults])
         XCTAssertEqual(s.status?.text, "akewo-mixed-AKEWO-seed1 finished: its results are on Results (4)")
         s.status = nil

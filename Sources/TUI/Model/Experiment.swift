@@ -112,9 +112,3 @@ public struct LaunchOutcome: Equatable, Sendable {
     }
 }
 
-/// Quotes a word for a POSIX shell when it needs it.
-public func shellQuote(_ s: String) -> String {
-    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
-    if !s.isEmpty, s.allSatisfy({ safe.contains($0) }) { return s }
-    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-}

@@ -29,14 +29,14 @@ func jobsKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .char("x"):
         guard let job = state.jobs.selectedJob else { return [] }
         guard job.status == .running else {
-            setStatus(&state, "\(job.name) is \(job.status.rawValue), not running", .warning)
+            setStatus(&state, "\(job.name) is \(statusLabel(job.status)), not running", .warning)
             return []
         }
         return [.cancelJob(job.id)]
     case .char("r"):
         guard let job = state.jobs.selectedJob else { return [] }
-        guard job.status == .stopped || job.status == .cancelled || job.status == .failed else {
-            setStatus(&state, "\(job.name) is \(job.status.rawValue); only stopped or cancelled runs resume", .warning)
+        guard job.status == .interrupted || job.status == .paused || job.status == .cancelled || job.status == .failed else {
+            setStatus(&state, "\(job.name) is \(statusLabel(job.status)); only stopped or cancelled runs resume", .warning)
             return []
         }
         return [.resumeJob(job.id)]

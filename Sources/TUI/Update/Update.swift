@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Experiment
 
 /// The whole behaviour of the UI: a message changes the state and may ask for effects. Pure: no I/O,
@@ -48,7 +49,7 @@ public func update(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         let hadSelection = state.jobs.selectedJob?.id
         // A run that finished since the last look has new results.
         let wasRunning = Set(state.jobs.jobs.filter { $0.status == .running }.map(\.id))
-        let finished = jobs.filter { wasRunning.contains($0.id) && $0.status == .finished }
+        let finished = jobs.filter { wasRunning.contains($0.id) && $0.status == .succeeded }
         if let launched = finished.first(where: { $0.id == state.launchedRunID }) {
             setStatus(&state, "\(launched.name) finished: its results are on Results (4)", .info, ticks: 150)
         }

@@ -1,12 +1,26 @@
 import Foundation
+import Support
+import Experiment
+import Store
 
-func statusRole(_ s: JobStatus) -> StyleRole {
+func statusRole(_ s: JobStatus?) -> StyleRole {
     switch s {
-    case .running: return .accent
-    case .finished: return .match
-    case .failed: return .error
-    case .cancelled, .stopped: return .warning
-    case .queued, .unknown: return .dim
+    case .running?: return .accent
+    case .succeeded?: return .match
+    case .failed?: return .error
+    case .cancelled?, .interrupted?, .paused?: return .warning
+    case .queued?, .validating?, nil: return .dim
+    }
+}
+
+/// The word the Jobs screen shows for a status: the store's vocabulary, with the words a user of a local run
+/// expects for its two ends ("finished", "stopped": resumable from its checkpoint).
+func statusLabel(_ s: JobStatus?) -> String {
+    switch s {
+    case .succeeded?: return "finished"
+    case .interrupted?: return "stopped"
+    case let s?: return s.rawValue
+    case nil: return "unknown"
     }
 }
 
@@ -65,7 +79,7 @@ func renderJobs(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
         var cx = x
         cx += buf.put(pad(job.name, nameWidth), x: cx, y: y, role: base) + 1
         cx += buf.put(pad(job.backend ?? "—", 7), x: cx, y: y, role: isSelected ? .selection : .dim) + 1
-        cx += buf.put(pad(job.status.rawValue, 9), x: cx, y: y, role: isSelected ? .selection : statusRole(job.status)) + 1
+        cx += buf.put(pad(statusLabel(job.status), 9), x: cx, y: y, role: isSelected ? .selection : statusRole(job.status)) + 1
         cx += buf.put(progressBar(job.progress, width: barWidth), x: cx, y: y, role: isSelected ? .selection : .chart) + 1
         let step = job.totalSteps > 0 ? "\(job.step)/\(job.totalSteps)" : (job.step > 0 ? "\(job.step)" : "—")
         cx += buf.put(pad(step, 9, right: true), x: cx, y: y, role: base) + 1
@@ -81,7 +95,7 @@ func renderJobs(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
 }
 
 func renderJobDetail(_ state: AppState, _ job: JobSummary, _ buf: inout ScreenBuffer, _ rect: Rect) {
-    buf.box(rect, title: "\(job.name) — \(job.status.rawValue)", role: .border)
+    buf.box(rect, title: "\(job.name) — \(statusLabel(job.status))", role: .border)
     let inner = rect.inset(1)
     let x = inner.x + 1
     let width = inner.width - 2

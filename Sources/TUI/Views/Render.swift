@@ -1,4 +1,5 @@
 import Foundation
+import Experiment
 import Support
 
 /// The smallest terminal the layout is drawn in; below it a message asks for more room.
@@ -227,10 +228,3 @@ public func formatDuration(_ seconds: Double?) -> String {
     return String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
 }
 
-/// A path with the home folder shown as "~".
-public func abbreviatePath(_ path: String) -> String {
-    if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty, home != "/", path.hasPrefix(home + "/") {
-        return "~" + path.dropFirst(home.count)
-    }
-    return path
-}

@@ -1,4 +1,5 @@
 import Foundation
+import Support
 import Experiment
 
 func renderSetup(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {

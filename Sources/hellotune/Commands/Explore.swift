@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Experiment
 import TUI
 import Support
 import ModelCore

@@ -189,13 +189,13 @@ public struct LaunchedRunsJobSource: JobSource {
             job.note = where_.isEmpty ? "starting (pid \(launch.pid))"
                 : "\(where_)" + (log.detail.map { ": " + $0 } ?? "") + " (pid \(launch.pid))"
         } else if log.finished {
-            job.status = .finished
+            job.status = .succeeded
             job.note = "finished: its results are on Results (4)"
         } else if let error = log.error, !log.interrupted {
             job.status = .failed
             job.note = error
         } else {
-            job.status = .stopped
+            job.status = .interrupted
             job.note = "stopped" + (where_.isEmpty ? "" : " at \(where_)") + "; r runs it again and it continues where it stopped"
         }
         return job

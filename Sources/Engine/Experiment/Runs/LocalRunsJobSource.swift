@@ -4,125 +4,6 @@ import ModelCore
 import Training
 import Store
 
-public enum JobStatus: String, Codable, Equatable, Sendable, CaseIterable {
-    case queued, running, stopped, cancelled, finished, failed, unknown
-}
-
-/// One fine-tuning job as the Jobs screen lists it.
-public struct JobSummary: Equatable, Sendable, Identifiable {
-    /// Stable id: the run folder's name for local runs, `#N` for jobs in the store.
-    public var id: String
-    public var name: String
-    /// "train", "generate", "evaluate" (store jobs) or "run" (a `hellotune run` started from here); nil when unknown.
-    public var kind: String?
-    /// "local" or "openai"; nil when unknown.
-    public var backend: String?
-    public var status: JobStatus
-    public var step: Int
-    public var totalSteps: Int
-    public var loss: Double?
-    public var tokensPerSecond: Double?
-    public var etaSeconds: Double?
-    /// Folder holding the adapter (for the playground), when one has been written.
-    public var adapterPath: String?
-    /// Folder of the run, when it has one.
-    public var folder: String?
-    /// Why it failed or other one-line detail.
-    public var note: String?
-
-    public init(id: String, name: String? = nil, kind: String? = nil, backend: String? = nil, status: JobStatus, step: Int = 0,
-                totalSteps: Int = 0, loss: Double? = nil, tokensPerSecond: Double? = nil, etaSeconds: Double? = nil,
-                adapterPath: String? = nil, folder: String? = nil, note: String? = nil) {
-        self.id = id
-        self.name = name ?? id
-        self.kind = kind
-        self.backend = backend
-        self.status = status
-        self.step = step
-        self.totalSteps = totalSteps
-        self.loss = loss
-        self.tokensPerSecond = tokensPerSecond
-        self.etaSeconds = etaSeconds
-        self.adapterPath = adapterPath
-        self.folder = folder
-        self.note = note
-    }
-
-    public var progress: Double { totalSteps > 0 ? min(1, Double(step) / Double(totalSteps)) : (status == .finished ? 1 : 0) }
-}
-
-/// One event of a job's log (`hellotune train --json` lines, `TrainingEvent.jsonObject`).
-public enum JobEvent: Equatable, Sendable {
-    case started(totalSteps: Int, startStep: Int, examples: Int, tokensPerEpoch: Int)
-    case step(step: Int, totalSteps: Int, epoch: Int, loss: Double, tokensPerSecond: Double, etaSeconds: Double)
-    case epoch(epoch: Int, meanLoss: Double, tokensPerSecond: Double)
-    case checkpoint(step: Int, path: String)
-    case finished(steps: Int, finalLoss: Double, seconds: Double, cancelled: Bool, adapter: String?)
-    case message(String)
-
-    /// Reads one log line; nil for blank lines, `.message` for lines that are not known events.
-    public static func parse(jsonLine line: String) -> JobEvent? {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { return nil }
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any],
-              let kind = obj["event"] as? String else { return .message(trimmed) }
-        func int(_ k: String) -> Int { (obj[k] as? NSNumber)?.intValue ?? 0 }
-        func dbl(_ k: String) -> Double { (obj[k] as? NSNumber)?.doubleValue ?? 0 }
-        switch kind {
-        case "started":
-            return .started(totalSteps: int("total_steps"), startStep: int("start_step"), examples: int("examples"),
-                            tokensPerEpoch: int("tokens_per_epoch"))
-        case "step":
-            return .step(step: int("step"), totalSteps: int("total_steps"), epoch: int("epoch"), loss: dbl("loss"),
-                         tokensPerSecond: dbl("tok_s"), etaSeconds: dbl("eta_s"))
-        case "epoch":
-            return .epoch(epoch: int("epoch"), meanLoss: dbl("mean_loss"), tokensPerSecond: dbl("tok_s"))
-        case "checkpoint":
-            return .checkpoint(step: int("step"), path: obj["path"] as? String ?? "")
-        case "finished":
-            return .finished(steps: int("steps"), finalLoss: dbl("final_loss"), seconds: dbl("seconds"),
-                             cancelled: (obj["cancelled"] as? Bool) ?? false, adapter: obj["adapter"] as? String)
-        default:
-            return .message(trimmed)
-        }
-    }
-
-    /// One line for the detail pane's event list.
-    public var summary: String {
-        switch self {
-        case let .started(total, start, n, tokens):
-            return "started: \(n) examples, \(tokens) tokens/epoch, \(total) steps" + (start > 0 ? ", resumed after \(start)" : "")
-        case let .step(s, total, epoch, loss, tps, _):
-            return String(format: "step %d/%d  epoch %d  loss %.4f  %.0f tok/s", s, total, epoch, loss, tps)
-        case let .epoch(e, loss, tps):
-            return String(format: "epoch %d done: mean loss %.4f, %.0f tok/s", e, loss, tps)
-        case let .checkpoint(step, path):
-            return "checkpoint at step \(step): \(URL(fileURLWithPath: path).lastPathComponent)"
-        case let .finished(steps, loss, seconds, cancelled, _):
-            return cancelled ? String(format: "cancelled after %d steps (%.0f s)", steps, seconds)
-                : String(format: "finished: %d steps, final loss %.4f, %.0f s", steps, loss, seconds)
-        case let .message(m):
-            return m
-        }
-    }
-}
-
-/// Where the Jobs screen gets its jobs: `StoreJobSource` (jobs in the store), `LaunchedRunsJobSource` (`hellotune run`
-/// processes started from here) and `LocalRunsJobSource` (run folders on disk), merged by `MergedJobSource`.
-public protocol JobSource: Sendable {
-    func listJobs() async throws -> [JobSummary]
-    func events(of jobID: String) async throws -> [JobEvent]
-    /// Returns a one-line message for the status bar.
-    func cancel(_ jobID: String) async throws -> String
-    func resume(_ jobID: String) async throws -> String
-}
-
-public struct JobSourceError: Error, CustomStringConvertible, Equatable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// Training runs on disk: every folder under `runs/` that has `training.json` (the summary of a
 /// finished or cancelled run) and/or `checkpoint.bin`, plus `log.jsonl` (`hellotune train --json`
 /// output). A folder with only a log is listed too, as long as the log has a `started` event.
@@ -175,7 +56,7 @@ public struct LocalRunsJobSource: JobSource {
         let fm = FileManager.default
         let name = folder.lastPathComponent
         let events = readEvents(folder)
-        var job = JobSummary(id: name, kind: "train", backend: "local", status: .unknown, folder: folder.path)
+        var job = JobSummary(id: name, kind: "train", backend: "local", status: nil, folder: folder.path)
         let hasCheckpoint = fm.fileExists(atPath: folder.appendingPathComponent(Checkpoint.fileName).path)
         let hasAdapter = fm.fileExists(atPath: folder.appendingPathComponent(AdapterIO.ggufFile).path)
             || fm.fileExists(atPath: folder.appendingPathComponent(AdapterIO.peftWeightsFile).path)
@@ -204,7 +85,7 @@ public struct LocalRunsJobSource: JobSource {
                 job.note = "training.json is unreadable"
                 return job
             }
-            job.status = s.cancelled ? .cancelled : .finished
+            job.status = s.cancelled ? .cancelled : .succeeded
             job.step = s.steps
             if job.totalSteps == 0, !s.cancelled { job.totalSteps = s.steps }
             if job.loss == nil || !s.cancelled { job.loss = s.finalLoss }
@@ -213,7 +94,7 @@ public struct LocalRunsJobSource: JobSource {
             return job
         }
         if case let .finished(_, _, _, cancelled, _)? = finishedInLog {
-            job.status = cancelled ? .cancelled : .finished
+            job.status = cancelled ? .cancelled : .succeeded
             job.etaSeconds = nil
             return job
         }
@@ -228,7 +109,7 @@ public struct LocalRunsJobSource: JobSource {
         if recent || processAlive(folder) {
             job.status = .running
         } else {
-            job.status = .stopped
+            job.status = .interrupted
             job.etaSeconds = nil
             job.tokensPerSecond = nil
             job.note = hasCheckpoint ? "stopped; resumable from its checkpoint" : "stopped before its first checkpoint"

@@ -2,7 +2,6 @@ import Foundation
 import Support
 import ModelCore
 import Store
-import Experiment
 
 /// Jobs recorded in the store ($HELLOTUNE_HOME/hellotune.sqlite) by `hellotune run` and its workers, on any
 /// backend. Only reads the store: a worker that died shows as stopped here without this source writing
@@ -145,23 +144,20 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
         return .message("\(record.kind): \(record.payload)")
     }
 
-    static func status(_ job: JobRecord) -> (JobStatus, note: String?) {
+    static func status(_ job: JobRecord) -> (JobStatus?, note: String?) {
         switch job.status {
-        case .queued?: return (.queued, nil)
-        case .validating?: return (.queued, "validating")
         case .running?:
             if job.backend == "local", let pid = job.pid, !ProcessLiveness.isAlive(pid) {
-                return (.stopped, "interrupted: its worker (pid \(pid)) is gone; r resumes it from its checkpoint")
+                return (.interrupted, "interrupted: its worker (pid \(pid)) is gone; r resumes it from its checkpoint")
             }
             return (.running, nil)
-        case .paused?: return (.stopped, "paused")
-        case .succeeded?: return (.finished, nil)
-        case .failed?: return (.failed, nil)
-        case .cancelled?: return (.cancelled, nil)
-        case .interrupted?: return (.stopped, "interrupted: r resumes it from its checkpoint")
+        case .validating?: return (.validating, "validating")
+        case .paused?: return (.paused, "paused")
+        case .interrupted?: return (.interrupted, "interrupted: r resumes it from its checkpoint")
+        case let status?: return (status, nil)
         case nil:
             if job.statusText == "cancel-requested" { return (.running, "cancel requested; its \(job.backend) worker cancels it on its next poll") }
-            return (.unknown, "status \(job.statusText) (written by a newer hellotune?)")
+            return (nil, "status \(job.statusText) (written by a newer hellotune?)")
         }
     }
 
@@ -169,14 +165,14 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
         let label = job.outputDir.map { URL(fileURLWithPath: $0).lastPathComponent } ?? job.externalID
             ?? job.experimentID.map { "experiment \($0)" }
         var (status, note) = Self.status(job)
-        if let error = job.error, status != .finished { note = note.map { $0 + ": " + error } ?? error }
+        if let error = job.error, status != .succeeded { note = note.map { $0 + ": " + error } ?? error }
         if note == nil, let remote = job.externalID { note = "remote id \(remote)" }
         var summary = JobSummary(id: "#\(job.id)", name: "#\(job.id) \(job.kind)" + (label.map { " " + $0 } ?? ""),
                                  kind: job.kind, backend: job.backend, status: status,
                                  step: job.step ?? metrics?.step ?? 0, totalSteps: job.totalSteps ?? metrics?.totalSteps ?? 0,
                                  loss: job.loss ?? metrics?.loss, tokensPerSecond: status == .running ? job.tokensPerSecond : nil,
                                  etaSeconds: status == .running ? job.etaSeconds : nil, folder: job.outputDir, note: note)
-        if status == .finished, summary.totalSteps == 0 { summary.totalSteps = summary.step }
+        if status == .succeeded, summary.totalSteps == 0 { summary.totalSteps = summary.step }
         if job.backend == "local", let folder = job.outputDir {
             let fm = FileManager.default
             let dir = URL(fileURLWithPath: folder)
