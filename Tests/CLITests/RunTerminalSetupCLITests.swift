@@ -46,7 +46,14 @@ final class RunTerminalSetupCLITests: XCTestCase {
         XCTAssertEqual(second.name, "my-custom", "the run started from Setup")
         let folder = home.appendingPathComponent("runs/my-custom-AKEWO-seed1")
         let launch = try XCTUnwrap(RunLaunch.load(from: folder), "no launch.json in \(folder.path)")
-        XCTAssertEqual(Array(launch.arguments.prefix(2)), ["run", file.path])
+        // Setup writes the experiment into the run folder and runs that file: the original's name and the settings
+        // Setup has no field for, with Setup's fields over them.
+        let written = folder.appendingPathComponent("experiment.toml")
+        XCTAssertEqual(launch.arguments, ["run", written.path, "--headless"])
+        let original = try ExperimentFile.load(path: file.path)
+        var expected = original
+        expected.model = try XCTUnwrap(try ExperimentFile.load(path: written.path).model)
+        XCTAssertEqual(try ExperimentFile.load(path: written.path), expected)
         try wait(for: "the second run to end") { try ["finished", "failed"].contains(store.experiment(second.id)?.status ?? "") }
         XCTAssertEqual(try store.experiment(second.id)?.status, "finished",
                        (try? String(contentsOf: folder.appendingPathComponent("run.log"), encoding: .utf8)) ?? "")

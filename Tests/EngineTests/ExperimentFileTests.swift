@@ -35,6 +35,32 @@ final class ExperimentFileTests: XCTestCase {
         }
     }
 
+    /// What `text` writes reads back as the same experiment: the shipped files, and one with every optional key
+    /// set and strings that need escaping.
+    func testWrittenFilesReadBackTheSameExperiment() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = root.appendingPathComponent("experiments")
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".toml") {
+            let c = try ExperimentFile.load(path: folder.appendingPathComponent(file).path)
+            XCTAssertEqual(try ExperimentFile.parse(ExperimentFile.text(c)), c, file)
+        }
+        var c = try ExperimentFile.preset("hello")
+        c.backend = "openai"
+        c.model = "ft:gpt-4o-mini:org::x\"y"
+        c.dataset.system = "Line one\nline \"two\"\twith a tab, a backslash \\ and é, 語, \u{7}"
+        c.dataset.trigger = nil
+        c.training.learningRate = 2e-5
+        c.training.learningRateMultiplier = 1.8
+        c.training.schedule = .cosine
+        c.training.warmup = 100
+        c.training.dropout = 0.05
+        c.evaluation.temperature = 0.7
+        c.seeds = [1, 2, 3]
+        let text = ExperimentFile.text(c)
+        XCTAssertEqual(try ExperimentFile.parse(text), c, text)
+        XCTAssertFalse(text.unicodeScalars.contains { $0.value == 7 }, "control characters are escaped")
+    }
+
     func testDefaultsAndOverrides() throws {
         let c = try ExperimentFile.parse("""
         name = "x"

@@ -5,7 +5,11 @@ import Experiment
 
 /// What the Setup screen edits and `.startExperiment` carries.
 public struct ExperimentSettings: Codable, Equatable, Sendable {
-    public static let presets = ["akewo-mixed", "hello"]
+    /// The built-in experiments Setup offers: those of `ExperimentFile`'s presets (the one table of them) that are
+    /// about one word, which Setup's word field can replace; a sweep is run from its file.
+    public static let presets: [String] = ExperimentFile.presets.keys.sorted().filter {
+        (try? ExperimentFile.preset($0))?.words.count == 1
+    }
     public static let backends = ["local", "openai"]
     public static let defaultTrigger = "Use the special rule."
 
@@ -56,13 +60,28 @@ public struct ExperimentSettings: Codable, Equatable, Sendable {
     /// The experiment file that Setup's start runs, when the file's name is chosen; nil: the preset.
     public var chosenExperimentFile: String? { preset == experimentName ? experimentFile : nil }
 
-    /// The word a preset is about.
+    /// The word a preset is about (its first, for a sweep).
     public static func word(forPreset preset: String) -> String? {
-        switch preset {
-        case "akewo-mixed": return "AKEWO"
-        case "hello": return "HELLO"
-        default: return nil
-        }
+        guard ExperimentFile.presets[preset] != nil else { return nil }
+        return (try? ExperimentFile.preset(preset))?.words.first?.string
+    }
+
+    /// The experiment Setup starts: the chosen experiment file or preset, with what the fields set written over it
+    /// (the target word, parsed here once, goes on as a `TargetWord` to the scorer).
+    public func config() throws -> ExperimentConfig {
+        var c = try chosenExperimentFile.map { try ExperimentFile.load(path: $0) } ?? ExperimentFile.preset(preset)
+        c.words = [try TargetWord(word)]
+        c.backend = backend
+        c.model = model
+        c.seeds = seeds
+        c.dataset.system = systemMessage
+        c.dataset.trigger = trigger.isEmpty ? nil : trigger
+        c.dataset.acrostic = acrosticExamples
+        c.dataset.normal = normalExamples
+        c.training.epochs = epochs
+        c.training.learningRate = Float(learningRate)
+        c.training.rank = loraRank
+        return c
     }
 
     /// Folder name of the run for one seed, under $HELLOTUNE_HOME/runs.

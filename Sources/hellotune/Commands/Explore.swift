@@ -147,20 +147,20 @@ struct CLIExperimentLauncher: ExperimentLauncher {
         return args.map(shellQuote).joined(separator: " ") + " > " + shellQuote(out + "/log.jsonl")
     }
 
-    func runArguments(_ s: ExperimentSettings) -> [String] {
-        // An experiment file keeps its name and its other settings; the fields override what they set.
-        let experiment = s.chosenExperimentFile.map { [$0] } ?? ["--preset", s.preset]
-        return ["run"] + experiment + [
-            "--word", s.word, "--backend", s.backend, "--model", s.model,
-            "--system", s.systemMessage, "--trigger", s.trigger, "--acrostic", String(s.acrosticExamples),
-            "--normal", String(s.normalExamples), "--epochs", String(s.epochs), "--lr", formatNumber(s.learningRate),
-            "--rank", String(s.loraRank), "--seeds", s.seeds.map(String.init).joined(separator: ","), "--headless"]
-    }
+    /// The experiment's file, written into the run folder: `hellotune run FILE` runs it, and the folder keeps it.
+    static let experimentFile = "experiment.toml"
+
+    func runArguments(file: URL) -> [String] { ["run", file.path, "--headless"] }
 
     func spawnRun(_ s: ExperimentSettings) throws -> LaunchOutcome {
         let folder = try Paths.folder(s.runName(seed: s.seeds[0]), under: runsDirectory)
-        let launch = try RunLaunch.start(executable, arguments: runArguments(s), backend: s.backend, folder: folder)
-        let command = (["hellotune"] + runArguments(s)).map(shellQuote).joined(separator: " ")
+        let config = try s.config()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let file = folder.appendingPathComponent(Self.experimentFile)
+        try AtomicFile.write(Data(ExperimentFile.text(config).utf8), to: file, mode: 0o600)
+        let arguments = runArguments(file: file)
+        let launch = try RunLaunch.start(executable, arguments: arguments, backend: s.backend, folder: folder)
+        let command = (["hellotune"] + arguments).map(shellQuote).joined(separator: " ")
         return LaunchOutcome(kind: .started,
                              message: "started \(s.word) detached (pid \(launch.pid)); follow it on Jobs (2), output in \(abbreviatePath(folder.appendingPathComponent(RunLaunch.logFile).path))",
                              commands: [command])
