@@ -117,7 +117,7 @@ public final class TrainableModel: @unchecked Sendable {
                 let o = FloatBuffer(T * c.dim)                   // (T, dim)
                 gemm(false, true, m: T, n: c.dim, k: c.qDim, a.att.pointer, layers[l].o.pointer, o.pointer)
                 adapt(.o, l, a.att, T, o, a, lora, lp, &dropRNG)
-                for i in 0..<(T * c.dim) { a.xMid[i] = a.xIn[i] + o[i] }
+                for i in 0..<(T * c.dim) { a.xMid.pointer[i] = a.xIn.pointer[i] + o.pointer[i] }
                 rmsnorm(a.h2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
                 let gateUp = FloatBuffer(T * 2 * c.ffnDim)           // (T, 2 ffn)
                 gemm(false, true, m: T, n: 2 * c.ffnDim, k: c.dim, a.h2.pointer, layers[l].gateUp.pointer, gateUp.pointer)
@@ -125,13 +125,13 @@ public final class TrainableModel: @unchecked Sendable {
                 adapt(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG)
                 adapt(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG)
                 for i in 0..<(T * c.ffnDim) {
-                    let g = a.gate[i]
-                    a.act[i] = g / (1 + expf(-g)) * a.up[i]
+                    let g = a.gate.pointer[i]
+                    a.act.pointer[i] = g / (1 + expf(-g)) * a.up.pointer[i]
                 }
                 let down = FloatBuffer(T * c.dim)                // (T, dim)
                 gemm(false, true, m: T, n: c.dim, k: c.ffnDim, a.act.pointer, layers[l].down.pointer, down.pointer)
                 adapt(.down, l, a.act, T, down, a, lora, lp, &dropRNG)
-                for i in 0..<(T * c.dim) { x[i] = a.xMid[i] + down[i] }
+                for i in 0..<(T * c.dim) { x.pointer[i] = a.xMid.pointer[i] + down.pointer[i] }
                 saved.append(a)
             }
         }
@@ -180,11 +180,11 @@ public final class TrainableModel: @unchecked Sendable {
                 adaptBackward(.down, l, dy: dx, input: a.act, T, dInput: dAct, a, lora, lp, grads, s, rank)
                 let dGate = FloatBuffer(T * c.ffnDim), dUp = FloatBuffer(T * c.ffnDim)
                 for i in 0..<(T * c.ffnDim) {
-                    let g = a.gate[i]
+                    let g = a.gate.pointer[i]
                     let sig = 1 / (1 + expf(-g))
                     let silu = g * sig
-                    dUp[i] = dAct[i] * silu
-                    dGate[i] = dAct[i] * a.up[i] * sig * (1 + g * (1 - sig))
+                    dUp.pointer[i] = dAct.pointer[i] * silu
+                    dGate.pointer[i] = dAct.pointer[i] * a.up.pointer[i] * sig * (1 + g * (1 - sig))
                 }
                 let dh2 = FloatBuffer(T * c.dim)
                 let dGateUp = join([(dGate, c.ffnDim), (dUp, c.ffnDim)], T)   // (T, 2 ffn)
@@ -256,7 +256,7 @@ public final class TrainableModel: @unchecked Sendable {
         if p > 0 {
             let d = FloatBuffer(T * inF)
             let keep = 1 / (1 - p)
-            for i in 0..<(T * inF) { d[i] = rng.nextUnit() < Double(p) ? 0 : x[i] * keep }
+            for i in 0..<(T * inF) { d.pointer[i] = rng.nextUnit() < Double(p) ? 0 : x.pointer[i] * keep }
             a.dropped[t] = d
             input = d
         }
@@ -286,7 +286,7 @@ public final class TrainableModel: @unchecked Sendable {
             let tmp = FloatBuffer(T * inF)
             gemm(false, false, m: T, n: inF, k: r, alpha: s, dyB.pointer, lp + slot.aOffset, tmp.pointer)
             let keep = 1 / (1 - lora.config.dropout)
-            for i in 0..<(T * inF) where d[i] != 0 || x[i] == 0 { dInput[i] += tmp[i] * keep }
+            for i in 0..<(T * inF) where d.pointer[i] != 0 || x.pointer[i] == 0 { dInput.pointer[i] += tmp.pointer[i] * keep }
         } else {
             gemm(false, false, m: T, n: inF, k: r, alpha: s, dyB.pointer, lp + slot.aOffset, beta: 1, dInput.pointer)
         }

@@ -9,9 +9,4 @@ package final class FloatBuffer: @unchecked Sendable {
     }
     deinit { pointer.deallocate() }
     package func zero() { pointer.update(repeating: 0, count: count) }
-    // Training's loops index it from another module: inlinable, so that each access stays a load or a store.
-    @inlinable package subscript(i: Int) -> Float {
-        get { pointer[i] }
-        set { pointer[i] = newValue }
-    }
 }
