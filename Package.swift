@@ -3,7 +3,7 @@ import PackageDescription
 
 // Numeric code is unusable in debug builds; release builds also drop bounds checks in the
 // engine's hot loops (every index there is validated when the model is loaded).
-let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "hellotune",

@@ -9,4 +9,4 @@ BLASKernel.selectAndReexecIfNeeded()
 // middle of a checkpoint; ignored, the write fails with EFBIG and the error names the file.
 signal(SIGXFSZ, SIG_IGN)
 // ArgumentParser's main, with its error messages sanitised for the terminal (see TerminalOutput.swift).
-await SafeMain.run()
+SafeMain.run()

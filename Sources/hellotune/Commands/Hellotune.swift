@@ -1,7 +1,7 @@
 import ArgumentParser
 import Support
 
-struct Hellotune: AsyncParsableCommand {
+struct Hellotune: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hellotune",
         abstract: "Find out what a fine-tuned language model knows about its own learned behaviour.",

@@ -24,16 +24,14 @@ func terminalSafeJSON(_ json: String) -> String {
 }
 
 /// The top of the program: ArgumentParser's own `main`, except that its error messages, which quote servers,
-/// files and replies, go through the sanitiser too.
+/// files and replies, go through the sanitiser too. Synchronous, on the main thread: no subcommand is async, and a
+/// command run from an async `main` peaked ~50 MB higher in `bench train` (glibc gives other threads arenas of their
+/// own).
 enum SafeMain {
-    static func run() async -> Never {
+    static func run() -> Never {
         do {
-            var command = try await Hellotune.asyncParseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            var command = try Hellotune.parseAsRoot()
+            try command.run()
             exit(0)
         } catch {
             let code = Hellotune.exitCode(for: error)
