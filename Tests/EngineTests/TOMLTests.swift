@@ -264,6 +264,21 @@ final class TOMLTests: XCTestCase {
         XCTAssertEqual(value, .array([]))
     }
 
+    /// The robustness issue's crash: a dotted key or table header 40,000 levels deep (an 80 KB file) overflowed the
+    /// stack. Keys are now held to 100 levels too, with the header and enclosing inline tables counted.
+    func testDeepKeysAreAnErrorNotAStackOverflow() throws {
+        let deepKey = (0..<40_000).map { _ in "a" }.joined(separator: ".")
+        for text in [deepKey + " = 1\n", "[" + deepKey + "]\n", "[[" + deepKey + "]]\n", "x = { " + deepKey + " = 1 }\n"] {
+            let e = try XCTUnwrap(error(text), String(text.prefix(20)))
+            XCTAssertEqual(e.line, 1)
+            XCTAssertTrue(e.message.contains("nested more than 100 deep by this key"), e.message)
+        }
+        let fifty = (0..<50).map { "k\($0)" }.joined(separator: ".")
+        XCTAssertNotNil(error("[\(fifty)]\n\(fifty).\(fifty).z = 1\n"), "header and key together are over 100")
+        XCTAssertNotNil(error("[\(fifty)]\nv = { \(fifty) = { \(fifty) = 1 } }\n"), "and inline tables below them")
+        XCTAssertEqual(try TOML.parseDocument("[\(fifty)]\n\(fifty) = 1\n").value(at: fifty + "." + fifty), .integer(1), "100 levels are fine")
+    }
+
     func testErrorDescriptionNamesFileLineAndKey() {
         do {
             _ = try TOML.parseDocument("a = 1\nb = nope\n", file: "themes/x.toml")

@@ -193,6 +193,10 @@ private struct TOMLParser {
     /// without a limit a file of a few hundred kilobytes of "[" would overflow the stack.
     var nesting = 0
     static let maxNesting = 100
+    /// How many tables deep the current table header goes (`[a.b]`: 2).
+    var headerDepth = 0
+    /// How many tables deep the key whose value is being read goes, for keys inside its inline tables.
+    var valueDepth = 0
 
     init(text: String, file: String?) {
         // "\r\n" is one Character in Swift; split it so line ends are uniform.
@@ -306,12 +310,17 @@ private struct TOMLParser {
         return key
     }
 
-    /// `a.b."c d"` -> ["a", "b", "c d"].
-    mutating func parseDottedKey() throws -> [String] {
+    /// `a.b."c d"` -> ["a", "b", "c d"]. A key is a path into nested tables, which are built, read and freed
+    /// recursively: a key of tens of thousands of parts (an 80 KB line) overflowed the stack, so the tables a path
+    /// goes through, under its table header and inside inline tables, are held to `maxNesting` levels as values are.
+    mutating func parseDottedKey(under depth: Int = 0) throws -> [String] {
         var parts: [String] = []
         while true {
             skipSpaces()
             parts.append(try parseSimpleKey())
+            guard depth + parts.count <= Self.maxNesting else {
+                throw error("tables are nested more than \(Self.maxNesting) deep by this key; use a shorter key")
+            }
             skipSpaces()
             if peek == "." { advance(); continue }
             return parts
@@ -331,6 +340,7 @@ private struct TOMLParser {
         let isArray = peek == "["
         if isArray { advance() }
         let parts = try parseDottedKey()
+        headerDepth = parts.count
         let dotted = parts.joined(separator: ".")
         contextKey = dotted
         guard peek == "]" else { throw error("expected ']' to close the table header [\(dotted)") }
@@ -401,7 +411,10 @@ private struct TOMLParser {
 
     mutating func parseKeyValue(into table: TableNode, pathPrefix: String, inline: Bool) throws {
         let start = location
-        let parts = try parseDottedKey()
+        // Table levels only: arrays and inline tables are counted apart (`nesting`), so a path is at most
+        // 100 tables and 100 arrays deep.
+        let outer = inline ? valueDepth : headerDepth
+        let parts = try parseDottedKey(under: outer)
         let dotted = parts.joined(separator: ".")
         // Errors name the key by its full path ("accent.fg"), as a reader of the file would.
         contextKey = pathPrefix.isEmpty ? dotted : pathPrefix + "." + dotted
@@ -415,6 +428,10 @@ private struct TOMLParser {
         advance()
         skipSpaces()
         if atEnd || peek == "\n" || peek == "#" { throw error("missing value after '='") }
+        // An inline table in the value starts below this key.
+        let saved = valueDepth
+        valueDepth = outer + parts.count
+        defer { valueDepth = saved }
         let value = try parseValue(path: pathPrefix, key: parts)
 
         // Walk dotted parts, creating dotted tables.
