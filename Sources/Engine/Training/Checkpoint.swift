@@ -5,7 +5,9 @@ import Support
 /// and where in the data the run stands. Written atomically (temporary file, then rename), so a
 /// `kill -9` at any moment leaves the previous checkpoint intact.
 ///
-/// File: "HTCK" | u32 version | u64 header length | JSON header | LoRA floats | m floats | v floats
+/// File: "HTCK" | u32 version | u64 header length | JSON header | LoRA floats | m floats | v floats | SHA-256 of
+/// everything before it, as 64 hex digits (version 2; version 1 files have none and are still read). A damaged
+/// file is refused rather than resumed into an adapter of NaNs.
 public struct Checkpoint: Equatable {
     public struct Header: Codable, Equatable {
         public var options: TrainingOptions
@@ -32,7 +34,8 @@ public struct Checkpoint: Equatable {
 
     public static let fileName = "checkpoint.bin"
     static let magic: [UInt8] = Array("HTCK".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
+    static let digestLength = 64
 
     public func write(to url: URL) throws {
         var data = Data(Self.magic)
@@ -43,6 +46,7 @@ public struct Checkpoint: Equatable {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(json)
         for array in [lora, m, v] { array.withUnsafeBytes { data.append(contentsOf: $0) } }
+        data.append(Data(SHA256.hex(data).utf8))
         try AtomicFile.write(data, to: url, mode: 0o600)
     }
 
@@ -51,22 +55,33 @@ public struct Checkpoint: Equatable {
         guard let data = FileManager.default.contents(atPath: path) else { throw TrainingError.nothingToResume(path: path) }
         func corrupt(_ why: String) -> TrainingError { .corruptCheckpoint(path: path, reason: why) }
         guard data.count >= 16, Array(data.prefix(4)) == magic else { throw corrupt("not a hellotune checkpoint") }
-        let version = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) }
-        guard UInt32(littleEndian: version) == Self.version else { throw corrupt("version \(version), expected \(Self.version)") }
+        let version = UInt32(littleEndian: data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self) })
+        guard version == 1 || version == Self.version else { throw corrupt("version \(version), expected \(Self.version)") }
+        let trailer = version == 1 ? 0 : Self.digestLength
         let length = Int(UInt64(littleEndian: data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }))
-        guard length > 0, length <= data.count - 16 else { throw corrupt("header length \(length) beyond the file") }
+        guard length > 0, length <= data.count - 16 - trailer else { throw corrupt("header length \(length) beyond the file") }
+        if trailer > 0 {
+            let body = data.prefix(data.count - trailer)
+            guard SHA256.hex(body) == String(decoding: data.suffix(trailer), as: UTF8.self) else {
+                throw corrupt("its SHA-256 does not match what was written: the file was damaged or changed after it was saved")
+            }
+        }
         let header: Header
         do { header = try JSONDecoder().decode(Header.self, from: data.subdata(in: 16..<(16 + length))) } catch {
             throw corrupt("bad header: \(error)")
         }
         let n = header.parameterCount
-        guard n >= 0, data.count == 16 + length + 3 * n * 4 else {
+        guard n >= 0, data.count == 16 + length + 3 * n * 4 + trailer else {
             throw corrupt("size \(data.count) bytes does not match \(n) parameters")
         }
         func floats(_ k: Int) -> [Float] {
             let start = 16 + length + k * n * 4
             return data.subdata(in: start..<(start + n * 4)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         }
-        return Checkpoint(header: header, lora: floats(0), m: floats(1), v: floats(2))
+        let (lora, m, v) = (floats(0), floats(1), floats(2))
+        for (name, values) in [("LoRA parameter", lora), ("first moment", m), ("second moment", v)] {
+            if let i = values.firstIndex(where: { !$0.isFinite }) { throw corrupt("\(name) \(i) is \(values[i])") }
+        }
+        return Checkpoint(header: header, lora: lora, m: m, v: v)
     }
 }
