@@ -572,3 +572,18 @@ final class GGUFReaderTests: XCTestCase {
         XCTAssertEqual(Array(Dequantize.tensor(q)[0..<576]), row)
     }
 }
+
+/// Found by the gguf fuzz target: a file claiming a huge block_count ran the weights loader out of memory (it made
+/// room for every layer before looking for the first one's tensors). It now stops at the first missing tensor. The
+/// allocation itself shows only under the fuzzer's malloc limit, so the file is also a seed of the gguf target.
+final class HugeLayerCountTests: XCTestCase {
+    func testAHugeLayerCountFailsAtTheFirstMissingTensor() throws {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "huge-layer-count", withExtension: "gguf", subdirectory: "Fixtures"))
+        let file = try GGUFFile(path: url.path)
+        let config = try ModelConfig(gguf: file)
+        XCTAssertGreaterThan(config.layerCount, 1 << 20, "the file still claims more layers than it could hold")
+        XCTAssertThrowsError(try LlamaWeights(gguf: file, config: config)) { error in
+            XCTAssertTrue("\(error)".contains("blk."), "\(error)")
+        }
+    }
+}

@@ -58,9 +58,13 @@ public struct LlamaWeights: @unchecked Sendable {
         let tied = gguf.tensors["output.weight"] == nil
         // Looked up row by row; it needs the panel copy only when it doubles as the output matrix.
         tokenEmbedding = try matrix("token_embd.weight", rows: c.vocabularySize, cols: c.dim, panels: tied)
-        layers = try (0..<c.layerCount).map { l in
+        // Layer by layer, not `map` over 0..<layerCount: that reserves room for every layer first, and a file
+        // claiming billions of layers (found by the gguf fuzz target) ran out of memory before its first
+        // missing tensor was noticed.
+        var layers: [LayerWeights] = []
+        for l in 0..<c.layerCount {
             let p = "blk.\(l)."
-            return LayerWeights(
+            layers.append(LayerWeights(
                 attentionNorm: try vector(p + "attn_norm.weight", c.dim)!,
                 q: try matrix(p + "attn_q.weight", rows: c.qDim, cols: c.dim),
                 k: try matrix(p + "attn_k.weight", rows: c.kvDim, cols: c.dim),
@@ -73,8 +77,9 @@ public struct LlamaWeights: @unchecked Sendable {
                 gate: try matrix(p + "ffn_gate.weight", rows: c.ffnDim, cols: c.dim),
                 up: try matrix(p + "ffn_up.weight", rows: c.ffnDim, cols: c.dim),
                 down: try matrix(p + "ffn_down.weight", rows: c.dim, cols: c.ffnDim)
-            )
+            ))
         }
+        self.layers = layers
         outputNorm = try vector("output_norm.weight", c.dim)!
         output = tied ? tokenEmbedding : try matrix("output.weight", rows: c.vocabularySize, cols: c.dim)
         ropeFrequencyFactors = try vector("rope_freqs.weight", c.ropeDims / 2, required: false)
