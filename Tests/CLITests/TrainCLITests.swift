@@ -88,6 +88,8 @@ final class TrainCLITests: XCTestCase {
         while !FileManager.default.fileExists(atPath: summary.path) && Date() < deadline { try await Task.sleep(nanoseconds: 100_000_000) }
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("adapter_model.safetensors").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("train.err.log").path))
+        // training.json is written before the last events reach log.jsonl: wait for the process to end.
+        while kill(pid, 0) == 0 && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
         let events = try String(contentsOf: out.appendingPathComponent("log.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertGreaterThan(events.count, eventsBefore, "the resumed job appends to log.jsonl")
         XCTAssertTrue(events.allSatisfy { JobEvent.parse(jsonLine: String($0)) != nil }, "log.jsonl holds only events")
@@ -163,6 +165,11 @@ final class TrainCLITests: XCTestCase {
         let checkpoint = broken.appendingPathComponent(Checkpoint.fileName)
         let before = try Data(contentsOf: checkpoint)
 
+        // A run killed while it wrote its next checkpoint leaves that temporary file (nothing runs after SIGKILL);
+        // it is not what this test is about, so it goes before the full-disk run.
+        for name in try FileManager.default.contentsOfDirectory(atPath: broken.path) where name.contains(".tmp") {
+            try FileManager.default.removeItem(at: broken.appendingPathComponent(name))
+        }
         // bash's ulimit -f counts KiB: the largest whole number of KiB below the checkpoint's size.
         let limit = (before.count - 1) / 1024
         let full = try CLI.run(["-c", "ulimit -f \(limit) && exec \"$@\"", "bash", CLI.binary.path]
