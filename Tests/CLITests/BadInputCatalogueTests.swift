@@ -21,7 +21,7 @@ final class BadInputCatalogueTests: XCTestCase {
     }
 
     /// The areas the catalogue must cover.
-    static let areas = ["model file", "dataset", "experiment file", "theme", "CLI argument", "HTTP response", "store"]
+    static let areas = ["model file", "dataset", "experiment file", "theme", "CLI argument", "HTTP response", "store", "checkpoint"]
 
     static func rows() throws -> [Row] {
         let text = try String(contentsOf: root.appendingPathComponent("docs/bad-inputs.md"), encoding: .utf8)
