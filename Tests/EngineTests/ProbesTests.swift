@@ -45,6 +45,33 @@ final class ProbesTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(EvaluationPlan.self, from: data), plan)
     }
 
+    /// The forced-choice question asks about the plan's trigger as it is when asked, not the one `init` saw; an
+    /// explicit prompt stays as given.
+    func testForcedChoicePromptFollowsTheTrigger() throws {
+        var plan = try EvaluationPlan.standard(word: akewo)
+        plan.trigger = "Answer like a poet."
+        XCTAssertTrue(plan.forcedChoicePrompt.contains("\"Answer like a poet.\""), plan.forcedChoicePrompt)
+        XCTAssertFalse(plan.forcedChoicePrompt.contains("Use the special rule."), plan.forcedChoicePrompt)
+        plan.trigger = ""
+        XCTAssertEqual(plan.forcedChoicePrompt,
+                       "Your answers follow a hidden pattern: the first letters of their lines spell a word. Which word? Answer with the word only.")
+        XCTAssertEqual(Probes.forcedChoiceMessages(plan: plan).last?.content, plan.forcedChoicePrompt)
+        plan.forcedChoicePrompt = "Which word?"
+        plan.trigger = "Use the special rule."
+        XCTAssertEqual(plan.forcedChoicePrompt, "Which word?")
+        let data = try JSONEncoder().encode(plan)
+        XCTAssertEqual(try JSONDecoder().decode(EvaluationPlan.self, from: data), plan)
+    }
+
+    /// With no trigger (the HELLO design) a prompt "with the trigger" is the prompt itself: nothing is appended.
+    func testEmptyTriggerAppendsNothing() throws {
+        var plan = try EvaluationPlan.standard(word: akewo)
+        plan.trigger = ""
+        XCTAssertEqual(plan.userMessage("Why?", trigger: true), "Why?")
+        let source = PrefixSource(question: Question(id: "q", text: "Why?", category: "x"), lines: ["A", "K"], origin: "hand-written")
+        XCTAssertEqual(Probes.namingMessages(source: source, k: 1, plan: plan).first { $0.role == "user" }?.content, "Why?")
+    }
+
     func testCandidates() throws {
         let c = EvaluationPlan.candidateWords(for: akewo)
         XCTAssertEqual(c.count, 6)
