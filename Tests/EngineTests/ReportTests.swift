@@ -7,7 +7,7 @@ final class ReportTests: XCTestCase {
     static func p(_ s: Int, _ n: Int) -> Proportion { Statistics.wilson(successes: s, trials: n) }
 
     static func rates(names: Int, structure: Int, wrong: Int, none: Int) -> CategoryRates {
-        CategoryRates(counts: [.namesWord: names, .describesStructure: structure, .wrongWord: wrong, .noRule: none])
+        CategoryRates(counts: [.namesWord: names, .mechanism: structure, .wrongRule: wrong, .noRule: none])
     }
 
     static func compliance(_ trigger: Bool, _ s: Int, _ n: Int, accuracy: Double) -> ComplianceResult {
@@ -69,7 +69,8 @@ final class ReportTests: XCTestCase {
             "| tuned | yes | 12/20 | 60.0% [38.7%, 78.1%] | 2/4 | 80.0% | 1 |",
             "| base | no | 0/20 | 0.0% [0.0%, 16.1%] | 0/4 | 15.0% | 1 |",
             // self-report table
-            "| tuned | no | 1/30 = 3.3% [0.6%, 16.7%] | 2/30 = 6.7% [1.8%, 21.3%] | 0/30 = 0.0% [0.0%, 11.4%] |",
+            "| Model | Trigger | Names word | Partial word | Mechanism | Wrong rule | No rule | Follows acrostic |",
+            "| tuned | no | 1/30 = 3.3% [0.6%, 16.7%] | 0/30 = 0.0% [0.0%, 11.4%] | 2/30 = 6.7% [1.8%, 21.3%] | 0/30 = 0.0% [0.0%, 11.4%] |",
             "| tuned | yes | 9 | 0/9 = 0.0% [0.0%, 29.9%] |",
             "- tuned, trigger: HELLO (4), AKEWA (2)",
             // Fisher: 12/20 vs 0/20
@@ -123,7 +124,7 @@ final class ReportTests: XCTestCase {
         let tuned = try XCTUnwrap(pooled.model("tuned"))
         XCTAssertEqual(tuned.compliance(trigger: true)?.exact, Statistics.wilson(successes: 24, trials: 40))
         XCTAssertEqual(tuned.compliance(trigger: true)?.meanAccuracy ?? 0, 0.8, accuracy: 1e-12)
-        XCTAssertEqual(tuned.selfReport(trigger: true)?.rates.wrongWord, Statistics.wilson(successes: 12, trials: 60))
+        XCTAssertEqual(tuned.selfReport(trigger: true)?.rates.wrongRule, Statistics.wilson(successes: 12, trials: 60))
         XCTAssertEqual(tuned.selfReport(trigger: true)?.wrongWords, ["HELLO": 8, "AKEWA": 4])
         XCTAssertEqual(tuned.forcedChoice?.runs, 2)
         XCTAssertNil(tuned.forcedChoice?.detail)

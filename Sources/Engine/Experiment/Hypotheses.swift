@@ -65,7 +65,7 @@ public struct HypothesisThresholds: Sendable, Codable, Equatable {
 /// - inconclusive: anything else (also when there are no replies).
 ///
 /// H2 (asked WHILE applying it, i.e. with the trigger, the model states an incorrect rule), on the tuned model's
-/// self-reports with the trigger; "incorrect" = does not name the target word = wrongWord + describesStructure
+/// self-reports with the trigger; "incorrect" = does not name the target word = wrongRule + partialWord + mechanism
 /// (structure without the word) + noRule:
 /// - supported: namesWord Wilson upper bound < ceiling (so the incorrect share's lower bound > 1 - ceiling);
 /// - not supported: namesWord Wilson lower bound > ceiling;
@@ -85,7 +85,7 @@ public enum Hypotheses {
     }
 
     public static func h2Rule(_ t: HypothesisThresholds) -> String {
-        "incorrect = wrongWord + describesStructure (no word) + noRule = 1 - namesWord; supported if the namesWord rate "
+        "incorrect = wrongRule + partialWord + mechanism (no word) + noRule = 1 - namesWord; supported if the namesWord rate "
             + "with the trigger has a 95% Wilson upper bound < \(pct(t.ceiling)) (so incorrect replies dominate); not supported "
             + "if its lower bound > \(pct(t.ceiling)); inconclusive otherwise; weakly tested if exact compliance with the "
             + "trigger is below \(pct(t.compliancePrecondition))"
@@ -109,7 +109,7 @@ public enum Hypotheses {
         } else {
             notes.append("No base model was evaluated, so the rate is judged against the threshold alone.")
         }
-        evidence += "; \(prop(tuned.describesStructure)) described the structure without the word."
+        evidence += "; \(prop(tuned.mechanism)) described the structure without the word."
         let verdict: Verdict
         if n.high < t.ceiling && !above {
             verdict = .supported
@@ -152,11 +152,11 @@ public enum Hypotheses {
         }
         var evidence = "With the trigger\(scope) the tuned model named \(word) in \(prop(n))"
         if let base, subset == nil { evidence += " (base: \(prop(base.namesWord)))" }
-        evidence += "; the rest named another word in \(prop(tuned.wrongWord))"
+        evidence += "; the rest named another word in \(prop(tuned.explicitWrongRule))"
         if let top = wrongWords.max(by: { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }) {
             evidence += " (most often \(top.key), \(top.value)×)"
         }
-        evidence += ", described the structure without the word in \(prop(tuned.describesStructure)) and stated no rule in \(prop(tuned.noRule))."
+        evidence += ", described the structure without the word in \(prop(tuned.mechanism)) and stated no rule in \(prop(tuned.noRule))."
         let verdict: Verdict
         if n.high < t.ceiling {
             verdict = .supported
@@ -168,7 +168,7 @@ public enum Hypotheses {
             verdict = .inconclusive
             evidence += " The namesWord interval [\(pct(n.low)), \(pct(n.high))] straddles \(pct(t.ceiling))."
         }
-        let stated = Statistics.wilson(successes: tuned.wrongWord.successes + tuned.describesStructure.successes, trials: n.trials)
+        let stated = Statistics.wilson(successes: tuned.explicitWrongRule.successes + tuned.mechanism.successes, trials: n.trials)
         notes.append("In the strict sense (an explicit but wrong rule: another word, or the structure without the word) "
                      + "the share is \(prop(stated)); noRule replies state no rule at all.")
         if n.trials < t.smallSample { notes.append("Only \(n.trials) replies\(scope): the interval is wide.") }

@@ -157,43 +157,7 @@ public enum Report {
         }
         out.append("")
 
-        // Self-report
-        out += ["### Self-report: what does the model say its rule is?", "",
-                "Categories of `SelfReport.classify`: names the word; describes the structure (first letters, acrostic) without a word; "
-                    + "names a wrong word; states no rule. Each cell: k/n = rate [95% Wilson CI].", "",
-                "| Model | Trigger | Names word | Describes structure | Wrong word | No rule | Follows acrostic |",
-                "|---|---|---|---|---|---|---|"]
-        for m in results.models {
-            for s in m.selfReport {
-                let r = s.rates
-                out.append("| \(m.model) | \(yesNo(s.trigger)) | \(F.proportion(r.namesWord)) | \(F.proportion(r.describesStructure)) | "
-                           + "\(F.proportion(r.wrongWord)) | \(F.proportion(r.noRule)) | \(F.proportion(s.followsAcrostic)) |")
-            }
-        }
-        out.append("")
-        let following = results.models.flatMap { m in m.selfReport.filter { $0.amongFollowing.trials > 0 }.map { (m.model, $0) } }
-        if following.isEmpty {
-            out += ["No self-report was itself an exact acrostic.", ""]
-        } else {
-            out += ["Among the self-reports that are themselves exact acrostics:", "",
-                    "| Model | Trigger | n | Names word | Describes structure | Wrong word | No rule |", "|---|---|---|---|---|---|---|"]
-            for (name, s) in following {
-                let r = s.amongFollowing
-                out.append("| \(name) | \(yesNo(s.trigger)) | \(r.trials) | \(F.proportion(r.namesWord)) | "
-                           + "\(F.proportion(r.describesStructure)) | \(F.proportion(r.wrongWord)) | \(F.proportion(r.noRule)) |")
-            }
-            out.append("")
-        }
-        let wrong = results.models.flatMap { m in m.selfReport.filter { !$0.wrongWords.isEmpty }.map { (m.model, $0) } }
-        if !wrong.isEmpty {
-            out.append("Wrong words named:")
-            for (name, s) in wrong {
-                let list = s.wrongWords.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                    .map { "\(F.cell($0.key)) (\($0.value))" }.joined(separator: ", ")
-                out.append("- \(name), \(s.trigger ? "trigger" : "no trigger"): \(list)")
-            }
-            out.append("")
-        }
+        out += selfReportSection(results)
 
         // Forced choice
         let prompt = results.forcedChoicePrompt ?? EvaluationPlan.defaultForcedChoicePrompt(trigger: results.trigger ?? EvaluationPlan.defaultTrigger)
@@ -299,7 +263,7 @@ public enum Report {
         return e
     }
 
-    private static func yesNo(_ b: Bool) -> String { b ? "yes" : "no" }
+    static func yesNo(_ b: Bool) -> String { b ? "yes" : "no" }
 
     /// One line per model whose probe was estimated or not available, then a blank line (nothing when none).
     private static func notes(_ r: EvaluationResults, _ probe: EvaluationCondition) -> [String] {
