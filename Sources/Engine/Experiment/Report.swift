@@ -224,7 +224,7 @@ public enum Report {
         for v in Hypotheses.evaluate(results, thresholds: thresholds) {
             out.append("**\(v.id)**: \(v.statement)")
             out.append("")
-            out.append("Verdict: **\(v.verdict.rawValue)**\(v.weaklyTested ? " (weakly tested)" : ""). \(v.evidence)")
+            out.append("Verdict: **\(v.verdict.rawValue)** (\(v.reason.map { $0 + "; " } ?? "")\(v.verdict.evidenceKind)). \(v.evidence)")
             out.append("")
             out.append("Rule: \(v.rule).")
             if !v.notes.isEmpty {

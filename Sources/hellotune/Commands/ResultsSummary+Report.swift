@@ -21,7 +21,8 @@ extension ResultsSummary {
                 add("\(who), \(s.trigger ? "trigger" : "no trigger"): states a wrong rule", s.rates.explicitWrongRule)
             }
         }
-        let hypotheses = report.verdicts.map { Hypothesis(id: $0.id, statement: $0.statement, verdict: "\($0.verdict.rawValue): \($0.evidence)") }
+        let hypotheses = report.verdicts.map { Hypothesis(id: $0.id, statement: $0.statement, verdict: "\($0.verdict.rawValue)"
+            + ($0.reason.map { " (\($0))" } ?? "") + ": \($0.evidence)") }
         let decoder = JSONDecoder()
         let selfReports: [Sample] = samples.compactMap { s in
             guard let json = s.score, let o = try? decoder.decode(SampleOutcome.self, from: Data(json.utf8)),
