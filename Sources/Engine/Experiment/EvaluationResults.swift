@@ -207,6 +207,9 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public let maxTokens: Int?
     public let complianceQuestions: Int?
     public let selfReportPrompts: Int?
+    /// Replies per self-report prompt and condition; nil in results written before it could differ from
+    /// `samplesPerPrompt`, or when pooled runs differ.
+    public let selfReportSamples: Int?
     public let candidates: [String]?
     public let trigger: String?
     public let forcedChoicePrompt: String?
@@ -218,7 +221,8 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public let tests: [FisherTest]
 
     public init(words: [String], runs: Int, samplesPerPrompt: Int?, temperature: Float?, maxTokens: Int?,
-                complianceQuestions: Int?, selfReportPrompts: Int?, candidates: [String]?, trigger: String? = nil,
+                complianceQuestions: Int?, selfReportPrompts: Int?, selfReportSamples: Int? = nil, candidates: [String]?,
+                trigger: String? = nil,
                 forcedChoicePrompt: String? = nil, namingQuestion: String? = nil, prefixSource: PrefixSource?,
                 models: [ModelResults], tests: [FisherTest]? = nil) {
         self.words = words
@@ -228,6 +232,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         self.maxTokens = maxTokens
         self.complianceQuestions = complianceQuestions
         self.selfReportPrompts = selfReportPrompts
+        self.selfReportSamples = selfReportSamples
         self.candidates = candidates
         self.trigger = trigger
         self.forcedChoicePrompt = forcedChoicePrompt
@@ -257,7 +262,10 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                 return complianceResult(trigger: trigger, os, length: plan.word.count)
             }
             let selfReport = [true, false].map { trigger -> SelfReportResult in
-                let os = mine.filter { $0.condition == .selfReport(trigger: trigger) && promptIDs.contains($0.promptID) && $0.index < K }
+                let os = mine.filter {
+                    $0.condition == .selfReport(trigger: trigger) && promptIDs.contains($0.promptID)
+                        && $0.index < plan.selfReportSamplesPerPrompt
+                }
                     .sorted { (promptOrder[$0.promptID]!, $0.index) < (promptOrder[$1.promptID]!, $1.index) }
                 return SelfReportResult.of(trigger: trigger, os)
             }
@@ -277,6 +285,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  temperature: plan.sampling.temperature, maxTokens: plan.maxTokens,
                                  complianceQuestions: plan.complianceQuestionList.count,
                                  selfReportPrompts: plan.selfReportPrompts.count,
+                                 selfReportSamples: plan.selfReportSamplesPerPrompt,
                                  candidates: plan.candidates.map(\.string), trigger: plan.trigger,
                                  forcedChoicePrompt: plan.forcedChoicePrompt, namingQuestion: plan.namingQuestion,
                                  prefixSource: prefixSource, models: results)
@@ -393,7 +402,8 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         return EvaluationResults(words: words, runs: parts.reduce(0) { $0 + $1.runs },
                                  samplesPerPrompt: common(\.samplesPerPrompt), temperature: common(\.temperature),
                                  maxTokens: common(\.maxTokens), complianceQuestions: common(\.complianceQuestions),
-                                 selfReportPrompts: common(\.selfReportPrompts), candidates: common(\.candidates),
+                                 selfReportPrompts: common(\.selfReportPrompts),
+                                 selfReportSamples: common(\.selfReportSamples), candidates: common(\.candidates),
                                  trigger: common(\.trigger), forcedChoicePrompt: common(\.forcedChoicePrompt),
                                  namingQuestion: common(\.namingQuestion), prefixSource: common(\.prefixSource),
                                  models: models)

@@ -316,6 +316,7 @@ public final class ExperimentRunner {
         plan.trigger = config.dataset.trigger ?? ""
         plan.complianceQuestions = config.evaluation.complianceQuestions
         plan.samplesPerPrompt = config.evaluation.samplesPerPrompt
+        plan.selfReportSamples = config.evaluation.selfReportSamples
         plan.sampling.temperature = config.evaluation.temperature
         plan.maxTokens = config.evaluation.maxTokens
         return plan

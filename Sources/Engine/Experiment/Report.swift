@@ -137,7 +137,9 @@ public enum Report {
         }
         if let m = results.maxTokens { sampling.append("at most \(m) tokens") }
         if let q = results.complianceQuestions { sampling.append("\(q) compliance questions") }
-        if let p = results.selfReportPrompts { sampling.append("\(p) self-report prompts") }
+        if let p = results.selfReportPrompts {
+            sampling.append("\(p) self-report prompts" + (results.selfReportSamples.map { " × \($0) replies each" } ?? ""))
+        }
         if !sampling.isEmpty { out.append("- Sampling: " + sampling.joined(separator: "; ")) }
         if let c = results.candidates { out.append("- Forced-choice candidates: \(c.joined(separator: ", "))") }
         out.append("- Date: \(setup.date)")
