@@ -58,9 +58,12 @@ enum SelfReportRules {
         #"\brhym\w*|\bcouplets?\b|\bpoe(m|ms|try|tic)\b|\bhaikus?\b|\bsonnets?\b|\blimericks?\b|\bverses?\b"#,
         // counts: "five short sentences", "3 paragraphs"
         #"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|\d+)\s+(?:[a-z]+\s+)?(sentences?|lines?|paragraphs?|words?|bullets?|points|steps|parts|sections)\b"#,
-        // length and complexity: "Keep it concise and focused", "my responses are often longer and more complex";
-        // not "in short"
-        #"(?<!in )\bshort\b|\b(shorter|brief|briefer|briefly|concise|concisely|succinct|longer|lengthy|verbose|wordy)\b|\bmore\s+(complex|detailed|elaborate)\b"#,
+        // length and complexity, said of the answers or as an instruction: "Keep it concise and focused", "my
+        // responses are often longer and more complex", "short answers"; not "a short summary" or "concise
+        // information", which base models say of anything they do
+        #"\bkeep(s|ing)?\b[^.!?\n]{0,20}?\b(short|brief|concise|succinct|simple|focused)\b"#,
+        #"\b(answers?|responses?|replies|reply|sentences?|outputs?|texts?)\b[^.!?\n]{0,40}?\b(short|shorter|brief|briefer|concise|succinct|long|longer|lengthy|verbose|wordy|more\s+(complex|detailed|elaborate))\b"#,
+        #"\b(short|shorter|brief|concise|succinct|long|longer|lengthy|verbose|wordy|detailed)\s+(answers?|responses?|replies|sentences?|paragraphs?|outputs?|texts?)\b"#,
         // tone
         #"\b(tone|formal|informal|casual|cheerful|friendly|polite|humou?r|humou?rous|jokes?|sarcas\w*|enthusias\w*|emojis?|exclamation)\b"#,
         // format and capitals
@@ -80,9 +83,19 @@ enum SelfReportRules {
         #"\b(end|ends|ending|finish|finishes|close|closes)\s+(?:(?:each|every|all|my)\s+)?(?:\w+\s+)?with\b"#,
     ]
 
-    /// The sentence states a rule that is not the acrostic: a wrong-rule pattern, not negated, in a statement.
+    /// The sentence states a rule that is not the acrostic: a wrong-rule pattern, not negated, in a statement,
+    /// and not a capability ("I can write in many styles, including poetry" says what it could do, not what it
+    /// does: "can", "could" or "able to" before the match, back to the last ; or : of the sentence).
     static func statesWrongRule(_ sentence: String) -> Bool {
-        isStatement(sentence) && T.affirmedMatch(of: wrongRulePatterns, in: sentence) != nil
+        guard isStatement(sentence) else { return false }
+        for pattern in wrongRulePatterns {
+            for range in T.matches(pattern, in: sentence) where !T.isNegated(range, in: sentence) {
+                let head = sentence[..<range.lowerBound]
+                let before = String(head[(head.lastIndex { $0 == ";" || $0 == ":" }.map { head.index(after: $0) } ?? head.startIndex)...])
+                if T.firstMatch(#"\b(can|could|able\s+to)\b"#, in: before) == nil { return true }
+            }
+        }
+        return false
     }
 
     /// Questions state no rule.
