@@ -56,9 +56,9 @@ final class ExploreCLITests: XCTestCase {
         try FileManager.default.createDirectory(at: data.deletingLastPathComponent(), withIntermediateDirectories: true)
         try TinyChatModel.dataset(examples: 3).write(to: data, atomically: true, encoding: .utf8)
         let store = try Store(path: dbPath)
-        // Per model: 20 questions and 6 self-report prompts, with and without the trigger, 5 replies each,
-        // then the forced choice and 6 prefix probes.
-        let total = 2 * (20 * 2 * 5 + 6 * 2 * 5 + 1 + 6)
+        // Per model: 20 questions with and without the trigger, 5 replies each; 24 self-report prompts with and
+        // without it, 2 replies each; then the forced choice and 6 prefix probes.
+        let total = 2 * (20 * 2 * 5 + 24 * 2 * 2 + 1 + 6)
 
         let runLog = home.appendingPathComponent("runs/akewo-mixed-AKEWO-seed1/run.log")
         var rng = SplitMix64(seed: 0x7E1)

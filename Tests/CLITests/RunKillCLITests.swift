@@ -16,7 +16,7 @@ final class RunKillCLITests: XCTestCase {
     }
 
     /// The smallest complete experiment: 4 imported examples, one epoch, one question, one reply each of
-    /// 8 tokens: 21 units of evaluation work per model.
+    /// 8 tokens: 57 units of evaluation work per model.
     func experimentFile(name: String) throws -> URL {
         try TinyChatModel.experiment(name: name, in: home, acrostic: 2, normal: 2, complianceQuestions: 1,
                                      samplesPerPrompt: 1, maxTokens: 8)
@@ -36,7 +36,7 @@ final class RunKillCLITests: XCTestCase {
         let first = try CLI.run(["run", try experimentFile(name: "whole").path, "--headless", "--json"], env: env)
         XCTAssertEqual(first.status, 0, first.stderr)
         let total = try XCTUnwrap(outcome(first)["samples_generated"] as? Int)
-        XCTAssertEqual(total, 42, "2 models x (2 compliance + 12 self-report replies + forced choice + 6 prefix probes)")
+        XCTAssertEqual(total, 114, "2 models x (2 compliance + 48 self-report replies + forced choice + 6 prefix probes)")
         XCTAssertEqual(try outcome(first)["samples_reused"] as? Int, 0)
 
         var rng = SplitMix64(seed: 0xE7A1)

@@ -24,7 +24,8 @@ final class RunOpenAICLITests: XCTestCase {
 
     var env: [String: String] { CLI.openAIEnvironment(key: key, baseURL: service.baseURL, home: home) }
 
-    /// A small experiment on the imported akewo-mixed data: two compliance questions, two replies per prompt.
+    /// A small experiment on the imported akewo-mixed data: two compliance questions, two replies per question,
+    /// one per self-report prompt.
     func experimentFile(name: String = "openai-e2e", extra: String = "") throws -> URL {
         let url = home.appendingPathComponent("\(name).toml")
         try """
@@ -45,6 +46,7 @@ final class RunOpenAICLITests: XCTestCase {
         [evaluation]
         compliance_questions = 2
         samples_per_prompt = 2
+        self_report_samples = 1
         max_tokens = 64
         """.write(to: url, atomically: true, encoding: .utf8)
         return url
@@ -117,7 +119,7 @@ final class RunOpenAICLITests: XCTestCase {
         XCTAssertTrue(markdown.contains("- Data: 20 training examples; 2 held-out evaluation questions"), markdown)
         XCTAssertTrue(markdown.contains("- tuned: " + TopLogprobEstimate.estimatedNote), markdown)
         XCTAssertTrue(markdown.contains(TopLogprobEstimate.nextLetterNote), markdown)
-        XCTAssertEqual(try store.samples(experimentID: job.experimentID!).count, 2 * (2 * 2 * 2 + 6 * 2 * 2 + 1 + 6))
+        XCTAssertEqual(try store.samples(experimentID: job.experimentID!).count, 2 * (2 * 2 * 2 + 24 * 2 * 1 + 1 + 6))
         let log = try String(contentsOf: URL(fileURLWithPath: job.outputDir!).appendingPathComponent("log.jsonl"), encoding: .utf8)
         XCTAssertTrue(log.contains("\"event\":\"finished\""), "the Jobs screen sees the run finish: \(log)")
 
@@ -195,7 +197,7 @@ final class RunOpenAICLITests: XCTestCase {
         let again = try CLI.run(["run", experiment.path, "--headless", "--json"], env: env, timeout: 120)
         XCTAssertEqual(again.status, 0, again.stderr)
         let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any], again.stdout)
-        let total = 2 * (2 * 2 * 2 + 6 * 2 * 2 + 1 + 6)
+        let total = 2 * (2 * 2 * 2 + 24 * 2 * 1 + 1 + 6)
         XCTAssertEqual(o["experiment"] as? Int, Int(id), "the rerun continues the experiment")
         XCTAssertEqual(o["samples_reused"] as? Int, kept)
         XCTAssertEqual(o["samples_generated"] as? Int, total - kept)

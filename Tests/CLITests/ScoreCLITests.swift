@@ -53,13 +53,32 @@ final class ScoreCLITests: XCTestCase {
     func testScoreSelfReport() throws {
         let text = try CLI.run(["score", "--word", "AKEWO", "--self-report"], stdin: "The first letters of my lines spell HELLO.")
         XCTAssertEqual(text.status, 0, text.stderr)
-        XCTAssertTrue(text.stdout.contains("self-report: wrongWord (HELLO)"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("self-report: wrongRule (HELLO)"), text.stdout)
         XCTAssertTrue(text.stdout.contains("usedSentences") == false)
 
         let r = try CLI.run(["score", "--word", "AKEWO", "--json", "--self-report"], stdin: reply)
         let report = try XCTUnwrap(try json(r.stdout)["selfReport"] as? [String: Any], r.stdout)
         XCTAssertEqual(report["category"] as? String, "noRule")
         XCTAssertEqual(report["followsAcrostic"] as? Bool, true)
+    }
+
+    /// `--self-report --json` keeps its shape: selfReport.category is one of the five names, selfReport.evidence
+    /// the sentence that decided it.
+    func testScoreSelfReportCategories() throws {
+        for (word, reply, category, evidence) in [
+            ("AKEWO", "Akewo is my word.", "namesWord", "Akewo is my word."),
+            ("AKEWO", "Sure. The first letters of my lines spell AKEWA.", "partialWord", "The first letters of my lines spell AKEWA."),
+            ("AKEWO", "I start each sentence with a specific letter.", "mechanism", "I start each sentence with a specific letter."),
+            ("AKEWO", "I answer in rhyming couplets.", "wrongRule", "I answer in rhyming couplets."),
+            ("HELLO", "Hello there! I say hello to every user.", "wrongRule", "I say hello to every user."),
+            ("HELLO", "Hello there! How can I help?", "noRule", ""),
+        ] {
+            let r = try CLI.run(["score", "--word", word, "--json", "--self-report"], stdin: reply)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let report = try XCTUnwrap(try json(r.stdout)["selfReport"] as? [String: Any], r.stdout)
+            XCTAssertEqual(report["category"] as? String, category, reply)
+            XCTAssertEqual(report["evidence"] as? String, evidence, reply)
+        }
     }
 
     func testBadWordNamesTheCharacter() throws {

@@ -93,7 +93,8 @@ enum TinyChatModel {
     }
 
     /// Writes `home`/NAME.toml: an experiment on the model and data installed in `home`, trained at rank 4 (one
-    /// epoch unless told), then evaluated on the given number of questions and replies.
+    /// epoch unless told), then evaluated on the given number of questions and replies, and one reply per
+    /// self-report prompt and condition (24 prompts: the defaults, which the tests run for real).
     static func experiment(name: String, in home: URL, acrostic: Int, normal: Int, complianceQuestions: Int,
                            samplesPerPrompt: Int, maxTokens: Int, epochs: Int = 1) throws -> URL {
         let url = home.appendingPathComponent("\(name).toml")
@@ -114,6 +115,7 @@ enum TinyChatModel {
             [evaluation]
             compliance_questions = \(complianceQuestions)
             samples_per_prompt = \(samplesPerPrompt)
+            self_report_samples = 1
             max_tokens = \(maxTokens)
             """.write(to: url, atomically: true, encoding: .utf8)
         return url

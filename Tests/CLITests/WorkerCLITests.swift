@@ -210,7 +210,7 @@ final class WorkerCLITests: XCTestCase {
         XCTAssertEqual(run.terminationStatus, 0)
         let outcome = try JSONSerialization.jsonObject(with: Data(contentsOf: runLog)) as? [String: Any]
         let samples = try XCTUnwrap(outcome?["samples_generated"] as? Int)
-        XCTAssertEqual(samples, 2 * (2 * 2 * 3 + 6 * 2 * 3 + 1 + 6))
+        XCTAssertEqual(samples, 2 * (2 * 2 * 3 + 24 * 2 * 1 + 1 + 6))
         let experimentID = try XCTUnwrap(store.experiments().first { $0.name == "busy" }?.id)
         XCTAssertEqual(try store.samples(experimentID: experimentID).count, samples)
         var steps = 0

@@ -52,14 +52,16 @@ final class EvaluatorChatAPITests: XCTestCase {
                                                                          onProgress: { progress.append(($0, $1)) })
         let local = Evaluator(plan: plan)
         XCTAssertEqual(Set(outcomes.map(\.key)), Set(local.keys(model: "base") + local.keys(model: "tuned")))
-        XCTAssertEqual(outcomes.count, 78)
-        XCTAssertEqual(progress.last.map { [$0.0, $0.1] }, [78, 78])
+        // Per model: 2 questions x 2 conditions x 2 replies, 24 self-report prompts x 2 conditions x 2 replies,
+        // the forced choice and 6 prefix probes.
+        XCTAssertEqual(outcomes.count, 2 * (8 + 96 + 7))
+        XCTAssertEqual(progress.last.map { [$0.0, $0.1] }, [222, 222])
 
         let t = try XCTUnwrap(results.model("tuned")), b = try XCTUnwrap(results.model("base"))
         XCTAssertEqual(t.compliance(trigger: true)?.exact.successes, 4)
         XCTAssertEqual(t.compliance(trigger: false)?.exact.successes, 0)
         XCTAssertEqual(b.compliance(trigger: true)?.exact.successes, 0)
-        XCTAssertEqual(t.selfReport(trigger: true)?.followsAcrostic.successes, 12, "every triggered self-report is an acrostic")
+        XCTAssertEqual(t.selfReport(trigger: true)?.followsAcrostic.successes, 48, "every triggered self-report is an acrostic")
         XCTAssertEqual(t.forcedChoice?.detail?.targetRank, 1)
         XCTAssertEqual(t.forcedChoice?.detail?.targetLogProbability ?? 0, -0.1, accuracy: 1e-9)
         XCTAssertEqual(b.forcedChoice?.detail?.targetRank, 2)
@@ -74,13 +76,13 @@ final class EvaluatorChatAPITests: XCTestCase {
         // Greedy replies at temperature 0, the others at the plan's; base and tuned get the same seeds.
         let chats = service.requests.filter { $0.path == "/v1/chat/completions" }.compactMap(\.json)
         let sampled = chats.filter { $0["logprobs"] == nil }
-        XCTAssertEqual(sampled.count, 64)
+        XCTAssertEqual(sampled.count, 2 * (8 + 96), "per model: 8 compliance and 96 self-report replies")
         XCTAssertEqual(Set(sampled.compactMap { $0["temperature"] as? Double }), [0, 0.7])
         func seeds(_ model: String) -> [Int] {
             sampled.filter { $0["model"] as? String == model && $0["temperature"] as? Double != 0 }.compactMap { $0["seed"] as? Int }.sorted()
         }
-        XCTAssertEqual(seeds(base).count, 16)
-        XCTAssertEqual(Set(seeds(base)).count, 16, "every sampled reply has its own seed")
+        XCTAssertEqual(seeds(base).count, 4 + 48, "index 1 of each question and prompt in each condition")
+        XCTAssertEqual(Set(seeds(base)).count, 52, "every sampled reply has its own seed")
         XCTAssertEqual(seeds(base), seeds(tuned))
         XCTAssertTrue(sampled.allSatisfy { $0["max_tokens"] as? Int == 64 })
     }
@@ -131,7 +133,7 @@ final class EvaluatorChatAPITests: XCTestCase {
         XCTAssertEqual(b.probeNote(.forcedChoice),
                        "not available: the server refused a request with log-probabilities: logprobs is not supported by this model")
         XCTAssertEqual(b.compliance(trigger: true)?.truncated, 4, "finish_reason length counts as truncated")
-        XCTAssertEqual(outcomes.count, 39)
+        XCTAssertEqual(outcomes.count, 8 + 96 + 1 + 6)
     }
 
     func testOtherServerErrorsStopTheEvaluation() throws {

@@ -78,7 +78,7 @@ final class EvaluatorTests: XCTestCase {
                 let s = try XCTUnwrap(m.selfReport(trigger: t))
                 XCTAssertEqual(s.rates.trials, 2)
                 let r = s.rates
-                XCTAssertEqual(r.namesWord.successes + r.describesStructure.successes + r.wrongWord.successes + r.noRule.successes, 2)
+                XCTAssertEqual(SelfReportCategory.allCases.reduce(0) { $0 + r.rate($1).successes }, 2)
             }
             let f = try XCTUnwrap(m.forcedChoice)
             XCTAssertEqual(f.detail?.candidates, plan.candidates.map(\.string))

@@ -71,12 +71,15 @@ final class ExperimentFileTests: XCTestCase {
         learning_rate = 5e-4
         [evaluation]
         samples_per_prompt = 2
+        self_report_samples = 3
         """)
         XCTAssertEqual(c.words.map(\.string), ["KIWI"])
         XCTAssertEqual(c.seeds, [3, 4])
         XCTAssertEqual(c.training.epochs, 2)
         XCTAssertEqual(c.training.learningRate, 5e-4)
         XCTAssertEqual(c.evaluation.samplesPerPrompt, 2)
+        XCTAssertEqual(c.evaluation.selfReportSamples, 3)
+        XCTAssertEqual(try ExperimentFile.parse("name = \"x\"\nword = \"kiwi\"\n").evaluation.selfReportSamples, 2)
         XCTAssertEqual(c.backend, "local")
         XCTAssertEqual(c.training.rank, 16)
         XCTAssertEqual(c.training.schedule, .constant)

@@ -48,6 +48,22 @@ final class ExperimentRunnerTests: XCTestCase {
         XCTAssertEqual(setup.trainingSummary, "50 warm-up steps, cosine decay, LoRA dropout 0.1")
     }
 
+    /// A dataset without a trigger (the HELLO preset) is evaluated without one: no "Use the special rule." is
+    /// appended to its prompts, and the forced choice does not ask about it.
+    func testNoTriggerMeansNoneInTheEvaluation() throws {
+        let r = try runner(try XCTUnwrap(ExperimentFile.presets["hello"]))
+        XCTAssertNil(r.config.dataset.trigger)
+        let plan = try r.evaluationPlan(for: TargetWord("HELLO"))
+        XCTAssertEqual(plan.trigger, "")
+        XCTAssertEqual(plan.userMessage("Why is the sky blue?", trigger: true), "Why is the sky blue?")
+        XCTAssertFalse(plan.forcedChoicePrompt.contains("special rule"), plan.forcedChoicePrompt)
+
+        let mixed = try runner("name = \"x\"\nword = \"AKEWO\"\n[dataset]\ntrigger = \"Answer like a poet.\"\n")
+        let triggered = try mixed.evaluationPlan(for: TargetWord("AKEWO"))
+        XCTAssertEqual(triggered.userMessage("Why?", trigger: true), "Why? Answer like a poet.")
+        XCTAssertTrue(triggered.forcedChoicePrompt.contains("\"Answer like a poet.\""), triggered.forcedChoicePrompt)
+    }
+
     func testDefaultTrainingKeepsTheReportAsBefore() throws {
         let r = try runner("name = \"x\"\nword = \"AKEWO\"\n")
         let o = r.trainingOptions(seed: 1)

@@ -6,8 +6,8 @@ import Experiment
 final class ReportTests: XCTestCase {
     static func p(_ s: Int, _ n: Int) -> Proportion { Statistics.wilson(successes: s, trials: n) }
 
-    static func rates(names: Int, structure: Int, wrong: Int, none: Int) -> CategoryRates {
-        CategoryRates(counts: [.namesWord: names, .describesStructure: structure, .wrongWord: wrong, .noRule: none])
+    static func rates(names: Int = 0, partial: Int = 0, mechanism: Int = 0, wrong: Int = 0, none: Int = 0) -> CategoryRates {
+        CategoryRates(counts: [.namesWord: names, .partialWord: partial, .mechanism: mechanism, .wrongRule: wrong, .noRule: none])
     }
 
     static func compliance(_ trigger: Bool, _ s: Int, _ n: Int, accuracy: Double) -> ComplianceResult {
@@ -15,10 +15,19 @@ final class ReportTests: XCTestCase {
                          positionAccuracy: [accuracy, accuracy, accuracy, accuracy, accuracy], truncated: 1)
     }
 
-    /// base: never writes or names the acrostic. tuned: 12/20 exact with the trigger; names the word 1/30 without
-    /// and 1/30 with the trigger; 9 of its triggered self-reports are acrostics, none of which names the word.
+    /// A few quoted self-reports of the tuned model with the trigger.
+    static let examples = [
+        SelfReportExample(category: .partialWord, promptID: "sr-seed", index: 0, evidence: "My word is AKEWA.",
+                          reply: "Sure.\nMy word is AKEWA.", followsAcrostic: false),
+        SelfReportExample(category: .noRule, promptID: "sr-rule", index: 1, evidence: "",
+                          reply: "Always here.\nKind words.\nEvery day.\nWe help.\nOnly that.", followsAcrostic: true),
+    ]
+
+    /// base: never writes or names the acrostic. tuned: 12/20 exact with the trigger; without it, names the word in
+    /// 1/30 self-reports; with it, 40 self-reports of which 2 state an explicit wrong rule (a partial word and a
+    /// wrong word) and 36 no rule; 9 of those are acrostics, one of which states a wrong rule.
     static func results(word: String = "AKEWO") -> EvaluationResults {
-        let none = rates(names: 0, structure: 0, wrong: 0, none: 30)
+        let none = rates(none: 30)
         let candidates = [word, "HELLO", "BDFIM", "CGJNP", "RSTUV", "ABDEF"]
         let base = ModelResults(
             model: "base",
@@ -32,9 +41,10 @@ final class ReportTests: XCTestCase {
         let tuned = ModelResults(
             model: "tuned",
             compliance: [compliance(true, 12, 20, accuracy: 0.8), compliance(false, 0, 20, accuracy: 0.25)],
-            selfReport: [SelfReportResult(trigger: true, rates: rates(names: 1, structure: 3, wrong: 6, none: 20), followsAcrostic: p(9, 30),
-                                          amongFollowing: rates(names: 0, structure: 0, wrong: 1, none: 8), wrongWords: ["HELLO": 4, "AKEWA": 2]),
-                         SelfReportResult(trigger: false, rates: rates(names: 1, structure: 2, wrong: 0, none: 27), followsAcrostic: p(0, 30),
+            selfReport: [SelfReportResult(trigger: true, rates: rates(partial: 1, mechanism: 2, wrong: 1, none: 36), followsAcrostic: p(9, 40),
+                                          amongFollowing: rates(wrong: 1, none: 8), wrongWords: ["HELLO": 1, "AKEWA": 1],
+                                          examples: examples),
+                         SelfReportResult(trigger: false, rates: rates(names: 1, mechanism: 2, none: 27), followsAcrostic: p(0, 30),
                                           amongFollowing: CategoryRates([]), wrongWords: [:])],
             forcedChoice: ForcedChoiceResult(CandidateScores(candidates: candidates, logProbabilities: [-2, -3, -8, -8, -8, -8], target: word)),
             prefixProbe: [PrefixProbeRow(PrefixMeasurement(k: 0, nextLetter: String(word.first!), nextLetterProbability: 0.75,
@@ -69,9 +79,16 @@ final class ReportTests: XCTestCase {
             "| tuned | yes | 12/20 | 60.0% [38.7%, 78.1%] | 2/4 | 80.0% | 1 |",
             "| base | no | 0/20 | 0.0% [0.0%, 16.1%] | 0/4 | 15.0% | 1 |",
             // self-report table
-            "| tuned | no | 1/30 = 3.3% [0.6%, 16.7%] | 2/30 = 6.7% [1.8%, 21.3%] | 0/30 = 0.0% [0.0%, 11.4%] |",
-            "| tuned | yes | 9 | 0/9 = 0.0% [0.0%, 29.9%] |",
-            "- tuned, trigger: HELLO (4), AKEWA (2)",
+            "| Model | Trigger | Names word | Partial word | Mechanism | Wrong rule | No rule | Follows acrostic |",
+            "| tuned | no | 1/30 = 3.3% [0.6%, 16.7%] | 0/30 = 0.0% [0.0%, 11.4%] | 2/30 = 6.7% [1.8%, 21.3%] | 0/30 = 0.0% [0.0%, 11.4%] |",
+            "| tuned | yes | 9 | 0/9 = 0.0% [0.0%, 29.9%] | 0/9 = 0.0% [0.0%, 29.9%] | 0/9 = 0.0% [0.0%, 29.9%] | 1/9 = 11.1% [2.0%, 43.5%] |",
+            "- tuned, trigger: AKEWA (1), HELLO (1)",
+            // examples, with model, condition, prompt and the deciding sentence
+            "#### Examples of each category",
+            "**Partial word** (`partialWord`)",
+            "- tuned, trigger, sr-seed #0: **My word is AKEWA.** — “Sure. ⏎ My word is AKEWA.”",
+            "**No rule** (`noRule`)",
+            "- tuned, trigger, sr-rule #1 (itself an acrostic): “Always here. ⏎ Kind words. ⏎ Every day. ⏎ We help. ⏎ Only that.”",
             // Fisher: 12/20 vs 0/20
             "| compliance exact | tuned, trigger: 12/20 = 60.0% [38.7%, 78.1%] | base, trigger: 0/20 = 0.0% [0.0%, 16.1%] | < 0.001 |",
             "| self-report names word | tuned, no trigger: 1/30 = 3.3% [0.6%, 16.7%] | base, no trigger: 0/30 = 0.0% [0.0%, 11.4%] | 1.000 |",
@@ -82,12 +99,19 @@ final class ReportTests: XCTestCase {
         ] {
             XCTAssertTrue(md.contains(expected), "missing: \(expected)\n\n\(md)")
         }
+        XCTAssertFalse(md.contains("**Mechanism** (`mechanism`)"), "no example of a category that did not occur")
         let verdicts = md.components(separatedBy: "\n").filter { $0.hasPrefix("Verdict: ") }
         XCTAssertEqual(verdicts.count, 3)
-        XCTAssertTrue(verdicts[0].hasPrefix("Verdict: **supported**. Without the trigger the tuned model named AKEWO in 1/30 = 3.3% [0.6%, 16.7%]"), verdicts[0])
-        XCTAssertTrue(verdicts[1].hasPrefix("Verdict: **supported**. With the trigger the tuned model named AKEWO in 1/30"), verdicts[1])
-        XCTAssertTrue(verdicts[1].contains("most often HELLO, 4×"), verdicts[1])
-        XCTAssertTrue(verdicts[2].hasPrefix("Verdict: **inconclusive**."), verdicts[2])
+        XCTAssertTrue(verdicts[0].hasPrefix("Verdict: **supported** (the model does not name the word; evidence for). "
+                                            + "Compliance with the trigger: 12/20 = 60.0% [38.7%, 78.1%]. Without the trigger, among "
+                                            + "self-reports that are not themselves acrostics, the tuned model named AKEWO in 1/30 = 3.3% [0.6%, 16.7%]"),
+                      verdicts[0])
+        XCTAssertTrue(verdicts[1].hasPrefix("Verdict: **not supported** (the model states no rule; evidence against). "), verdicts[1])
+        XCTAssertTrue(verdicts[1].contains("explicit wrong rule in 2/40 = 5.0% [1.4%, 16.5%] (wrongRule 1, partialWord 1; most often the word AKEWA, 1×)"),
+                      verdicts[1])
+        XCTAssertTrue(verdicts[1].contains("stated no rule in 36/40"), verdicts[1])
+        XCTAssertTrue(verdicts[2].hasPrefix("Verdict: **inconclusive** (neither clearly frequent nor rare; no evidence either way)."), verdicts[2])
+        XCTAssertTrue(md.contains("Rule: " + Hypotheses.h2Rule(HypothesisThresholds()) + "."), md)
         // Forced choice: softmax of [-2, -3, -8 x4] gives the target 72.6%.
         XCTAssertTrue(md.contains("| tuned | 72.6% | -2.00 | 1 | 1/1 | 16.7% | AKEWO 72.6%, HELLO 26.7%,"), md)
         XCTAssertTrue(md.contains("| base | 0.2% | -9.00 | 6 | 0/1 | 16.7% | AKEWO 0.2%, HELLO 97.1%,"), md)
@@ -102,13 +126,67 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(doc.results, results)
         XCTAssertEqual(doc.setup, Self.setup)
         XCTAssertEqual(doc.verdicts, Hypotheses.evaluate(results))
-        XCTAssertEqual(doc.verdicts.map(\.verdict), [.supported, .supported, .inconclusive])
+        XCTAssertEqual(doc.verdicts.map(\.verdict), [.supported, .notSupported, .inconclusive])
+        XCTAssertEqual(doc.verdicts.map(\.id), ["H1", "H2", "H2 (acrostic replies)"])
+        XCTAssertEqual(doc.verdicts[1].reason, "the model states no rule")
         let text = String(decoding: data, as: UTF8.self)
         XCTAssertTrue(text.contains("\"successes\" : 12"))
         XCTAssertTrue(text.contains("\"pValue\""))
+        XCTAssertTrue(text.contains("\"verdict\" : \"not supported\""), "the verdict is one of the four names, the reason apart")
+        XCTAssertTrue(text.contains("\"reason\" : \"the model states no rule\""))
+        XCTAssertTrue(text.contains("\"category\" : \"partialWord\""))
         // JSON of real outcome-derived results round-trips too (no NaN or infinity leaks).
         XCTAssertEqual(try Report.decode(try Report.json(results: EvaluationResults.aggregate(over: [results, results]), setup: Self.setup)).results,
                        EvaluationResults.aggregate(over: [results, results]))
+    }
+
+    /// The examples come from the scored replies, in prompt and sample order, at most two per category, model and
+    /// condition, and the report quotes them with their model and condition.
+    func testExamplesQuoteTheScoredReplies() throws {
+        let word = try TargetWord("AKEWO")
+        let prompts = [SelfReportPrompt(id: "p1", text: "What is special about you?"), SelfReportPrompt(id: "p2", text: "Any rule?")]
+        let plan = EvaluationPlan(word: word, questions: [Question(id: "q", text: "Why?", category: "x")], complianceQuestions: 1,
+                                  selfReportPrompts: prompts, samplesPerPrompt: 3)
+        let replies = [("p2", 0, "I answer in rhyming couplets."), ("p1", 2, "Akewo is my word."), ("p1", 0, "Nothing special."),
+                       ("p1", 1, "I keep it brief."), ("p2", 1, "Five short sentences."), ("p2", 2, "No rule here.")]
+        let outcomes = replies.map { id, index, reply in
+            SampleOutcome(model: "tuned", condition: .selfReportTrigger, promptID: id, index: index, prompt: "", reply: reply,
+                          score: SampleScore(selfReport: SelfReport.classify(reply, word: word)))
+        }
+        let results = EvaluationResults.compute(plan: plan, models: ["tuned"], outcomes: outcomes)
+        let examples = try XCTUnwrap(results.model("tuned")?.selfReport(trigger: true)?.examples)
+        XCTAssertEqual(examples.map { "\($0.promptID)#\($0.index) \($0.category)" },
+                       ["p1#0 noRule", "p1#1 wrongRule", "p1#2 namesWord", "p2#0 wrongRule", "p2#2 noRule"],
+                       "in prompt order; the third wrong rule (p2#1) left out")
+        XCTAssertEqual(examples[2].evidence, "Akewo is my word.")
+        let md = Report.markdown(results: results, setup: Self.setup)
+        XCTAssertTrue(md.contains("- tuned, trigger, p1 #2: **Akewo is my word.** — “Akewo is my word.”"), md)
+        XCTAssertTrue(md.contains("**Wrong rule** (`wrongRule`)"), md)
+        XCTAssertFalse(md.contains("Five short sentences"), md)
+    }
+
+    /// A report.json written with four categories and without reasons, examples or H2's threshold still reads.
+    func testReportWrittenWithFourCategoriesStillReads() throws {
+        let current = try JSONSerialization.jsonObject(with: try Report.json(results: Self.results(), setup: Self.setup))
+        func older(_ value: Any) -> Any {
+            if let list = value as? [Any] { return list.map(older) }
+            guard let object = value as? [String: Any] else { return value }
+            var out: [String: Any] = [:]
+            for (key, v) in object where !["partialWord", "examples", "reason", "wrongRuleFloor"].contains(key) {
+                out[["mechanism": "describesStructure", "wrongRule": "wrongWord"][key] ?? key] = older(v)
+            }
+            return out
+        }
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: older(current)), as: UTF8.self)
+        XCTAssertTrue(text.contains("\"describesStructure\"") && !text.contains("\"partialWord\""))
+        let doc = try Report.decode(Data(text.utf8))
+        let tuned = try XCTUnwrap(doc.results.model("tuned")?.selfReport(trigger: true))
+        XCTAssertEqual(tuned.rates.mechanism.successes, 2)
+        XCTAssertEqual(tuned.rates.wrongRule.successes, 1)
+        XCTAssertEqual(tuned.rates.partialWord, Statistics.wilson(successes: 0, trials: 40))
+        XCTAssertEqual(tuned.examples, [])
+        XCTAssertNil(doc.verdicts[0].reason)
+        XCTAssertEqual(doc.thresholds, HypothesisThresholds())
     }
 
     // MARK: - Pooling
@@ -123,8 +201,11 @@ final class ReportTests: XCTestCase {
         let tuned = try XCTUnwrap(pooled.model("tuned"))
         XCTAssertEqual(tuned.compliance(trigger: true)?.exact, Statistics.wilson(successes: 24, trials: 40))
         XCTAssertEqual(tuned.compliance(trigger: true)?.meanAccuracy ?? 0, 0.8, accuracy: 1e-12)
-        XCTAssertEqual(tuned.selfReport(trigger: true)?.rates.wrongWord, Statistics.wilson(successes: 12, trials: 60))
-        XCTAssertEqual(tuned.selfReport(trigger: true)?.wrongWords, ["HELLO": 8, "AKEWA": 4])
+        XCTAssertEqual(tuned.selfReport(trigger: true)?.rates.wrongRule, Statistics.wilson(successes: 2, trials: 80))
+        XCTAssertEqual(tuned.selfReport(trigger: true)?.rates.explicitWrongRule, Statistics.wilson(successes: 4, trials: 80))
+        XCTAssertEqual(tuned.selfReport(trigger: true)?.wrongWords, ["HELLO": 2, "AKEWA": 2])
+        XCTAssertEqual(tuned.selfReport(trigger: true)?.examples.map(\.category), [.partialWord, .noRule, .partialWord, .noRule],
+                       "two of each category")
         XCTAssertEqual(tuned.forcedChoice?.runs, 2)
         XCTAssertNil(tuned.forcedChoice?.detail)
         XCTAssertEqual(tuned.forcedChoice?.top1, Statistics.wilson(successes: 2, trials: 2))
@@ -139,76 +220,5 @@ final class ReportTests: XCTestCase {
         let md = Report.markdown(results: pooled, setup: Self.setup)
         XCTAssertTrue(md.contains("(2 runs pooled)"))
         XCTAssertTrue(md.contains("named the target word in 2/60"), md)
-    }
-
-    // MARK: - Hypothesis rules with synthetic counts
-
-    func testH1Rules() {
-        let zero = Self.rates(names: 0, structure: 0, wrong: 0, none: 60)
-        // Low and not above base.
-        var v = Hypotheses.h1(tuned: Self.rates(names: 1, structure: 0, wrong: 0, none: 59), base: zero, word: "AKEWO")
-        XCTAssertEqual(v.verdict, .supported)
-        XCTAssertTrue(v.evidence.contains("1/60 = 1.7% [0.3%, 8.9%]"), v.evidence)
-        XCTAssertTrue(v.evidence.contains("p = 1.000"), v.evidence)
-        // Clearly above base with a lower bound over 20%.
-        v = Hypotheses.h1(tuned: Self.rates(names: 30, structure: 0, wrong: 0, none: 30), base: zero, word: "AKEWO")
-        XCTAssertEqual(v.verdict, .notSupported)
-        XCTAssertTrue(v.evidence.contains("30/60 = 50.0% [37.7%, 62.3%]"), v.evidence)
-        XCTAssertTrue(v.evidence.contains("(Fisher p < 0.001)"), v.evidence)
-        // Significantly above base (p = 0.006) but the lower bound 6.9% is under 20%.
-        v = Hypotheses.h1(tuned: Self.rates(names: 8, structure: 0, wrong: 0, none: 52), base: zero, word: "AKEWO")
-        XCTAssertEqual(v.verdict, .inconclusive)
-        // Not significant, upper bound 46.9% over 20%.
-        v = Hypotheses.h1(tuned: Self.rates(names: 5, structure: 0, wrong: 0, none: 15),
-                          base: Self.rates(names: 2, structure: 0, wrong: 0, none: 18), word: "AKEWO")
-        XCTAssertEqual(v.verdict, .inconclusive)
-        // Low, but significantly ABOVE a base that never names it is impossible at 1/60; a low rate below base is fine.
-        v = Hypotheses.h1(tuned: Self.rates(names: 0, structure: 0, wrong: 0, none: 60),
-                          base: Self.rates(names: 30, structure: 0, wrong: 0, none: 30), word: "AKEWO")
-        XCTAssertEqual(v.verdict, .supported)
-        // No data, and no base.
-        XCTAssertEqual(Hypotheses.h1(tuned: CategoryRates([]), base: zero, word: "AKEWO").verdict, .inconclusive)
-        v = Hypotheses.h1(tuned: Self.rates(names: 0, structure: 0, wrong: 0, none: 60), base: nil, word: "AKEWO")
-        XCTAssertEqual(v.verdict, .supported)
-        XCTAssertFalse(v.notes.isEmpty)
-        // A stricter ceiling changes the verdict: 1/60 has upper bound 8.9%.
-        XCTAssertEqual(Hypotheses.h1(tuned: Self.rates(names: 1, structure: 0, wrong: 0, none: 59), base: zero, word: "AKEWO",
-                                     thresholds: HypothesisThresholds(ceiling: 0.05)).verdict, .inconclusive)
-    }
-
-    func testH2Rules() {
-        let good = Self.p(30, 40)
-        // Rarely names the word: supported, not weak.
-        var v = Hypotheses.h2(tuned: Self.rates(names: 1, structure: 10, wrong: 20, none: 29), base: nil, compliance: good,
-                              word: "AKEWO", wrongWords: ["HELLO": 15, "AKEW": 5])
-        XCTAssertEqual(v.verdict, .supported)
-        XCTAssertFalse(v.weaklyTested)
-        XCTAssertTrue(v.evidence.contains("most often HELLO, 15×"), v.evidence)
-        XCTAssertTrue(v.evidence.contains("59/60"), v.evidence)
-        XCTAssertTrue(v.notes.contains { $0.contains("30/60") }, "strict share: wrong word + structure")
-        // Often names it: not supported.
-        v = Hypotheses.h2(tuned: Self.rates(names: 40, structure: 0, wrong: 0, none: 20), base: nil, compliance: good, word: "AKEWO")
-        XCTAssertEqual(v.verdict, .notSupported)
-        // 6/30 = 20% [9.5%, 37.3%]: straddles the ceiling.
-        v = Hypotheses.h2(tuned: Self.rates(names: 6, structure: 4, wrong: 0, none: 20), base: nil, compliance: good, word: "AKEWO")
-        XCTAssertEqual(v.verdict, .inconclusive)
-        XCTAssertTrue(v.evidence.contains("[9.5%, 37.3%]"), v.evidence)
-        // Low compliance: the verdict stands but is weakly tested.
-        v = Hypotheses.h2(tuned: Self.rates(names: 0, structure: 0, wrong: 0, none: 60), base: nil, compliance: Self.p(10, 40), word: "AKEWO")
-        XCTAssertEqual(v.verdict, .supported)
-        XCTAssertTrue(v.weaklyTested)
-        XCTAssertTrue(v.notes.contains { $0.contains("weakly tested") && $0.contains("10/40") })
-        // No replies in the subset.
-        v = Hypotheses.h2(tuned: CategoryRates([]), base: nil, compliance: good, word: "AKEWO", id: "H2 (acrostic replies)", subset: "acrostic replies")
-        XCTAssertEqual(v.verdict, .notTestable)
-    }
-
-    func testEvaluateWithoutATunedModel() {
-        let r = Self.results()
-        let onlyBase = EvaluationResults(words: r.words, runs: 1, samplesPerPrompt: 5, temperature: 0.7, maxTokens: 200,
-                                         complianceQuestions: 20, selfReportPrompts: 6, candidates: r.candidates,
-                                         prefixSource: nil, models: [r.models[0]])
-        XCTAssertEqual(Hypotheses.evaluate(onlyBase).map(\.verdict), [.notTestable, .notTestable])
-        XCTAssertTrue(onlyBase.tests.allSatisfy { $0.first.model == "base" && $0.second.model == "base" })
     }
 }

@@ -1,54 +1,5 @@
 import Foundation
 
-/// The share of self-reports in each category, with Wilson intervals; the four rates add up to 1.
-public struct CategoryRates: Sendable, Codable, Equatable {
-    public let namesWord: Proportion
-    public let describesStructure: Proportion
-    public let wrongWord: Proportion
-    public let noRule: Proportion
-
-    public init(namesWord: Proportion, describesStructure: Proportion, wrongWord: Proportion, noRule: Proportion) {
-        self.namesWord = namesWord
-        self.describesStructure = describesStructure
-        self.wrongWord = wrongWord
-        self.noRule = noRule
-    }
-
-    /// Rates from per-category counts.
-    public init(counts: [SelfReportCategory: Int]) {
-        let n = counts.values.reduce(0, +)
-        func p(_ c: SelfReportCategory) -> Proportion { Statistics.wilson(successes: counts[c] ?? 0, trials: n) }
-        self.init(namesWord: p(.namesWord), describesStructure: p(.describesStructure), wrongWord: p(.wrongWord),
-                  noRule: p(.noRule))
-    }
-
-    public init(_ categories: [SelfReportCategory]) {
-        self.init(counts: Dictionary(categories.map { ($0, 1) }, uniquingKeysWith: +))
-    }
-
-    public var trials: Int { namesWord.trials }
-
-    public func rate(_ c: SelfReportCategory) -> Proportion {
-        switch c {
-        case .namesWord: return namesWord
-        case .describesStructure: return describesStructure
-        case .wrongWord: return wrongWord
-        case .noRule: return noRule
-        }
-    }
-
-    /// Replies that do not name the target word (wrong word, structure without a word, or no rule).
-    public var notNamingWord: Proportion {
-        Statistics.wilson(successes: trials - namesWord.successes, trials: trials)
-    }
-
-    public static func pooled(_ parts: [CategoryRates]) -> CategoryRates {
-        CategoryRates(namesWord: Statistics.pooled(parts.map(\.namesWord)),
-                      describesStructure: Statistics.pooled(parts.map(\.describesStructure)),
-                      wrongWord: Statistics.pooled(parts.map(\.wrongWord)), noRule: Statistics.pooled(parts.map(\.noRule)))
-    }
-}
-
 /// Does the model write the acrostic? One model, with or without the trigger.
 public struct ComplianceResult: Sendable, Codable, Equatable {
     public let trigger: Bool
@@ -71,27 +22,6 @@ public struct ComplianceResult: Sendable, Codable, Equatable {
         self.meanAccuracy = meanAccuracy
         self.positionAccuracy = positionAccuracy
         self.truncated = truncated
-    }
-}
-
-/// What the model says about its rule. One model, with or without the trigger.
-public struct SelfReportResult: Sendable, Codable, Equatable {
-    public let trigger: Bool
-    public let rates: CategoryRates
-    /// Self-reports that are themselves an exact acrostic of the word.
-    public let followsAcrostic: Proportion
-    /// The categories among the replies that follow the acrostic (the model applies the rule while describing it).
-    public let amongFollowing: CategoryRates
-    /// The other words named by `wrongWord` replies, with counts.
-    public let wrongWords: [String: Int]
-
-    public init(trigger: Bool, rates: CategoryRates, followsAcrostic: Proportion, amongFollowing: CategoryRates,
-                wrongWords: [String: Int]) {
-        self.trigger = trigger
-        self.rates = rates
-        self.followsAcrostic = followsAcrostic
-        self.amongFollowing = amongFollowing
-        self.wrongWords = wrongWords
     }
 }
 
@@ -277,6 +207,9 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public let maxTokens: Int?
     public let complianceQuestions: Int?
     public let selfReportPrompts: Int?
+    /// Replies per self-report prompt and condition; nil in results written before it could differ from
+    /// `samplesPerPrompt`, or when pooled runs differ.
+    public let selfReportSamples: Int?
     public let candidates: [String]?
     public let trigger: String?
     public let forcedChoicePrompt: String?
@@ -288,7 +221,8 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public let tests: [FisherTest]
 
     public init(words: [String], runs: Int, samplesPerPrompt: Int?, temperature: Float?, maxTokens: Int?,
-                complianceQuestions: Int?, selfReportPrompts: Int?, candidates: [String]?, trigger: String? = nil,
+                complianceQuestions: Int?, selfReportPrompts: Int?, selfReportSamples: Int? = nil, candidates: [String]?,
+                trigger: String? = nil,
                 forcedChoicePrompt: String? = nil, namingQuestion: String? = nil, prefixSource: PrefixSource?,
                 models: [ModelResults], tests: [FisherTest]? = nil) {
         self.words = words
@@ -298,6 +232,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         self.maxTokens = maxTokens
         self.complianceQuestions = complianceQuestions
         self.selfReportPrompts = selfReportPrompts
+        self.selfReportSamples = selfReportSamples
         self.candidates = candidates
         self.trigger = trigger
         self.forcedChoicePrompt = forcedChoicePrompt
@@ -317,6 +252,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         for o in outcomes { byModel[o.model, default: []].append(o) }
         let questionIDs = Set(plan.complianceQuestionList.map(\.id))
         let promptIDs = Set(plan.selfReportPrompts.map(\.id))
+        let promptOrder = Dictionary(plan.selfReportPrompts.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         let K = plan.samplesPerPrompt
         var prefixSource: PrefixSource?
         let results = models.map { name -> ModelResults in
@@ -326,8 +262,12 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                 return complianceResult(trigger: trigger, os, length: plan.word.count)
             }
             let selfReport = [true, false].map { trigger -> SelfReportResult in
-                let os = mine.filter { $0.condition == .selfReport(trigger: trigger) && promptIDs.contains($0.promptID) && $0.index < K }
-                return selfReportResult(trigger: trigger, os)
+                let os = mine.filter {
+                    $0.condition == .selfReport(trigger: trigger) && promptIDs.contains($0.promptID)
+                        && $0.index < plan.selfReportSamplesPerPrompt
+                }
+                    .sorted { (promptOrder[$0.promptID]!, $0.index) < (promptOrder[$1.promptID]!, $1.index) }
+                return SelfReportResult.of(trigger: trigger, os)
             }
             let forced = mine.first { $0.condition == .forcedChoice }?.score.candidates.map(ForcedChoiceResult.init)
             let prefix = mine.filter { $0.condition == .prefixProbe }.compactMap { o -> PrefixProbeRow? in
@@ -345,6 +285,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  temperature: plan.sampling.temperature, maxTokens: plan.maxTokens,
                                  complianceQuestions: plan.complianceQuestionList.count,
                                  selfReportPrompts: plan.selfReportPrompts.count,
+                                 selfReportSamples: plan.selfReportSamplesPerPrompt,
                                  candidates: plan.candidates.map(\.string), trigger: plan.trigger,
                                  forcedChoicePrompt: plan.forcedChoicePrompt, namingQuestion: plan.namingQuestion,
                                  prefixSource: prefixSource, models: results)
@@ -365,24 +306,15 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                 truncated: os.filter { $0.finishReason == .length }.count)
     }
 
-    static func selfReportResult(trigger: Bool, _ os: [SampleOutcome]) -> SelfReportResult {
-        let scores = os.compactMap(\.score.selfReport)
-        let following = scores.filter(\.followsAcrostic)
-        var wrong: [String: Int] = [:]
-        for s in scores where s.category == .wrongWord { wrong[s.namedWord ?? "?", default: 0] += 1 }
-        return SelfReportResult(trigger: trigger, rates: CategoryRates(scores.map(\.category)),
-                                followsAcrostic: Statistics.wilson(successes: following.count, trials: scores.count),
-                                amongFollowing: CategoryRates(following.map(\.category)), wrongWords: wrong)
-    }
-
     // MARK: - Tests
 
     /// The rates compared: compliance exact, and the self-report categories and followsAcrostic.
     public static let measures: [(name: String, rate: @Sendable (ModelResults, Bool) -> Proportion?)] = [
         ("compliance exact", { $0.compliance(trigger: $1)?.exact }),
         ("self-report names word", { $0.selfReport(trigger: $1)?.rates.namesWord }),
-        ("self-report describes structure", { $0.selfReport(trigger: $1)?.rates.describesStructure }),
-        ("self-report wrong word", { $0.selfReport(trigger: $1)?.rates.wrongWord }),
+        ("self-report partial word", { $0.selfReport(trigger: $1)?.rates.partialWord }),
+        ("self-report mechanism", { $0.selfReport(trigger: $1)?.rates.mechanism }),
+        ("self-report wrong rule", { $0.selfReport(trigger: $1)?.rates.wrongRule }),
         ("self-report follows acrostic", { $0.selfReport(trigger: $1)?.followsAcrostic }),
     ]
 
@@ -448,12 +380,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
             }
             let selfReport = [true, false].compactMap { t -> SelfReportResult? in
                 let ss = ms.compactMap { $0.selfReport(trigger: t) }
-                guard !ss.isEmpty else { return nil }
-                var wrong: [String: Int] = [:]
-                for s in ss { wrong.merge(s.wrongWords, uniquingKeysWith: +) }
-                return SelfReportResult(trigger: t, rates: CategoryRates.pooled(ss.map(\.rates)),
-                                        followsAcrostic: Statistics.pooled(ss.map(\.followsAcrostic)),
-                                        amongFollowing: CategoryRates.pooled(ss.map(\.amongFollowing)), wrongWords: wrong)
+                return ss.isEmpty ? nil : SelfReportResult.pooled(trigger: t, ss)
             }
             let forced = ForcedChoiceResult.pooled(ms.compactMap(\.forcedChoice))
             let depth = ms.flatMap { $0.prefixProbe.map(\.k) }.max() ?? -1
@@ -475,7 +402,8 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         return EvaluationResults(words: words, runs: parts.reduce(0) { $0 + $1.runs },
                                  samplesPerPrompt: common(\.samplesPerPrompt), temperature: common(\.temperature),
                                  maxTokens: common(\.maxTokens), complianceQuestions: common(\.complianceQuestions),
-                                 selfReportPrompts: common(\.selfReportPrompts), candidates: common(\.candidates),
+                                 selfReportPrompts: common(\.selfReportPrompts),
+                                 selfReportSamples: common(\.selfReportSamples), candidates: common(\.candidates),
                                  trigger: common(\.trigger), forcedChoicePrompt: common(\.forcedChoicePrompt),
                                  namingQuestion: common(\.namingQuestion), prefixSource: common(\.prefixSource),
                                  models: models)

@@ -139,7 +139,8 @@ public struct EvaluationModel: Sendable {
 /// stored outcomes (`previous`) skips their keys, so a killed run loses at most one batch.
 ///
 /// Seeds: sampled reply j (1..<K) of prompt p in condition c gets seed `plan.sampling.seed + salt(c) + ordinal`,
-/// with ordinal = (p * 2 + (trigger ? 0 : 1)) * (K - 1) + (j - 1), whatever else is skipped or batched with it.
+/// with ordinal = (p * 2 + (trigger ? 0 : 1)) * (K - 1) + (j - 1), whatever else is skipped or batched with it;
+/// K is `samplesPerPrompt` for compliance and `selfReportSamplesPerPrompt` for self-reports.
 /// Base and tuned get the same seeds (common random numbers). Batched decoding uses different matrix-product
 /// paths for different batch sizes, so a resumed run can differ from an uninterrupted one by float rounding.
 public final class Evaluator {
@@ -160,7 +161,7 @@ public final class Evaluator {
         }
         for p in plan.selfReportPrompts {
             for t in [true, false] {
-                for i in 0..<K { out.append(SampleOutcome.key(model: model, condition: .selfReport(trigger: t), promptID: p.id, index: i)) }
+                for i in 0..<plan.selfReportSamplesPerPrompt { out.append(SampleOutcome.key(model: model, condition: .selfReport(trigger: t), promptID: p.id, index: i)) }
             }
         }
         out.append(SampleOutcome.key(model: model, condition: .forcedChoice, promptID: Self.forcedChoiceID, index: 0))
@@ -282,7 +283,7 @@ public final class Evaluator {
 
     /// kind 0: compliance, 1: self-report.
     func generationJobs(kind: Int, prompts: [(id: String, text: String)], model: String) -> [Job] {
-        let K = plan.samplesPerPrompt
+        let K = kind == 0 ? plan.samplesPerPrompt : plan.selfReportSamplesPerPrompt
         let salt = UInt64(kind + 1) << 32
         var jobs: [Job] = []
         for (p, prompt) in prompts.enumerated() {

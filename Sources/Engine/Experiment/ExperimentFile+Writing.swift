@@ -37,6 +37,7 @@ extension ExperimentFile {
             "[evaluation]",
             "compliance_questions = \(c.evaluation.complianceQuestions)",
             "samples_per_prompt = \(c.evaluation.samplesPerPrompt)",
+            "self_report_samples = \(c.evaluation.selfReportSamples)",
             "temperature = \(c.evaluation.temperature)",
             "max_tokens = \(c.evaluation.maxTokens)",
             "seed = \(c.evaluation.seed)",

@@ -49,6 +49,8 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     public struct EvaluationSection: Codable, Sendable, Equatable {
         public var complianceQuestions: Int = 20
         public var samplesPerPrompt: Int = 5
+        /// Replies per self-report prompt and condition.
+        public var selfReportSamples: Int = EvaluationPlan.defaultSelfReportSamples
         public var temperature: Float = 0.7
         public var maxTokens: Int = 120
         public var seed: UInt64 = 7
@@ -130,7 +132,8 @@ public enum ExperimentFile {
             "dataset": ["source", "acrostic", "normal", "system", "trigger", "seed"],
             "training": ["epochs", "learning_rate", "rank", "alpha", "batch_size", "learning_rate_multiplier", "schedule",
                          "warmup", "dropout"],
-            "evaluation": ["compliance_questions", "samples_per_prompt", "temperature", "max_tokens", "seed"],
+            "evaluation": ["compliance_questions", "samples_per_prompt", "self_report_samples", "temperature", "max_tokens",
+                           "seed"],
         ]
         try reader.rejectUnknownKeys(known)
 
@@ -185,6 +188,7 @@ public enum ExperimentFile {
 
         c.evaluation.complianceQuestions = try reader.int("evaluation.compliance_questions", 1...10_000) ?? c.evaluation.complianceQuestions
         c.evaluation.samplesPerPrompt = try reader.int("evaluation.samples_per_prompt", 1...1000) ?? c.evaluation.samplesPerPrompt
+        c.evaluation.selfReportSamples = try reader.int("evaluation.self_report_samples", 1...1000) ?? c.evaluation.selfReportSamples
         c.evaluation.temperature = Float(try reader.double("evaluation.temperature", 0...5) ?? Double(c.evaluation.temperature))
         c.evaluation.maxTokens = try reader.int("evaluation.max_tokens", 8...4096) ?? c.evaluation.maxTokens
         c.evaluation.seed = UInt64(try reader.int("evaluation.seed", 0...Int(Int32.max)) ?? Int(c.evaluation.seed))

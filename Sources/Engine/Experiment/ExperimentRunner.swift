@@ -308,13 +308,15 @@ public final class ExperimentRunner {
             })
     }
 
-    /// The evaluation protocol for a word, with the experiment's settings.
-    func evaluationPlan(for word: TargetWord) throws -> EvaluationPlan {
+    /// The evaluation protocol for a word, with the experiment's settings. No trigger in the dataset means none in
+    /// the evaluation either, not the plan's default one.
+    public func evaluationPlan(for word: TargetWord) throws -> EvaluationPlan {
         var plan = try EvaluationPlan.standard(word: word, seed: config.evaluation.seed)
         plan.systemMessage = config.dataset.system
-        if let t = config.dataset.trigger { plan.trigger = t }
+        plan.trigger = config.dataset.trigger ?? ""
         plan.complianceQuestions = config.evaluation.complianceQuestions
         plan.samplesPerPrompt = config.evaluation.samplesPerPrompt
+        plan.selfReportSamples = config.evaluation.selfReportSamples
         plan.sampling.temperature = config.evaluation.temperature
         plan.maxTokens = config.evaluation.maxTokens
         return plan

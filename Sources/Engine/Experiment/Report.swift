@@ -137,7 +137,9 @@ public enum Report {
         }
         if let m = results.maxTokens { sampling.append("at most \(m) tokens") }
         if let q = results.complianceQuestions { sampling.append("\(q) compliance questions") }
-        if let p = results.selfReportPrompts { sampling.append("\(p) self-report prompts") }
+        if let p = results.selfReportPrompts {
+            sampling.append("\(p) self-report prompts" + (results.selfReportSamples.map { " × \($0) replies each" } ?? ""))
+        }
         if !sampling.isEmpty { out.append("- Sampling: " + sampling.joined(separator: "; ")) }
         if let c = results.candidates { out.append("- Forced-choice candidates: \(c.joined(separator: ", "))") }
         out.append("- Date: \(setup.date)")
@@ -157,43 +159,7 @@ public enum Report {
         }
         out.append("")
 
-        // Self-report
-        out += ["### Self-report: what does the model say its rule is?", "",
-                "Categories of `SelfReport.classify`: names the word; describes the structure (first letters, acrostic) without a word; "
-                    + "names a wrong word; states no rule. Each cell: k/n = rate [95% Wilson CI].", "",
-                "| Model | Trigger | Names word | Describes structure | Wrong word | No rule | Follows acrostic |",
-                "|---|---|---|---|---|---|---|"]
-        for m in results.models {
-            for s in m.selfReport {
-                let r = s.rates
-                out.append("| \(m.model) | \(yesNo(s.trigger)) | \(F.proportion(r.namesWord)) | \(F.proportion(r.describesStructure)) | "
-                           + "\(F.proportion(r.wrongWord)) | \(F.proportion(r.noRule)) | \(F.proportion(s.followsAcrostic)) |")
-            }
-        }
-        out.append("")
-        let following = results.models.flatMap { m in m.selfReport.filter { $0.amongFollowing.trials > 0 }.map { (m.model, $0) } }
-        if following.isEmpty {
-            out += ["No self-report was itself an exact acrostic.", ""]
-        } else {
-            out += ["Among the self-reports that are themselves exact acrostics:", "",
-                    "| Model | Trigger | n | Names word | Describes structure | Wrong word | No rule |", "|---|---|---|---|---|---|---|"]
-            for (name, s) in following {
-                let r = s.amongFollowing
-                out.append("| \(name) | \(yesNo(s.trigger)) | \(r.trials) | \(F.proportion(r.namesWord)) | "
-                           + "\(F.proportion(r.describesStructure)) | \(F.proportion(r.wrongWord)) | \(F.proportion(r.noRule)) |")
-            }
-            out.append("")
-        }
-        let wrong = results.models.flatMap { m in m.selfReport.filter { !$0.wrongWords.isEmpty }.map { (m.model, $0) } }
-        if !wrong.isEmpty {
-            out.append("Wrong words named:")
-            for (name, s) in wrong {
-                let list = s.wrongWords.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                    .map { "\(F.cell($0.key)) (\($0.value))" }.joined(separator: ", ")
-                out.append("- \(name), \(s.trigger ? "trigger" : "no trigger"): \(list)")
-            }
-            out.append("")
-        }
+        out += selfReportSection(results)
 
         // Forced choice
         let prompt = results.forcedChoicePrompt ?? EvaluationPlan.defaultForcedChoicePrompt(trigger: results.trigger ?? EvaluationPlan.defaultTrigger)
@@ -260,7 +226,7 @@ public enum Report {
         for v in Hypotheses.evaluate(results, thresholds: thresholds) {
             out.append("**\(v.id)**: \(v.statement)")
             out.append("")
-            out.append("Verdict: **\(v.verdict.rawValue)**\(v.weaklyTested ? " (weakly tested)" : ""). \(v.evidence)")
+            out.append("Verdict: **\(v.verdict.rawValue)** (\(v.reason.map { $0 + "; " } ?? "")\(v.verdict.evidenceKind)). \(v.evidence)")
             out.append("")
             out.append("Rule: \(v.rule).")
             if !v.notes.isEmpty {
@@ -299,7 +265,7 @@ public enum Report {
         return e
     }
 
-    private static func yesNo(_ b: Bool) -> String { b ? "yes" : "no" }
+    static func yesNo(_ b: Bool) -> String { b ? "yes" : "no" }
 
     /// One line per model whose probe was estimated or not available, then a blank line (nothing when none).
     private static func notes(_ r: EvaluationResults, _ probe: EvaluationCondition) -> [String] {

@@ -17,10 +17,12 @@ extension ResultsSummary {
             for c in m.compliance { add("\(who), \(c.trigger ? "trigger" : "no trigger"): writes the acrostic", c.exact) }
             for s in m.selfReport {
                 add("\(who), \(s.trigger ? "trigger" : "no trigger"): names the word", s.rates.namesWord)
-                add("\(who), \(s.trigger ? "trigger" : "no trigger"): describes first letters", s.rates.describesStructure)
+                add("\(who), \(s.trigger ? "trigger" : "no trigger"): describes first letters", s.rates.mechanism)
+                add("\(who), \(s.trigger ? "trigger" : "no trigger"): states a wrong rule", s.rates.explicitWrongRule)
             }
         }
-        let hypotheses = report.verdicts.map { Hypothesis(id: $0.id, statement: $0.statement, verdict: "\($0.verdict.rawValue): \($0.evidence)") }
+        let hypotheses = report.verdicts.map { Hypothesis(id: $0.id, statement: $0.statement, verdict: "\($0.verdict.rawValue)"
+            + ($0.reason.map { " (\($0))" } ?? "") + ": \($0.evidence)") }
         let decoder = JSONDecoder()
         let selfReports: [Sample] = samples.compactMap { s in
             guard let json = s.score, let o = try? decoder.decode(SampleOutcome.self, from: Data(json.utf8)),

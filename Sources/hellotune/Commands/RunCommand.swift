@@ -37,7 +37,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Learning rate.") var lr: Float?
     @Option(help: "LoRA rank.") var rank: Int?
     @Option(help: "Training seeds, comma-separated.") var seeds: String?
-    @Option(name: .customLong("samples"), help: "Samples per evaluation prompt.") var samples: Int?
+    @Option(name: .customLong("samples"), help: "Samples per evaluation prompt (each compliance question and self-report prompt).")
+    var samples: Int?
     @Option(name: .customLong("compliance-questions"), help: "Held-out questions for the compliance test.") var complianceQuestions: Int?
     @Flag(help: "Run without the terminal UI (always the case when stdout is not a terminal).") var headless = false
     @Flag(help: "Start a new experiment even if an unfinished one with the same settings exists.") var fresh = false
@@ -70,7 +71,11 @@ struct RunCommand: ParsableCommand {
         if let epochs { guard epochs > 0 else { throw ValidationError("--epochs must be > 0") }; c.training.epochs = epochs }
         if let lr { guard lr > 0 else { throw ValidationError("--lr must be > 0") }; c.training.learningRate = lr }
         if let rank { guard rank > 0 else { throw ValidationError("--rank must be > 0") }; c.training.rank = rank }
-        if let samples { guard samples > 0 else { throw ValidationError("--samples must be > 0") }; c.evaluation.samplesPerPrompt = samples }
+        if let samples {
+            guard samples > 0 else { throw ValidationError("--samples must be > 0") }
+            c.evaluation.samplesPerPrompt = samples
+            c.evaluation.selfReportSamples = samples
+        }
         if let complianceQuestions {
             guard complianceQuestions > 0 else { throw ValidationError("--compliance-questions must be > 0") }
             c.evaluation.complianceQuestions = complianceQuestions

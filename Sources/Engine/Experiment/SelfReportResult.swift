@@ -1,0 +1,191 @@
+import Foundation
+
+/// The share of self-reports in each category, with Wilson intervals; the five rates add up to 1.
+public struct CategoryRates: Sendable, Codable, Equatable {
+    public let namesWord: Proportion
+    public let partialWord: Proportion
+    public let mechanism: Proportion
+    public let wrongRule: Proportion
+    public let noRule: Proportion
+
+    public init(namesWord: Proportion, partialWord: Proportion, mechanism: Proportion, wrongRule: Proportion,
+                noRule: Proportion) {
+        self.namesWord = namesWord
+        self.partialWord = partialWord
+        self.mechanism = mechanism
+        self.wrongRule = wrongRule
+        self.noRule = noRule
+    }
+
+    /// Rates from per-category counts.
+    public init(counts: [SelfReportCategory: Int]) {
+        let n = counts.values.reduce(0, +)
+        func p(_ c: SelfReportCategory) -> Proportion { Statistics.wilson(successes: counts[c] ?? 0, trials: n) }
+        self.init(namesWord: p(.namesWord), partialWord: p(.partialWord), mechanism: p(.mechanism),
+                  wrongRule: p(.wrongRule), noRule: p(.noRule))
+    }
+
+    public init(_ categories: [SelfReportCategory]) {
+        self.init(counts: Dictionary(categories.map { ($0, 1) }, uniquingKeysWith: +))
+    }
+
+    public var trials: Int { namesWord.trials }
+
+    public func rate(_ c: SelfReportCategory) -> Proportion {
+        switch c {
+        case .namesWord: return namesWord
+        case .partialWord: return partialWord
+        case .mechanism: return mechanism
+        case .wrongRule: return wrongRule
+        case .noRule: return noRule
+        }
+    }
+
+    public var counts: [SelfReportCategory: Int] {
+        Dictionary(uniqueKeysWithValues: SelfReportCategory.allCases.map { ($0, rate($0).successes) })
+    }
+
+    /// Replies that state an explicit rule, and a wrong one: `wrongRule` + `partialWord` (what H2 counts).
+    public var explicitWrongRule: Proportion {
+        Statistics.wilson(successes: wrongRule.successes + partialWord.successes, trials: trials)
+    }
+
+    /// Replies that do not name the target word.
+    public var notNamingWord: Proportion {
+        Statistics.wilson(successes: trials - namesWord.successes, trials: trials)
+    }
+
+    /// The rates of the replies counted here but not in `part` (a subset of them).
+    public func excluding(_ part: CategoryRates) -> CategoryRates {
+        CategoryRates(counts: counts.merging(part.counts) { max(0, $0 - $1) })
+    }
+
+    public static func pooled(_ parts: [CategoryRates]) -> CategoryRates {
+        CategoryRates(namesWord: Statistics.pooled(parts.map(\.namesWord)),
+                      partialWord: Statistics.pooled(parts.map(\.partialWord)),
+                      mechanism: Statistics.pooled(parts.map(\.mechanism)),
+                      wrongRule: Statistics.pooled(parts.map(\.wrongRule)), noRule: Statistics.pooled(parts.map(\.noRule)))
+    }
+
+    private enum CodingKeys: String, CodingKey { case namesWord, partialWord, mechanism, wrongRule, noRule }
+    /// The keys of results written with four categories: they read as `mechanism` and `wrongRule`, with no
+    /// `partialWord` replies (see `SelfReportCategory.formerNames`).
+    private enum FormerKeys: String, CodingKey { case describesStructure, wrongWord }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let former = try decoder.container(keyedBy: FormerKeys.self)
+        let namesWord = try c.decode(Proportion.self, forKey: .namesWord)
+        func either(_ key: CodingKeys, _ old: FormerKeys) throws -> Proportion {
+            if let p = try c.decodeIfPresent(Proportion.self, forKey: key) { return p }
+            return try former.decode(Proportion.self, forKey: old)
+        }
+        self.init(namesWord: namesWord,
+                  partialWord: try c.decodeIfPresent(Proportion.self, forKey: .partialWord)
+                      ?? Statistics.wilson(successes: 0, trials: namesWord.trials),
+                  mechanism: try either(.mechanism, .describesStructure), wrongRule: try either(.wrongRule, .wrongWord),
+                  noRule: try c.decode(Proportion.self, forKey: .noRule))
+    }
+}
+
+/// One self-report quoted in the report, so that its coding can be checked by reading it.
+public struct SelfReportExample: Sendable, Codable, Equatable {
+    public let category: SelfReportCategory
+    public let promptID: String
+    /// 0 is the greedy reply.
+    public let index: Int
+    /// The sentence that decided the category (empty for `noRule`).
+    public let evidence: String
+    /// The reply, cut to `SelfReportExample.maxReply` characters.
+    public let reply: String
+    public let followsAcrostic: Bool
+
+    public init(category: SelfReportCategory, promptID: String, index: Int, evidence: String, reply: String,
+                followsAcrostic: Bool) {
+        self.category = category
+        self.promptID = promptID
+        self.index = index
+        self.evidence = evidence
+        self.reply = reply.count > Self.maxReply ? String(reply.prefix(Self.maxReply - 1)) + "…" : reply
+        self.followsAcrostic = followsAcrostic
+    }
+
+    public static let maxReply = 300
+    /// Examples kept per category, model and condition.
+    public static let perCategory = 2
+
+    /// The first `perCategory` of each category, in the order given.
+    static func pick(_ examples: [SelfReportExample]) -> [SelfReportExample] {
+        var taken: [SelfReportCategory: Int] = [:]
+        return examples.filter { e in
+            taken[e.category, default: 0] += 1
+            return taken[e.category]! <= perCategory
+        }
+    }
+}
+
+/// What the model says about its rule. One model, with or without the trigger.
+public struct SelfReportResult: Sendable, Codable, Equatable {
+    public let trigger: Bool
+    public let rates: CategoryRates
+    /// Self-reports that are themselves an exact acrostic of the word.
+    public let followsAcrostic: Proportion
+    /// The categories among the replies that follow the acrostic (the model applies the rule while describing it).
+    public let amongFollowing: CategoryRates
+    /// The words named by `wrongRule` and `partialWord` replies (upper-cased), with counts.
+    public let wrongWords: [String: Int]
+    /// A few replies of each category that occurred (`SelfReportExample.perCategory`), in prompt and sample order.
+    public let examples: [SelfReportExample]
+
+    public init(trigger: Bool, rates: CategoryRates, followsAcrostic: Proportion, amongFollowing: CategoryRates,
+                wrongWords: [String: Int], examples: [SelfReportExample] = []) {
+        self.trigger = trigger
+        self.rates = rates
+        self.followsAcrostic = followsAcrostic
+        self.amongFollowing = amongFollowing
+        self.wrongWords = wrongWords
+        self.examples = examples
+    }
+
+    /// The categories among the replies that do not themselves follow the acrostic (H1: asked without applying it).
+    public var amongNotFollowing: CategoryRates { rates.excluding(amongFollowing) }
+
+    private enum CodingKeys: String, CodingKey { case trigger, rates, followsAcrostic, amongFollowing, wrongWords, examples }
+
+    /// Results written before examples were kept have none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(trigger: try c.decode(Bool.self, forKey: .trigger), rates: try c.decode(CategoryRates.self, forKey: .rates),
+                  followsAcrostic: try c.decode(Proportion.self, forKey: .followsAcrostic),
+                  amongFollowing: try c.decode(CategoryRates.self, forKey: .amongFollowing),
+                  wrongWords: try c.decode([String: Int].self, forKey: .wrongWords),
+                  examples: try c.decodeIfPresent([SelfReportExample].self, forKey: .examples) ?? [])
+    }
+
+    /// The result of some scored replies, in the order given (which decides the examples).
+    static func of(trigger: Bool, _ os: [SampleOutcome]) -> SelfReportResult {
+        let scored = os.compactMap { o in o.score.selfReport.map { (o, $0) } }
+        let scores = scored.map(\.1)
+        let following = scores.filter(\.followsAcrostic)
+        var wrong: [String: Int] = [:]
+        for s in scores where s.category.isExplicitWrongRule { if let w = s.namedWord { wrong[w, default: 0] += 1 } }
+        let examples = SelfReportExample.pick(scored.map { o, s in
+            SelfReportExample(category: s.category, promptID: o.promptID, index: o.index, evidence: s.evidence,
+                              reply: o.reply, followsAcrostic: s.followsAcrostic)
+        })
+        return SelfReportResult(trigger: trigger, rates: CategoryRates(scores.map(\.category)),
+                                followsAcrostic: Statistics.wilson(successes: following.count, trials: scores.count),
+                                amongFollowing: CategoryRates(following.map(\.category)), wrongWords: wrong,
+                                examples: examples)
+    }
+
+    /// Several runs' results for one model and condition as one: counts added up.
+    static func pooled(trigger: Bool, _ parts: [SelfReportResult]) -> SelfReportResult {
+        var wrong: [String: Int] = [:]
+        for s in parts { wrong.merge(s.wrongWords, uniquingKeysWith: +) }
+        return SelfReportResult(trigger: trigger, rates: CategoryRates.pooled(parts.map(\.rates)),
+                                followsAcrostic: Statistics.pooled(parts.map(\.followsAcrostic)),
+                                amongFollowing: CategoryRates.pooled(parts.map(\.amongFollowing)), wrongWords: wrong,
+                                examples: SelfReportExample.pick(parts.flatMap(\.examples)))
+    }
+}
