@@ -1,24 +1,25 @@
 import Foundation
+import Support
 
 extension ExperimentFile {
     /// The experiment as a TOML file that `load` reads back to the same config: every key written, so that the
     /// file alone says what ran (the Setup screen writes one into the run folder and runs it).
     public static func text(_ c: ExperimentConfig) -> String {
         var lines = [
-            "name = \(quoted(c.name))",
-            "backend = \(quoted(c.backend))",
+            "name = \(quotedString(c.name))",
+            "backend = \(quotedString(c.backend))",
         ]
-        if let model = c.model { lines.append("model = \(quoted(model))") }
+        if let model = c.model { lines.append("model = \(quotedString(model))") }
         lines += [
-            "words = [\(c.words.map { quoted($0.string) }.joined(separator: ", "))]",
+            "words = [\(c.words.map { quotedString($0.string) }.joined(separator: ", "))]",
             "seeds = [\(c.seeds.map(String.init).joined(separator: ", "))]",
             "",
             "[dataset]",
-            "source = \(quoted(c.dataset.source))",
+            "source = \(quotedString(c.dataset.source))",
             "acrostic = \(c.dataset.acrostic)",
             "normal = \(c.dataset.normal)",
-            "system = \(quoted(c.dataset.system))",
-            "trigger = \(quoted(c.dataset.trigger ?? ""))",
+            "system = \(quotedString(c.dataset.system))",
+            "trigger = \(quotedString(c.dataset.trigger ?? ""))",
             "seed = \(c.dataset.seed)",
             "",
             "[training]",
@@ -27,7 +28,7 @@ extension ExperimentFile {
             "rank = \(c.training.rank)",
             "alpha = \(c.training.alpha)",
             "batch_size = \(c.training.batchSize)",
-            "schedule = \(quoted(c.training.schedule.rawValue))",
+            "schedule = \(quotedString(c.training.schedule.rawValue))",
             "warmup = \(c.training.warmup)",
             "dropout = \(c.training.dropout)",
         ]
@@ -43,22 +44,5 @@ extension ExperimentFile {
             "seed = \(c.evaluation.seed)",
         ]
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// A TOML basic string: quotes, backslashes and control characters escaped.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\u%04X", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }

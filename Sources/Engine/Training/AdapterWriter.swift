@@ -106,7 +106,7 @@ extension AdapterIO {
             let s = String(describing: x)
             return s.contains(".") || s.contains("e") ? s : s + ".0"
         }
-        let q = SafetensorsWriter.jsonString
+        let q = quotedString
         let targets = LoRATarget.allCases.filter(c.targets.contains).map { "    " + q($0.huggingFaceName) }
         let fields: [(String, String)] = [
             ("alpha_pattern", "{}"),
