@@ -5,6 +5,7 @@ import XCTest
 import ModelCore
 import Training
 import Store
+import Backends
 import Experiment
 
 /// `hellotune jobs` as a user runs it, against a store seeded through the Store API from this process.

@@ -3,6 +3,7 @@ import TUI
 import XCTest
 import Training
 import Store
+import Backends
 import Experiment
 
 /// The Jobs screen's cancel and resume of store jobs run the real `hellotune` against the store of the

@@ -4,6 +4,7 @@ import XCTest
 import ModelCore
 import Training
 import Store
+import Backends
 import Experiment
 
 /// `hellotune worker`, the detached process that trains one job of the store (what `hellotune run` starts),

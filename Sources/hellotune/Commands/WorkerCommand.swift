@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Store
+import Backends
 import Experiment
 
 /// Runs one training job from the store; `hellotune run` starts it detached, so that a closed

@@ -2,6 +2,7 @@ import Foundation
 import Support
 import ModelCore
 import Store
+import Backends
 
 /// Jobs recorded in the store ($HELLOTUNE_HOME/hellotune.sqlite) by `hellotune run` and its workers, on any
 /// backend. Only reads the store: a worker that died shows as stopped here without this source writing

@@ -27,14 +27,14 @@ public final class TrainingWorker: @unchecked Sendable {
 
     @discardableResult
     public func run(log: (String) -> Void = { _ in }) throws -> TrainingSummary {
-        guard let job = try store.job(jobID) else { throw ExperimentError.noSuchJob(jobID) }
+        guard let job = try store.job(jobID) else { throw FineTuneError.noSuchJob(jobID) }
         let spec = try TrainingJobSpec.decode(job.config)
         _ = try store.updateJob(jobID) {
             // Checked and claimed in one transaction: of two workers started on one job, one trains.
             if $0.status == .running, let other = $0.pid, other != getpid(), ProcessLiveness.isAlive(other) {
-                throw ExperimentError.jobAlreadyRunning(job: jobID, pid: other)
+                throw FineTuneError.jobAlreadyRunning(job: jobID, pid: other)
             }
-            if $0.status == .succeeded { throw ExperimentError.jobAlreadyFinished(job: jobID, folder: $0.outputDir) }
+            if $0.status == .succeeded { throw FineTuneError.jobAlreadyFinished(job: jobID, folder: $0.outputDir) }
             $0.status = .running
             $0.statusText = JobStatus.running.rawValue
             $0.pid = getpid()
