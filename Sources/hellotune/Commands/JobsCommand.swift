@@ -105,11 +105,6 @@ struct JobsCommand: ParsableCommand {
         var baseURL: String?
         @Flag(help: "Print the job afterwards as JSON.") var json = false
 
-        /// What the transaction decided, acted on after it commits (a signal cannot be rolled back).
-        enum Outcome {
-            case signal(Int32), cancelledQueued, workerGone(Int32), requested, alreadyRequested, final(String)
-        }
-
         func run() throws {
             let store = try Store.openDefault()
             guard let stored = try store.job(id) else { throw StoreError.noSuchJob(id) }
@@ -123,20 +118,11 @@ struct JobsCommand: ParsableCommand {
                 if json { printJSON(JobsFormat.json(remote.job)) } else { say(remote.message) }
                 return
             }
-            var outcome = Outcome.final("")
-            var job = try store.updateJob(id) { job in
-                outcome = Self.decide(&job)
-            }
+            let (job, outcome) = try JobCancel.cancel(jobID: id, store: store)
             let message: String
             switch outcome {
-            case let .signal(pid):
-                if kill(pid, SIGTERM) == 0 {
-                    message = "job \(id): sent SIGTERM to its worker (pid \(pid)); marked cancelled"
-                } else {
-                    // It died between the check and the signal: it did not stop because we asked.
-                    job = try store.updateJob(id) { $0.status = .interrupted }
-                    message = "job \(id): its worker (pid \(pid)) is already gone; marked interrupted"
-                }
+            case let .signalled(pid):
+                message = "job \(id): sent SIGTERM to its worker (pid \(pid)); marked cancelled"
             case .cancelledQueued:
                 message = "job \(id): had not started; marked cancelled"
             case let .workerGone(pid):
@@ -154,29 +140,6 @@ struct JobsCommand: ParsableCommand {
             }
             if json { printJSON(JobsFormat.json(job)) } else { say(message) }
         }
-
-        /// Decides on the job as it is inside the update's transaction, so a worker finishing at the same
-        /// moment is never overwritten with "cancelled".
-        static func decide(_ job: inout JobRecord) -> Outcome {
-            if let status = job.status, status.isFinal { return .final(status.rawValue) }
-            guard job.backend == "local" else {
-                if job.statusText == cancelRequested { return .alreadyRequested }
-                job.statusText = cancelRequested
-                return .requested
-            }
-            guard let pid = job.pid else {
-                job.status = .cancelled
-                return .cancelledQueued
-            }
-            guard ProcessLiveness.isAlive(pid) else {
-                job.status = .interrupted
-                return .workerGone(pid)
-            }
-            job.status = .cancelled
-            return .signal(pid)
-        }
-
-        static let cancelRequested = FineTuneJobTracker.cancelRequested
     }
 }
 
