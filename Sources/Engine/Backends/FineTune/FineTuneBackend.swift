@@ -1,7 +1,7 @@
 import Foundation
 
-/// Uploads training data and runs fine-tuning jobs. `OpenAIClient` implements it for the hosted API;
-/// local fine-tuning is `Trainer` (`hellotune train`), which runs in-process rather than as a remote job.
+/// A hosted fine-tuning API's endpoints (files, jobs, events, checkpoints), which `FineTuneJobTracker` drives;
+/// `OpenAIClient` implements it. Experiments ask `FineTuner` instead, which `OpenAIFineTuner` implements over this.
 public protocol FineTuneBackend: Sendable {
     func uploadFile(_ data: Data, filename: String, purpose: String) async throws -> RemoteFile
     func createJob(_ request: FineTuneJobRequest) async throws -> FineTuneJob

@@ -12,6 +12,8 @@ public enum TrainingJobResume {
         case stillRunning(job: Int64, pid: Int32)
         case finished(job: Int64)
         case noFolder(job: Int64)
+        /// A fine-tuner that trains in its own process has no worker binary to start.
+        case noWorker(job: Int64)
 
         public var description: String {
             switch self {
@@ -24,6 +26,8 @@ public enum TrainingJobResume {
                 return "job \(job) has finished; nothing to resume"
             case let .noFolder(job):
                 return "job \(job) has no output folder to resume in"
+            case let .noWorker(job):
+                return "job \(job) cannot resume here: no hellotune binary to run its worker; run `hellotune jobs resume \(job)`"
             }
         }
     }
@@ -34,6 +38,8 @@ public enum TrainingJobResume {
         public let pid: Int32
         public let log: URL
         public let fromCheckpoint: Bool
+        /// The worker, for a caller that follows it.
+        public let process: SessionProcess
 
         public var message: String {
             "resuming job \(jobID) \(fromCheckpoint ? "from its checkpoint" : "from the start (no checkpoint)") "
@@ -42,8 +48,10 @@ public enum TrainingJobResume {
     }
 
     /// Starts `executable worker --job ID` for `job` in a session of its own, its output appended to the job
-    /// folder's worker.log, or says why the job cannot resume.
-    public static func start(_ job: JobRecord, executable: String, environment: [String: String] = [:]) throws -> Started {
+    /// folder's worker.log, or says why the job cannot resume. Given the store, the job is queued again first, so
+    /// that one following it does not take its old ending for this attempt's.
+    public static func start(_ job: JobRecord, executable: String, environment: [String: String] = [:],
+                             requeueIn store: Store? = nil) throws -> Started {
         guard job.backend == "local", job.kind == "train" else {
             throw Refusal.notLocalTraining(job: job.id, backend: job.backend)
         }
@@ -58,8 +66,15 @@ public enum TrainingJobResume {
         try Paths.ensureDirectory(folder)
         let log = folder.appendingPathComponent("worker.log")
         let fromCheckpoint = FileManager.default.fileExists(atPath: folder.appendingPathComponent(Checkpoint.fileName).path)
+        if let store {
+            _ = try store.updateJob(job.id) {
+                $0.status = .queued
+                $0.error = nil
+                $0.pid = nil
+            }
+        }
         let worker = try SessionProcess.start(executable, ["worker", "--job", String(job.id)], appendingTo: log,
                                               environment: environment)
-        return Started(jobID: job.id, pid: worker.pid, log: log, fromCheckpoint: fromCheckpoint)
+        return Started(jobID: job.id, pid: worker.pid, log: log, fromCheckpoint: fromCheckpoint, process: worker)
     }
 }
