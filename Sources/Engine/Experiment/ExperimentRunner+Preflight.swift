@@ -1,6 +1,7 @@
 import Foundation
 import ModelCore
 import Support
+import Backends
 
 extension ExperimentRunner {
     /// What `run` checks before it records anything, for a caller that starts the run in another process and
@@ -12,20 +13,20 @@ extension ExperimentRunner {
     /// What can fail on bad input fails here, before anything is recorded or written: the backend and its
     /// configuration, the local model (loaded only when needed: a remote run on an imported dataset never
     /// touches it), the dataset settings.
-    func checkBeforeRecording() throws -> Backend {
+    func checkBeforeRecording() throws -> RunBackends {
         // Files read through ExperimentFile are checked already; a config built in code is checked here.
         try RunName.check(config.name)
         guard ExperimentConfig.backends.contains(config.backend) else { throw ExperimentError.backendNotAvailable(config.backend) }
         let base = LazyLocalModel(path: modelPath)
-        let backend: Backend
+        let backends: RunBackends
         if config.backend == "openai" {
-            backend = .openAI(try remoteBackend(), datasets: base)
+            backends = try openAIBackends(datasets: base)
         } else {
             _ = try base.get()
-            backend = .local(base)
+            backends = localBackends(base)
         }
         try checkDataset(base: base.get)
-        return backend
+        return backends
     }
 
     /// Checks the dataset settings before the experiment is recorded: an imported file is read whole (every row

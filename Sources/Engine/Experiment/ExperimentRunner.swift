@@ -6,12 +6,6 @@ import Store
 import Backends
 
 public enum ExperimentError: Error, CustomStringConvertible, Equatable {
-    case noSuchJob(Int64)
-    case workerFailed(job: Int64, status: String, error: String?, log: String)
-    /// A worker asked to run a job that a live worker already runs: two would train into one checkpoint.
-    case jobAlreadyRunning(job: Int64, pid: Int32)
-    /// A worker asked to run a job that has finished: training again would overwrite its adapter.
-    case jobAlreadyFinished(job: Int64, folder: String?)
     case backendNotAvailable(String)
     /// An imported dataset with fewer examples than dataset.acrostic + dataset.normal.
     case tooFewExamples(path: String, found: Int, acrostic: Int, normal: Int)
@@ -19,24 +13,12 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case openAINotConfigured
     /// backend = "openai" without the name of the base model to fine-tune.
     case remoteModelMissing
-    case remoteJobFailed(job: Int64, remoteID: String?, status: String, error: String?)
-    case noFineTunedModel(job: Int64, remoteID: String)
-    /// Interrupted (Ctrl-C) while a remote job runs; the job goes on.
-    case stopped(job: Int64, remoteID: String?)
     case invalidPollInterval(String)
+    /// A fine-tuner made a result its backend cannot evaluate (a bug, not bad input).
+    case unexpectedResult(FineTuneResult)
 
     public var description: String {
         switch self {
-        case let .noSuchJob(id):
-            return "no job \(id) in the store (see `hellotune jobs list`)."
-        case let .workerFailed(job, status, error, log):
-            return "training job \(job) ended \(status)\(error.map { ": \($0)" } ?? ""). Its log is \(log); run the same command again to resume from its checkpoint."
-        case let .jobAlreadyRunning(job, pid):
-            return "training job \(job) is already running in worker pid \(pid). Follow it with `hellotune jobs show \(job)`, "
-                + "or stop it with `hellotune jobs cancel \(job)` and start it again."
-        case let .jobAlreadyFinished(job, folder):
-            return "training job \(job) has already finished\(folder.map { " (its adapter is in \($0))" } ?? ""); "
-                + "nothing to run. Start a new run (hellotune run, or hellotune train) to train again."
         case let .backendNotAvailable(name):
             return "the '\(name)' backend cannot run experiments; use backend = \"local\" or \"openai\"."
         case let .tooFewExamples(path, found, acrostic, normal):
@@ -47,15 +29,10 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             return "backend = \"openai\" needs the API: export OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server)."
         case .remoteModelMissing:
             return "backend = \"openai\" needs the base model to fine-tune: set model = \"gpt-4o-mini-2024-07-18\" (for example) in the experiment file, or pass --model."
-        case let .remoteJobFailed(job, remoteID, status, error):
-            return "fine-tuning job \(job)\(remoteID.map { " (\($0))" } ?? "") ended \(status)\(error.map { ": \($0)" } ?? ""). "
-                + "See `hellotune jobs events \(job)`; run the same command again to start a new fine-tuning job."
-        case let .noFineTunedModel(job, remoteID):
-            return "fine-tuning job \(job) (\(remoteID)) succeeded but the API named no fine-tuned model; see `hellotune jobs show \(job)`."
-        case let .stopped(job, remoteID):
-            return "stopped; fine-tuning job \(job)\(remoteID.map { " (\($0))" } ?? "") goes on remotely: run the same command again to re-attach to it, or cancel it with `hellotune jobs cancel \(job)`."
         case let .invalidPollInterval(text):
             return "HELLOTUNE_OPENAI_POLL_SECONDS must be a number of seconds in (0, 3600], not '\(text)'; unset it for the default."
+        case let .unexpectedResult(result):
+            return "the fine-tune made \(result), which this backend cannot evaluate; please report this as a bug."
         }
     }
 }
@@ -139,10 +116,10 @@ public final class ExperimentRunner {
     }
 
     public func run(fresh: Bool = false) throws -> Outcome {
-        let backend = try checkBeforeRecording()
+        let backends = try checkBeforeRecording()
         let record = try experimentRecord(fresh: fresh)
         do {
-            return try run(record: record, backend: backend)
+            return try run(record: record, backends: backends)
         } catch {
             // Not left "running": the next run continues it (finished steps are kept).
             if !(error is CancellationError) { try? store.setExperimentStatus(record.id, "failed") }
@@ -150,7 +127,9 @@ public final class ExperimentRunner {
         }
     }
 
-    private func run(record: ExperimentRecord, backend: Backend) throws -> Outcome {
+    /// One flow whatever the backend: for every word a dataset, for every seed a fine-tune and an evaluation of the
+    /// base and fine-tuned models, then the report. `backends` is the only place the backend setting matters.
+    private func run(record: ExperimentRecord, backends: RunBackends) throws -> Outcome {
         let id = record.id
         try store.setExperimentStatus(id, "running")
         let folder = try Paths.runFolder("\(config.name)-\(id)")
@@ -159,26 +138,22 @@ public final class ExperimentRunner {
         var results: [String: EvaluationResults] = [:]
         var trainingSummaries: [String] = []
         for word in config.words {
-            let data = try dataset(for: word, base: backend.datasetModel.get, folder: folder)
+            let data = try dataset(for: word, base: backends.datasets.get, folder: folder)
             for seed in config.seeds {
                 let runName = "\(word.string)-s\(seed)"
                 let runFolder = try Paths.runFolder("\(config.name)-\(id)-\(runName)")
                 try Paths.ensureDirectory(runFolder)
-                var summary: String?
-                switch backend {
-                case let .openAI(remote, _):
-                    let tuned = try fineTuneRemotely(remote, data: data, seed: seed, word: word, runName: runName,
-                                                     folder: runFolder, experimentID: id)
-                    summary = tuned.summary
-                    trainingSummaries.append(tuned.summary)
-                    results[runName] = try evaluateRemotely(remote, word: word, runName: runName, tunedModel: tuned.model,
-                                                            experimentID: id)
-                case let .local(base):
-                    try train(data: data, seed: seed, word: word, runName: runName, folder: runFolder, experimentID: id)
-                    results[runName] = try evaluate(word: word, seed: seed, runName: runName, base: try base.get(),
-                                                    adapter: runFolder, experimentID: id)
+                let request = FineTuneRequest(data: data, folder: runFolder, seed: seed,
+                                              suffix: "\(word.string.lowercased())-s\(seed)", experimentID: id)
+                let tuned = try backends.fineTuner.fineTune(request, cancel: cancel) { p in
+                    self.progress(ExperimentProgress(stage: "train", run: runName, done: p.step, total: p.totalSteps,
+                                                     message: p.message))
                 }
-                try writeRunReport(results[runName]!, word: word, seeds: [seed], training: summary, to: runFolder)
+                if let summary = tuned.summary { trainingSummaries.append(summary) }
+                let evaluated = try evaluate(word: word, runName: runName, models: try backends.evaluationModels(tuned.result),
+                                             message: backends.evaluationMessage, experimentID: id)
+                results[runName] = evaluated
+                try writeRunReport(evaluated, word: word, seeds: [seed], training: tuned.summary, to: runFolder)
             }
         }
         progress(ExperimentProgress(stage: "report", run: config.name, done: 0, total: 1, message: "writing the report"))
@@ -227,84 +202,17 @@ public final class ExperimentRunner {
         return o
     }
 
-    /// Fine-tunes in a worker process and follows it through the store; a finished adapter is reused.
-    func train(data: URL, seed: UInt64, word: TargetWord, runName: String, folder: URL, experimentID: Int64) throws {
-        if let summary = try? JSONDecoder().decode(TrainingSummary.self, from: Data(contentsOf: folder.appendingPathComponent("training.json"))),
-           !summary.cancelled, FileManager.default.fileExists(atPath: folder.appendingPathComponent(AdapterIO.peftWeightsFile).path) {
-            return
-        }
-        let dataCopy = folder.appendingPathComponent("data.jsonl")
-        if !FileManager.default.fileExists(atPath: dataCopy.path) { try FileManager.default.copyItem(at: data, to: dataCopy) }
-        let spec = TrainingJobSpec(model: modelPath, data: dataCopy.path, outputDirectory: folder.path, options: trainingOptions(seed: seed))
-        let existing = try store.jobs(experimentID: experimentID).last {
-            $0.kind == "train" && $0.outputDir == folder.path && $0.status != .succeeded
-        }
-        var job = try existing ?? store.createJob(experimentID: experimentID, kind: "train", backend: "local",
-                                                  config: spec.json(), outputDir: folder.path)
-        let deadWorker = job.status == .running && !(job.pid.map(ProcessLiveness.isAlive) ?? false)
-        if deadWorker || Self.abandoned(job) {
-            // Queued again for the new worker: until it claims the job, its old ending is not this attempt's.
-            job = try store.updateJob(job.id) {
-                $0.status = .queued
-                $0.error = nil
-                $0.pid = nil
-            }
-        }
-        guard let binary = workerBinary else {
-            try TrainingWorker(store: store, jobID: job.id).run()
-            return
-        }
-        let logURL = folder.appendingPathComponent("worker.log")
-        // A run stopped during training leaves its worker going: the same command run again follows that worker
-        // instead of starting a second one on the same checkpoint.
-        let worker: SessionProcess?
-        if job.status == .running, let pid = job.pid, ProcessLiveness.isAlive(pid) {
-            log?("training job \(job.id) is already running in worker pid \(pid); following it (its log is \(logURL.path))")
-            worker = nil
-        } else {
-            // Its own session: it outlives this process and the terminal.
-            worker = try SessionProcess.start(binary.path, ["worker", "--job", String(job.id)], appendingTo: logURL)
-        }
-        while true {
-            if cancel.isSet { return }
-            Thread.sleep(forTimeInterval: 0.2)
-            // Asked before the store is read: a worker that records its result and then ends is not taken for dead.
-            let workerEnded = worker?.hasExited ?? false
-            guard var now = try store.job(job.id) else { throw ExperimentError.noSuchJob(job.id) }
-            if let worker, workerEnded, now.status == .queued || (now.status == .running && now.pid == worker.pid) {
-                now = try recordWorkerEnd(worker, jobID: job.id)
-            }
-            if let step = now.step, let total = now.totalSteps {
-                progress(ExperimentProgress(stage: "train", run: runName, done: step, total: total,
-                                            message: String(format: "loss %.4f  %.0f tok/s", now.loss ?? 0, now.tokensPerSecond ?? 0)))
-            }
-            switch now.status {
-            case .succeeded?: return
-            case .failed?, .cancelled?, .interrupted?:
-                throw ExperimentError.workerFailed(job: job.id, status: now.statusText, error: now.error, log: logURL.path)
-            default:
-                // a worker that died without a word (kill -9) leaves its job "running" with a dead pid
-                if now.status == .running, let pid = now.pid, !ProcessLiveness.isAlive(pid) {
-                    _ = try store.markInterruptedJobs()
-                }
-            }
-        }
-    }
-
-    /// Base and fine-tuned models through the evaluation protocol; samples go to the store as they
-    /// finish, and ones already there are not generated again.
-    func evaluate(word: TargetWord, seed: UInt64, runName: String, base: LocalModel, adapter: URL,
+    /// The base and fine-tuned models through the evaluation protocol; samples go to the store as they finish, and
+    /// ones already there are not generated again.
+    func evaluate(word: TargetWord, runName: String, models: [EvaluationModel], message: String,
                   experimentID: Int64) throws -> EvaluationResults {
-        let tuned = base.with(adapter: try AdapterIO.read(from: adapter, modelConfig: base.model.config))
         let evaluator = Evaluator(plan: try evaluationPlan(for: word))
         let previous = try reusedOutcomes(experimentID: experimentID, runName: runName, evaluator: evaluator)
         return try evaluator.run(
-            models: [EvaluationModel(name: Evaluator.baseName, model: base), EvaluationModel(name: Evaluator.tunedName, model: tuned)],
-            previous: previous, cancel: cancel,
+            models: models, previous: previous, cancel: cancel,
             onSample: { try self.storeSample($0, experimentID: experimentID, runName: runName) },
             onProgress: { done, total in
-                self.progress(ExperimentProgress(stage: "evaluate", run: runName, done: done, total: total,
-                                                 message: "sampling base and fine-tuned replies"))
+                self.progress(ExperimentProgress(stage: "evaluate", run: runName, done: done, total: total, message: message))
             })
     }
 
@@ -331,7 +239,7 @@ public final class ExperimentRunner {
         }
     }
 
-    /// `storedOutcomes`, counting those the plan will skip (both backends report it the same way).
+    /// `storedOutcomes`, counting those the plan will skip.
     func reusedOutcomes(experimentID: Int64, runName: String, evaluator: Evaluator) throws -> [SampleOutcome] {
         let previous = try storedOutcomes(experimentID: experimentID, runName: runName)
         let planned = Set([Evaluator.baseName, Evaluator.tunedName].flatMap(evaluator.keys(model:)))
@@ -392,54 +300,5 @@ public final class ExperimentRunner {
         try AtomicFile.write(Data(Report.markdown(results: results, setup: setup).utf8), to: md)
         try AtomicFile.write(try Report.json(results: results, setup: setup), to: folder.appendingPathComponent("report.json"))
         return md
-    }
-
-    /// A worker that ended while its job was still queued (killed before it claimed the job, or it failed to
-    /// start) or running (killed before it recorded a result) leaves the job interrupted, saying so; a rerun of
-    /// the experiment starts a new worker on it.
-    func recordWorkerEnd(_ worker: SessionProcess, jobID: Int64) throws -> JobRecord {
-        try store.updateJob(jobID) {
-            // Running under another pid: another worker took the job over; `train`'s check of the recorded pid follows it.
-            guard $0.status == .queued || ($0.status == .running && $0.pid == worker.pid) else { return }
-            let claimed = $0.status == .running
-            $0.status = .interrupted
-            $0.error = "its worker (pid \(worker.pid)) \(worker.ending ?? "ended") "
-                + (claimed ? "without recording a result" : "before it started the job")
-            $0.pid = nil
-        }
-    }
-
-}
-
-extension ExperimentRunner {
-    /// Where an experiment fine-tunes and evaluates its runs.
-    enum Backend {
-        /// A worker process fine-tunes the local model, which is also evaluated and generates the datasets.
-        case local(LazyLocalModel)
-        /// The OpenAI API fine-tunes and evaluates `remote.model`; the local model only generates datasets, so it is
-        /// loaded only when one is generated (a run on an imported dataset never touches it).
-        case openAI(RemoteBackend, datasets: LazyLocalModel)
-
-        /// The model that generates the datasets.
-        var datasetModel: LazyLocalModel {
-            switch self {
-            case let .local(model), let .openAI(_, model): return model
-            }
-        }
-    }
-}
-
-/// The local model, loaded on first use and kept.
-final class LazyLocalModel {
-    let path: String
-    private var loaded: LocalModel?
-
-    init(path: String) { self.path = path }
-
-    func get() throws -> LocalModel {
-        if let loaded { return loaded }
-        let model = try LocalModel(path: path)
-        loaded = model
-        return model
     }
 }
