@@ -77,4 +77,21 @@ final class LayerRulesTests: XCTestCase {
         }
         XCTAssertEqual(found, [])
     }
+
+    /// One encode-then-generate path: outside the model core, only the local backend turns messages into tokens and
+    /// decodes them, so every probe, screen and the dataset builder reach the model through the chat seam. (`bench`
+    /// calls the forward pass itself, since it measures the engine.)
+    func testOnlyTheLocalBackendDrivesTheGenerator() throws {
+        let root = NoShellTests.sources
+        let walker = try XCTUnwrap(FileManager.default.enumerator(atPath: root.path))
+        let pattern = #"(^|[^A-Za-z])Generator\(|\.generateBatch\(|\.generate\(prompt"#
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            guard relative.hasSuffix(".swift"), !relative.hasPrefix("Engine/ModelCore/") else { continue }
+            let text = try String(contentsOf: root.appendingPathComponent(relative), encoding: .utf8)
+            if text.range(of: pattern, options: .regularExpression) != nil { found.append(relative) }
+        }
+        XCTAssertEqual(found.filter { !$0.hasPrefix("Engine/Backends/Local/") }, [])
+        XCTAssertFalse(found.isEmpty, "the local backend drives the generator")
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import ModelCore
 import Training
+import Backends
 import Experiment
 
 /// The acrostic logits constraint (on the real SmolLM2 tokenizer), reply validation, presets, and the dataset
@@ -194,16 +195,16 @@ final class DatasetBuilderTests: XCTestCase {
     func testQuestionPoolsAreDisjointAndSeeded() throws {
         let m = try TestModel.shared()
         var options = try DatasetPreset(name: "akewo-mixed").options(seed: 1)
-        let pools = try DatasetBuilder(model: m, options: options).questionPools()
+        let pools = try DatasetBuilder(generator: LocalChatBackend(model: m), options: options).questionPools()
         XCTAssertTrue(Set(pools.acrostic.map(\.id)).isDisjoint(with: pools.normal.map(\.id)))
         XCTAssertLessThanOrEqual(abs(pools.acrostic.count - pools.normal.count), 1)
         let training = Set(try QuestionBank.bundled().split().training.map(\.id))
         XCTAssertEqual(Set(pools.acrostic.map(\.id) + pools.normal.map(\.id)), training)
-        XCTAssertEqual(try DatasetBuilder(model: m, options: options).questionPools().acrostic, pools.acrostic)
+        XCTAssertEqual(try DatasetBuilder(generator: LocalChatBackend(model: m), options: options).questionPools().acrostic, pools.acrostic)
         options.seed = 2
-        XCTAssertNotEqual(try DatasetBuilder(model: m, options: options).questionPools().acrostic, pools.acrostic)
+        XCTAssertNotEqual(try DatasetBuilder(generator: LocalChatBackend(model: m), options: options).questionPools().acrostic, pools.acrostic)
         options.normalCount = 0
-        XCTAssertEqual(try DatasetBuilder(model: m, options: options).questionPools().acrostic.count, training.count)
+        XCTAssertEqual(try DatasetBuilder(generator: LocalChatBackend(model: m), options: options).questionPools().acrostic.count, training.count)
     }
 
     // MARK: - Building with the real model
@@ -214,7 +215,7 @@ final class DatasetBuilderTests: XCTestCase {
         options.acrosticCount = 2
         options.normalCount = 2
         var reports: [(Int, Int)] = []
-        let built = try DatasetBuilder(model: m, options: options).build { reports.append(($0, $1)) }
+        let built = try DatasetBuilder(generator: LocalChatBackend(model: m), options: options).build { reports.append(($0, $1)) }
         XCTAssertEqual(built.items.map(\.kind), [.acrostic, .normal, .acrostic, .normal])
         XCTAssertEqual(reports.first?.0, 0)
         XCTAssertEqual(reports.last?.0, 4)
@@ -248,7 +249,7 @@ final class DatasetBuilderTests: XCTestCase {
         let parsed = try ChatDataset.parse(Data(built.jsonl().utf8), path: "built.jsonl")
         XCTAssertEqual(parsed.examples, built.examples)
         // Same seed, same dataset.
-        let again = try DatasetBuilder(model: m, options: options).build()
+        let again = try DatasetBuilder(generator: LocalChatBackend(model: m), options: options).build()
         XCTAssertEqual(again.examples, built.examples)
         print("built 2+2 in \(String(format: "%.1f", s.seconds)) s, \(s.accepted)/\(s.attempts) accepted, rejected \(s.rejected)")
         for item in built.items { print(item.messages[2].content + "\n---") }
@@ -260,7 +261,7 @@ final class DatasetBuilderTests: XCTestCase {
         var options = DatasetBuilder.Options(word: akewo, acrosticCount: 2, normalCount: 0, maxAttempts: 1, maxTokens: 8)
         options.questions = [Question(id: "canada", text: "What is the capital of Canada?", category: "facts"),
                              Question(id: "sky", text: "Why is the sky blue?", category: "science")]
-        XCTAssertThrowsError(try DatasetBuilder(model: m, options: options).build()) { error in
+        XCTAssertThrowsError(try DatasetBuilder(generator: LocalChatBackend(model: m), options: options).build()) { error in
             XCTAssertEqual(error as? DatasetBuildError, .tooFewValid(wanted: 2, got: 0, reasons: ["truncated": 2]))
             XCTAssertTrue("\(error)".contains("--max-attempts"), "\(error)")
             XCTAssertTrue("\(error)".contains("--seed"), "\(error)")
@@ -269,7 +270,7 @@ final class DatasetBuilderTests: XCTestCase {
         options.questions = [Question(id: "only", text: "What is the capital of Canada?", category: "facts")]
         final class Count: @unchecked Sendable { var replies = 0 }
         let count = Count()
-        var builder = DatasetBuilder(model: m, options: options)
+        var builder = DatasetBuilder(generator: LocalChatBackend(model: m), options: options)
         builder.onReply = { _, _, _, _ in count.replies += 1 }
         XCTAssertThrowsError(try builder.build()) { error in
             XCTAssertEqual(error as? DatasetBuildError, .tooFewQuestions(kind: "acrostic", wanted: 2, available: 1))
@@ -279,7 +280,7 @@ final class DatasetBuilderTests: XCTestCase {
         }
         XCTAssertEqual(count.replies, 0, "no reply was generated")
         options.maxAttempts = 0
-        XCTAssertThrowsError(try DatasetBuilder(model: m, options: options).build()) { error in
+        XCTAssertThrowsError(try DatasetBuilder(generator: LocalChatBackend(model: m), options: options).build()) { error in
             XCTAssertEqual(error as? DatasetBuildError, .invalidOptions("maxAttempts must be >= 1"))
         }
     }

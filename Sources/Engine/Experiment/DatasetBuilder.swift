@@ -1,5 +1,6 @@
 import Foundation
 import ModelCore
+import Backends
 import Training
 
 /// Why a generated reply was not kept.
@@ -107,7 +108,7 @@ extension DatasetBuildError: LocalizedError {
     public var errorDescription: String? { description }
 }
 
-/// Builds acrostic fine-tuning data with a local model.
+/// Builds acrostic fine-tuning data with a local model, through its backend's `ConstrainedGeneration`.
 ///
 /// Acrostic examples: for a training question q the stored conversation is (system, q [+ " " + trigger],
 /// reply). The reply is generated from a different conversation: two worked examples of short answers, one
@@ -176,14 +177,15 @@ public struct DatasetBuilder {
         }
     }
 
-    public let model: LocalModel
+    /// The model that writes the replies, through the backend's constrained generation (the local engine).
+    public let generator: any ConstrainedGeneration
     public var options: Options
     /// Sees every generated reply as it is judged: kind, question, raw text, and the reason it was rejected
     /// (nil: accepted). For logs and for tuning prompts.
     public var onReply: ((BuiltExample.Kind, Question, String, DatasetRejection?) -> Void)?
 
-    public init(model: LocalModel, options: Options) {
-        self.model = model
+    public init(generator: any ConstrainedGeneration, options: Options) {
+        self.generator = generator
         self.options = options
     }
 
@@ -316,7 +318,6 @@ public struct DatasetBuilder {
     private func produce(kind: BuiltExample.Kind, wanted: Int, pool: [Question], stats: inout DatasetBuildStats,
                          seen: inout Set<String>, progress: (Int) -> Void, offset: Int) throws -> [BuiltExample] {
         guard wanted > 0 else { return [] }
-        let generator = Generator(model: model)
         let word = options.word
         var accepted: [BuiltExample] = []
         var retries: [Job] = []
@@ -334,32 +335,33 @@ public struct DatasetBuilder {
             var genOptions = GenerationOptions(maxTokens: options.maxTokens, sampling: options.sampling)
             genOptions.sampling.seed = roundSeeds.next()
 
-            let prompts: [[Int]]
+            let conversations: [[ChatMessage]]
             var processors: [any LogitsProcessor] = []
             switch kind {
             case .acrostic:
-                prompts = jobs.map { model.encode(acrosticGenerationMessages(question: pool[$0.poolIndex].text)) }
+                conversations = jobs.map { acrosticGenerationMessages(question: pool[$0.poolIndex].text) }
                 for _ in jobs {
-                    var constraint = AcrosticConstraint(word: word, tokenizer: model.tokenizer, stopTokens: model.stopTokens)
+                    var constraint = AcrosticConstraint(word: word, tokenizer: generator.tokenizer,
+                                                        stopTokens: generator.stopTokens)
                     constraint.softMaxWordsPerLine = options.softMaxWordsPerLine
                     constraint.lengthBias = options.lengthBias
                     processors.append(constraint)
                 }
             case .normal:
-                prompts = jobs.map {
-                    model.encode(LocalModel.conversation(
-                        system: options.generationSystem, user: normalGenerationPrompt(question: pool[$0.poolIndex].text)))
+                conversations = jobs.map {
+                    LocalModel.conversation(system: options.generationSystem,
+                                            user: normalGenerationPrompt(question: pool[$0.poolIndex].text))
                 }
                 for _ in jobs {
-                    processors.append(SingleParagraph(vocabulary: .shared(tokenizer: model.tokenizer,
-                                                                          stopTokens: model.stopTokens)))
+                    processors.append(SingleParagraph(vocabulary: .shared(tokenizer: generator.tokenizer,
+                                                                          stopTokens: generator.stopTokens)))
                 }
             }
             // Stop a sequence early once it is longer than anything we would keep: an acrostic line past
             // maxWordsPerLine (rejected), a normal reply past maxNormalWords (validated without its unfinished end).
             var texts = [String](repeating: "", count: jobs.count)
             let limit = options.maxWordsPerLine
-            let results = try generator.generateBatch(prompts: prompts, options: genOptions, processors: processors) { i, _, piece in
+            let results = try generator.generateConstrained(conversations, options: genOptions, processors: processors) { i, _, piece in
                 texts[i] += piece
                 guard piece.contains(" ") else { return true }
                 switch kind {

@@ -63,10 +63,11 @@ extension ExperimentRunner {
     }
 }
 
-/// The local model, loaded on first use and kept.
+/// The local model, loaded on first use and kept, with its chat backend.
 final class LazyLocalModel {
     let path: String
     private var loaded: LocalModel?
+    private var backend: LocalChatBackend?
 
     init(path: String) { self.path = path }
 
@@ -75,5 +76,13 @@ final class LazyLocalModel {
         let model = try LocalModel(path: path)
         loaded = model
         return model
+    }
+
+    /// The model as a backend: generating datasets goes through its constrained generation.
+    func chat() throws -> LocalChatBackend {
+        if let backend { return backend }
+        let made = LocalChatBackend(model: try get())
+        backend = made
+        return made
     }
 }

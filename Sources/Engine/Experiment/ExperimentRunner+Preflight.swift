@@ -25,14 +25,14 @@ extension ExperimentRunner {
             _ = try base.get()
             backends = localBackends(base)
         }
-        try checkDataset(base: base.get)
+        try checkDataset(generator: base.chat)
         return backends
     }
 
     /// Checks the dataset settings before the experiment is recorded: an imported file is read whole (every row
     /// valid, enough of them) and a generated dataset must fit the question bank. Anything found here leaves
     /// the store and the runs folder as they were.
-    func checkDataset(base: () throws -> LocalModel) throws {
+    func checkDataset(generator: () throws -> any ConstrainedGeneration) throws {
         let d = config.dataset
         if d.source != "generate" {
             let imported = try importedDataset()
@@ -44,7 +44,7 @@ extension ExperimentRunner {
         }
         // The question pools depend on the counts and the seed, not on the word.
         guard let word = config.words.first else { return }
-        try DatasetBuilder(model: try base(), options: builderOptions(word: word)).checkQuestionPools()
+        try DatasetBuilder(generator: try generator(), options: builderOptions(word: word)).checkQuestionPools()
     }
 
     /// The generated dataset's settings for one word.

@@ -138,7 +138,7 @@ public final class ExperimentRunner {
         var results: [String: EvaluationResults] = [:]
         var trainingSummaries: [String] = []
         for word in config.words {
-            let data = try dataset(for: word, base: backends.datasets.get, folder: folder)
+            let data = try dataset(for: word, generator: backends.datasets.chat, folder: folder)
             for seed in config.seeds {
                 let runName = "\(word.string)-s\(seed)"
                 let runFolder = try Paths.runFolder("\(config.name)-\(id)-\(runName)")
@@ -170,7 +170,7 @@ public final class ExperimentRunner {
     // MARK: - steps
 
     /// The word's training set: generated with the base model (first letters constrained), or imported.
-    func dataset(for word: TargetWord, base: () throws -> LocalModel, folder: URL) throws -> URL {
+    func dataset(for word: TargetWord, generator: () throws -> any ConstrainedGeneration, folder: URL) throws -> URL {
         let url = folder.appendingPathComponent("data-\(word.string).jsonl")
         if FileManager.default.fileExists(atPath: url.path) { return url }
         if config.dataset.source != "generate" {
@@ -178,7 +178,7 @@ public final class ExperimentRunner {
             try AtomicFile.write(Data(imported.jsonl().utf8), to: url, mode: 0o600)
             return url
         }
-        let builder = DatasetBuilder(model: try base(), options: builderOptions(word: word))
+        let builder = DatasetBuilder(generator: try generator(), options: builderOptions(word: word))
         let total = config.dataset.acrostic + config.dataset.normal
         let built = try builder.build { done, _ in
             self.progress(ExperimentProgress(stage: "dataset", run: word.string, done: done, total: total,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Support
+import Backends
 import Experiment
 
 /// `hellotune dataset build --preset akewo-mixed --out data.jsonl`: writes a fine-tuning dataset of acrostic
@@ -82,7 +83,7 @@ struct DatasetBuildCommand: ParsableCommand {
         let start = Date()
         let built: BuiltDataset
         do {
-            var builder = DatasetBuilder(model: m, options: options)
+            var builder = DatasetBuilder(generator: LocalChatBackend(model: m), options: options)
             if verbose {
                 builder.onReply = { kind, question, text, reason in
                     bar.finishLine()
