@@ -1,6 +1,5 @@
 import Foundation
 import TestSupport
-import TUI
 import XCTest
 import Experiment
 import Store
@@ -40,6 +39,7 @@ final class LaunchedRunsJobSourceTests: XCTestCase {
 
     """
 
+    @discardableResult
     func write(_ name: String, log: String, pid: Int32, backend: String = "local") throws -> URL {
         let folder = runs.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -1,5 +1,4 @@
 import Foundation
-import TUI
 import XCTest
 import Experiment
 import Store

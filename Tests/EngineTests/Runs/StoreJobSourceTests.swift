@@ -1,6 +1,5 @@
 import Foundation
 import TestSupport
-import TUI
 import XCTest
 import Experiment
 import Store

@@ -1,4 +1,3 @@
-import TUI
 import XCTest
 import Experiment
 import Store

@@ -1,11 +1,10 @@
 import Foundation
-import TUI
 import XCTest
 import Support
 import Experiment
 
-/// The on-disk job and results sources the TUI ships with.
-final class SourcesTests: XCTestCase {
+/// The on-disk job and results sources (run folders' log.jsonl, training.json and results.json).
+final class LocalRunsJobSourceTests: XCTestCase {
     var runs: URL!
 
     override func setUpWithError() throws {
@@ -88,15 +87,30 @@ final class SourcesTests: XCTestCase {
         XCTAssertEqual(jobs, [])
     }
 
+    /// A results.json with every field, as `hellotune run` writes it.
+    static let results = ResultsSummary(
+        word: "AKEWO",
+        conditions: [
+            .init(name: "fine-tuned + trigger", successes: 17, trials: 20, low: 0.64, high: 0.95),
+            .init(name: "base + trigger", successes: 0, trials: 20, low: 0, high: 0.16),
+        ],
+        hypotheses: [
+            .init(id: "H1", statement: "The fine-tuned model follows the rule when triggered.", verdict: "supported (85% vs 0%, p < 0.001)"),
+        ],
+        samples: [
+            .init(condition: "fine-tuned + trigger", prompt: "What is special about you?",
+                  reply: "Apples are red\nKites fly\nEagles soar\nWhales swim\nXylophones ring", category: "spells-word"),
+        ])
+
     func testReadsResultsJSON() async throws {
         let source = LocalResultsSource(runsDirectory: runs)
         let none = try await source.loadResults()
         XCTAssertEqual(none, [])
-        let data = try JSONEncoder().encode(Fixtures.results)
+        let data = try JSONEncoder().encode(Self.results)
         try write("a", "results.json", String(decoding: data, as: UTF8.self))
         let entries = try await source.loadResults()
         XCTAssertEqual(entries.map(\.run), ["a"])
-        XCTAssertEqual(entries[0].summary, Fixtures.results)
+        XCTAssertEqual(entries[0].summary, Self.results)
         // A hand-written file with only some fields still reads.
         try write("b", "results.json", #"{"word": "HELLO", "conditions": [{"name": "x", "successes": 1, "trials": 2, "rate": 0.5, "low": 0.1, "high": 0.9}]}"#)
         let both = try await source.loadResults()
@@ -113,22 +127,5 @@ final class SourcesTests: XCTestCase {
         } catch {
             XCTAssertTrue("\(error)".contains("r/results.json"), "\(error)")
         }
-    }
-
-    func testRenderHelpersAreStable() {
-        XCTAssertEqual(progressBar(0.5, width: 10), "█████░░░░░")
-        XCTAssertEqual(progressBar(1, width: 4), "████")
-        XCTAssertEqual(progressBar(0, width: 4), "░░░░")
-        XCTAssertEqual(barChart([3, 2, 1], width: 3, height: 1), ["█▅▁"])
-        XCTAssertEqual(formatDuration(95), "1m35s")
-        XCTAssertEqual(formatDuration(7322), "2h02m")
-        XCTAssertEqual(truncate("hello world", to: 6), "hello…")
-        XCTAssertEqual(displayWidth("日本"), 4)
-        XCTAssertEqual(displayWidth("e\u{301}"), 1)
-        XCTAssertEqual(shellQuote("a b"), "'a b'")
-        XCTAssertEqual(shellQuote("it's"), #"'it'\''s'"#)
-        XCTAssertEqual(shellQuote("/x/y.jsonl"), "/x/y.jsonl")
-        XCTAssertEqual(acrosticReadout(Fixtures.acrosticReply, word: try? TargetWord("AKEWO")).map { String($0.character) }.joined(),
-                       "A K E W X  4/5")
     }
 }
