@@ -78,6 +78,15 @@ final class ModelFetchHubCLITests: XCTestCase {
                        "the second fetch downloaded again")
     }
 
+    func testARenamedRepositoryIsFollowedOnTheHub() throws {
+        let r = try fetch("hf:acme/renamed/tiny.gguf", token: "hf_secret")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.split(separator: "\n").last.map(String.init), stored("renamed").path)
+        XCTAssertEqual(try Data(contentsOf: stored("renamed")).count, Self.size)
+        let heads = try requests().filter { $0["method"] as? String == "HEAD" }.compactMap { $0["path"] as? String }
+        XCTAssertEqual(heads, ["/acme/renamed/resolve/main/tiny.gguf", "/acme/good/resolve/main/tiny.gguf"])
+    }
+
     func testResumesAfterACutConnection() throws {
         let first = try fetch("hf:acme/cut/tiny.gguf")
         XCTAssertNotEqual(first.status, 0, "the cut download passed: \(first.stdout)")

@@ -11,6 +11,7 @@ The repository name picks a behaviour:
   cut     the first download sends half the body, then closes the connection
   badsum  X-Linked-Etag is the SHA-256 of other bytes
   gated   the resolve endpoint wants "Authorization: Bearer hf_test_token", else 401
+  renamed a relative 307 to the same file in "good", as the Hub answers for a renamed repository
 Each request is appended to LOG as one JSON line: method, path, authorization, range.
 """
 import hashlib
@@ -60,6 +61,8 @@ class Hub(BaseHTTPRequestHandler):
         # /OWNER/REPO/resolve/main/FILE
         if len(parts) == 6 and parts[3] == "resolve" and parts[4] == "main":
             repo = parts[2]
+            if repo == "renamed":
+                return self.reply(307, [("Location", f"/{parts[1]}/good/resolve/main/{parts[5]}")], b"", head)
             if repo == "gated" and self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 return self.reply(401, [("X-Error-Code", "GatedRepo")], b"Access to this model is restricted.", head)
             if repo not in ("good", "cut", "badsum", "gated"):

@@ -17,8 +17,17 @@ public enum HubFetcher {
         let resolve = file.resolveURL(endpoint: endpoint)
         let token = ProcessInfo.processInfo.environment["HF_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
 
-        let head = try exchange(request(resolve, method: "HEAD", token: token, endpoint: endpoint), url: resolve)
-        try check(head, url: resolve, tokenSet: token != nil, allowed: 200..<400)
+        var resolved = resolve
+        var head = try exchange(request(resolve, method: "HEAD", token: token, endpoint: endpoint), url: resolve)
+        // A renamed repository answers with a redirect on the Hub itself, before any file metadata: follow those.
+        for _ in 0..<5 {
+            guard (300..<400).contains(head.status), head.header("X-Linked-Etag") == nil,
+                  let location = head.header("Location"), let next = URL(string: location, relativeTo: resolved)?.absoluteURL,
+                  next.host == endpoint.host, next.port == endpoint.port else { break }
+            resolved = next
+            head = try exchange(request(next, method: "HEAD", token: token, endpoint: endpoint), url: next)
+        }
+        try check(head, url: resolved, tokenSet: token != nil, allowed: 200..<400)
         guard let sha = head.header("X-Linked-Etag").flatMap(sha256(fromETag:)) else {
             throw FetchError.hubNoChecksum(url: resolve.absoluteString)
         }
@@ -37,9 +46,9 @@ public enum HubFetcher {
         if let size, have > size { try ModelFetcher.truncate(partial, to: 0); have = 0 }
         if have > 0 { log("resuming \(file.name) from byte \(have)") }
         if size == nil || have < size! {
-            var source = resolve
+            var source = resolved
             if (300..<400).contains(head.status), let location = head.header("Location"),
-               let url = URL(string: location, relativeTo: resolve)?.absoluteURL {
+               let url = URL(string: location, relativeTo: resolved)?.absoluteURL {
                 source = url
             }
             try download(source, to: partial, from: have, size: size, token: token, endpoint: endpoint, progress: progress)
