@@ -71,6 +71,14 @@ final class ModelFetchHubCLITests: XCTestCase {
         for q in toHub { XCTAssertEqual(q["authorization"] as? String, "Bearer hf_secret") }
         for q in toCDN { XCTAssertNil(q["authorization"] as? String, "the token leaked to \(q)") }
 
+        let list = try CLI.run(["model", "list", "--json"], env: ["HELLOTUNE_HOME": home.path])
+        XCTAssertEqual(list.status, 0, list.stderr)
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        let row = try XCTUnwrap(rows.first { $0["name"] as? String == "hf:acme/good/tiny.gguf" }, list.stdout)
+        XCTAssertEqual(row["fetched"] as? Bool, true)
+        XCTAssertEqual(row["size"] as? Int, Self.size)
+        XCTAssertEqual(row["path"] as? String, path.path)
+
         let again = try fetch("hf:acme/good/tiny.gguf")
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(again.stdout.split(separator: "\n").last.map(String.init), path.path)

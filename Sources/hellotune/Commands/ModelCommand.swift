@@ -56,13 +56,21 @@ struct ModelCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The models hellotune can fetch by name, and whether each is fetched.")
+        static let configuration = CommandConfiguration(
+            abstract: "The models hellotune can fetch by name, and whether each is fetched; then the Hub files fetched (hf:...).")
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
             let rows: [[String: Any]] = ModelCatalogue.all.map { m in
                 ["name": m.name, "architecture": m.architecture, "parameters": m.parameters, "quantisation": m.quantisation,
                  "size": m.size, "sha256": m.sha256, "source": m.source, "fetched": m.isFetched, "path": m.path.path]
+            } + HubFile.fetched().map { h in
+                // What the file says of itself; its SHA-256 was checked against the Hub's when it was fetched.
+                let gguf = try? GGUFFile(path: h.path.path)
+                let size = (try? FileManager.default.attributesOfItem(atPath: h.path.path)[.size] as? Int) ?? 0
+                return ["name": h.name, "architecture": gguf?.metadata["general.architecture"]?.string ?? "?",
+                        "parameters": gguf?.metadata["general.size_label"]?.string ?? "?", "quantisation": "?",
+                        "size": size, "source": "Hugging Face Hub", "fetched": true, "path": h.path.path] as [String: Any]
             }
             if json { printJSON(rows); return }
             let header = ["NAME", "ARCH", "PARAMS", "QUANT", "SIZE", "FETCHED", "SOURCE"]

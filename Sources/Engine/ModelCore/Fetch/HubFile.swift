@@ -42,6 +42,23 @@ public struct HubFile: Sendable, Equatable {
 
     public var name: String { "\(Self.prefix)\(owner)/\(repo)/\(file)" }
 
+    /// The Hub files fetched under this home, by name (only names that pass the same checks as a typed one).
+    public static func fetched() -> [HubFile] {
+        let root = Paths.models.appendingPathComponent("hf", isDirectory: true)
+        let fm = FileManager.default
+        var out: [HubFile] = []
+        for owner in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] {
+            let ownerURL = root.appendingPathComponent(owner, isDirectory: true)
+            for repo in (try? fm.contentsOfDirectory(atPath: ownerURL.path)) ?? [] {
+                let repoURL = ownerURL.appendingPathComponent(repo, isDirectory: true)
+                for file in (try? fm.contentsOfDirectory(atPath: repoURL.path)) ?? [] where file.lowercased().hasSuffix(".gguf") {
+                    if let h = try? HubFile("\(prefix)\(owner)/\(repo)/\(file)") { out.append(h) }
+                }
+            }
+        }
+        return out.sorted { $0.name < $1.name }
+    }
+
     /// Where the verified file lives.
     public var path: URL {
         Paths.models.appendingPathComponent("hf", isDirectory: true).appendingPathComponent(owner, isDirectory: true)
