@@ -100,8 +100,16 @@ public struct SetupState: Equatable, Sendable {
     public var editor: TextField?
     public var launching = false
     public var launch: LaunchOutcome?
+    /// The named models that are fetched (their files), which ←/→ on the model field offer on the local backend.
+    /// The CLI fills it; the TUI does not look at the disk.
+    public var modelChoices: [String] = []
 
     public init(settings: ExperimentSettings) { self.settings = settings }
+
+    /// What ←/→ cycle through on the model field: the fetched models, and the current one when it is another file.
+    public var modelCycle: [String] {
+        modelChoices.contains(settings.model) ? modelChoices : [settings.model] + modelChoices
+    }
 }
 
 public struct JobsState: Equatable, Sendable {

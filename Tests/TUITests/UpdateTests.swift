@@ -14,6 +14,37 @@ final class UpdateTests: XCTestCase {
         text.flatMap { update(&s, .key(.char($0))) }
     }
 
+    /// Issue 14: Setup offers the fetched named models on ←/→; a typed path joins them, the OpenAI backend does not.
+    func testModelFieldCyclesThroughFetchedModels() {
+        var s = AppState(settings: ExperimentSettings(model: "/m/SmolLM2-135M-Instruct.Q4_1.gguf"))
+        s.setup.modelChoices = ["/m/SmolLM2-135M-Instruct.Q4_1.gguf", "/m/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf"]
+        while s.setup.focus != .model { send(&s, .down) }
+        send(&s, .right)
+        XCTAssertEqual(s.setup.settings.model, "/m/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf")
+        send(&s, .right)
+        XCTAssertEqual(s.setup.settings.model, "/m/SmolLM2-135M-Instruct.Q4_1.gguf")
+        send(&s, .left)
+        XCTAssertEqual(s.setup.settings.model, "/m/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf")
+
+        send(&s, .enter, .ctrl("u"))
+        _ = type(&s, "/elsewhere/own.gguf")
+        send(&s, .enter)
+        XCTAssertEqual(s.setup.settings.model, "/elsewhere/own.gguf")
+        send(&s, .right)
+        XCTAssertEqual(s.setup.settings.model, "/m/SmolLM2-135M-Instruct.Q4_1.gguf", "the typed path comes first, then the fetched ones")
+
+        s.setup.settings.backend = "openai"
+        s.setup.settings.model = "gpt-4o-mini-2024-07-18"
+        send(&s, .right)
+        XCTAssertEqual(s.setup.settings.model, "gpt-4o-mini-2024-07-18", "an OpenAI model is not replaced by a local file")
+
+        var one = AppState(settings: ExperimentSettings(model: "/m/a.gguf"))
+        one.setup.modelChoices = ["/m/a.gguf"]
+        while one.setup.focus != .model { send(&one, .down) }
+        send(&one, .right)
+        XCTAssertEqual(one.setup.settings.model, "/m/a.gguf")
+    }
+
     func testOpensWithTheAkewoExperimentReady() {
         let s = AppState()
         XCTAssertEqual(s.screen, .setup)

@@ -77,7 +77,9 @@ public final class ExperimentRunner {
     /// The GGUF that generates datasets and, on the local backend, is fine-tuned (on the OpenAI backend `config.model`
     /// names the remote base model instead).
     public var modelPath: String {
-        config.backend == "local" ? config.model ?? Paths.defaultModel.path : Paths.defaultModel.path
+        guard config.backend == "local", let model = config.model else { return Paths.defaultModel.path }
+        // A name (`model = "qwen2.5-coder-1.5b"`) is its fetched file; one not fetched fails where it is opened.
+        return (try? ModelReference.resolve(model)) ?? model
     }
 
     public struct Outcome {

@@ -14,9 +14,9 @@ func setupKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .end, .char("G"):
         state.setup.focus = .start
     case .left, .char("h"):
-        if focus.isChoice { cycleChoice(&state, focus, by: -1) }
+        if focus.isChoice || focus == .model { cycleChoice(&state, focus, by: -1) }
     case .right, .char("l"):
-        if focus.isChoice { cycleChoice(&state, focus, by: 1) }
+        if focus.isChoice || focus == .model { cycleChoice(&state, focus, by: 1) }
     case .char("s"):
         return startExperiment(&state)
     case .enter, .char("e"):
@@ -55,6 +55,12 @@ func cycleChoice(_ state: inout AppState, _ field: SetupField, by step: Int) {
         let all = ExperimentSettings.backends
         let i = all.firstIndex(of: s.backend) ?? 0
         s.backend = all[(i + step + all.count) % all.count]
+    case .model:
+        // The fetched named models, on the local backend only: an OpenAI model is a name typed with Enter.
+        let all = state.setup.modelCycle
+        guard s.backend == "local", all.count > 1 else { return }
+        let i = all.firstIndex(of: s.model) ?? 0
+        s.model = all[(i + step + all.count) % all.count]
     default:
         return
     }

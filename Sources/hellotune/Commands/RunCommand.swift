@@ -5,6 +5,7 @@ import Support
 import Store
 import Backends
 import Experiment
+import ModelCore
 
 /// `hellotune run`: an experiment end to end (dataset, fine-tune, evaluation, report).
 struct RunCommand: ParsableCommand {
@@ -26,7 +27,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "A built-in experiment instead of a file.") var preset: String?
     @Option(help: "Target word (replaces the file's words).") var word: String?
     @Option(help: "local or openai.") var backend: String?
-    @Option(help: "GGUF model (local) or model name (openai).") var model: String?
+    @Option(help: "Local: a name from `hellotune model list`, hf:OWNER/REPO/FILE.gguf or a GGUF path; openai: the base model's name.")
+    var model: String?
     @Option(name: .customLong("base-url"), help: "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL or https://api.openai.com/v1).")
     var baseURL: String?
     @Option(help: "System message of the dataset and the evaluation.") var system: String?
@@ -87,6 +89,13 @@ struct RunCommand: ParsableCommand {
                     throw ValidationError("--seeds: '\(text)' is not a whole number >= 0; give comma-separated seeds, e.g. --seeds 1,2,3")
                 }
                 return seed
+            }
+        }
+        if c.backend == "local", let named = c.model {
+            do {
+                c.model = try ModelReference.resolve(named)
+            } catch let e as ModelLookupError {
+                throw ValidationError((model == nil ? file.map { "\($0): model: " } ?? "" : "--model: ") + e.description)
             }
         }
         let defaultModelMissing = !FileManager.default.fileExists(atPath: Paths.defaultModel.path)
