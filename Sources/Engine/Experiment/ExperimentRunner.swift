@@ -223,6 +223,7 @@ public final class ExperimentRunner {
         o.lora = LoRAConfig(rank: config.training.rank, alpha: config.training.alpha, dropout: config.training.dropout)
         o.schedule = config.training.schedule
         o.warmupSteps = config.training.warmup
+        o.validationShare = config.training.valSplit
         o.checkpointEvery = 0
         return o
     }
