@@ -158,6 +158,7 @@ public final class ExperimentRunner {
 
         var results: [String: EvaluationResults] = [:]
         var trainingSummaries: [String] = []
+        var curves: [TrainingCurve] = []
         for word in config.words {
             let data = try dataset(for: word, base: backend.datasetModel.get, folder: folder)
             for seed in config.seeds {
@@ -178,7 +179,10 @@ public final class ExperimentRunner {
                     results[runName] = try evaluate(word: word, seed: seed, runName: runName, base: try base.get(),
                                                     adapter: runFolder, experimentID: id)
                 }
-                try writeRunReport(results[runName]!, word: word, seeds: [seed], training: summary, to: runFolder)
+                let curve = TrainingCurve.read(log: runFolder.appendingPathComponent("log.jsonl"), run: runName)
+                curves += curve.map { [$0] } ?? []
+                try writeRunReport(results[runName]!, word: word, seeds: [seed], training: summary,
+                                   curves: curve.map { [$0] } ?? [], to: runFolder)
             }
         }
         progress(ExperimentProgress(stage: "report", run: config.name, done: 0, total: 1, message: "writing the report"))
@@ -186,7 +190,7 @@ public final class ExperimentRunner {
         let pooled = all.count == 1 ? all[0] : EvaluationResults.aggregate(over: all)
         let report = try writeRunReport(pooled, word: nil, seeds: config.seeds,
                                         training: trainingSummaries.isEmpty ? nil : trainingSummaries.joined(separator: "; "),
-                                        to: folder)
+                                        curves: curves, to: folder)
         try store.setExperimentStatus(id, "finished")
         return Outcome(experimentID: id, folder: folder, report: report, results: results,
                        samplesGenerated: samplesGenerated, samplesReused: samplesReused)
@@ -387,8 +391,9 @@ public final class ExperimentRunner {
     /// report.md and report.json (every number) in `folder`; returns the Markdown file.
     @discardableResult
     func writeRunReport(_ results: EvaluationResults, word: TargetWord?, seeds: [UInt64], training: String? = nil,
-                        to folder: URL) throws -> URL {
-        let setup = reportSetup(word: word, seeds: seeds, training: training)
+                        curves: [TrainingCurve] = [], to folder: URL) throws -> URL {
+        var setup = reportSetup(word: word, seeds: seeds, training: training)
+        setup.trainingCurves = curves.isEmpty ? nil : curves
         let md = folder.appendingPathComponent("report.md")
         try AtomicFile.write(Data(Report.markdown(results: results, setup: setup).utf8), to: md)
         try AtomicFile.write(try Report.json(results: results, setup: setup), to: folder.appendingPathComponent("report.json"))
