@@ -97,9 +97,10 @@ final class JobsCLITests: XCTestCase {
         XCTAssertTrue(show.stdout.hasPrefix("job \(job.id): train on local, running\n"), show.stdout)
         XCTAssertTrue(show.stdout.contains("step        120/500"), show.stdout)
         XCTAssertTrue(show.stdout.contains("pid         \(getpid()) (alive)"), show.stdout)
-        XCTAssertTrue(show.stdout.contains(#"{"step":15}"#), show.stdout)
-        XCTAssertTrue(show.stdout.contains(#"{"step":6}"#), show.stdout)
-        XCTAssertFalse(show.stdout.contains(#"{"step":5}"#), "show prints only the latest 10 events")
+        XCTAssertTrue(show.stdout.contains("info   step 15 "), show.stdout)
+        XCTAssertTrue(show.stdout.contains("info   step 6 "), show.stdout)
+        XCTAssertFalse(show.stdout.contains("step 5 "), "show prints only the latest 10 events")
+        XCTAssertTrue(show.stdout.contains("config\n  {\n    \"epochs\" : 2\n  }"), "config as indented JSON: \(show.stdout)")
 
         let showJSON = try XCTUnwrap(try json(try jobs("show", "\(job.id)", "--json").stdout) as? [String: Any])
         XCTAssertEqual((showJSON["job"] as? [String: Any])?["id"] as? Int, Int(job.id))
@@ -108,7 +109,8 @@ final class JobsCLITests: XCTestCase {
         let all = try jobs("events", "\(job.id)")
         XCTAssertEqual(all.status, 0, all.stderr)
         XCTAssertEqual(all.stdout.split(separator: "\n").count, 15)
-        XCTAssertTrue(all.stdout.hasPrefix("#\(events[0].id)  "), all.stdout)
+        XCTAssertNotNil(all.stdout.range(of: #"^#\#(events[0].id)  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  info   step 1 +metrics\n"#, options: .regularExpression),
+                        all.stdout)
 
         let page = try jobs("events", "\(job.id)", "--after", "\(events[9].id)", "--limit", "3", "--json")
         XCTAssertEqual(page.status, 0, page.stderr)

@@ -250,12 +250,52 @@ enum JobsFormat {
         add("error", job.error)
         add("created", second(job.createdAt))
         add("updated", second(job.updatedAt))
-        add("config", job.config)
+        lines.append("config")
+        lines.append(indented(job.config))
         return lines.joined(separator: "\n")
     }
 
+    /// One event for people: its id (for `--after`), time, level, step and loss when it has them, and what happened.
+    /// `--json` keeps the stored form.
     static func line(_ event: EventRecord) -> String {
-        "#\(event.id)  \(second(event.createdAt))  \(event.kind)  \(event.payload)"
+        let payload = (try? JSONSerialization.jsonObject(with: Data(event.payload.utf8))) as? [String: Any]
+        let level = (payload?["level"] as? String) ?? "info"
+        // An OpenAI event keeps its metrics under "data"; a local one has them at the top.
+        let data = payload?["data"] as? [String: Any] ?? payload ?? [:]
+        let figures = stepAndLoss(step: data["step"], total: data["total_steps"], loss: data["train_loss"] ?? data["loss"])
+        let message: String
+        if let text = payload?["message"] as? String {
+            message = text
+        } else if payload?["event"] != nil, let parsed = JobEvent.parse(jsonLine: event.payload) {
+            if case let .step(_, _, epoch, _, tps, _) = parsed {
+                message = String(format: "epoch %d, %.0f tok/s", epoch, tps)
+            } else {
+                message = parsed.summary
+            }
+        } else {
+            message = payload != nil ? event.kind : "\(event.kind): \(event.payload)"
+        }
+        return ["#\(event.id)", second(event.createdAt), level.padding(toLength: 5, withPad: " ", startingAt: 0),
+                figures.padding(toLength: max(figures.count, 26), withPad: " ", startingAt: 0), message]
+            .joined(separator: "  ")
+    }
+
+    /// "step 12/40  loss 1.2345", or what of it is known.
+    static func stepAndLoss(step: Any?, total: Any?, loss: Any?) -> String {
+        var parts: [String] = []
+        if let step = (step as? NSNumber)?.intValue {
+            parts.append("step \(step)" + ((total as? NSNumber).map { "/\($0.intValue)" } ?? ""))
+        }
+        if let loss = (loss as? NSNumber)?.doubleValue { parts.append(String(format: "loss %.4f", loss)) }
+        return parts.joined(separator: "  ")
+    }
+
+    /// The stored JSON config as indented lines, keys sorted.
+    static func indented(_ json: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return json }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
     }
 
     static func json(_ job: JobRecord) -> [String: Any] {
