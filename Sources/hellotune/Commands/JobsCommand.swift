@@ -39,7 +39,7 @@ struct JobsCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One job in full, with its latest events.")
-        @Argument(help: "The job's id (see `hellotune jobs list`).") var id: Int64
+        @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
         @Option(help: "How many of the latest events to show.") var events = 10
         @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
         var baseURL: String?
@@ -48,9 +48,9 @@ struct JobsCommand: ParsableCommand {
         func run() throws {
             let store = try Store.openDefault()
             reportInterrupted(try store.markInterruptedJobs())
-            guard var job = try store.job(id) else { throw StoreError.noSuchJob(id) }
-            let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL)
-            job = refresh.job
+            let refresh = RemoteJobs.refresh(try store.job(named: self.job), store: store, baseURL: baseURL)
+            let job = refresh.job
+            let id = job.id
             let recent = try store.latestEvents(jobID: id, limit: events)
             if json {
                 printJSON(["job": JobsFormat.json(job), "events": recent.map(JobsFormat.json)])
@@ -69,7 +69,7 @@ struct JobsCommand: ParsableCommand {
 
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A job's events, oldest first.")
-        @Argument(help: "The job's id.") var id: Int64
+        @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
         @Option(help: "Only events with an id above this one (to continue where an earlier call stopped).")
         var after: Int64?
         @Option(help: "Most events to print.") var limit = 1000
@@ -83,7 +83,8 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             let store = try Store.openDefault()
-            guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let job = try store.job(named: self.job)
+            let id = job.id
             let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL)
             for event in try store.events(jobID: id, afterID: after, limit: limit) {
                 if json { printJSON(JobsFormat.json(event)) } else { say(JobsFormat.line(event)) }
@@ -100,7 +101,7 @@ struct JobsCommand: ParsableCommand {
             API when OPENAI_API_KEY is set; otherwise it is marked cancel-requested, and whatever polls it next \
             (`hellotune run`, `hellotune jobs show`) cancels it there.
             """)
-        @Argument(help: "The job's id.") var id: Int64
+        @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
         @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
         var baseURL: String?
         @Flag(help: "Print the job afterwards as JSON.") var json = false
@@ -112,7 +113,8 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             let store = try Store.openDefault()
-            guard let stored = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let stored = try store.job(named: self.job)
+            let id = stored.id
             if stored.backend == "openai", let remote = try RemoteJobs.cancel(stored, store: store, baseURL: baseURL) {
                 if let status = remote.alreadyFinal {
                     note("job \(id) already \(status); nothing to cancel")
@@ -190,13 +192,14 @@ extension JobsCommand {
             there. Follow it with `hellotune jobs show ID`. A job whose worker still runs, a finished job and \
             OpenAI jobs are refused.
             """)
-        @Argument(help: "The job's id (see `hellotune jobs list`).") var id: Int64
+        @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
         @Flag(help: "Print {\"job\", \"pid\", \"log\", \"from_checkpoint\"} as JSON.") var json = false
 
         func run() throws {
             let store = try Store.openDefault()
             reportInterrupted(try store.markInterruptedJobs())
-            guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let job = try store.job(named: self.job)
+            let id = job.id
             let started = try TrainingJobResume.start(job, executable: Explore.executablePath(), environment: ["HELLOTUNE_HOME": Paths.home.path])
             if json {
                 printJSON(["job": started.jobID, "pid": Int(started.pid), "log": started.log.path,
@@ -254,6 +257,8 @@ enum JobsFormat {
         lines.append(indented(job.config))
         return lines.joined(separator: "\n")
     }
+
+    static let referenceHelp = "The job: its number (see `hellotune jobs list`), its remote id (ftjob-…) or its run's name."
 
     /// One event for people: its id (for `--after`), time, level, step and loss when it has them, and what happened.
     /// `--json` keeps the stored form.
