@@ -28,17 +28,27 @@ func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
 
     // Hypotheses.
     let runLabel = r.entries.count > 1 ? " (\(r.runIndex + 1)/\(r.entries.count), [ ])" : ""
-    let hypHeight = min(summary.hypotheses.count, area.height >= 30 ? 6 : 2) + 2
+    // Each hypothesis leads with its verdict and wraps, so the whole verdict reads at 80 columns; its statement
+    // follows where there is room for it (120 columns).
+    let textWidth = max(10, width - 3)
+    let hypLines: [(id: String?, text: String)] = summary.hypotheses.flatMap { h -> [(id: String?, text: String)] in
+        let text = h.verdict + (area.width >= 120 ? h.statement.map { " · " + $0 } ?? "" : "")
+        return wrapParagraph(text, width: textWidth).enumerated().map { (i, line) in (i == 0 ? h.id : nil, line) }
+    }
+    let hypRoom = area.height >= 30 ? 10 : max(2, area.height / 4)
+    let hypHeight = min(hypLines.count, hypRoom) + 2
     let hypRect = Rect(x: area.x, y: y, width: area.width, height: max(3, hypHeight))
     buf.box(hypRect, title: "Results · \(entry.run)\(runLabel) · word \(summary.word)", role: .border)
     if summary.hypotheses.isEmpty {
         buf.put("no hypotheses in this file", x: x, y: y + 1, role: .dim)
     }
-    for (i, h) in summary.hypotheses.prefix(hypRect.height - 2).enumerated() {
-        var cx = x
-        cx += buf.put(h.id + " ", x: cx, y: y + 1 + i, role: .accent, attributes: [.bold])
-        let text = (area.width >= 120 ? (h.statement.map { $0 + " — " } ?? "") : "") + h.verdict
-        buf.put(text, x: cx, y: y + 1 + i, role: .normal, maxWidth: x + width - cx)
+    for (i, line) in hypLines.prefix(hypRect.height - 2).enumerated() {
+        if let id = line.id { buf.put(id, x: x, y: y + 1 + i, role: .accent, attributes: [.bold], maxWidth: 3) }
+        buf.put(line.text, x: x + 3, y: y + 1 + i, role: .normal, maxWidth: textWidth)
+    }
+    if hypLines.count > hypRect.height - 2 {
+        buf.put(" …\(hypLines.count - (hypRect.height - 2)) more lines (report.md has them all) ", x: x + width - 38,
+                y: hypRect.maxY - 1, role: .dim, maxWidth: 38)
     }
     y = hypRect.maxY
 
