@@ -182,7 +182,7 @@ public final class ExperimentRunner {
                 let curve = TrainingCurve.read(log: runFolder.appendingPathComponent("log.jsonl"), run: runName)
                 curves += curve.map { [$0] } ?? []
                 try writeRunReport(results[runName]!, word: word, seeds: [seed], training: summary,
-                                   curves: curve.map { [$0] } ?? [], to: runFolder)
+                                   curves: curve.map { [$0] } ?? [], samples: (experimentID: id, run: runName), to: runFolder)
             }
         }
         progress(ExperimentProgress(stage: "report", run: config.name, done: 0, total: 1, message: "writing the report"))
@@ -190,7 +190,7 @@ public final class ExperimentRunner {
         let pooled = all.count == 1 ? all[0] : EvaluationResults.aggregate(over: all)
         let report = try writeRunReport(pooled, word: nil, seeds: config.seeds,
                                         training: trainingSummaries.isEmpty ? nil : trainingSummaries.joined(separator: "; "),
-                                        curves: curves, to: folder)
+                                        curves: curves, samples: (experimentID: id, run: nil), to: folder)
         try store.setExperimentStatus(id, "finished")
         return Outcome(experimentID: id, folder: folder, report: report, results: results,
                        samplesGenerated: samplesGenerated, samplesReused: samplesReused)
@@ -388,15 +388,22 @@ public final class ExperimentRunner {
                            reproduce: reproduceCommand ?? "hellotune run --preset \(config.name)")
     }
 
-    /// report.md and report.json (every number) in `folder`; returns the Markdown file.
+    /// report.md, report.json (every number) and report.html (figures and every reply: those of `samples.run`, or of
+    /// all runs when it is nil) in `folder`; returns the Markdown file.
     @discardableResult
     func writeRunReport(_ results: EvaluationResults, word: TargetWord?, seeds: [UInt64], training: String? = nil,
-                        curves: [TrainingCurve] = [], to folder: URL) throws -> URL {
+                        curves: [TrainingCurve] = [], samples: (experimentID: Int64, run: String?)? = nil,
+                        to folder: URL) throws -> URL {
         var setup = reportSetup(word: word, seeds: seeds, training: training)
         setup.trainingCurves = curves.isEmpty ? nil : curves
         let md = folder.appendingPathComponent("report.md")
         try AtomicFile.write(Data(Report.markdown(results: results, setup: setup).utf8), to: md)
-        try AtomicFile.write(try Report.json(results: results, setup: setup), to: folder.appendingPathComponent("report.json"))
+        let json = try Report.json(results: results, setup: setup)
+        try AtomicFile.write(json, to: folder.appendingPathComponent("report.json"))
+        let replies = try ReportSample.read(samplesFile: folder.appendingPathComponent(ReportSample.fileName))
+            ?? (samples.map { try ReportSample.stored(in: store, experimentID: $0.experimentID, run: $0.run) })
+        let page = HTMLReport.render(try Report.decode(json), raw: json, samples: replies, title: "\(config.name) · \(folder.lastPathComponent)")
+        try AtomicFile.write(Data(page.utf8), to: folder.appendingPathComponent(HTMLReport.fileName))
         return md
     }
 

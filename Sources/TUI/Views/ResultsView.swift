@@ -1,5 +1,6 @@
 import Foundation
 import Experiment
+import Support
 
 func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
     let r = state.results
@@ -55,7 +56,7 @@ func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
     // Conditions: k/n, rate, 95% interval, and a bar with the interval marked.
     let condRows = min(summary.conditions.count, max(1, (area.maxY - y) / 3))
     let condRect = Rect(x: area.x, y: y, width: area.width, height: condRows + 3)
-    buf.box(condRect, title: "Conditions", role: .border)
+    buf.box(condRect, title: "Conditions" + (entry.htmlReport.map { " · figures: " + abbreviatePath($0) } ?? ""), role: .border)
     let nameWidth = min(36, max(12, summary.conditions.map { displayWidth($0.name) }.max() ?? 12))
     let barWidth = max(10, width - nameWidth - 32)
     buf.put(pad("condition", nameWidth) + "  " + pad("k/n", 7, right: true) + "  " + pad("rate", 5, right: true) + "  "
