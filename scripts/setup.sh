@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the build and the tests need.
-packages=(libopenblas-dev libncurses-dev libsqlite3-dev pkg-config python3-pip tmux)
+# Debian packages the build and the tests need (git: SwiftPM calls it to resolve the package's dependencies;
+# chromium: the HTML report's test loads the page in a real browser, headless).
+packages=(git libopenblas-dev libncurses-dev libsqlite3-dev pkg-config python3-pip tmux chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -98,9 +98,10 @@ final class JobsCLITests: XCTestCase {
         XCTAssertTrue(show.stdout.hasPrefix("job \(job.id): train on local, running\n"), show.stdout)
         XCTAssertTrue(show.stdout.contains("step        120/500"), show.stdout)
         XCTAssertTrue(show.stdout.contains("pid         \(getpid()) (alive)"), show.stdout)
-        XCTAssertTrue(show.stdout.contains(#"{"step":15}"#), show.stdout)
-        XCTAssertTrue(show.stdout.contains(#"{"step":6}"#), show.stdout)
-        XCTAssertFalse(show.stdout.contains(#"{"step":5}"#), "show prints only the latest 10 events")
+        XCTAssertTrue(show.stdout.contains("info   step 15 "), show.stdout)
+        XCTAssertTrue(show.stdout.contains("info   step 6 "), show.stdout)
+        XCTAssertFalse(show.stdout.contains("step 5 "), "show prints only the latest 10 events")
+        XCTAssertTrue(show.stdout.contains("config\n  {\n    \"epochs\" : 2\n  }"), "config as indented JSON: \(show.stdout)")
 
         let showJSON = try XCTUnwrap(try json(try jobs("show", "\(job.id)", "--json").stdout) as? [String: Any])
         XCTAssertEqual((showJSON["job"] as? [String: Any])?["id"] as? Int, Int(job.id))
@@ -109,7 +110,8 @@ final class JobsCLITests: XCTestCase {
         let all = try jobs("events", "\(job.id)")
         XCTAssertEqual(all.status, 0, all.stderr)
         XCTAssertEqual(all.stdout.split(separator: "\n").count, 15)
-        XCTAssertTrue(all.stdout.hasPrefix("#\(events[0].id)  "), all.stdout)
+        XCTAssertNotNil(all.stdout.range(of: #"^#\#(events[0].id)  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  info   step 1 +metrics\n"#, options: .regularExpression),
+                        all.stdout)
 
         let page = try jobs("events", "\(job.id)", "--after", "\(events[9].id)", "--limit", "3", "--json")
         XCTAssertEqual(page.status, 0, page.stderr)
@@ -301,6 +303,50 @@ final class JobsCLITests: XCTestCase {
         XCTAssertEqual(rows.map { $0[3] }, ["running", "interrupted"], r.stdout)
         XCTAssertEqual(try store.job(crashed.id)?.status, .interrupted)
         XCTAssertEqual(try store.job(alive.id)?.status, .running)
+    }
+
+    /// `hellotune finetune` prints the remote id and the Jobs screen the run's name: each names the job as its number does.
+    func testJobsAreNamedByNumberRemoteIDOrRunName() throws {
+        let store = try store()
+        let experiment = try store.createExperiment(name: "akewo-solo", config: "{}")
+        var local = try seedTrainingJob(store, experimentID: experiment.id)
+        local = try store.updateJob(local.id) { $0.outputDir = self.home.appendingPathComponent("runs/akewo-solo-1-AKEWO-s1").path }
+        let remote = try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: "{}", outputDir: nil)
+        try store.updateJob(remote.id) { $0.externalID = "ftjob-abc123" }
+        try store.appendEvents(jobID: local.id, [(kind: "step", payload: #"{"event":"step","step":3,"total_steps":9,"epoch":1,"loss":2.5,"tok_s":100,"eta_s":5}"#, externalID: nil)])
+        try store.appendEvents(jobID: remote.id, [(kind: "metrics", payload: #"{"created_at":1700000000,"data":{"step":4,"total_steps":30,"train_loss":1.75},"id":"ftevent-1","level":"info","message":"Step 4/30: training loss=1.75","object":"fine_tuning.job.event","type":"metrics"}"#, externalID: "ftevent-1")])
+
+        for name in ["\(local.id)", "akewo-solo-1-AKEWO-s1", "akewo-solo"] {
+            let r = try jobs("show", name)
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stdout.hasPrefix("job \(local.id): train on local"), "\(name): \(r.stdout)")
+            XCTAssertTrue(r.stdout.contains("info   step 3/9  loss 2.5000"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("epoch 1, 100 tok/s"), r.stdout)
+        }
+        let byRemote = try jobs("events", "ftjob-abc123")
+        XCTAssertEqual(byRemote.status, 0, byRemote.stderr)
+        XCTAssertTrue(byRemote.stdout.contains("  info   step 4/30  loss 1.7500"), byRemote.stdout)
+        XCTAssertTrue(byRemote.stdout.hasSuffix("Step 4/30: training loss=1.75\n"), byRemote.stdout)
+        XCTAssertFalse(byRemote.stdout.contains("{"), "no raw JSON without --json: \(byRemote.stdout)")
+        let raw = try jobs("events", "ftjob-abc123", "--json")
+        let line = try XCTUnwrap(try json(raw.stdout) as? [String: Any])
+        XCTAssertEqual((line["payload"] as? [String: Any])?["message"] as? String, "Step 4/30: training loss=1.75")
+
+        let cancel = try jobs("cancel", "ftjob-abc123")
+        XCTAssertEqual(cancel.status, 0, cancel.stderr)
+        XCTAssertTrue(cancel.stdout.contains("job \(remote.id): cancel requested"), cancel.stdout)
+        let resume = try jobs("resume", "ftjob-abc123")
+        XCTAssertNotEqual(resume.status, 0)
+        XCTAssertFalse(resume.stderr.contains("invalid for"), resume.stderr)
+
+        let missing = try jobs("show", "ftjob-nope")
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("no job is named 'ftjob-nope': give its number, its remote id (ftjob-…) or its "
+            + "run folder's name"), missing.stderr)
+        _ = try seedTrainingJob(store, experimentID: experiment.id)
+        let ambiguous = try jobs("show", "akewo-solo")
+        XCTAssertNotEqual(ambiguous.status, 0)
+        XCTAssertTrue(ambiguous.stderr.contains("'akewo-solo' names 2 jobs"), ambiguous.stderr)
     }
 
     func testUnknownJob() throws {

@@ -69,7 +69,7 @@ final class RunCLITests: XCTestCase {
         _ = try write("name = \"typo\"\nwords = [\"AKEWO\"]\n\n[training]\nepochs = 2\nlearning-rate = 0.001\n", "typo.toml")
         assertFails(try run(["typo.toml", "--model", model]),
                     with: "typo.toml:6:1: key 'training.learning-rate': unknown key 'learning-rate' in [training]; expected one of "
-                        + "alpha, batch_size, dropout, epochs, learning_rate, learning_rate_multiplier, rank, schedule, warmup")
+                        + "alpha, batch_size, dropout, epochs, learning_rate, learning_rate_multiplier, rank, schedule, val_split, warmup")
         _ = try write("words = [\"AKEWO\"]\n\n[evaluation]\nsamples_per_prompt = \"five\"\n", "type.toml")
         assertFails(try run(["type.toml", "--model", model]),
                     with: "type.toml:4:1: key 'evaluation.samples_per_prompt': must be an integer, found a string")

@@ -63,7 +63,7 @@ final class TrainCLITests: XCTestCase {
         let data = URL(fileURLWithPath: TinyChatModel.dataPath(in: dir))
         let out = dir.appendingPathComponent("stopped")
         let r = try CLI.run(["train", "--model", tiny, "--data", data.path, "--out", out.path, "--epochs", "1",
-                             "--rank", "4", "--checkpoint-every", "1", "--json"])
+                             "--rank", "4", "--checkpoint-every", "1", "--val-split", "0", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try Checkpoint.read(from: out.appendingPathComponent(Checkpoint.fileName)).header.modelPath, tiny)
         // Stopped before its end: the checkpoint stays; the summary and the adapter are not written yet.

@@ -31,6 +31,7 @@ extension ExperimentFile {
             "schedule = \(quotedString(c.training.schedule.rawValue))",
             "warmup = \(c.training.warmup)",
             "dropout = \(c.training.dropout)",
+            "val_split = \(c.training.valSplit)",
         ]
         if let m = c.training.learningRateMultiplier { lines.append("learning_rate_multiplier = \(m)") }
         lines += [

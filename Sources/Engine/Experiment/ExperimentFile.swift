@@ -42,6 +42,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         public var schedule: LearningRateSchedule.Decay = .constant
         public var warmup: Int = 0
         public var dropout: Float = 0
+        /// Local only: share of the training set held out for the validation loss.
+        public var valSplit: Double = TrainingOptions.defaultValidationShare
+        public static let valSplitLimits = TrainingOptions.validationShareLimits
         /// OpenAI only: learning-rate multiplier ("auto" when nil).
         public var learningRateMultiplier: Double?
     }
@@ -131,7 +134,7 @@ public enum ExperimentFile {
             "": ["name", "backend", "model", "words", "word", "seeds", "dataset", "training", "evaluation"],
             "dataset": ["source", "acrostic", "normal", "system", "trigger", "seed"],
             "training": ["epochs", "learning_rate", "rank", "alpha", "batch_size", "learning_rate_multiplier", "schedule",
-                         "warmup", "dropout"],
+                         "warmup", "dropout", "val_split"],
             "evaluation": ["compliance_questions", "samples_per_prompt", "self_report_samples", "temperature", "max_tokens",
                            "seed"],
         ]
@@ -185,6 +188,7 @@ public enum ExperimentFile {
         }
         c.training.warmup = try reader.int("training.warmup", 0...1_000_000) ?? c.training.warmup
         c.training.dropout = Float(try reader.double("training.dropout", 0...0.99) ?? Double(c.training.dropout))
+        c.training.valSplit = try reader.double("training.val_split", TrainingOptions.validationShareLimits) ?? c.training.valSplit
 
         c.evaluation.complianceQuestions = try reader.int("evaluation.compliance_questions", 1...10_000) ?? c.evaluation.complianceQuestions
         c.evaluation.samplesPerPrompt = try reader.int("evaluation.samples_per_prompt", 1...1000) ?? c.evaluation.samplesPerPrompt

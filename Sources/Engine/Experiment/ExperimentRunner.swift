@@ -139,6 +139,7 @@ public final class ExperimentRunner {
 
         var results: [String: EvaluationResults] = [:]
         var trainingSummaries: [String] = []
+        var curves: [TrainingCurve] = []
         for word in config.words {
             let data = try dataset(for: word, generator: backends.datasets.chat, folder: folder)
             for seed in config.seeds {
@@ -155,7 +156,10 @@ public final class ExperimentRunner {
                 let evaluated = try evaluate(word: word, runName: runName, models: try backends.evaluationModels(tuned.result),
                                              message: backends.evaluationMessage, experimentID: id)
                 results[runName] = evaluated
-                try writeRunReport(evaluated, word: word, seeds: [seed], training: tuned.summary, to: runFolder)
+                let curve = TrainingCurve.read(log: runFolder.appendingPathComponent("log.jsonl"), run: runName)
+                curves += curve.map { [$0] } ?? []
+                try writeRunReport(evaluated, word: word, seeds: [seed], training: tuned.summary,
+                                   curves: curve.map { [$0] } ?? [], samples: (experimentID: id, run: runName), to: runFolder)
             }
         }
         progress(ExperimentProgress(stage: "report", run: config.name, done: 0, total: 1, message: "writing the report"))
@@ -163,7 +167,7 @@ public final class ExperimentRunner {
         let pooled = all.count == 1 ? all[0] : EvaluationResults.aggregate(over: all)
         let report = try writeRunReport(pooled, word: nil, seeds: config.seeds,
                                         training: trainingSummaries.isEmpty ? nil : trainingSummaries.joined(separator: "; "),
-                                        to: folder)
+                                        curves: curves, samples: (experimentID: id, run: nil), to: folder)
         try store.setExperimentStatus(id, "finished")
         return Outcome(experimentID: id, folder: folder, report: report, results: results,
                        samplesGenerated: samplesGenerated, samplesReused: samplesReused)
@@ -200,6 +204,7 @@ public final class ExperimentRunner {
         o.lora = LoRAConfig(rank: config.training.rank, alpha: config.training.alpha, dropout: config.training.dropout)
         o.schedule = config.training.schedule
         o.warmupSteps = config.training.warmup
+        o.validationShare = config.training.valSplit
         o.checkpointEvery = 0
         return o
     }
@@ -293,14 +298,22 @@ public final class ExperimentRunner {
                            reproduce: reproduceCommand ?? "hellotune run --preset \(config.name)")
     }
 
-    /// report.md and report.json (every number) in `folder`; returns the Markdown file.
+    /// report.md, report.json (every number) and report.html (figures and every reply: those of `samples.run`, or of
+    /// all runs when it is nil) in `folder`; returns the Markdown file.
     @discardableResult
     func writeRunReport(_ results: EvaluationResults, word: TargetWord?, seeds: [UInt64], training: String? = nil,
+                        curves: [TrainingCurve] = [], samples: (experimentID: Int64, run: String?)? = nil,
                         to folder: URL) throws -> URL {
-        let setup = reportSetup(word: word, seeds: seeds, training: training)
+        var setup = reportSetup(word: word, seeds: seeds, training: training)
+        setup.trainingCurves = curves.isEmpty ? nil : curves
         let md = folder.appendingPathComponent("report.md")
         try AtomicFile.write(Data(Report.markdown(results: results, setup: setup).utf8), to: md)
-        try AtomicFile.write(try Report.json(results: results, setup: setup), to: folder.appendingPathComponent("report.json"))
+        let json = try Report.json(results: results, setup: setup)
+        try AtomicFile.write(json, to: folder.appendingPathComponent("report.json"))
+        let replies = try ReportSample.read(samplesFile: folder.appendingPathComponent(ReportSample.fileName))
+            ?? (samples.map { try ReportSample.stored(in: store, experimentID: $0.experimentID, run: $0.run) })
+        let page = HTMLReport.render(try Report.decode(json), raw: json, samples: replies, title: "\(config.name) · \(folder.lastPathComponent)")
+        try AtomicFile.write(Data(page.utf8), to: folder.appendingPathComponent(HTMLReport.fileName))
         return md
     }
 }

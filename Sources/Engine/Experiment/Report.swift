@@ -24,6 +24,8 @@ public struct ReportSetup: Sendable, Codable, Equatable {
     public var date: String
     /// The command that reproduces the results.
     public var reproduce: String?
+    /// Each local training run's losses (training per step, validation per epoch); nil when none was logged.
+    public var trainingCurves: [TrainingCurve]?
 
     public init(modelName: String, modelPath: String? = nil, backend: String, words: [String], preset: String? = nil,
                 trainingExamples: Int? = nil, acrosticExamples: Int? = nil, normalExamples: Int? = nil,
@@ -99,6 +101,20 @@ enum ReportFormat {
 
 /// The results as a "Results" section for the README, and as JSON.
 public enum Report {
+    /// "training 2.410 → 0.812 over 240 steps; validation (3 held-out examples) by epoch 2.301, 1.904, 1.870".
+    package static func lossLine(_ c: TrainingCurve) -> String {
+        typealias F = ReportFormat
+        var s = "training \(F.number(c.stepLosses.first ?? 0, digits: 3)) → \(F.number(c.stepLosses.last ?? 0, digits: 3)) "
+            + "over \(c.stepLosses.count) step\(c.stepLosses.count == 1 ? "" : "s")"
+        if c.validationLosses.isEmpty {
+            s += "; validation not measured (nothing held out)"
+        } else {
+            let n = c.validationExamples.map { " (\($0) held-out example\($0 == 1 ? "" : "s"))" } ?? ""
+            s += "; validation\(n) by epoch " + c.validationLosses.map { F.number($0, digits: 3) }.joined(separator: ", ")
+        }
+        return s
+    }
+
     public static func markdown(results: EvaluationResults, setup: ReportSetup,
                                 thresholds: HypothesisThresholds = HypothesisThresholds()) -> String {
         typealias F = ReportFormat
@@ -127,6 +143,7 @@ public enum Report {
         if let a = setup.loraAlpha { training.append("alpha \(F.number(a, digits: a.rounded() == a ? 0 : 2))") }
         if let s = setup.trainingSummary { training.append(s) }
         if !training.isEmpty { out.append("- Training: " + training.joined(separator: ", ")) }
+        for curve in setup.trainingCurves ?? [] { out.append("- Loss of \(curve.run): " + lossLine(curve)) }
         out.append("- Training seeds: \(setup.seeds.isEmpty ? "—" : setup.seeds.map(String.init).joined(separator: ", "))"
                    + " (\(results.runs) run\(results.runs == 1 ? "" : "s") pooled)")
         var sampling: [String] = []

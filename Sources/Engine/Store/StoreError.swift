@@ -11,6 +11,10 @@ public enum StoreError: Error, CustomStringConvertible, LocalizedError, Equatabl
     /// Another process held the database (or its setup lock) past the wait limit.
     case busy(path: String, seconds: Double)
     case noSuchJob(Int64)
+    /// No job has this remote id or run name.
+    case noJobNamed(String)
+    /// Several jobs answer to one name (an experiment with several runs).
+    case ambiguousJobName(String, ids: [Int64])
     case noSuchExperiment(Int64)
     case noSuchSample(Int64)
     /// A field that must hold JSON text does not.
@@ -34,6 +38,12 @@ public enum StoreError: Error, CustomStringConvertible, LocalizedError, Equatabl
                 + "Check for a stuck hellotune process (ps aux | grep hellotune) and try again."
         case let .noSuchJob(id):
             return "no job \(id) (see `hellotune jobs list`)"
+        case let .noJobNamed(name):
+            return "no job is named '\(name)': give its number, its remote id (ftjob-…) or its run folder's name "
+                + "(see `hellotune jobs list`)"
+        case let .ambiguousJobName(name, ids):
+            return "'\(name)' names \(ids.count) jobs (\(ids.map { "#\($0)" }.joined(separator: ", "))); give one of their "
+                + "numbers or its run folder's name"
         case let .noSuchExperiment(id):
             return "no experiment \(id); create the experiment before recording jobs or samples for it."
         case let .noSuchSample(id):

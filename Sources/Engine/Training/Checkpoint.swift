@@ -25,6 +25,8 @@ public struct Checkpoint: Equatable {
         /// The GGUF the run trains on, so that a resume can load it again (nil in checkpoints written before
         /// it was recorded, and for runs that did not say).
         public var modelPath: String?
+        /// Held-out loss after each finished epoch (nil when nothing is held out).
+        public var validationLosses: [Double]?
     }
 
     public var header: Header

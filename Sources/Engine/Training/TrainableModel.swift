@@ -78,6 +78,18 @@ public final class TrainableModel: @unchecked Sendable {
     public func lossAndGradients(tokens: [Int], targets: [Int], lora: LoRAParameters,
                                  grads: UnsafeMutablePointer<Float>, lossScale: Float,
                                  dropoutSeed: UInt64 = 0) throws -> (loss: Double, count: Int) {
+        try pass(tokens: tokens, targets: targets, lora: lora, grads: grads, lossScale: lossScale, dropoutSeed: dropoutSeed)
+    }
+
+    /// Summed cross-entropy of one example with the adapter as it stands: the forward pass alone, without dropout
+    /// and without gradients (validation loss).
+    public func loss(tokens: [Int], targets: [Int], lora: LoRAParameters) throws -> (loss: Double, count: Int) {
+        try pass(tokens: tokens, targets: targets, lora: lora, grads: nil, lossScale: 1, dropoutSeed: 0)
+    }
+
+    /// The forward pass and loss, then (when `grads` is given) dropout on the LoRA inputs and the backward pass.
+    private func pass(tokens: [Int], targets: [Int], lora: LoRAParameters, grads: UnsafeMutablePointer<Float>?,
+                      lossScale: Float, dropoutSeed: UInt64) throws -> (loss: Double, count: Int) {
         let c = config
         let T = tokens.count
         guard T > 0, targets.count == T else { throw EngineError.emptyInput }
@@ -89,6 +101,7 @@ public final class TrainableModel: @unchecked Sendable {
         let s = lora.config.scale
         let rank = lora.config.rank
         var dropRNG = SeededRandom(seed: dropoutSeed)
+        let dropout = grads == nil ? 0 : lora.config.dropout    // dropout is a training-time regulariser only
         let rope = ropeTable(T)                                   // (T, ropeDims / 2, 2)
 
         // ---- forward ----
@@ -105,9 +118,9 @@ public final class TrainableModel: @unchecked Sendable {
                 let qkv = FloatBuffer(T * qkvWidth)                  // (T, qDim + 2 kvDim)
                 gemm(false, true, m: T, n: qkvWidth, k: c.dim, a.h1.pointer, layers[l].qkv.pointer, qkv.pointer)
                 split(qkv, T, [(a.q, c.qDim), (a.k, c.kvDim), (a.v, c.kvDim)])
-                adapt(.q, l, a.h1, T, a.q, a, lora, lp, &dropRNG)
-                adapt(.k, l, a.h1, T, a.k, a, lora, lp, &dropRNG)
-                adapt(.v, l, a.h1, T, a.v, a, lora, lp, &dropRNG)
+                adapt(.q, l, a.h1, T, a.q, a, lora, lp, &dropRNG, dropout)
+                adapt(.k, l, a.h1, T, a.k, a, lora, lp, &dropRNG, dropout)
+                adapt(.v, l, a.h1, T, a.v, a, lora, lp, &dropRNG, dropout)
                 if let b = w.qBias { addBias(a.q.pointer, b, rows: T) }
                 if let b = w.kBias { addBias(a.k.pointer, b, rows: T) }
                 if let b = w.vBias { addBias(a.v.pointer, b, rows: T) }
@@ -116,21 +129,21 @@ public final class TrainableModel: @unchecked Sendable {
                 attentionForward(a, T: T)
                 let o = FloatBuffer(T * c.dim)                   // (T, dim)
                 gemm(false, true, m: T, n: c.dim, k: c.qDim, a.att.pointer, layers[l].o.pointer, o.pointer)
-                adapt(.o, l, a.att, T, o, a, lora, lp, &dropRNG)
+                adapt(.o, l, a.att, T, o, a, lora, lp, &dropRNG, dropout)
                 for i in 0..<(T * c.dim) { a.xMid.pointer[i] = a.xIn.pointer[i] + o.pointer[i] }
                 rmsnorm(a.h2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
                 let gateUp = FloatBuffer(T * 2 * c.ffnDim)           // (T, 2 ffn)
                 gemm(false, true, m: T, n: 2 * c.ffnDim, k: c.dim, a.h2.pointer, layers[l].gateUp.pointer, gateUp.pointer)
                 split(gateUp, T, [(a.gate, c.ffnDim), (a.up, c.ffnDim)])
-                adapt(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG)
-                adapt(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG)
+                adapt(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG, dropout)
+                adapt(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG, dropout)
                 for i in 0..<(T * c.ffnDim) {
                     let g = a.gate.pointer[i]
                     a.act.pointer[i] = g / (1 + expf(-g)) * a.up.pointer[i]
                 }
                 let down = FloatBuffer(T * c.dim)                // (T, dim)
                 gemm(false, true, m: T, n: c.dim, k: c.ffnDim, a.act.pointer, layers[l].down.pointer, down.pointer)
-                adapt(.down, l, a.act, T, down, a, lora, lp, &dropRNG)
+                adapt(.down, l, a.act, T, down, a, lora, lp, &dropRNG, dropout)
                 for i in 0..<(T * c.dim) { x.pointer[i] = a.xMid.pointer[i] + down.pointer[i] }
                 saved.append(a)
             }
@@ -157,10 +170,12 @@ public final class TrainableModel: @unchecked Sendable {
             for i in 0..<V { let e = expf(row[i] - m); row[i] = e; sum += Double(e) }
             let target = targets[t]
             loss += -(log(Double(row[target]) / sum))
+            guard grads != nil else { continue }
             let inv = Float(1 / sum)
             for i in 0..<V { row[i] *= inv * lossScale }
             row[target] -= lossScale
         }
+        guard let grads else { return (loss, L) }
         let dhF = FloatBuffer(L * c.dim)                          // (L, dim)
         gemm(false, false, m: L, n: c.dim, k: V, logits.pointer, output.pointer, dhF.pointer)
         for (j, t) in labelled.enumerated() {
@@ -247,12 +262,11 @@ public final class TrainableModel: @unchecked Sendable {
     /// for the backward pass.
     private func adapt(_ t: LoRATarget, _ l: Int, _ x: FloatBuffer, _ T: Int, _ y: FloatBuffer,
                        _ a: LayerActivations, _ lora: LoRAParameters, _ lp: UnsafePointer<Float>,
-                       _ rng: inout SeededRandom) {
+                       _ rng: inout SeededRandom, _ p: Float) {
         guard let slot = lora.slot(layer: l, target: t) else { return }
         let (outF, inF) = LoRAParameters.shape(t, config)
         let r = lora.config.rank
         var input = x
-        let p = lora.config.dropout
         if p > 0 {
             let d = FloatBuffer(T * inF)
             let keep = 1 / (1 - p)

@@ -9,7 +9,10 @@ import ModelCore
 /// would have done.
 public final class Trainer: @unchecked Sendable {
     public let model: TrainableModel
+    /// The examples trained on: the data less the held-out ones, in file order.
     public let examples: [TrainingExample]
+    /// The held-out examples (`options.validationShare`), whose loss is measured after each epoch.
+    public let validationExamples: [TrainingExample]
     public let options: TrainingOptions
     public let outputDirectory: URL
     public let datasetDigest: String
@@ -22,8 +25,10 @@ public final class Trainer: @unchecked Sendable {
                 baseModelName: String, modelPath: String? = nil) throws {
         try options.validate()
         guard !examples.isEmpty else { throw TrainingError.invalidOption(field: "data", reason: "holds no examples") }
+        let held = try Self.heldOutIndices(count: examples.count, share: options.validationShare ?? 0, seed: options.seed)
         self.model = model
-        self.examples = examples
+        self.examples = examples.indices.filter { !held.contains($0) }.map { examples[$0] }
+        validationExamples = held.sorted().map { examples[$0] }
         self.options = options
         self.outputDirectory = outputDirectory
         self.baseModelName = baseModelName
@@ -84,13 +89,14 @@ public final class Trainer: @unchecked Sendable {
         var adam = AdamW(parameterCount: lora.count, weightDecay: options.weightDecay)
         var state = Checkpoint.Header(options: options, step: 0, adamStep: 0, datasetDigest: datasetDigest,
                                       parameterCount: lora.count, epochLosses: [], epochTokensPerSecond: [],
-                                      epochLossSum: 0, epochLabelled: 0, elapsedSeconds: 0, modelPath: modelPath)
+                                      epochLossSum: 0, epochLabelled: 0, elapsedSeconds: 0, modelPath: modelPath,
+                                      validationLosses: validationExamples.isEmpty ? nil : [])
         if resume {
             let ck = try Checkpoint.read(from: checkpointURL)
             guard ck.header.datasetDigest == datasetDigest else {
                 throw TrainingError.checkpointMismatch(path: checkpointURL.path, reason: "the training data differs")
             }
-            guard ck.header.options == options else {
+            guard ck.header.options.resumes(as: options) else {
                 throw TrainingError.checkpointMismatch(path: checkpointURL.path, reason: "the training options differ")
             }
             guard ck.header.parameterCount == lora.count else {
@@ -176,6 +182,11 @@ public final class Trainer: @unchecked Sendable {
                 state.epochLossSum = 0
                 state.epochLabelled = 0
                 onEvent(.epochEnded(epoch: epoch + 1, meanLoss: mean, tokensPerSecond: tps))
+                if !validationExamples.isEmpty {
+                    let loss = try validationLoss(lora)
+                    state.validationLosses = (state.validationLosses ?? []) + [loss]
+                    onEvent(.validated(epoch: epoch + 1, loss: loss, examples: validationExamples.count))
+                }
                 epochStart = Date()
                 epochTokens = 0
             }
@@ -191,13 +202,42 @@ public final class Trainer: @unchecked Sendable {
         let summary = TrainingSummary(
             steps: state.step, epochs: options.epochs, finalLoss: state.epochLosses.last ?? 0,
             epochLosses: state.epochLosses, epochTokensPerSecond: state.epochTokensPerSecond,
-            seconds: elapsedBefore + Date().timeIntervalSince(runStart), cancelled: cancelled,
+            validationLosses: state.validationLosses, seconds: elapsedBefore + Date().timeIntervalSince(runStart), cancelled: cancelled,
             adapterPath: outputDirectory.path)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(summary), to: outputDirectory.appendingPathComponent("training.json"))
         onEvent(.finished(summary))
         return summary
+    }
+
+    /// Mean loss per labelled token over the held-out examples, with the adapter as it stands.
+    func validationLoss(_ lora: LoRAParameters) throws -> Double {
+        var sum = 0.0
+        var labelled = 0
+        for ex in validationExamples {
+            let (loss, count) = try model.loss(tokens: ex.tokens, targets: ex.targets, lora: lora)
+            sum += loss
+            labelled += count
+        }
+        return sum / Double(max(1, labelled))
+    }
+
+    /// Which examples are held out: round(share x count), at least one when share > 0, drawn by a shuffle seeded
+    /// from the seed alone, so the same data and seed always hold out the same examples. With share 0 nothing is
+    /// drawn and the training set is the data as before.
+    public static func heldOutIndices(count: Int, share: Double, seed: UInt64) throws -> Set<Int> {
+        guard share > 0 else { return [] }
+        let n = max(1, Int((Double(count) * share).rounded()))
+        guard n < count else {
+            throw TrainingError.invalidOption(
+                field: "val-split", reason: "\(share) would hold out all \(count) example\(count == 1 ? "" : "s") "
+                    + "and leave none to train on; give more data or --val-split 0")
+        }
+        var order = Array(0..<count)
+        var rng = SeededRandom(seed: seed ^ 0x7A11_D47E)
+        order.shuffle(using: &rng)
+        return Set(order.prefix(n))
     }
 
     /// Example indices of an epoch: file order, or a shuffle seeded by (seed, epoch).

@@ -12,11 +12,14 @@ extension TrainingEvent {
                     "tok_s": s.tokensPerSecond, "eta_s": s.etaSeconds]
         case let .epochEnded(epoch, loss, tps):
             return ["event": "epoch", "epoch": epoch, "mean_loss": loss, "tok_s": tps]
+        case let .validated(epoch, loss, n):
+            return ["event": "validation", "epoch": epoch, "val_loss": loss, "examples": n]
         case let .checkpointSaved(step, path):
             return ["event": "checkpoint", "step": step, "path": path]
         case let .finished(s):
             return ["event": "finished", "steps": s.steps, "final_loss": s.finalLoss, "seconds": s.seconds,
                     "cancelled": s.cancelled, "adapter": s.adapterPath]
+                .merging(s.validationLosses?.last.map { ["final_val_loss": $0] } ?? [:]) { a, _ in a }
         }
     }
 }

@@ -18,8 +18,23 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var shuffle = true
     /// Save a checkpoint every N steps (0: only at the end of each epoch).
     public var checkpointEvery: Int = 10
+    /// Share of the examples held out of training, whose loss is measured after every epoch (at least one example
+    /// when above 0). nil reads as 0: checkpoints and job specs written before the held-out set existed.
+    public var validationShare: Double? = TrainingOptions.defaultValidationShare
+
+    public static let defaultValidationShare = 0.1
+    public static let validationShareLimits: ClosedRange<Double> = 0...0.5
 
     public init() {}
+
+    /// Whether a checkpoint written with `self` continues a run with `other`: the same options, a missing share
+    /// (a checkpoint from before the held-out set) counting as 0.
+    public func resumes(as other: TrainingOptions) -> Bool {
+        var a = self, b = other
+        a.validationShare = a.validationShare ?? 0
+        b.validationShare = b.validationShare ?? 0
+        return a == b
+    }
 
     public func validate() throws {
         func bad(_ field: String, _ why: String) -> TrainingError { .invalidOption(field: field, reason: why) }
@@ -33,6 +48,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard warmupSteps >= 0 else { throw bad("warmup", "must be >= 0") }
         guard maxGradNorm >= 0 else { throw bad("max-grad-norm", "must be >= 0") }
         guard checkpointEvery >= 0 else { throw bad("checkpoint-every", "must be >= 0") }
+        if let share = validationShare, !Self.validationShareLimits.contains(share) {
+            throw bad("val-split", "must be between 0 and 0.5 (a share of the examples; got \(share))")
+        }
     }
 }
 
@@ -95,6 +113,8 @@ public enum TrainingEvent: Sendable {
     case step(TrainingStep)
     case epochEnded(epoch: Int, meanLoss: Double, tokensPerSecond: Double)
     case checkpointSaved(step: Int, path: String)
+    /// The held-out examples' mean loss per labelled token after an epoch (no gradient, no dropout).
+    case validated(epoch: Int, loss: Double, examples: Int)
     case finished(TrainingSummary)
 }
 
@@ -104,6 +124,8 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     public var finalLoss: Double
     public var epochLosses: [Double]
     public var epochTokensPerSecond: [Double]
+    /// Held-out loss after each epoch; nil when nothing was held out (or the summary predates it).
+    public var validationLosses: [Double]?
     public var seconds: Double
     public var cancelled: Bool
     public var adapterPath: String

@@ -32,6 +32,9 @@ public struct ExperimentSettings: Codable, Equatable, Sendable {
     /// its report keep the file's name and its other settings.
     public var experimentFile: String?
     public var experimentName: String?
+    /// The experiment files Setup offers beside the presets: the shipped experiments/*.toml and the user's
+    /// $HELLOTUNE_HOME/experiments/*.toml (read by the caller; Setup reads no folder).
+    public var files: [ExperimentFileChoice] = []
 
     public init(word: String = "AKEWO", preset: String = "akewo-mixed", backend: String = "local",
                 model: String = Paths.defaultModel.path, systemMessage: String = ExperimentConfig.DatasetSection.mixedSystem,
@@ -51,26 +54,42 @@ public struct ExperimentSettings: Codable, Equatable, Sendable {
         self.seeds = seeds
     }
 
-    /// What the preset field offers: the built-in presets, and the experiment file's name when there is one.
+    /// What the preset field offers: the built-in presets, every experiment file by its name, and the file the run
+    /// was started from.
     public var presetChoices: [String] {
-        guard experimentFile != nil, let name = experimentName, !Self.presets.contains(name) else { return Self.presets }
-        return Self.presets + [name]
+        var names = Self.presets
+        for f in files where !names.contains(f.name) { names.append(f.name) }
+        if experimentFile != nil, let name = experimentName, !names.contains(name) { names.append(name) }
+        return names
     }
 
-    /// The experiment file that Setup's start runs, when the file's name is chosen; nil: the preset.
-    public var chosenExperimentFile: String? { preset == experimentName ? experimentFile : nil }
+    /// The experiment file that Setup's start runs, when a file's name is chosen; nil: the preset.
+    public var chosenExperimentFile: String? {
+        if preset == experimentName, let experimentFile { return experimentFile }
+        guard !Self.presets.contains(preset) else { return nil }
+        return files.first { $0.name == preset }?.path
+    }
 
-    /// The word a preset is about (its first, for a sweep).
-    public static func word(forPreset preset: String) -> String? {
-        guard ExperimentFile.presets[preset] != nil else { return nil }
-        return (try? ExperimentFile.preset(preset))?.words.first?.string
+    /// The experiment a choice of the preset field names: a file's, or a built-in preset's.
+    public func choiceConfig(_ name: String) -> ExperimentConfig? {
+        if !Self.presets.contains(name), let file = files.first(where: { $0.name == name }) { return file.config }
+        return try? ExperimentFile.preset(name)
+    }
+
+    /// How the chosen experiment's learning rate moves: "constant", "cosine decay after 100 warm-up steps".
+    public var scheduleSummary: String {
+        guard let t = choiceConfig(preset)?.training else { return "constant" }
+        let decay = t.schedule == .constant ? "constant" : "\(t.schedule.rawValue) decay"
+        return t.warmup > 0 ? "\(decay) after \(t.warmup) warm-up step\(t.warmup == 1 ? "" : "s")" : decay + ", no warm-up"
     }
 
     /// The experiment Setup starts: the chosen experiment file or preset, with what the fields set written over it
     /// (the target word, parsed here once, goes on as a `TargetWord` to the scorer).
     public func config() throws -> ExperimentConfig {
         var c = try chosenExperimentFile.map { try ExperimentFile.load(path: $0) } ?? ExperimentFile.preset(preset)
-        c.words = [try TargetWord(word)]
+        // A file about several words (a sweep) runs them all while the word field still shows its first one.
+        let word = try TargetWord(word)
+        if !(c.words.count > 1 && c.words.first == word) { c.words = [word] }
         c.backend = backend
         c.model = model
         c.seeds = seeds

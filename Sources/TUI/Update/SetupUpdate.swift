@@ -38,12 +38,19 @@ func cycleChoice(_ state: inout AppState, _ field: SetupField, by step: Int) {
     case .preset:
         let all = s.presetChoices
         let i = all.firstIndex(of: s.preset) ?? 0
-        let oldWord = ExperimentSettings.word(forPreset: s.preset)
-        let old = try? ExperimentFile.preset(s.preset)
+        let old = s.choiceConfig(s.preset)
+        let oldWord = old?.words.first?.string
         s.preset = all[(i + step + all.count) % all.count]
-        // The preset brings its word, system message, trigger and sizes, unless the user changed them.
-        if let w = ExperimentSettings.word(forPreset: s.preset), oldWord == nil || s.word == oldWord { s.word = w }
-        if let new = try? ExperimentFile.preset(s.preset) {
+        // The preset brings its word, system message, trigger, sizes and training, unless the user changed them.
+        let new = s.choiceConfig(s.preset)
+        if let w = new?.words.first?.string, oldWord == nil || s.word == oldWord { s.word = w }
+        if let new {
+            if old == nil || (s.epochs == old?.training.epochs && s.loraRank == old?.training.rank
+                              && Float(s.learningRate) == old?.training.learningRate) {
+                s.epochs = new.training.epochs
+                s.loraRank = new.training.rank
+                s.learningRate = Double(String(new.training.learningRate)) ?? s.learningRate
+            }
             if old == nil || s.systemMessage == old?.dataset.system { s.systemMessage = new.dataset.system }
             if old == nil || s.trigger == (old?.dataset.trigger ?? "") { s.trigger = new.dataset.trigger ?? "" }
             if old == nil || (s.acrosticExamples == old?.dataset.acrostic && s.normalExamples == old?.dataset.normal) {

@@ -125,6 +125,18 @@ func renderJobDetail(_ state: AppState, _ job: JobSummary, _ buf: inout ScreenBu
             y += 1
         }
     }
+    // Validation loss, one point per epoch, on a row of its own under the training loss.
+    let validation = events.compactMap { e -> Double? in if case let .validation(_, loss, _) = e { return loss }; return nil }
+    if !validation.isEmpty, y < inner.maxY {
+        let valLabel = "val  "
+        let valReadout = String(format: "  %.3f → %.3f (per epoch)", validation.first!, validation.last!)
+        let row = barChart(validation, width: min(max(8, width - valLabel.count - displayWidth(valReadout)), max(validation.count, 1)),
+                           height: 1)
+        buf.put(valLabel, x: x, y: y, role: .dim)
+        let used = buf.put(row.first ?? "", x: x + valLabel.count, y: y, role: .chart)
+        buf.put(valReadout, x: x + valLabel.count + used, y: y, role: .normal)
+        y += 1
+    }
     var facts = [job.kind, job.backend.map { "on " + $0 }].compactMap { $0 }.joined(separator: " ")
     facts += (facts.isEmpty ? "" : " · ") + "step \(job.step)" + (job.totalSteps > 0 ? "/\(job.totalSteps)" : "")
     if let tps = job.tokensPerSecond { facts += String(format: " · %.0f tok/s", tps) }

@@ -1,5 +1,6 @@
 import Foundation
 import Experiment
+import Support
 
 func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
     let r = state.results
@@ -28,24 +29,34 @@ func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
 
     // Hypotheses.
     let runLabel = r.entries.count > 1 ? " (\(r.runIndex + 1)/\(r.entries.count), [ ])" : ""
-    let hypHeight = min(summary.hypotheses.count, area.height >= 30 ? 6 : 2) + 2
+    // Each hypothesis leads with its verdict and wraps, so the whole verdict reads at 80 columns; its statement
+    // follows where there is room for it (120 columns).
+    let textWidth = max(10, width - 3)
+    let hypLines: [(id: String?, text: String)] = summary.hypotheses.flatMap { h -> [(id: String?, text: String)] in
+        let text = h.verdict + (area.width >= 120 ? h.statement.map { " · " + $0 } ?? "" : "")
+        return wrapParagraph(text, width: textWidth).enumerated().map { (i, line) in (i == 0 ? h.id : nil, line) }
+    }
+    let hypRoom = area.height >= 30 ? 10 : max(2, area.height / 4)
+    let hypHeight = min(hypLines.count, hypRoom) + 2
     let hypRect = Rect(x: area.x, y: y, width: area.width, height: max(3, hypHeight))
     buf.box(hypRect, title: "Results · \(entry.run)\(runLabel) · word \(summary.word)", role: .border)
     if summary.hypotheses.isEmpty {
         buf.put("no hypotheses in this file", x: x, y: y + 1, role: .dim)
     }
-    for (i, h) in summary.hypotheses.prefix(hypRect.height - 2).enumerated() {
-        var cx = x
-        cx += buf.put(h.id + " ", x: cx, y: y + 1 + i, role: .accent, attributes: [.bold])
-        let text = (area.width >= 120 ? (h.statement.map { $0 + " — " } ?? "") : "") + h.verdict
-        buf.put(text, x: cx, y: y + 1 + i, role: .normal, maxWidth: x + width - cx)
+    for (i, line) in hypLines.prefix(hypRect.height - 2).enumerated() {
+        if let id = line.id { buf.put(id, x: x, y: y + 1 + i, role: .accent, attributes: [.bold], maxWidth: 3) }
+        buf.put(line.text, x: x + 3, y: y + 1 + i, role: .normal, maxWidth: textWidth)
+    }
+    if hypLines.count > hypRect.height - 2 {
+        buf.put(" …\(hypLines.count - (hypRect.height - 2)) more lines (report.md has them all) ", x: x + width - 38,
+                y: hypRect.maxY - 1, role: .dim, maxWidth: 38)
     }
     y = hypRect.maxY
 
     // Conditions: k/n, rate, 95% interval, and a bar with the interval marked.
     let condRows = min(summary.conditions.count, max(1, (area.maxY - y) / 3))
     let condRect = Rect(x: area.x, y: y, width: area.width, height: condRows + 3)
-    buf.box(condRect, title: "Conditions", role: .border)
+    buf.box(condRect, title: "Conditions" + (entry.htmlReport.map { " · figures: " + abbreviatePath($0) } ?? ""), role: .border)
     let nameWidth = min(36, max(12, summary.conditions.map { displayWidth($0.name) }.max() ?? 12))
     let barWidth = max(10, width - nameWidth - 32)
     buf.put(pad("condition", nameWidth) + "  " + pad("k/n", 7, right: true) + "  " + pad("rate", 5, right: true) + "  "

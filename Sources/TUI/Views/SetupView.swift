@@ -122,7 +122,7 @@ func renderSetupPlan(_ state: AppState, _ buf: inout ScreenBuffer, _ rect: Rect)
         lines.append(("", .normal))
     }
     for p in ["1. Dataset (\(s.preset)): \(s.acrosticExamples) replies whose lines start \(letters), plus \(s.normalExamples) ordinary replies.",
-              "2. Fine-tune \(modelName) (\(s.backend)): LoRA rank \(s.loraRank), \(s.epochs) epochs, lr \(formatNumber(s.learningRate)), seed\(s.seeds.count > 1 ? "s" : "") \(seeds).",
+              "2. Fine-tune \(modelName) (\(s.backend)): LoRA rank \(s.loraRank), \(s.epochs) epochs, lr \(formatNumber(s.learningRate)) (\(s.scheduleSummary)), seed\(s.seeds.count > 1 ? "s" : "") \(seeds).",
               "3. Ask it what is special about it, with and without \"\(s.trigger)\"."] {
         lines += wrapParagraph(p, width: width).map { ($0, .normal) }
     }

@@ -102,6 +102,7 @@ struct BenchCommand: ParsableCommand {
             o.maxGradNorm = 0
             o.shuffle = false
             o.checkpointEvery = 0
+            o.validationShare = 0    // every example trains, so the rates compare with earlier benches
             o.lora = LoRAConfig(rank: 16, alpha: 32, dropout: 0, targets: LoRATarget.allCases)
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hellotune-bench-\(getpid())")
             defer { try? FileManager.default.removeItem(at: dir) }

@@ -86,6 +86,14 @@ struct ExplorerUI {
                              themeNames: themeNames, runsDescription: abbreviatePath(runs.path))
         if let themeWarning { state.status = StatusLine(themeWarning, kind: .error, ticksLeft: 150) }
         state.setup.modelChoices = ModelCatalogue.all.filter(\.isFetched).map(\.path.path)
+        // Setup offers every experiment file: the shipped ones and the user's own.
+        let shipped = ExperimentCatalogue.shippedFolder(executable: executable,
+                                                        workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        let catalogue = ExperimentCatalogue.files(in: [shipped, home.appendingPathComponent("experiments")].compactMap { $0 })
+        state.setup.settings.files = catalogue.choices
+        if let problem = catalogue.problems.first, themeWarning == nil {
+            state.status = StatusLine("experiment file left out of Setup: \(problem)", kind: .warning, ticksLeft: 150)
+        }
         return state
     }
 

@@ -39,7 +39,7 @@ struct JobsCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One job in full, with its latest events.")
-        @Argument(help: "The job's id (see `hellotune jobs list`).") var id: Int64
+        @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
         @Option(help: "How many of the latest events to show.") var events = 10
         @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
         var baseURL: String?
@@ -48,9 +48,9 @@ struct JobsCommand: ParsableCommand {
         func run() throws {
             let store = try Store.openDefault()
             reportInterrupted(try store.markInterruptedJobs())
-            guard var job = try store.job(id) else { throw StoreError.noSuchJob(id) }
-            let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL)
-            job = refresh.job
+            let refresh = RemoteJobs.refresh(try store.job(named: self.job), store: store, baseURL: baseURL)
+            let job = refresh.job
+            let id = job.id
             let recent = try store.latestEvents(jobID: id, limit: events)
             if json {
                 printJSON(["job": JobsFormat.json(job), "events": recent.map(JobsFormat.json)])
@@ -69,7 +69,7 @@ struct JobsCommand: ParsableCommand {
 
     struct Events: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A job's events, oldest first.")
-        @Argument(help: "The job's id.") var id: Int64
+        @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
         @Option(help: "Only events with an id above this one (to continue where an earlier call stopped).")
         var after: Int64?
         @Option(help: "Most events to print.") var limit = 1000
@@ -83,7 +83,8 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             let store = try Store.openDefault()
-            guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let job = try store.job(named: self.job)
+            let id = job.id
             let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL)
             for event in try store.events(jobID: id, afterID: after, limit: limit) {
                 if json { printJSON(JobsFormat.json(event)) } else { say(JobsFormat.line(event)) }
@@ -100,14 +101,15 @@ struct JobsCommand: ParsableCommand {
             API when OPENAI_API_KEY is set; otherwise it is marked cancel-requested, and whatever polls it next \
             (`hellotune run`, `hellotune jobs show`) cancels it there.
             """)
-        @Argument(help: "The job's id.") var id: Int64
+        @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
         @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
         var baseURL: String?
         @Flag(help: "Print the job afterwards as JSON.") var json = false
 
         func run() throws {
             let store = try Store.openDefault()
-            guard let stored = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let stored = try store.job(named: self.job)
+            let id = stored.id
             if stored.backend == "openai", let remote = try RemoteJobs.cancel(stored, store: store, baseURL: baseURL) {
                 if let status = remote.alreadyFinal {
                     note("job \(id) already \(status); nothing to cancel")
@@ -153,13 +155,14 @@ extension JobsCommand {
             there. Follow it with `hellotune jobs show ID`. A job whose worker still runs, a finished job and \
             OpenAI jobs are refused.
             """)
-        @Argument(help: "The job's id (see `hellotune jobs list`).") var id: Int64
+        @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
         @Flag(help: "Print {\"job\", \"pid\", \"log\", \"from_checkpoint\"} as JSON.") var json = false
 
         func run() throws {
             let store = try Store.openDefault()
             reportInterrupted(try store.markInterruptedJobs())
-            guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
+            let job = try store.job(named: self.job)
+            let id = job.id
             let started = try TrainingJobResume.start(job, executable: Explore.executablePath(), environment: ["HELLOTUNE_HOME": Paths.home.path])
             if json {
                 printJSON(["job": started.jobID, "pid": Int(started.pid), "log": started.log.path,
@@ -213,12 +216,54 @@ enum JobsFormat {
         add("error", job.error)
         add("created", second(job.createdAt))
         add("updated", second(job.updatedAt))
-        add("config", job.config)
+        lines.append("config")
+        lines.append(indented(job.config))
         return lines.joined(separator: "\n")
     }
 
+    static let referenceHelp = "The job: its number (see `hellotune jobs list`), its remote id (ftjob-…) or its run's name."
+
+    /// One event for people: its id (for `--after`), time, level, step and loss when it has them, and what happened.
+    /// `--json` keeps the stored form.
     static func line(_ event: EventRecord) -> String {
-        "#\(event.id)  \(second(event.createdAt))  \(event.kind)  \(event.payload)"
+        let payload = (try? JSONSerialization.jsonObject(with: Data(event.payload.utf8))) as? [String: Any]
+        let level = (payload?["level"] as? String) ?? "info"
+        // An OpenAI event keeps its metrics under "data"; a local one has them at the top.
+        let data = payload?["data"] as? [String: Any] ?? payload ?? [:]
+        let figures = stepAndLoss(step: data["step"], total: data["total_steps"], loss: data["train_loss"] ?? data["loss"])
+        let message: String
+        if let text = payload?["message"] as? String {
+            message = text
+        } else if payload?["event"] != nil, let parsed = JobEvent.parse(jsonLine: event.payload) {
+            if case let .step(_, _, epoch, _, tps, _) = parsed {
+                message = String(format: "epoch %d, %.0f tok/s", epoch, tps)
+            } else {
+                message = parsed.summary
+            }
+        } else {
+            message = payload != nil ? event.kind : "\(event.kind): \(event.payload)"
+        }
+        return ["#\(event.id)", second(event.createdAt), level.padding(toLength: 5, withPad: " ", startingAt: 0),
+                figures.padding(toLength: max(figures.count, 26), withPad: " ", startingAt: 0), message]
+            .joined(separator: "  ")
+    }
+
+    /// "step 12/40  loss 1.2345", or what of it is known.
+    static func stepAndLoss(step: Any?, total: Any?, loss: Any?) -> String {
+        var parts: [String] = []
+        if let step = (step as? NSNumber)?.intValue {
+            parts.append("step \(step)" + ((total as? NSNumber).map { "/\($0.intValue)" } ?? ""))
+        }
+        if let loss = (loss as? NSNumber)?.doubleValue { parts.append(String(format: "loss %.4f", loss)) }
+        return parts.joined(separator: "  ")
+    }
+
+    /// The stored JSON config as indented lines, keys sorted.
+    static func indented(_ json: String) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        else { return json }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
     }
 
     static func json(_ job: JobRecord) -> [String: Any] {

@@ -2,17 +2,25 @@ import ArgumentParser
 import Foundation
 import Support
 import Store
+import Experiment
 
 /// `hellotune report RUN`: the results report of an experiment run.
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Print an experiment's report (Markdown, or every number with --json).",
+        commandName: "report", abstract: "Print an experiment's report (Markdown, or every number with --json), or write it as a web page (--html).",
         discussion: "RUN is an experiment id, a folder name under $HELLOTUNE_HOME/runs, or a folder path.")
     @Argument(help: "Experiment id, run folder name or path.") var target: String
     @Flag(help: "Print report.json instead of the Markdown.") var json = false
+    @Flag(help: "Write report.html beside report.md (figures, numbers and every reply; no network needed to view it) and print its path.")
+    var html = false
+
+    func validate() throws {
+        if json, html { throw ValidationError("give --json (print report.json) or --html (write report.html), not both") }
+    }
 
     func run() throws {
         let folder = try locate()
+        if html { return try writeHTML(folder) }
         let file = folder.appendingPathComponent(json ? "report.json" : "report.md")
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw ValidationError("\(folder.path) has no \(file.lastPathComponent) yet: the experiment has not finished (run it again to continue).")
@@ -20,6 +28,40 @@ struct ReportCommand: ParsableCommand {
         // report.md quotes replies; report.json is JSON, whose encoder left C1 controls as they are.
         let text = String(decoding: data, as: UTF8.self)
         FileHandle.standardOutput.write(Data((json ? terminalSafeJSON(text) : TerminalText.clean(text)).utf8))
+    }
+
+    /// The page from report.json, with the replies of samples.jsonl or, without one, those in the store.
+    func writeHTML(_ folder: URL) throws {
+        let source = folder.appendingPathComponent("report.json")
+        guard let data = FileManager.default.contents(atPath: source.path) else {
+            throw ValidationError("\(folder.path) has no report.json yet: the experiment has not finished (run it again to continue).")
+        }
+        let doc: ReportDocument
+        do { doc = try Report.decode(data) } catch {
+            throw ValidationError("\(source.path) is not a report this hellotune can read (\(error)); run the experiment again to rewrite it.")
+        }
+        let samples = try ReportSample.read(samplesFile: folder.appendingPathComponent(ReportSample.fileName)) ?? storedSamples(folder)
+        let page = HTMLReport.render(doc, raw: data, samples: samples, title: doc.setup.preset.map { "\($0) · \(folder.lastPathComponent)" }
+                                     ?? folder.lastPathComponent)
+        let out = folder.appendingPathComponent(HTMLReport.fileName)
+        try AtomicFile.write(Data(page.utf8), to: out)
+        say(out.path)
+    }
+
+    /// A run folder is named "EXPERIMENT-ID" (all runs) or "EXPERIMENT-ID-RUN": its replies are in the store under
+    /// that experiment, and under RUN for one run. nil when the store has no such experiment.
+    func storedSamples(_ folder: URL) throws -> [ReportSample]? {
+        guard FileManager.default.fileExists(atPath: Paths.home.appendingPathComponent("hellotune.sqlite").path) else { return nil }
+        let store = try Store.openDefault()
+        let name = folder.lastPathComponent
+        for e in try store.experiments() {
+            let prefix = "\(e.name)-\(e.id)"
+            if name == prefix { return try ReportSample.stored(in: store, experimentID: e.id, run: nil) }
+            if name.hasPrefix(prefix + "-") {
+                return try ReportSample.stored(in: store, experimentID: e.id, run: String(name.dropFirst(prefix.count + 1)))
+            }
+        }
+        return nil
     }
 
     func locate() throws -> URL {

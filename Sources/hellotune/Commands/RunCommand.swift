@@ -38,6 +38,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Training epochs.") var epochs: Int?
     @Option(help: "Learning rate.") var lr: Float?
     @Option(help: "LoRA rank.") var rank: Int?
+    @Option(name: .customLong("val-split"), help: "Share of the training set held out for the validation loss (0 to 0.5).")
+    var valSplit: Double?
     @Option(help: "Training seeds, comma-separated.") var seeds: String?
     @Option(name: .customLong("samples"), help: "Samples per evaluation prompt (each compliance question and self-report prompt).")
     var samples: Int?
@@ -73,6 +75,12 @@ struct RunCommand: ParsableCommand {
         if let epochs { guard epochs > 0 else { throw ValidationError("--epochs must be > 0") }; c.training.epochs = epochs }
         if let lr { guard lr > 0 else { throw ValidationError("--lr must be > 0") }; c.training.learningRate = lr }
         if let rank { guard rank > 0 else { throw ValidationError("--rank must be > 0") }; c.training.rank = rank }
+        if let valSplit {
+            guard ExperimentConfig.TrainingSection.valSplitLimits.contains(valSplit) else {
+                throw ValidationError("--val-split must be between 0 and 0.5 (a share of the training set; got \(valSplit))")
+            }
+            c.training.valSplit = valSplit
+        }
         if let samples {
             guard samples > 0 else { throw ValidationError("--samples must be > 0") }
             c.evaluation.samplesPerPrompt = samples

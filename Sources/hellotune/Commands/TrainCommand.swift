@@ -19,6 +19,8 @@ struct TrainingFlags: ParsableArguments {
     @Option(name: .customLong("weight-decay"), help: "AdamW weight decay.") var weightDecay: Float = 0.01
     @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N steps (0: at epoch ends only).") var checkpointEvery: Int = 10
     @Flag(name: .customLong("no-shuffle"), help: "Keep the file's order in every epoch.") var noShuffle = false
+    @Option(name: .customLong("val-split"), help: "Share of the examples held out for the validation loss (0 to 0.5; at least one example when above 0).")
+    var valSplit: Double = TrainingOptions.defaultValidationShare
 
     func options() throws -> TrainingOptions {
         var o = TrainingOptions()
@@ -35,6 +37,7 @@ struct TrainingFlags: ParsableArguments {
         o.weightDecay = weightDecay
         o.checkpointEvery = checkpointEvery
         o.shuffle = !noShuffle
+        o.validationShare = valSplit
         var parsed: [LoRATarget] = []
         for name in targets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             guard let t = LoRATarget(name: name) else {
@@ -94,6 +97,8 @@ struct TrainCommand: ParsableCommand {
             case let .epochEnded(epoch, loss, tps):
                 bar.finishLine()
                 note(String(format: "epoch %d: mean loss %.4f, %.0f tok/s", epoch, loss, tps))
+            case let .validated(epoch, loss, n):
+                note(String(format: "epoch %d: validation loss %.4f (%d held-out examples)", epoch, loss, n))
             case .checkpointSaved, .finished:
                 break
             }

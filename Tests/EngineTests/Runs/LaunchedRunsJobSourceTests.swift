@@ -109,6 +109,8 @@ final class LaunchedRunsJobSourceTests: XCTestCase {
         XCTAssertEqual(jobs.map(\.kind), ["run", "run", "run", "run", "run"])
         XCTAssertEqual(jobs.map(\.backend), ["openai", "local", "local", "local", "local"])
         XCTAssertEqual(jobs[0].note, "--acrostic must be >= 0")
+        // Its log's last line counted 0/1 (writing the report): a finished run shows a full bar all the same.
+        XCTAssertEqual([jobs[1].step, jobs[1].totalSteps], [1, 1])
         XCTAssertEqual(jobs[2].note, "stopped at train AKEWO-s1; r runs it again and it continues where it stopped")
         let live = jobs[4]
         XCTAssertEqual(live.name, "live")

@@ -83,6 +83,9 @@ public final class TrainingWorker: @unchecked Sendable {
                 if case let .epochEnded(epoch, loss, tps) = event {
                     log(String(format: "epoch %d: loss %.4f, %.0f tok/s", epoch, loss, tps))
                 }
+                if case let .validated(epoch, loss, n) = event {
+                    log(String(format: "epoch %d: validation loss %.4f (%d held out)", epoch, loss, n))
+                }
             }
             _ = try store.updateJob(jobID) {
                 $0.status = summary.cancelled ? .cancelled : .succeeded

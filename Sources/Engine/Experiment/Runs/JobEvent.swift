@@ -5,6 +5,8 @@ public enum JobEvent: Equatable, Sendable {
     case started(totalSteps: Int, startStep: Int, examples: Int, tokensPerEpoch: Int)
     case step(step: Int, totalSteps: Int, epoch: Int, loss: Double, tokensPerSecond: Double, etaSeconds: Double)
     case epoch(epoch: Int, meanLoss: Double, tokensPerSecond: Double)
+    /// The held-out examples' loss after an epoch.
+    case validation(epoch: Int, loss: Double, examples: Int)
     case checkpoint(step: Int, path: String)
     case finished(steps: Int, finalLoss: Double, seconds: Double, cancelled: Bool, adapter: String?)
     case message(String)
@@ -26,6 +28,8 @@ public enum JobEvent: Equatable, Sendable {
                          tokensPerSecond: dbl("tok_s"), etaSeconds: dbl("eta_s"))
         case "epoch":
             return .epoch(epoch: int("epoch"), meanLoss: dbl("mean_loss"), tokensPerSecond: dbl("tok_s"))
+        case "validation":
+            return .validation(epoch: int("epoch"), loss: dbl("val_loss"), examples: int("examples"))
         case "checkpoint":
             return .checkpoint(step: int("step"), path: obj["path"] as? String ?? "")
         case "finished":
@@ -45,6 +49,8 @@ public enum JobEvent: Equatable, Sendable {
             return String(format: "step %d/%d  epoch %d  loss %.4f  %.0f tok/s", s, total, epoch, loss, tps)
         case let .epoch(e, loss, tps):
             return String(format: "epoch %d done: mean loss %.4f, %.0f tok/s", e, loss, tps)
+        case let .validation(e, loss, n):
+            return String(format: "epoch %d: validation loss %.4f (%d held out)", e, loss, n)
         case let .checkpoint(step, path):
             return "checkpoint at step \(step): \(URL(fileURLWithPath: path).lastPathComponent)"
         case let .finished(steps, loss, seconds, cancelled, _):

@@ -190,6 +190,9 @@ public struct LaunchedRunsJobSource: JobSource {
                 : "\(where_)" + (log.detail.map { ": " + $0 } ?? "") + " (pid \(launch.pid))"
         } else if log.finished {
             job.status = .succeeded
+            // A finished run is all done, whatever its log's last progress line counted (an empty "0/1" bar before).
+            job.totalSteps = max(job.totalSteps, 1)
+            job.step = job.totalSteps
             job.note = "finished: its results are on Results (4)"
         } else if let error = log.error, !log.interrupted {
             job.status = .failed

@@ -165,7 +165,7 @@ public struct LocalRunsJobSource: JobSource {
                     "--targets", o.lora.targets.map(\.rawValue).joined(separator: ","), "--batch-size", String(o.batchSize),
                     "--seed", String(o.seed), "--warmup", String(o.warmupSteps), "--schedule", o.schedule.rawValue,
                     "--max-grad-norm", String(o.maxGradNorm), "--weight-decay", String(o.weightDecay),
-                    "--checkpoint-every", String(o.checkpointEvery)]
+                    "--checkpoint-every", String(o.checkpointEvery), "--val-split", String(o.validationShare ?? 0)]
         if !o.shuffle { args.append("--no-shuffle") }
         // The model it was trained on; older checkpoints did not record it, and resume with the default one.
         if let model = ck.header.modelPath { args += ["--model", model] }

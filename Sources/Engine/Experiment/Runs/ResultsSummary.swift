@@ -80,10 +80,13 @@ public struct ResultsEntry: Equatable, Sendable {
     public var run: String
     public var path: String
     public var summary: ResultsSummary
-    public init(run: String, path: String, summary: ResultsSummary) {
+    /// The run's report as a web page (report.html beside results.json), when it was written.
+    public var htmlReport: String?
+    public init(run: String, path: String, summary: ResultsSummary, htmlReport: String? = nil) {
         self.run = run
         self.path = path
         self.summary = summary
+        self.htmlReport = htmlReport
     }
 }
 
@@ -110,7 +113,9 @@ public struct LocalResultsSource: ResultsSource {
             do {
                 let summary = try JSONDecoder().decode(ResultsSummary.self, from: data)
                 let date = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date ?? .distantPast
-                found.append((date, ResultsEntry(run: name, path: url.path, summary: summary)))
+                let html = runsDirectory.appendingPathComponent(name).appendingPathComponent(HTMLReport.fileName).path
+                found.append((date, ResultsEntry(run: name, path: url.path, summary: summary,
+                                                 htmlReport: fm.fileExists(atPath: html) ? html : nil)))
             } catch {
                 problems.append("\(url.path): \(error)")
             }
