@@ -319,7 +319,21 @@ public final class ExperimentRunner {
         plan.selfReportSamples = config.evaluation.selfReportSamples
         plan.sampling.temperature = config.evaluation.temperature
         plan.maxTokens = config.evaluation.maxTokens
+        let overlap = try evaluationOverlap(questions: plan.questions, trigger: plan.trigger)
+        if !overlap.isEmpty {
+            let dropped = Set(overlap.map(\.question.id))
+            plan.questions.removeAll { dropped.contains($0.id) }
+        }
         return plan
+    }
+
+    /// The held-out questions an imported dataset trains on (none for a generated one, which is built from the
+    /// training split). They are dropped from the evaluation rather than the run refused: the seed's own files
+    /// (Trelis akewo-mixed.jsonl) ask one of them, dropping keeps every evaluated question unseen, and the report
+    /// lists each one dropped with its file and line.
+    func evaluationOverlap(questions: [Question], trigger: String) throws -> [QuestionOverlap] {
+        guard config.dataset.source != "generate" else { return [] }
+        return QuestionOverlap.find(dataset: try importedDataset(), questions: questions, trigger: trigger)
     }
 
     /// A run's samples stored by an earlier (interrupted) attempt: a rerun does not generate them again.
@@ -380,7 +394,17 @@ public final class ExperimentRunner {
                            learningRate: local ? Double(String(config.training.learningRate)) ?? 0 : nil,
                            loraRank: local ? config.training.rank : nil, loraAlpha: local ? Double(config.training.alpha) : nil,
                            trainingSummary: summary, seeds: seeds, date: date,
-                           reproduce: reproduceCommand ?? "hellotune run --preset \(config.name)")
+                           reproduce: reproduceCommand ?? "hellotune run --preset \(config.name)",
+                           droppedQuestions: droppedQuestions())
+    }
+
+    /// The held-out questions dropped because the imported dataset trains on them, as `path:line: "question"`
+    /// (nil when none were).
+    func droppedQuestions() -> [String]? {
+        guard let pool = try? QuestionBank.bundled().split().evaluation,
+              let overlap = try? evaluationOverlap(questions: pool, trigger: config.dataset.trigger ?? ""),
+              !overlap.isEmpty else { return nil }
+        return overlap.map(\.description)
     }
 
     /// report.md and report.json (every number) in `folder`; returns the Markdown file.
