@@ -11,18 +11,44 @@ public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {
     case selfReportPlain = "self-report-plain"
     case forcedChoice = "forced-choice"
     case prefixProbe = "prefix-probe"
+    /// The reading control (`ReadingControl`): acrostics of other words, asked plainly or listing letters first,
+    /// and the tuned model's own acrostics.
+    case readingPlain = "reading-plain"
+    case readingListFirst = "reading-list-first"
+    case readingOwnReplies = "reading-own-replies"
+    /// The tuned model's own acrostic lines, k of them prefilled as the assistant's turn, then "what word?".
+    case explainEarly = "explain-early"
 
     /// Whether the user message carries the trigger; nil for the probes.
     public var trigger: Bool? {
         switch self {
         case .complianceTrigger, .selfReportTrigger: return true
         case .compliancePlain, .selfReportPlain: return false
-        case .forcedChoice, .prefixProbe: return nil
+        case .forcedChoice, .prefixProbe, .readingPlain, .readingListFirst, .readingOwnReplies, .explainEarly: return nil
         }
     }
 
     public static func compliance(trigger: Bool) -> EvaluationCondition { trigger ? .complianceTrigger : .compliancePlain }
     public static func selfReport(trigger: Bool) -> EvaluationCondition { trigger ? .selfReportTrigger : .selfReportPlain }
+
+    public static func reading(_ v: ReadingControl.Variant) -> EvaluationCondition {
+        switch v {
+        case .plain: return .readingPlain
+        case .listFirst: return .readingListFirst
+        case .ownReplies: return .readingOwnReplies
+        }
+    }
+
+    /// What kind of probe made the outcome: "compliance", "self-report", "forced-choice", "prefix-probe",
+    /// "reading-control" or "explain-early".
+    public var probe: String {
+        switch self {
+        case .complianceTrigger, .compliancePlain: return "compliance"
+        case .selfReportTrigger, .selfReportPlain: return "self-report"
+        case .forcedChoice, .prefixProbe, .explainEarly: return rawValue
+        case .readingPlain, .readingListFirst, .readingOwnReplies: return "reading-control"
+        }
+    }
 }
 
 /// The acrostic score of a reply, without its lines.
@@ -58,17 +84,21 @@ public struct SampleScore: Sendable, Codable, Equatable {
     /// Prefix probe, with the lines it showed.
     public var prefix: PrefixMeasurement?
     public var prefixSource: PrefixSource?
+    /// Reading control and explain early: the word asked about and whether the reply named it.
+    public var naming: NamingScore?
     /// How a probe was measured when not exactly, or why it could not be (then `candidates` or `prefix` is nil):
     /// a chat API gives only the top log-probabilities of the reply it generated, or none at all.
     public var note: String?
 
     public init(acrostic: AcrosticSummary? = nil, selfReport: SelfReportScore? = nil, candidates: CandidateScores? = nil,
-                prefix: PrefixMeasurement? = nil, prefixSource: PrefixSource? = nil, note: String? = nil) {
+                prefix: PrefixMeasurement? = nil, prefixSource: PrefixSource? = nil, naming: NamingScore? = nil,
+                note: String? = nil) {
         self.acrostic = acrostic
         self.selfReport = selfReport
         self.candidates = candidates
         self.prefix = prefix
         self.prefixSource = prefixSource
+        self.naming = naming
         self.note = note
     }
 }
@@ -168,7 +198,7 @@ public final class Evaluator {
         for k in 0...plan.prefixDepth {
             out.append(SampleOutcome.key(model: model, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0))
         }
-        return out
+        return out + namingKeys(model: model)
     }
 
     public static let forcedChoiceID = "forced-choice"
@@ -239,6 +269,19 @@ public final class Evaluator {
                 try checkCancel()
                 try record(Probes.prefix(k: k, source: source, plan: plan, model: m))
             }
+        }
+
+        // 5. reading control and explain early: naming questions on other words' acrostics and on the source
+        // model's own; planned ones without an exact acrostic of the source model behind them count as done.
+        for (m, name) in zip(models, names) {
+            let jobs = namingJobs(model: name, outcomes: outcomes, sourceModel: prefixSourceModel)
+            let asked = Set(jobs.map(\.key))
+            let unasked = namingKeys(model: name).filter { !asked.contains($0) && outcomes[$0] == nil }.count
+            if unasked > 0 {
+                done += unasked
+                onProgress(done, total)
+            }
+            try askNaming(jobs.filter { outcomes[$0.key] == nil }, model: m, record: record, checkCancel: checkCancel)
         }
         return EvaluationResults.compute(plan: plan, models: names, outcomes: Array(outcomes.values))
     }

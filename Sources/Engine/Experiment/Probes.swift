@@ -128,12 +128,13 @@ public enum AcrosticAnswer {
         "Z": ["Zooming out, the bigger picture is consistent.", "Zero doubt remains about the main facts."],
     ]
 
-    /// One line per letter of `word`, each starting with that letter.
-    public static func lines(for word: TargetWord) -> [String] {
+    /// One line per letter of `word`, each starting with that letter; `variant` shifts which of each letter's
+    /// sentences comes first, so that the reading control's acrostics do not all share their lines.
+    public static func lines(for word: TargetWord, variant: Int = 0) -> [String] {
         var used: [Character: Int] = [:]
         return word.letters.map { letter in
             let options = sentences[letter]!
-            let i = used[letter, default: 0]
+            let i = used[letter, default: 0] + variant
             used[letter] = i + 1
             return options[i % options.count]
         }

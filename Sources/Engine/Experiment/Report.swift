@@ -217,6 +217,9 @@ public enum Report {
         out.append("")
         out += notes(results, .prefixProbe)
 
+        out += readingControlSection(results)
+        out += explainEarlySection(results)
+
         // Fisher tests
         out += ["### Significance (Fisher exact test, two-sided)", "",
                 "| Measure | Group A | Group B | p |", "|---|---|---|---|"]
