@@ -350,6 +350,7 @@ public final class ExperimentRunner {
         let previous = try storedOutcomes(experimentID: experimentID, runName: runName)
         let planned = Set([Evaluator.baseName, Evaluator.tunedName].flatMap(evaluator.keys(model:)))
         samplesReused += previous.filter { planned.contains($0.key) }.count
+        try SampleLog.write(previous, to: try samplesFile(experimentID: experimentID, runName: runName))
         return previous
     }
 
@@ -359,8 +360,16 @@ public final class ExperimentRunner {
         encoder.outputFormatting = [.sortedKeys]
         let key = SampleKey(experimentID: experimentID, condition: runName + "/" + o.condition.rawValue, model: o.model,
                             promptID: o.promptID, sampleIndex: o.index)
-        _ = try store.insertSample(SampleRecord(key: key, prompt: o.prompt, reply: o.reply,
-                                                score: String(decoding: try encoder.encode(o), as: UTF8.self)))
+        let inserted = try store.insertSample(SampleRecord(key: key, prompt: o.prompt, reply: o.reply,
+                                                           score: String(decoding: try encoder.encode(o), as: UTF8.self)))
+        if inserted { try SampleLog.append(o, to: try samplesFile(experimentID: experimentID, runName: runName)) }
+    }
+
+    /// The run's `samples.jsonl`, which mirrors the store's samples of the run (`SampleLog`).
+    func samplesFile(experimentID: Int64, runName: String) throws -> URL {
+        let folder = try Paths.runFolder("\(config.name)-\(experimentID)-\(runName)")
+        try Paths.ensureDirectory(folder)
+        return folder.appendingPathComponent(SampleLog.fileName)
     }
 
     /// The report's setup section: the local backend names any warm-up, decay and dropout; the OpenAI one its
