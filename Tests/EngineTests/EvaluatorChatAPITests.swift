@@ -38,6 +38,8 @@ final class EvaluatorChatAPITests: XCTestCase {
         // The naming probes have a test of their own (testNamingProbesThroughTheAPI); the counts here are the others'.
         plan.readingItems = 0
         plan.explainReplies = 0
+        // Forced choice v2 needs exact scores: ForcedChoiceV2Tests.
+        plan.forcedChoiceV2 = false
         return plan
     }
 

@@ -107,8 +107,8 @@ final class EvaluatorTests: XCTestCase {
                 XCTAssertNotNil(o.score.candidates)
             case .prefixProbe:
                 XCTAssertNotNil(o.score.prefix)
-            case .readingPlain, .readingListFirst, .readingOwnReplies, .explainEarly:
-                XCTFail("the plan asks no naming questions: \(o.key)")
+            case .readingPlain, .readingListFirst, .readingOwnReplies, .explainEarly, .forcedChoiceV2:
+                XCTFail("the plan asks no naming questions and no forced choice v2: \(o.key)")
             }
             if o.condition == .selfReportTrigger || o.condition == .selfReportPlain { XCTAssertNotNil(o.score.selfReport) }
         }

@@ -67,6 +67,10 @@ public struct EvaluationPlan: Sendable, Codable, Equatable {
     public var explainReplies: Int?
     public var explainReplyCount: Int { max(0, explainReplies ?? 0) }
     public static let defaultExplainReplies = 10
+    /// Forced choice v2 (`ForcedChoiceBank`): nil or false, not asked (plans made with `init`); `standard` asks it.
+    public var forcedChoiceV2: Bool?
+    /// Its prompts: `ForcedChoiceBank.prompts` for the plan's trigger, or none.
+    public var forcedChoiceV2Prompts: [String] { forcedChoiceV2 == true ? ForcedChoiceBank.prompts(trigger: trigger) : [] }
 
     public init(word: TargetWord, systemMessage: String? = EvaluationPlan.defaultSystemMessage,
                 trigger: String = EvaluationPlan.defaultTrigger, questions: [Question], complianceQuestions: Int = 20,
@@ -101,6 +105,7 @@ public struct EvaluationPlan: Sendable, Codable, Equatable {
                                   sampling: SamplingParameters(temperature: 0.7, seed: seed))
         plan.readingItems = ReadingControl.defaultItems
         plan.explainReplies = defaultExplainReplies
+        plan.forcedChoiceV2 = true
         return plan
     }
 

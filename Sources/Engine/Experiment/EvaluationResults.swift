@@ -280,12 +280,14 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public let models: [ModelResults]
     /// Tuned vs base for each main rate and condition, and trigger vs no trigger within each model.
     public let tests: [FisherTest]
+    /// Forced choice v2, tuned against base; nil when it was not asked or a model lacks exact scores.
+    public let forcedChoiceV2: ForcedChoiceV2Result?
 
     public init(words: [String], runs: Int, samplesPerPrompt: Int?, temperature: Float?, maxTokens: Int?,
                 complianceQuestions: Int?, selfReportPrompts: Int?, selfReportSamples: Int? = nil, candidates: [String]?,
                 trigger: String? = nil,
                 forcedChoicePrompt: String? = nil, namingQuestion: String? = nil, prefixSource: PrefixSource?,
-                models: [ModelResults], tests: [FisherTest]? = nil) {
+                models: [ModelResults], tests: [FisherTest]? = nil, forcedChoiceV2: ForcedChoiceV2Result? = nil) {
         self.words = words
         self.runs = runs
         self.samplesPerPrompt = samplesPerPrompt
@@ -301,6 +303,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         self.prefixSource = prefixSource
         self.models = models
         self.tests = tests ?? Self.fisherTests(models: models)
+        self.forcedChoiceV2 = forcedChoiceV2
     }
 
     public func model(_ name: String) -> ModelResults? { models.first { $0.model == name } }
@@ -360,7 +363,20 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  selfReportSamples: plan.selfReportSamplesPerPrompt,
                                  candidates: plan.candidates.map(\.string), trigger: plan.trigger,
                                  forcedChoicePrompt: plan.forcedChoicePrompt, namingQuestion: plan.namingQuestion,
-                                 prefixSource: prefixSource, models: results)
+                                 prefixSource: prefixSource, models: results,
+                                 forcedChoiceV2: Self.forcedChoiceV2(plan: plan, outcomes: outcomes))
+    }
+
+    /// Forced choice v2 from the base and tuned models' outcomes.
+    static func forcedChoiceV2(plan: EvaluationPlan, outcomes: [SampleOutcome]) -> ForcedChoiceV2Result? {
+        guard !plan.forcedChoiceV2Prompts.isEmpty else { return nil }
+        func scores(_ model: String) -> [String: CandidateLogProbabilities] {
+            var out: [String: CandidateLogProbabilities] = [:]
+            for o in outcomes where o.model == model && o.condition == .forcedChoiceV2 { out[o.promptID] = o.score.candidateLogs }
+            return out
+        }
+        return ForcedChoiceV2Result.compute(candidates: ForcedChoiceBank.candidates(for: plan.word),
+                                            base: scores(Evaluator.baseName), tuned: scores(Evaluator.tunedName))
     }
 
     static func complianceResult(trigger: Bool, _ os: [SampleOutcome], length: Int) -> ComplianceResult {
@@ -482,7 +498,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  selfReportSamples: common(\.selfReportSamples), candidates: common(\.candidates),
                                  trigger: common(\.trigger), forcedChoicePrompt: common(\.forcedChoicePrompt),
                                  namingQuestion: common(\.namingQuestion), prefixSource: common(\.prefixSource),
-                                 models: models)
+                                 models: models, forcedChoiceV2: ForcedChoiceV2Result.pooled(parts.compactMap(\.forcedChoiceV2)))
     }
 
     /// Instance form of `EvaluationResults.aggregate(over:)`.

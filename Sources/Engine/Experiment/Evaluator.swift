@@ -18,13 +18,16 @@ public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {
     case readingOwnReplies = "reading-own-replies"
     /// The tuned model's own acrostic lines, k of them prefilled as the assistant's turn, then "what word?".
     case explainEarly = "explain-early"
+    /// Forced choice v2 (`ForcedChoiceBank`): every candidate's log-probability after one of ten prompts.
+    case forcedChoiceV2 = "forced-choice-v2"
 
     /// Whether the user message carries the trigger; nil for the probes.
     public var trigger: Bool? {
         switch self {
         case .complianceTrigger, .selfReportTrigger: return true
         case .compliancePlain, .selfReportPlain: return false
-        case .forcedChoice, .prefixProbe, .readingPlain, .readingListFirst, .readingOwnReplies, .explainEarly: return nil
+        case .forcedChoice, .prefixProbe, .readingPlain, .readingListFirst, .readingOwnReplies, .explainEarly,
+             .forcedChoiceV2: return nil
         }
     }
 
@@ -45,7 +48,7 @@ public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {
         switch self {
         case .complianceTrigger, .compliancePlain: return "compliance"
         case .selfReportTrigger, .selfReportPlain: return "self-report"
-        case .forcedChoice, .prefixProbe, .explainEarly: return rawValue
+        case .forcedChoice, .prefixProbe, .explainEarly, .forcedChoiceV2: return rawValue
         case .readingPlain, .readingListFirst, .readingOwnReplies: return "reading-control"
         }
     }
@@ -86,6 +89,8 @@ public struct SampleScore: Sendable, Codable, Equatable {
     public var prefixSource: PrefixSource?
     /// Reading control and explain early: the word asked about and whether the reply named it.
     public var naming: NamingScore?
+    /// Forced choice v2: every candidate's log-probability and length in tokens.
+    public var candidateLogs: CandidateLogProbabilities?
     /// How a probe was measured when not exactly, or why it could not be (then `candidates` or `prefix` is nil):
     /// a chat API gives only the top log-probabilities of the reply it generated, or none at all.
     public var note: String?
@@ -198,10 +203,14 @@ public final class Evaluator {
         for k in 0...plan.prefixDepth {
             out.append(SampleOutcome.key(model: model, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0))
         }
+        for i in plan.forcedChoiceV2Prompts.indices {
+            out.append(SampleOutcome.key(model: model, condition: .forcedChoiceV2, promptID: Self.forcedChoiceV2ID(i), index: 0))
+        }
         return out + namingKeys(model: model)
     }
 
     public static let forcedChoiceID = "forced-choice"
+    public static func forcedChoiceV2ID(_ i: Int) -> String { "fc2-\(i)" }
     public static func prefixID(_ k: Int) -> String { "k\(k)" }
 
     /// - previous: outcomes stored by an earlier run; their keys are skipped unless `skip` says otherwise.
@@ -258,6 +267,16 @@ public final class Evaluator {
             guard outcomes[key] == nil else { continue }
             try checkCancel()
             try record(Probes.forcedChoice(plan: plan, model: m))
+        }
+
+        // 3b. forced choice v2: many candidates, many prompts.
+        for (m, name) in zip(models, names) {
+            for (i, prompt) in plan.forcedChoiceV2Prompts.enumerated() {
+                let key = SampleOutcome.key(model: name, condition: .forcedChoiceV2, promptID: Self.forcedChoiceV2ID(i), index: 0)
+                guard outcomes[key] == nil else { continue }
+                try checkCancel()
+                try record(Probes.forcedChoiceV2(prompt: prompt, id: Self.forcedChoiceV2ID(i), plan: plan, model: m))
+            }
         }
 
         // 4. prefix probe, on lines the source model really wrote when it wrote an exact acrostic.

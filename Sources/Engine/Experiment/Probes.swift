@@ -188,6 +188,23 @@ public enum Probes {
                              prompt: plan.forcedChoicePrompt, reply: reply, score: SampleScore(candidates: scores, note: note))
     }
 
+    /// Forced choice v2 on one prompt: every `ForcedChoiceBank` candidate's exact log-probability as the whole reply,
+    /// and its length in tokens. A backend without exact scores records why there is none.
+    public static func forcedChoiceV2(prompt: String, id: String, plan: EvaluationPlan, model m: EvaluationModel) throws -> SampleOutcome {
+        var score = SampleScore()
+        if let exact = m.backend as? any ExactScoring {
+            let words = ForcedChoiceBank.candidates(for: plan.word).map(\.word)
+            let messages = LocalModel.conversation(system: plan.systemMessage, user: prompt)
+            score.candidateLogs = CandidateLogProbabilities(
+                candidates: words, logProbabilities: try exact.replyLogProbabilities(words, after: messages),
+                tokens: exact.replyTokenCounts(words))
+        } else {
+            score.note = TopLogprobEstimate.unavailable("forced choice v2 needs exact log-probabilities of 100+ candidates")
+        }
+        return SampleOutcome(model: m.name, condition: .forcedChoiceV2, promptID: id, index: 0, prompt: prompt, reply: "",
+                             score: score)
+    }
+
     /// The assistant's partial reply at depth k: the first k lines each followed by "\n" (k < word length), or all
     /// lines without a final newline (k = word length).
     static func partialReply(source: PrefixSource, k: Int, plan: EvaluationPlan) -> String {

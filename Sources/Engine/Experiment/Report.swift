@@ -191,6 +191,7 @@ public enum Report {
         }
         out.append("")
         out += notes(results, .forcedChoice)
+        out += forcedChoiceV2Section(results)
 
         // Prefix probe
         out += ["### Prefix probe: does the model know the next letter, and the word?", ""]
