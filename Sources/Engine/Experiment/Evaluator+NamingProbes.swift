@@ -20,7 +20,6 @@ extension Evaluator {
         let source: String
     }
 
-    public static func readingID(_ item: ReadingControl.Item) -> String { item.id }
     public static func explainID(reply: Int, k: Int) -> String { "r\(reply)-k\(k)" }
 
     /// The depth of explain early: k = 0...min(5, word length) lines.

@@ -34,16 +34,8 @@ public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {
     public static func compliance(trigger: Bool) -> EvaluationCondition { trigger ? .complianceTrigger : .compliancePlain }
     public static func selfReport(trigger: Bool) -> EvaluationCondition { trigger ? .selfReportTrigger : .selfReportPlain }
 
-    public static func reading(_ v: ReadingControl.Variant) -> EvaluationCondition {
-        switch v {
-        case .plain: return .readingPlain
-        case .listFirst: return .readingListFirst
-        case .ownReplies: return .readingOwnReplies
-        }
-    }
-
-    /// What kind of probe made the outcome: "compliance", "self-report", "forced-choice", "prefix-probe",
-    /// "reading-control" or "explain-early".
+    /// What kind of probe made the outcome: "compliance", "self-report", "forced-choice", "forced-choice-v2",
+    /// "prefix-probe", "reading-control" or "explain-early".
     public var probe: String {
         switch self {
         case .complianceTrigger, .compliancePlain: return "compliance"

@@ -35,8 +35,8 @@ extension Report {
             switch ReadingControl.outcome(c) {
             case .fails:
                 out.append("- **\(m.model) fails the reading control**: \(c.correct)/\(c.n) plain readings correct. It cannot "
-                           + "say what the first letters of lines in its own context spell, so its not naming the word in "
-                           + "self-reports cannot separate \"does not know the word\" from \"cannot say it\".")
+                           + "say what the first letters of lines in its own context spell, so when it does not name the word "
+                           + "in self-reports, that cannot separate \"does not know the word\" from \"cannot say it\".")
             case .passes:
                 out.append("- \(m.model) passes the reading control: \(c.correct)/\(c.n) plain readings correct.")
             case .unclear:

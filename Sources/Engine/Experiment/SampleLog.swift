@@ -15,7 +15,7 @@ public enum SampleLog {
     public struct Line: Codable, Equatable, Sendable {
         public let model: String
         public let condition: EvaluationCondition
-        /// "compliance", "self-report", "forced-choice", "prefix-probe", "reading-control", "explain-early".
+        /// `EvaluationCondition.probe`: "compliance", "self-report", "reading-control", ...
         public let probe: String
         public let promptID: String
         public let index: Int
