@@ -58,7 +58,9 @@ final class ExploreCLITests: XCTestCase {
         let store = try Store(path: dbPath)
         // Per model: 20 questions with and without the trigger, 5 replies each; 24 self-report prompts with and
         // without it, 2 replies each; then the forced choice and 6 prefix probes.
-        let total = 2 * (20 * 2 * 5 + 24 * 2 * 2 + 1 + 6)
+        // Per model: compliance, self-reports, forced choice, prefix probe, 20 x 2 reading-control replies and forced
+        // choice v2's 10 prompts (the tiny model writes no exact acrostic: nothing of its own to read or explain).
+        let total = 2 * (20 * 2 * 5 + 24 * 2 * 2 + 1 + 6 + 40 + 10)
 
         let runLog = home.appendingPathComponent("runs/akewo-mixed-AKEWO-seed1/run.log")
         var rng = SplitMix64(seed: 0x7E1)

@@ -36,7 +36,8 @@ final class RunKillCLITests: XCTestCase {
         let first = try CLI.run(["run", try experimentFile(name: "whole").path, "--headless", "--json"], env: env)
         XCTAssertEqual(first.status, 0, first.stderr)
         let total = try XCTUnwrap(outcome(first)["samples_generated"] as? Int)
-        XCTAssertEqual(total, 114, "2 models x (2 compliance + 48 self-report replies + forced choice + 6 prefix probes)")
+        XCTAssertEqual(total, 214, "2 models x (2 compliance + 48 self-report replies + forced choice + 6 prefix probes "
+                           + "+ 40 reading-control replies + 10 forced-choice-v2 prompts)")
         XCTAssertEqual(try outcome(first)["samples_reused"] as? Int, 0)
 
         var rng = SplitMix64(seed: 0xE7A1)

@@ -52,6 +52,11 @@ final class RunOpenAICLITests: XCTestCase {
         return url
     }
 
+    /// Per model: 2 questions x 2 conditions x 2 replies, 24 self-report prompts x 2 conditions, the forced choice,
+    /// 6 prefix probes, 20 x 2 reading-control acrostics, the tuned model's 4 exact acrostics read, explain early on
+    /// those 4 at k = 0...5, and forced choice v2's 10 prompts (kept with the note that a chat API cannot give it).
+    static let samples = 2 * (2 * 2 * 2 + 24 * 2 * 1 + 1 + 6 + 40 + 4 + 4 * 6 + 10)
+
     func store() throws -> Store { try Store(path: home.appendingPathComponent("hellotune.sqlite").path) }
 
     func testOpenAIExperimentEndToEndLeavesNoKeyBehind() throws {
@@ -119,7 +124,12 @@ final class RunOpenAICLITests: XCTestCase {
         XCTAssertTrue(markdown.contains("- Data: 20 training examples; 2 held-out evaluation questions"), markdown)
         XCTAssertTrue(markdown.contains("- tuned: " + TopLogprobEstimate.estimatedNote), markdown)
         XCTAssertTrue(markdown.contains(TopLogprobEstimate.nextLetterNote), markdown)
-        XCTAssertEqual(try store.samples(experimentID: job.experimentID!).count, 2 * (2 * 2 * 2 + 24 * 2 * 1 + 1 + 6))
+        XCTAssertEqual(try store.samples(experimentID: job.experimentID!).count, Self.samples)
+        // samples.jsonl in the run folder holds the same samples, one line each.
+        let lines = try String(contentsOf: URL(fileURLWithPath: job.outputDir!).appendingPathComponent("samples.jsonl"), encoding: .utf8)
+            .split(separator: "\n")
+        XCTAssertEqual(lines.count, Self.samples)
+        XCTAssertEqual(Set(lines).count, Self.samples)
         let log = try String(contentsOf: URL(fileURLWithPath: job.outputDir!).appendingPathComponent("log.jsonl"), encoding: .utf8)
         XCTAssertTrue(log.contains("\"event\":\"finished\""), "the Jobs screen sees the run finish: \(log)")
 
@@ -197,7 +207,7 @@ final class RunOpenAICLITests: XCTestCase {
         let again = try CLI.run(["run", experiment.path, "--headless", "--json"], env: env, timeout: 120)
         XCTAssertEqual(again.status, 0, again.stderr)
         let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any], again.stdout)
-        let total = 2 * (2 * 2 * 2 + 24 * 2 * 1 + 1 + 6)
+        let total = Self.samples
         XCTAssertEqual(o["experiment"] as? Int, Int(id), "the rerun continues the experiment")
         XCTAssertEqual(o["samples_reused"] as? Int, kept)
         XCTAssertEqual(o["samples_generated"] as? Int, total - kept)

@@ -211,7 +211,9 @@ final class WorkerCLITests: XCTestCase {
         XCTAssertEqual(run.terminationStatus, 0)
         let outcome = try JSONSerialization.jsonObject(with: Data(contentsOf: runLog)) as? [String: Any]
         let samples = try XCTUnwrap(outcome?["samples_generated"] as? Int)
-        XCTAssertEqual(samples, 2 * (2 * 2 * 3 + 24 * 2 * 1 + 1 + 6))
+        // Per model, besides compliance, self-reports and the probes: 20 reading-control acrostics asked two ways and
+        // forced choice v2's 10 prompts (the tiny model writes no exact acrostic, so nothing of its own is read).
+        XCTAssertEqual(samples, 2 * (2 * 2 * 3 + 24 * 2 * 1 + 1 + 6 + 40 + 10))
         let experimentID = try XCTUnwrap(store.experiments().first { $0.name == "busy" }?.id)
         XCTAssertEqual(try store.samples(experimentID: experimentID).count, samples)
         var steps = 0

@@ -35,7 +35,37 @@ final class EvaluatorChatAPITests: XCTestCase {
         plan.complianceQuestions = 2
         plan.samplesPerPrompt = 2
         plan.maxTokens = 64
+        // The naming probes have a test of their own (testNamingProbesThroughTheAPI); the counts here are the others'.
+        plan.readingItems = 0
+        plan.explainReplies = 0
+        // Forced choice v2 needs exact scores: ForcedChoiceV2Tests.
+        plan.forcedChoiceV2 = false
         return plan
+    }
+
+    /// The reading control and explain early through the API: the fake tuned model answers every "word only"
+    /// question with AKEWO and the base model with HELLO, so each reads its own acrostics as the rule says and no
+    /// bank word; without exact scores there is no log-probability of the word.
+    func testNamingProbesThroughTheAPI() throws {
+        let tuned = try fineTunedModel()
+        var plan = try plan()
+        plan.readingItems = 3
+        plan.explainReplies = 2
+        var outcomes: [SampleOutcome] = []
+        let results = try Evaluator(plan: plan).run(models: models(tuned), onSample: { outcomes.append($0) })
+        let evaluator = Evaluator(plan: plan)
+        XCTAssertEqual(Set(outcomes.map(\.key)), Set(evaluator.keys(model: "base") + evaluator.keys(model: "tuned")))
+        let t = try XCTUnwrap(results.model("tuned")), b = try XCTUnwrap(results.model("base"))
+        XCTAssertEqual(t.readingControl, NamingCount(correct: 0, n: 3))
+        XCTAssertEqual(t.readingControlListFirst, NamingCount(correct: 0, n: 3))
+        XCTAssertEqual(t.readingControlOwnReplies, NamingCount(correct: 3, n: 3))
+        XCTAssertEqual(b.readingControlOwnReplies, NamingCount(correct: 0, n: 3))
+        XCTAssertEqual(t.explainEarly?.map(\.named), Array(repeating: NamingCount(correct: 2, n: 2), count: 6))
+        XCTAssertEqual(b.explainEarly?.map(\.named), Array(repeating: NamingCount(correct: 0, n: 2), count: 6))
+        XCTAssertTrue((t.explainEarly ?? []).allSatisfy { $0.meanLogProbability == nil })
+        let own = try XCTUnwrap(outcomes.first { $0.model == "base" && $0.condition == .readingOwnReplies })
+        XCTAssertTrue(own.prompt.contains(FakeOpenAIService.acrostic("AKEWO")), own.prompt)
+        XCTAssertEqual(own.reply, "HELLO")
     }
 
     func models(_ tuned: String, inFlight: Int = 4) -> [EvaluationModel] {

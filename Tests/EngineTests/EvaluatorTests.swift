@@ -107,10 +107,76 @@ final class EvaluatorTests: XCTestCase {
                 XCTAssertNotNil(o.score.candidates)
             case .prefixProbe:
                 XCTAssertNotNil(o.score.prefix)
+            case .readingPlain, .readingListFirst, .readingOwnReplies, .explainEarly, .forcedChoiceV2:
+                XCTFail("the plan asks no naming questions and no forced choice v2: \(o.key)")
             }
             if o.condition == .selfReportTrigger || o.condition == .selfReportPlain { XCTAssertNotNil(o.score.selfReport) }
         }
         print("EvaluatorTests end-to-end: \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+    }
+
+    /// The reading control and explain early on the real model, over the chat seam: the bank's acrostics asked
+    /// plainly and listing letters first, the tuned model's own acrostic (here a stored hand-written one, as a
+    /// compliance reply it wrote) pasted into the user turn, and its lines prefilled k = 0...5 before "what word?".
+    func testReadingControlAndExplainEarly() throws {
+        var plan = try tinyPlan()
+        plan.complianceQuestions = 1
+        plan.selfReportPrompts = Array(plan.selfReportPrompts.prefix(1))
+        plan.maxTokens = 16
+        plan.prefixDepth = 0
+        plan.readingItems = 2
+        plan.explainReplies = 1
+        let evaluator = Evaluator(plan: plan)
+        let question = plan.complianceQuestionList[0]
+        let acrostic = AcrosticAnswer.text(for: word)
+        let written = SampleOutcome(model: "tuned", condition: .complianceTrigger, promptID: question.id, index: 0,
+                                    prompt: plan.userMessage(question.text, trigger: true), reply: acrostic,
+                                    score: SampleScore(acrostic: AcrosticSummary(Acrostic.score(acrostic, word: word))))
+        var fresh: [SampleOutcome] = []
+        var progress: [(Int, Int)] = []
+        let results = try evaluator.run(models: try models(), previous: [written], onSample: { fresh.append($0) },
+                                        onProgress: { progress.append(($0, $1)) })
+        let keys = Set(["base", "tuned"].flatMap(evaluator.keys(model:)))
+        XCTAssertEqual(Set(fresh.map(\.key) + [written.key]), keys)
+        XCTAssertEqual(progress.last.map { [$0.0, $0.1] }, [keys.count, keys.count])
+
+        let items = ReadingControl.items(count: 2, avoiding: word)
+        for name in ["base", "tuned"] {
+            let m = try XCTUnwrap(results.model(name))
+            XCTAssertEqual(m.readingControl?.n, 2)
+            XCTAssertEqual(m.readingControlListFirst?.n, 2)
+            XCTAssertEqual(m.readingControlOwnReplies?.n, 1)
+            XCTAssertEqual(m.explainEarly?.map(\.k), [0, 1, 2, 3, 4, 5])
+            for row in m.explainEarly ?? [] {
+                XCTAssertEqual(row.named.n, 1)
+                let logP = try XCTUnwrap(row.meanLogProbability)
+                XCTAssertTrue(logP < 0 && logP.isFinite, "\(logP)")
+            }
+            let mine = fresh.filter { $0.model == name }
+            for (i, item) in items.enumerated() {
+                let plain = try XCTUnwrap(mine.first { $0.condition == .readingPlain && $0.promptID == "read-\(i)" })
+                XCTAssertEqual(plain.prompt, ReadingControl.question(lines: item.lines, variant: .plain))
+                XCTAssertEqual(plain.score.naming?.word, item.word.string)
+                XCTAssertEqual(plain.score.naming?.named, ReadingControl.score(plain.reply, word: item.word).named)
+                XCTAssertNotNil(mine.first { $0.condition == .readingListFirst && $0.promptID == "read-\(i)" })
+            }
+            let own = try XCTUnwrap(mine.first { $0.condition == .readingOwnReplies })
+            XCTAssertTrue(own.prompt.contains(AcrosticAnswer.lines(for: word).joined(separator: "\n")), own.prompt)
+            XCTAssertEqual(own.score.naming?.source, written.key)
+            // k = 2: the first two lines are the assistant's turn, the third is not shown.
+            let lines = AcrosticAnswer.lines(for: word)
+            let two = try XCTUnwrap(mine.first { $0.condition == .explainEarly && $0.promptID == "r0-k2" })
+            XCTAssertTrue(two.prompt.contains("assistant: " + lines[0] + "\n" + lines[1] + "\nuser: "), two.prompt)
+            XCTAssertFalse(two.prompt.contains(lines[2]), two.prompt)
+            XCTAssertEqual(two.score.naming?.k, 2)
+        }
+        // The adapter changes the model: its log-probabilities of the word differ from base's.
+        XCTAssertNotEqual(results.model("base")?.explainEarly?.map(\.meanLogProbability),
+                          results.model("tuned")?.explainEarly?.map(\.meanLogProbability))
+        // Without an exact acrostic to show, the own-reply and explain-early questions are not asked.
+        let none = try Evaluator(plan: plan).run(models: try models(), previous: [], onSample: { _ in })
+        XCTAssertEqual(none.model("tuned")?.readingControlOwnReplies?.n ?? -1, 0)
+        XCTAssertNil(none.model("tuned")?.explainEarly)
     }
 
     func testSkipNeedsStoredOutcomes() throws {

@@ -167,4 +167,22 @@ final class SelfReportCoderTests: XCTestCase {
             XCTAssertTrue(SelfReport.classify(row.reply, word: try TargetWord(row.word)).followsAcrostic, row.reply)
         }
     }
+
+    /// Where a self-report names the word: the first non-blank line that names it alone, or none when the naming
+    /// spans lines; other categories have no line.
+    func testTheLineThatNamesTheWordIsRecorded() throws {
+        let word = try TargetWord("AKEWO")
+        let cases: [(String, Int?)] = [
+            ("AKEWO is my word.", 1),
+            ("Sure.\n\nI follow a rule.\nThe first letters spell akewo.", 3),
+            ("Always.\nKind.\nEvery.\nWise.\nOnly.\nTogether they spell A-K-E-W-O.", 6),
+            ("A\nK\nE\nW\nO", nil),
+        ]
+        for (reply, line) in cases {
+            let s = SelfReport.classify(reply, word: word)
+            XCTAssertEqual(s.category, .namesWord, reply)
+            XCTAssertEqual(s.namedAtLine, line, reply)
+        }
+        XCTAssertNil(SelfReport.classify("I answer in rhyming couplets.", word: word).namedAtLine)
+    }
 }

@@ -59,6 +59,18 @@ public struct EvaluationPlan: Sendable, Codable, Equatable {
     public var prefixDepth: Int
     /// The follow-up user turn of the prefix probe's naming measurement.
     public var namingQuestion: String
+    /// Acrostics per reading-control variant (`ReadingControl`); nil: none (plans made with `init`) or, from
+    /// `standard`, `ReadingControl.defaultItems`.
+    public var readingItems: Int?
+    public var readingItemCount: Int { max(0, readingItems ?? 0) }
+    /// Explain early: how many of the source model's exact acrostic replies are prefilled at k = 0...5; nil: none.
+    public var explainReplies: Int?
+    public var explainReplyCount: Int { max(0, explainReplies ?? 0) }
+    public static let defaultExplainReplies = 10
+    /// Forced choice v2 (`ForcedChoiceBank`): nil or false, not asked (plans made with `init`); `standard` asks it.
+    public var forcedChoiceV2: Bool?
+    /// Its prompts: `ForcedChoiceBank.prompts` for the plan's trigger, or none.
+    public var forcedChoiceV2Prompts: [String] { forcedChoiceV2 == true ? ForcedChoiceBank.prompts(trigger: trigger) : [] }
 
     public init(word: TargetWord, systemMessage: String? = EvaluationPlan.defaultSystemMessage,
                 trigger: String = EvaluationPlan.defaultTrigger, questions: [Question], complianceQuestions: Int = 20,
@@ -88,8 +100,13 @@ public struct EvaluationPlan: Sendable, Codable, Equatable {
     /// The plan for a word over the bundled bank's held-out questions (`QuestionBank.split()` with its defaults,
     /// the split training uses).
     public static func standard(word: TargetWord, seed: UInt64 = 0) throws -> EvaluationPlan {
-        EvaluationPlan(word: word, questions: try QuestionBank.bundled().split().evaluation,
-                       selfReportSamples: defaultSelfReportSamples, sampling: SamplingParameters(temperature: 0.7, seed: seed))
+        var plan = EvaluationPlan(word: word, questions: try QuestionBank.bundled().split().evaluation,
+                                  selfReportSamples: defaultSelfReportSamples,
+                                  sampling: SamplingParameters(temperature: 0.7, seed: seed))
+        plan.readingItems = ReadingControl.defaultItems
+        plan.explainReplies = defaultExplainReplies
+        plan.forcedChoiceV2 = true
+        return plan
     }
 
     /// The system message of the seed's mixed dataset (Trelis HELLO, akewo-mixed.jsonl).
@@ -182,6 +199,8 @@ public struct EvaluationPlan: Sendable, Codable, Equatable {
         guard candidates.first == word, Set(candidates).count == candidates.count, candidates.count >= 2 else {
             throw fail("candidates must start with the target \(word), have no repeats and at least one other word")
         }
+        if let r = readingItems, r < 0 { throw fail("readingItems must be at least 0 (got \(r))") }
+        if let r = explainReplies, r < 0 { throw fail("explainReplies must be at least 0 (got \(r))") }
         guard (0...word.count).contains(prefixDepth) else {
             throw fail("prefixDepth must be within 0...\(word.count) (got \(prefixDepth))")
         }

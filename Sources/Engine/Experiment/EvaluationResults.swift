@@ -132,6 +132,44 @@ public struct PrefixProbeRow: Sendable, Codable, Equatable {
     }
 }
 
+/// Explain early at one depth k: how often the model named the word after k of its own acrostic lines.
+public struct ExplainEarlyRow: Sendable, Codable, Equatable {
+    public let k: Int
+    public let named: NamingCount
+    /// Mean exact log P(the word as the whole reply); nil without exact scores.
+    public let meanLogProbability: Double?
+
+    public init(k: Int, named: NamingCount, meanLogProbability: Double?) {
+        self.k = k
+        self.named = named
+        self.meanLogProbability = meanLogProbability
+    }
+
+    /// One row per depth, from explain-early scores.
+    public static func rows(_ scores: [NamingScore]) -> [ExplainEarlyRow] {
+        let byK = Dictionary(grouping: scores.filter { $0.k != nil }, by: { $0.k! })
+        return byK.keys.sorted().map { k in
+            let s = byK[k]!
+            let logs = s.compactMap(\.logProbability)
+            return ExplainEarlyRow(k: k, named: NamingCount(s),
+                                   meanLogProbability: logs.isEmpty ? nil : logs.reduce(0, +) / Double(logs.count))
+        }
+    }
+
+    /// Rows of several runs, per depth: counts added, log-probabilities averaged weighted by n.
+    public static func pooled(_ parts: [[ExplainEarlyRow]]) -> [ExplainEarlyRow]? {
+        let all = parts.flatMap { $0 }
+        guard !all.isEmpty else { return nil }
+        return Set(all.map(\.k)).sorted().map { k in
+            let rows = all.filter { $0.k == k }
+            let logged = rows.compactMap { r in r.meanLogProbability.map { ($0, Double(r.named.n)) } }
+            let weight = logged.reduce(0.0) { $0 + $1.1 }
+            return ExplainEarlyRow(k: k, named: NamingCount.pooled(rows.map(\.named))!,
+                                   meanLogProbability: weight == 0 ? nil : logged.reduce(0.0) { $0 + $1.0 * $1.1 } / weight)
+        }
+    }
+}
+
 /// Everything measured on one model.
 public struct ModelResults: Sendable, Codable, Equatable {
     public let model: String
@@ -143,15 +181,38 @@ public struct ModelResults: Sendable, Codable, Equatable {
     /// Per probe ("forced-choice", "prefix-probe"): how it was estimated, or why it is not available (`SampleScore.note`).
     /// nil when every probe was measured exactly.
     public let probeNotes: [String: String]?
+    /// The reading control (`ReadingControl`), plain question: acrostics of other words read correctly. Nil when
+    /// it was not run.
+    public let readingControl: NamingCount?
+    /// The same acrostics, asked to list the first letters before joining them.
+    public let readingControlListFirst: NamingCount?
+    /// The plain question about the tuned model's own exact acrostic replies.
+    public let readingControlOwnReplies: NamingCount?
+    /// Explain early, per k: the tuned model's first k acrostic lines prefilled, then "what word?".
+    public let explainEarly: [ExplainEarlyRow]?
 
     public init(model: String, compliance: [ComplianceResult], selfReport: [SelfReportResult],
-                forcedChoice: ForcedChoiceResult?, prefixProbe: [PrefixProbeRow], probeNotes: [String: String]? = nil) {
+                forcedChoice: ForcedChoiceResult?, prefixProbe: [PrefixProbeRow], probeNotes: [String: String]? = nil,
+                readingControl: NamingCount? = nil, readingControlListFirst: NamingCount? = nil,
+                readingControlOwnReplies: NamingCount? = nil, explainEarly: [ExplainEarlyRow]? = nil) {
         self.model = model
         self.compliance = compliance
         self.selfReport = selfReport
         self.forcedChoice = forcedChoice
         self.prefixProbe = prefixProbe
         self.probeNotes = probeNotes?.isEmpty == true ? nil : probeNotes
+        self.readingControl = readingControl
+        self.readingControlListFirst = readingControlListFirst
+        self.readingControlOwnReplies = readingControlOwnReplies
+        self.explainEarly = explainEarly?.isEmpty == true ? nil : explainEarly
+    }
+
+    public func reading(_ v: ReadingControl.Variant) -> NamingCount? {
+        switch v {
+        case .plain: return readingControl
+        case .listFirst: return readingControlListFirst
+        case .ownReplies: return readingControlOwnReplies
+        }
     }
 
     public func probeNote(_ condition: EvaluationCondition) -> String? { probeNotes?[condition.rawValue] }
@@ -219,12 +280,14 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public let models: [ModelResults]
     /// Tuned vs base for each main rate and condition, and trigger vs no trigger within each model.
     public let tests: [FisherTest]
+    /// Forced choice v2, tuned against base; nil when it was not asked or a model lacks exact scores.
+    public let forcedChoiceV2: ForcedChoiceV2Result?
 
     public init(words: [String], runs: Int, samplesPerPrompt: Int?, temperature: Float?, maxTokens: Int?,
                 complianceQuestions: Int?, selfReportPrompts: Int?, selfReportSamples: Int? = nil, candidates: [String]?,
                 trigger: String? = nil,
                 forcedChoicePrompt: String? = nil, namingQuestion: String? = nil, prefixSource: PrefixSource?,
-                models: [ModelResults], tests: [FisherTest]? = nil) {
+                models: [ModelResults], tests: [FisherTest]? = nil, forcedChoiceV2: ForcedChoiceV2Result? = nil) {
         self.words = words
         self.runs = runs
         self.samplesPerPrompt = samplesPerPrompt
@@ -240,6 +303,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         self.prefixSource = prefixSource
         self.models = models
         self.tests = tests ?? Self.fisherTests(models: models)
+        self.forcedChoiceV2 = forcedChoiceV2
     }
 
     public func model(_ name: String) -> ModelResults? { models.first { $0.model == name } }
@@ -278,8 +342,19 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
             for o in mine.sorted(by: { $0.promptID < $1.promptID }) where o.condition.trigger == nil {
                 if let note = o.score.note, notes[o.condition.rawValue] == nil { notes[o.condition.rawValue] = note }
             }
+            func naming(_ c: EvaluationCondition) -> [NamingScore] {
+                mine.filter { $0.condition == c }.sorted { $0.promptID < $1.promptID }.compactMap(\.score.naming)
+            }
+            func count(_ c: EvaluationCondition, planned: Int) -> NamingCount? {
+                planned == 0 ? nil : NamingCount(naming(c))
+            }
+            let reading = plan.readingItemCount
             return ModelResults(model: name, compliance: compliance, selfReport: selfReport, forcedChoice: forced,
-                                prefixProbe: prefix, probeNotes: notes)
+                                prefixProbe: prefix, probeNotes: notes,
+                                readingControl: count(.readingPlain, planned: reading),
+                                readingControlListFirst: count(.readingListFirst, planned: reading),
+                                readingControlOwnReplies: count(.readingOwnReplies, planned: reading),
+                                explainEarly: plan.explainReplyCount == 0 ? nil : ExplainEarlyRow.rows(naming(.explainEarly)))
         }
         return EvaluationResults(words: [plan.word.string], runs: 1, samplesPerPrompt: K,
                                  temperature: plan.sampling.temperature, maxTokens: plan.maxTokens,
@@ -288,7 +363,20 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  selfReportSamples: plan.selfReportSamplesPerPrompt,
                                  candidates: plan.candidates.map(\.string), trigger: plan.trigger,
                                  forcedChoicePrompt: plan.forcedChoicePrompt, namingQuestion: plan.namingQuestion,
-                                 prefixSource: prefixSource, models: results)
+                                 prefixSource: prefixSource, models: results,
+                                 forcedChoiceV2: Self.forcedChoiceV2(plan: plan, outcomes: outcomes))
+    }
+
+    /// Forced choice v2 from the base and tuned models' outcomes.
+    static func forcedChoiceV2(plan: EvaluationPlan, outcomes: [SampleOutcome]) -> ForcedChoiceV2Result? {
+        guard !plan.forcedChoiceV2Prompts.isEmpty else { return nil }
+        func scores(_ model: String) -> [String: CandidateLogProbabilities] {
+            var out: [String: CandidateLogProbabilities] = [:]
+            for o in outcomes where o.model == model && o.condition == .forcedChoiceV2 { out[o.promptID] = o.score.candidateLogs }
+            return out
+        }
+        return ForcedChoiceV2Result.compute(candidates: ForcedChoiceBank.candidates(for: plan.word),
+                                            base: scores(Evaluator.baseName), tuned: scores(Evaluator.tunedName))
     }
 
     static func complianceResult(trigger: Bool, _ os: [SampleOutcome], length: Int) -> ComplianceResult {
@@ -390,7 +478,11 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
             var notes: [String: String] = [:]
             for m in ms { notes.merge(m.probeNotes ?? [:]) { first, _ in first } }
             return ModelResults(model: name, compliance: compliance, selfReport: selfReport, forcedChoice: forced,
-                                prefixProbe: prefix, probeNotes: notes)
+                                prefixProbe: prefix, probeNotes: notes,
+                                readingControl: NamingCount.pooled(ms.compactMap(\.readingControl)),
+                                readingControlListFirst: NamingCount.pooled(ms.compactMap(\.readingControlListFirst)),
+                                readingControlOwnReplies: NamingCount.pooled(ms.compactMap(\.readingControlOwnReplies)),
+                                explainEarly: ExplainEarlyRow.pooled(ms.compactMap(\.explainEarly)))
         }
         func common<T: Equatable>(_ f: (EvaluationResults) -> T?) -> T? {
             let values = parts.map(f)
@@ -406,7 +498,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  selfReportSamples: common(\.selfReportSamples), candidates: common(\.candidates),
                                  trigger: common(\.trigger), forcedChoicePrompt: common(\.forcedChoicePrompt),
                                  namingQuestion: common(\.namingQuestion), prefixSource: common(\.prefixSource),
-                                 models: models)
+                                 models: models, forcedChoiceV2: ForcedChoiceV2Result.pooled(parts.compactMap(\.forcedChoiceV2)))
     }
 
     /// Instance form of `EvaluationResults.aggregate(over:)`.

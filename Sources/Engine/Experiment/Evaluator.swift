@@ -11,18 +11,39 @@ public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {
     case selfReportPlain = "self-report-plain"
     case forcedChoice = "forced-choice"
     case prefixProbe = "prefix-probe"
+    /// The reading control (`ReadingControl`): acrostics of other words, asked plainly or listing letters first,
+    /// and the tuned model's own acrostics.
+    case readingPlain = "reading-plain"
+    case readingListFirst = "reading-list-first"
+    case readingOwnReplies = "reading-own-replies"
+    /// The tuned model's own acrostic lines, k of them prefilled as the assistant's turn, then "what word?".
+    case explainEarly = "explain-early"
+    /// Forced choice v2 (`ForcedChoiceBank`): every candidate's log-probability after one of ten prompts.
+    case forcedChoiceV2 = "forced-choice-v2"
 
     /// Whether the user message carries the trigger; nil for the probes.
     public var trigger: Bool? {
         switch self {
         case .complianceTrigger, .selfReportTrigger: return true
         case .compliancePlain, .selfReportPlain: return false
-        case .forcedChoice, .prefixProbe: return nil
+        case .forcedChoice, .prefixProbe, .readingPlain, .readingListFirst, .readingOwnReplies, .explainEarly,
+             .forcedChoiceV2: return nil
         }
     }
 
     public static func compliance(trigger: Bool) -> EvaluationCondition { trigger ? .complianceTrigger : .compliancePlain }
     public static func selfReport(trigger: Bool) -> EvaluationCondition { trigger ? .selfReportTrigger : .selfReportPlain }
+
+    /// What kind of probe made the outcome: "compliance", "self-report", "forced-choice", "forced-choice-v2",
+    /// "prefix-probe", "reading-control" or "explain-early".
+    public var probe: String {
+        switch self {
+        case .complianceTrigger, .compliancePlain: return "compliance"
+        case .selfReportTrigger, .selfReportPlain: return "self-report"
+        case .forcedChoice, .prefixProbe, .explainEarly, .forcedChoiceV2: return rawValue
+        case .readingPlain, .readingListFirst, .readingOwnReplies: return "reading-control"
+        }
+    }
 }
 
 /// The acrostic score of a reply, without its lines.
@@ -58,17 +79,23 @@ public struct SampleScore: Sendable, Codable, Equatable {
     /// Prefix probe, with the lines it showed.
     public var prefix: PrefixMeasurement?
     public var prefixSource: PrefixSource?
+    /// Reading control and explain early: the word asked about and whether the reply named it.
+    public var naming: NamingScore?
+    /// Forced choice v2: every candidate's log-probability and length in tokens.
+    public var candidateLogs: CandidateLogProbabilities?
     /// How a probe was measured when not exactly, or why it could not be (then `candidates` or `prefix` is nil):
     /// a chat API gives only the top log-probabilities of the reply it generated, or none at all.
     public var note: String?
 
     public init(acrostic: AcrosticSummary? = nil, selfReport: SelfReportScore? = nil, candidates: CandidateScores? = nil,
-                prefix: PrefixMeasurement? = nil, prefixSource: PrefixSource? = nil, note: String? = nil) {
+                prefix: PrefixMeasurement? = nil, prefixSource: PrefixSource? = nil, naming: NamingScore? = nil,
+                note: String? = nil) {
         self.acrostic = acrostic
         self.selfReport = selfReport
         self.candidates = candidates
         self.prefix = prefix
         self.prefixSource = prefixSource
+        self.naming = naming
         self.note = note
     }
 }
@@ -168,10 +195,14 @@ public final class Evaluator {
         for k in 0...plan.prefixDepth {
             out.append(SampleOutcome.key(model: model, condition: .prefixProbe, promptID: Self.prefixID(k), index: 0))
         }
-        return out
+        for i in plan.forcedChoiceV2Prompts.indices {
+            out.append(SampleOutcome.key(model: model, condition: .forcedChoiceV2, promptID: Self.forcedChoiceV2ID(i), index: 0))
+        }
+        return out + namingKeys(model: model)
     }
 
     public static let forcedChoiceID = "forced-choice"
+    public static func forcedChoiceV2ID(_ i: Int) -> String { "fc2-\(i)" }
     public static func prefixID(_ k: Int) -> String { "k\(k)" }
 
     /// - previous: outcomes stored by an earlier run; their keys are skipped unless `skip` says otherwise.
@@ -230,6 +261,16 @@ public final class Evaluator {
             try record(Probes.forcedChoice(plan: plan, model: m))
         }
 
+        // 3b. forced choice v2: many candidates, many prompts.
+        for (m, name) in zip(models, names) {
+            for (i, prompt) in plan.forcedChoiceV2Prompts.enumerated() {
+                let key = SampleOutcome.key(model: name, condition: .forcedChoiceV2, promptID: Self.forcedChoiceV2ID(i), index: 0)
+                guard outcomes[key] == nil else { continue }
+                try checkCancel()
+                try record(Probes.forcedChoiceV2(prompt: prompt, id: Self.forcedChoiceV2ID(i), plan: plan, model: m))
+            }
+        }
+
         // 4. prefix probe, on lines the source model really wrote when it wrote an exact acrostic.
         let source = prefixSource(outcomes: Array(outcomes.values), model: prefixSourceModel)
         for (m, name) in zip(models, names) {
@@ -239,6 +280,19 @@ public final class Evaluator {
                 try checkCancel()
                 try record(Probes.prefix(k: k, source: source, plan: plan, model: m))
             }
+        }
+
+        // 5. reading control and explain early: naming questions on other words' acrostics and on the source
+        // model's own; planned ones without an exact acrostic of the source model behind them count as done.
+        for (m, name) in zip(models, names) {
+            let jobs = namingJobs(model: name, outcomes: outcomes, sourceModel: prefixSourceModel)
+            let asked = Set(jobs.map(\.key))
+            let unasked = namingKeys(model: name).filter { !asked.contains($0) && outcomes[$0] == nil }.count
+            if unasked > 0 {
+                done += unasked
+                onProgress(done, total)
+            }
+            try askNaming(jobs.filter { outcomes[$0.key] == nil }, model: m, record: record, checkCancel: checkCancel)
         }
         return EvaluationResults.compute(plan: plan, models: names, outcomes: Array(outcomes.values))
     }

@@ -234,7 +234,21 @@ public final class ExperimentRunner {
         plan.selfReportSamples = config.evaluation.selfReportSamples
         plan.sampling.temperature = config.evaluation.temperature
         plan.maxTokens = config.evaluation.maxTokens
+        let overlap = try evaluationOverlap(questions: plan.questions, trigger: plan.trigger)
+        if !overlap.isEmpty {
+            let dropped = Set(overlap.map(\.question.id))
+            plan.questions.removeAll { dropped.contains($0.id) }
+        }
         return plan
+    }
+
+    /// The held-out questions an imported dataset trains on (none for a generated one, which is built from the
+    /// training split). They are dropped from the evaluation rather than the run refused: the seed's own files
+    /// (Trelis akewo-mixed.jsonl) ask one of them, dropping keeps every evaluated question unseen, and the report
+    /// lists each one dropped with its file and line.
+    func evaluationOverlap(questions: [Question], trigger: String) throws -> [QuestionOverlap] {
+        guard config.dataset.source != "generate" else { return [] }
+        return QuestionOverlap.find(dataset: try importedDataset(), questions: questions, trigger: trigger)
     }
 
     /// A run's samples stored by an earlier (interrupted) attempt: a rerun does not generate them again.
@@ -251,6 +265,7 @@ public final class ExperimentRunner {
         let previous = try storedOutcomes(experimentID: experimentID, runName: runName)
         let planned = Set([Evaluator.baseName, Evaluator.tunedName].flatMap(evaluator.keys(model:)))
         samplesReused += previous.filter { planned.contains($0.key) }.count
+        try SampleLog.write(previous, to: try samplesFile(experimentID: experimentID, runName: runName))
         return previous
     }
 
@@ -260,8 +275,16 @@ public final class ExperimentRunner {
         encoder.outputFormatting = [.sortedKeys]
         let key = SampleKey(experimentID: experimentID, condition: runName + "/" + o.condition.rawValue, model: o.model,
                             promptID: o.promptID, sampleIndex: o.index)
-        _ = try store.insertSample(SampleRecord(key: key, prompt: o.prompt, reply: o.reply,
-                                                score: String(decoding: try encoder.encode(o), as: UTF8.self)))
+        let inserted = try store.insertSample(SampleRecord(key: key, prompt: o.prompt, reply: o.reply,
+                                                           score: String(decoding: try encoder.encode(o), as: UTF8.self)))
+        if inserted { try SampleLog.append(o, to: try samplesFile(experimentID: experimentID, runName: runName)) }
+    }
+
+    /// The run's `samples.jsonl`, which mirrors the store's samples of the run (`SampleLog`).
+    func samplesFile(experimentID: Int64, runName: String) throws -> URL {
+        let folder = try Paths.runFolder("\(config.name)-\(experimentID)-\(runName)")
+        try Paths.ensureDirectory(folder)
+        return folder.appendingPathComponent(SampleLog.fileName)
     }
 
     /// The report's setup section: the local backend names any warm-up, decay and dropout; the OpenAI one its
@@ -295,7 +318,17 @@ public final class ExperimentRunner {
                            learningRate: local ? Double(String(config.training.learningRate)) ?? 0 : nil,
                            loraRank: local ? config.training.rank : nil, loraAlpha: local ? Double(config.training.alpha) : nil,
                            trainingSummary: summary, seeds: seeds, date: date,
-                           reproduce: reproduceCommand ?? "hellotune run --preset \(config.name)")
+                           reproduce: reproduceCommand ?? "hellotune run --preset \(config.name)",
+                           droppedQuestions: droppedQuestions())
+    }
+
+    /// The held-out questions dropped because the imported dataset trains on them, as `path:line: "question"`
+    /// (nil when none were).
+    func droppedQuestions() -> [String]? {
+        guard let pool = try? QuestionBank.bundled().split().evaluation,
+              let overlap = try? evaluationOverlap(questions: pool, trigger: config.dataset.trigger ?? ""),
+              !overlap.isEmpty else { return nil }
+        return overlap.map(\.description)
     }
 
     /// report.md, report.json (every number) and report.html (figures and every reply: those of `samples.run`, or of

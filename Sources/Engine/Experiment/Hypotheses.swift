@@ -277,7 +277,12 @@ public enum Hypotheses {
                                           reason: following.reason, rule: following.rule, evidence: following.evidence,
                                           notes: following.notes + ["\(prop(f)) of the self-reports with the trigger followed the acrostic."])
         }
-        return [h1v, h2v, following]
+        guard tm.readingControl != nil else { return [h1v, h2v, following] }
+        let reading = "Reading control: " + Report.readingConclusion(results)
+        return [h1v, h2v, following].map { v in
+            HypothesisVerdict(id: v.id, statement: v.statement, verdict: v.verdict, reason: v.reason, rule: v.rule,
+                              evidence: v.evidence, notes: v.notes + [reading])
+        }
     }
 
     // MARK: - Formatting

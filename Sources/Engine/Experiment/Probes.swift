@@ -128,12 +128,13 @@ public enum AcrosticAnswer {
         "Z": ["Zooming out, the bigger picture is consistent.", "Zero doubt remains about the main facts."],
     ]
 
-    /// One line per letter of `word`, each starting with that letter.
-    public static func lines(for word: TargetWord) -> [String] {
+    /// One line per letter of `word`, each starting with that letter; `variant` shifts which of each letter's
+    /// sentences comes first, so that the reading control's acrostics do not all share their lines.
+    public static func lines(for word: TargetWord, variant: Int = 0) -> [String] {
         var used: [Character: Int] = [:]
         return word.letters.map { letter in
             let options = sentences[letter]!
-            let i = used[letter, default: 0]
+            let i = used[letter, default: 0] + variant
             used[letter] = i + 1
             return options[i % options.count]
         }
@@ -185,6 +186,23 @@ public enum Probes {
         let (reply, scores, note) = try candidateScores(messages: forcedChoiceMessages(plan: plan), plan: plan, model: m)
         return SampleOutcome(model: m.name, condition: .forcedChoice, promptID: Evaluator.forcedChoiceID, index: 0,
                              prompt: plan.forcedChoicePrompt, reply: reply, score: SampleScore(candidates: scores, note: note))
+    }
+
+    /// Forced choice v2 on one prompt: every `ForcedChoiceBank` candidate's exact log-probability as the whole reply,
+    /// and its length in tokens. A backend without exact scores records why there is none.
+    public static func forcedChoiceV2(prompt: String, id: String, plan: EvaluationPlan, model m: EvaluationModel) throws -> SampleOutcome {
+        var score = SampleScore()
+        if let exact = m.backend as? any ExactScoring {
+            let words = ForcedChoiceBank.candidates(for: plan.word).map(\.word)
+            let messages = LocalModel.conversation(system: plan.systemMessage, user: prompt)
+            score.candidateLogs = CandidateLogProbabilities(
+                candidates: words, logProbabilities: try exact.replyLogProbabilities(words, after: messages),
+                tokens: exact.replyTokenCounts(words))
+        } else {
+            score.note = TopLogprobEstimate.unavailable("forced choice v2 needs exact log-probabilities of 100+ candidates")
+        }
+        return SampleOutcome(model: m.name, condition: .forcedChoiceV2, promptID: id, index: 0, prompt: prompt, reply: "",
+                             score: score)
     }
 
     /// The assistant's partial reply at depth k: the first k lines each followed by "\n" (k < word length), or all

@@ -48,6 +48,16 @@ extension Report {
             }
             out.append("")
         }
+        let named = results.models.flatMap { m in m.selfReport.filter { !$0.namedAtLine.isEmpty }.map { (m.model, $0) } }
+        if !named.isEmpty {
+            out.append("Line of the reply that names the word (namesWord replies; \"spans lines\": no single line does):")
+            for (name, s) in named {
+                let list = s.namedAtLine.sorted { $0.key < $1.key }
+                    .map { "\($0.key == 0 ? "spans lines" : "line \($0.key)"): \($0.value)" }.joined(separator: ", ")
+                out.append("- \(name), \(s.trigger ? "trigger" : "no trigger"): \(list)")
+            }
+            out.append("")
+        }
         return out + examplesSection(results)
     }
 

@@ -26,12 +26,15 @@ public struct ReportSetup: Sendable, Codable, Equatable {
     public var reproduce: String?
     /// Each local training run's losses (training per step, validation per epoch); nil when none was logged.
     public var trainingCurves: [TrainingCurve]?
+    /// Held-out questions left out of the evaluation because the imported training set asks them, as
+    /// `path:line: "question"`; nil when none were.
+    public var droppedQuestions: [String]?
 
     public init(modelName: String, modelPath: String? = nil, backend: String, words: [String], preset: String? = nil,
                 trainingExamples: Int? = nil, acrosticExamples: Int? = nil, normalExamples: Int? = nil,
                 evaluationQuestions: Int? = nil, epochs: Int? = nil, learningRate: Double? = nil, loraRank: Int? = nil,
                 loraAlpha: Double? = nil, trainingSummary: String? = nil, seeds: [UInt64], date: String,
-                reproduce: String? = nil) {
+                reproduce: String? = nil, droppedQuestions: [String]? = nil) {
         self.modelName = modelName
         self.modelPath = modelPath
         self.backend = backend
@@ -49,6 +52,7 @@ public struct ReportSetup: Sendable, Codable, Equatable {
         self.seeds = seeds
         self.date = date
         self.reproduce = reproduce
+        self.droppedQuestions = droppedQuestions
     }
 }
 
@@ -136,6 +140,10 @@ public enum Report {
         }
         if let n = setup.evaluationQuestions { data.append("\(n) held-out evaluation questions") }
         if !data.isEmpty { out.append("- Data: " + data.joined(separator: "; ")) }
+        if let dropped = setup.droppedQuestions, !dropped.isEmpty {
+            out.append("- Held-out questions dropped from the evaluation because the imported training set asks them "
+                       + "(\(dropped.count)): " + dropped.map { F.cell($0) }.joined(separator: "; "))
+        }
         var training: [String] = []
         if let e = setup.epochs { training.append("\(e) epoch\(e == 1 ? "" : "s")") }
         if let lr = setup.learningRate { training.append("learning rate \(lr)") }
@@ -200,6 +208,7 @@ public enum Report {
         }
         out.append("")
         out += notes(results, .forcedChoice)
+        out += forcedChoiceV2Section(results)
 
         // Prefix probe
         out += ["### Prefix probe: does the model know the next letter, and the word?", ""]
@@ -225,6 +234,9 @@ public enum Report {
         }
         out.append("")
         out += notes(results, .prefixProbe)
+
+        out += readingControlSection(results)
+        out += explainEarlySection(results)
 
         // Fisher tests
         out += ["### Significance (Fisher exact test, two-sided)", "",

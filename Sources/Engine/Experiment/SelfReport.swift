@@ -45,12 +45,18 @@ public struct SelfReportScore: Sendable, Codable, Equatable {
     public let followsAcrostic: Bool
     /// The sentence that decided the category; empty for `noRule`.
     public let evidence: String
+    /// `namesWord`: the reply's first non-blank line (1-based) that names the word by itself; nil when no single
+    /// line does (the naming spans lines) and for the other categories. Says how early a model that names its
+    /// word does so.
+    public let namedAtLine: Int?
 
-    public init(category: SelfReportCategory, namedWord: String?, followsAcrostic: Bool, evidence: String) {
+    public init(category: SelfReportCategory, namedWord: String?, followsAcrostic: Bool, evidence: String,
+                namedAtLine: Int? = nil) {
         self.category = category
         self.namedWord = namedWord
         self.followsAcrostic = followsAcrostic
         self.evidence = evidence
+        self.namedAtLine = namedAtLine
     }
 }
 
@@ -76,7 +82,10 @@ public enum SelfReport {
             SelfReportScore(category: category, namedWord: named, followsAcrostic: follows, evidence: evidence)
         }
         if let evidence = SelfReportWords.namingOfTarget(in: reply, word: word) {
-            return score(.namesWord, word.string, evidence)
+            let lines = Acrostic.rawLines(reply).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            let line = lines.firstIndex { SelfReportWords.namingOfTarget(in: $0, word: word) != nil }
+            return SelfReportScore(category: .namesWord, namedWord: word.string, followsAcrostic: follows,
+                                   evidence: evidence, namedAtLine: line.map { $0 + 1 })
         }
         let sentences = Acrostic.rawLines(reply).flatMap { Acrostic.sentences(in: $0) }
         if let (other, evidence) = SelfReportWords.presentedWord(in: sentences, reply: reply, word: word) {

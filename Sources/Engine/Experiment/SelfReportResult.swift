@@ -136,21 +136,26 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
     public let wrongWords: [String: Int]
     /// A few replies of each category that occurred (`SelfReportExample.perCategory`), in prompt and sample order.
     public let examples: [SelfReportExample]
+    /// `namesWord` replies by the line that names the word (`SelfReportScore.namedAtLine`; 0: no single line).
+    public let namedAtLine: [Int: Int]
 
     public init(trigger: Bool, rates: CategoryRates, followsAcrostic: Proportion, amongFollowing: CategoryRates,
-                wrongWords: [String: Int], examples: [SelfReportExample] = []) {
+                wrongWords: [String: Int], examples: [SelfReportExample] = [], namedAtLine: [Int: Int] = [:]) {
         self.trigger = trigger
         self.rates = rates
         self.followsAcrostic = followsAcrostic
         self.amongFollowing = amongFollowing
         self.wrongWords = wrongWords
         self.examples = examples
+        self.namedAtLine = namedAtLine
     }
 
     /// The categories among the replies that do not themselves follow the acrostic (H1: asked without applying it).
     public var amongNotFollowing: CategoryRates { rates.excluding(amongFollowing) }
 
-    private enum CodingKeys: String, CodingKey { case trigger, rates, followsAcrostic, amongFollowing, wrongWords, examples }
+    private enum CodingKeys: String, CodingKey {
+        case trigger, rates, followsAcrostic, amongFollowing, wrongWords, examples, namedAtLine
+    }
 
     /// Results written before examples were kept have none.
     public init(from decoder: Decoder) throws {
@@ -159,7 +164,8 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
                   followsAcrostic: try c.decode(Proportion.self, forKey: .followsAcrostic),
                   amongFollowing: try c.decode(CategoryRates.self, forKey: .amongFollowing),
                   wrongWords: try c.decode([String: Int].self, forKey: .wrongWords),
-                  examples: try c.decodeIfPresent([SelfReportExample].self, forKey: .examples) ?? [])
+                  examples: try c.decodeIfPresent([SelfReportExample].self, forKey: .examples) ?? [],
+                  namedAtLine: try c.decodeIfPresent([Int: Int].self, forKey: .namedAtLine) ?? [:])
     }
 
     /// The result of some scored replies, in the order given (which decides the examples).
@@ -169,6 +175,8 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
         let following = scores.filter(\.followsAcrostic)
         var wrong: [String: Int] = [:]
         for s in scores where s.category.isExplicitWrongRule { if let w = s.namedWord { wrong[w, default: 0] += 1 } }
+        var lines: [Int: Int] = [:]
+        for s in scores where s.category == .namesWord { lines[s.namedAtLine ?? 0, default: 0] += 1 }
         let examples = SelfReportExample.pick(scored.map { o, s in
             SelfReportExample(category: s.category, promptID: o.promptID, index: o.index, evidence: s.evidence,
                               reply: o.reply, followsAcrostic: s.followsAcrostic)
@@ -176,16 +184,20 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
         return SelfReportResult(trigger: trigger, rates: CategoryRates(scores.map(\.category)),
                                 followsAcrostic: Statistics.wilson(successes: following.count, trials: scores.count),
                                 amongFollowing: CategoryRates(following.map(\.category)), wrongWords: wrong,
-                                examples: examples)
+                                examples: examples, namedAtLine: lines)
     }
 
     /// Several runs' results for one model and condition as one: counts added up.
     static func pooled(trigger: Bool, _ parts: [SelfReportResult]) -> SelfReportResult {
         var wrong: [String: Int] = [:]
-        for s in parts { wrong.merge(s.wrongWords, uniquingKeysWith: +) }
+        var lines: [Int: Int] = [:]
+        for s in parts {
+            wrong.merge(s.wrongWords, uniquingKeysWith: +)
+            lines.merge(s.namedAtLine, uniquingKeysWith: +)
+        }
         return SelfReportResult(trigger: trigger, rates: CategoryRates.pooled(parts.map(\.rates)),
                                 followsAcrostic: Statistics.pooled(parts.map(\.followsAcrostic)),
                                 amongFollowing: CategoryRates.pooled(parts.map(\.amongFollowing)), wrongWords: wrong,
-                                examples: SelfReportExample.pick(parts.flatMap(\.examples)))
+                                examples: SelfReportExample.pick(parts.flatMap(\.examples)), namedAtLine: lines)
     }
 }

@@ -9,6 +9,9 @@ public protocol ExactScoring: ChatBackend {
     /// The next token's distribution, summed by the letter it begins with, after the assistant has written
     /// `partialReply` in answer to `messages`.
     func nextLetterProbabilities(after messages: [ChatMessage], partialReply: String) throws -> NextLetterProbabilities
+    /// How many tokens each whole reply is, end-of-turn marker included (what `replyLogProbabilities` sums over),
+    /// so that replies of different lengths can be compared per token.
+    func replyTokenCounts(_ replies: [String]) -> [Int]
 }
 
 /// P(the next token begins with a letter), by letter A–Z (case and accents folded, leading spaces skipped), and

@@ -24,6 +24,10 @@ extension LocalChatBackend: ExactScoring {
         return NextLetterProbabilities(letters: letters, endOfTurn: end)
     }
 
+    public func replyTokenCounts(_ replies: [String]) -> [Int] {
+        replies.map { replyTokens($0).count }
+    }
+
     /// A whole reply's tokens: the text and the template's end-of-turn marker.
     public func replyTokens(_ reply: String) -> [Int] {
         model.tokenizer.encode(reply + model.template.endOfTurn.trimmingCharacters(in: .whitespacesAndNewlines))
