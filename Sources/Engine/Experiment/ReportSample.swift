@@ -34,35 +34,32 @@ public struct ReportSample: Sendable, Equatable {
 
     /// From a scored outcome, as the evaluation stores it.
     public init(_ o: SampleOutcome, run: String? = nil) {
-        let who = o.model == Evaluator.tunedName ? "fine-tuned" : o.model
-        let probe: String
-        switch o.condition {
-        case .complianceTrigger, .compliancePlain: probe = "compliance"
-        case .selfReportTrigger, .selfReportPlain: probe = "self-report"
-        case .forcedChoice: probe = "forced-choice"
-        case .prefixProbe: probe = "prefix-probe"
-        }
-        var category = o.score.selfReport?.category.rawValue ?? ""
-        if category.isEmpty, let a = o.score.acrostic { category = a.exact ? "acrostic" : "not acrostic" }
-        self.init(model: (run.map { $0 + " " } ?? "") + who, condition: o.condition.rawValue, probe: probe, prompt: o.prompt,
-                  reply: o.reply, category: category, evidence: o.score.selfReport?.evidence,
+        self.init(model: o.model, condition: o.condition, prompt: o.prompt, reply: o.reply, score: o.score,
+                  evidence: o.score.selfReport?.evidence, run: run)
+    }
+
+    /// From one line of `samples.jsonl` (SampleLog), which holds the same fields as the stored outcome.
+    init(_ line: SampleLog.Line) {
+        self.init(model: line.model, condition: line.condition, prompt: line.prompt, reply: line.reply, score: line.scores,
+                  evidence: line.evidence, run: nil)
+    }
+
+    private init(model: String, condition: EvaluationCondition, prompt: String, reply: String, score: SampleScore,
+                 evidence: String?, run: String?) {
+        let who = model == Evaluator.tunedName ? "fine-tuned" : model
+        let probe = condition.probe
+        var category = score.selfReport?.category.rawValue ?? ""
+        if category.isEmpty, let a = score.acrostic { category = a.exact ? "acrostic" : "not acrostic" }
+        self.init(model: (run.map { $0 + " " } ?? "") + who, condition: condition.rawValue, probe: probe, prompt: prompt,
+                  reply: reply, category: category, evidence: evidence,
                   marksLetters: probe == "compliance" || probe == "self-report")
     }
 
-    /// The lines of a run folder's `samples.jsonl` (model, condition, probe, prompt, reply, category, evidence); nil
-    /// when the folder has none. Lines that are not such objects are skipped.
+    /// The lines of a run folder's `samples.jsonl`; nil when the folder has none or a line is not a sample (the
+    /// store then gives the replies).
     public static func read(samplesFile url: URL) -> [ReportSample]? {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
-        return text.split(separator: "\n").compactMap { line in
-            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let reply = o["reply"] as? String else { return nil }
-            let condition = o["condition"] as? String ?? ""
-            let probe = o["probe"] as? String ?? ""
-            return ReportSample(model: o["model"] as? String ?? "", condition: condition, probe: probe,
-                                prompt: o["prompt"] as? String ?? "", reply: reply, category: o["category"] as? String ?? "",
-                                evidence: o["evidence"] as? String,
-                                marksLetters: !(condition + probe).contains("forced") && !(condition + probe).contains("prefix"))
-        }
+        guard FileManager.default.fileExists(atPath: url.path), let lines = try? SampleLog.read(url) else { return nil }
+        return lines.map(ReportSample.init)
     }
 
     /// The experiment's stored replies; `run` ("AKEWO-s1") keeps one run's, nil keeps all, each named by its run.
