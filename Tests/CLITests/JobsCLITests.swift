@@ -5,6 +5,7 @@ import XCTest
 import ModelCore
 import Training
 import Store
+import Backends
 import Experiment
 
 /// `hellotune jobs` as a user runs it, against a store seeded through the Store API from this process.
@@ -235,6 +236,56 @@ final class JobsCLITests: XCTestCase {
         for r in [made, list, show, events, offline, refused, cancel, again, after] {
             XCTAssertFalse((r.stdout + r.stderr).contains(key))
         }
+    }
+
+    /// Without a key, a job whose create request never went out ends at once: nothing remote will ever carry out
+    /// a stored request (it used to stay cancel-requested for ever).
+    func testCancellingAJobThatNeverReachedTheAPIEndsIt() throws {
+        let store = try store()
+        let spec = OpenAIJobSpec(model: "gpt-4o-mini-2024-07-18", data: "/tmp/data.jsonl", baseURL: "https://api.openai.com/v1")
+        let job = try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: try spec.json(), outputDir: nil)
+        let r = try jobs("cancel", "\(job.id)")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("job \(job.id): had not started; marked cancelled"), r.stdout)
+        XCTAssertEqual(try store.job(job.id)?.status, .cancelled)
+
+        // One whose create request went out may exist remotely: that stays a request, for whatever can look it up.
+        var sent = spec
+        sent.submitted = true
+        let maybe = try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: try sent.json(), outputDir: nil)
+        XCTAssertTrue(try jobs("cancel", "\(maybe.id)").stdout.contains("cancel requested"))
+        XCTAssertEqual(try store.job(maybe.id)?.statusText, "cancel-requested")
+    }
+
+    /// `jobs checkpoints` and `jobs files --cleanup` on a job made by `hellotune finetune` and followed to its end.
+    func testCheckpointsAndResultFilesOfAFinishedOpenAIJob() throws {
+        let key = "sk-jobs-files-key-77aa"
+        let service = try FakeOpenAIService(apiKey: key)
+        defer { service.stop() }
+        let api = CLI.openAIEnvironment(key: key, baseURL: service.baseURL, home: home)
+        let made = try CLI.run(["finetune", "--data", CLI.trelisDataset("akewo.jsonl").path, "--model", "gpt-4o-mini-2024-07-18",
+                                "--yes"], env: api, timeout: 60)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let job = try XCTUnwrap(try store().jobs().first)
+        let early = try CLI.run(["jobs", "files", "\(job.id)", "--cleanup"], env: api)
+        XCTAssertNotEqual(early.status, 0)
+        XCTAssertTrue(early.stderr.contains("the API still needs its uploaded files"), early.stderr)
+        for _ in 0..<6 { _ = try CLI.run(["jobs", "show", "\(job.id)"], env: api) }
+        XCTAssertEqual(try store().job(job.id)?.status, .succeeded)
+
+        let checkpoints = try CLI.run(["jobs", "checkpoints", "\(job.id)"], env: api)
+        XCTAssertEqual(checkpoints.status, 0, checkpoints.stderr)
+        XCTAssertEqual(checkpoints.stdout.split(separator: "\n").count, 3, checkpoints.stdout)
+        XCTAssertTrue(checkpoints.stdout.hasPrefix("step 3  ft:gpt-4o-mini-2024-07-18:"), checkpoints.stdout)
+
+        let files = try CLI.run(["jobs", "files", "\(job.id)", "--cleanup"], env: api)
+        XCTAssertEqual(files.status, 0, files.stderr)
+        let path = try XCTUnwrap(files.stdout.split(separator: "\n").first.map(String.init))
+        XCTAssertTrue(path.hasPrefix(home.appendingPathComponent("jobs/\(job.id)/result-").path), path)
+        XCTAssertFalse(path.contains("\u{1b}"), "the server's escape never reaches the name")
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "step,train_loss\n1,2.0\n")
+        XCTAssertEqual(service.deletedFileIDs.count, 1, files.stderr)
+        XCTAssertTrue(files.stderr.contains("deleted \(service.deletedFileIDs[0]) from the API"), files.stderr)
     }
 
     func testCancelFinishedJobFails() throws {

@@ -41,6 +41,17 @@ extension Store {
         }
     }
 
+    /// Jobs of `backend` with no remote id in one of `statuses`, oldest first: the few a resubmit may reuse,
+    /// found by the status index without reading every job.
+    public func jobsWithoutExternalID(backend: String, statuses: [JobStatus]) throws -> [JobRecord] {
+        try read { db in
+            let marks = statuses.map { _ in "?" }.joined(separator: ", ")
+            let arguments = StatementArguments(statuses.map(\.rawValue) + [backend])
+            return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE status IN (\(marks)) AND backend = ? AND externalID IS NULL ORDER BY id",
+                                    arguments: arguments).map(JobRecord.init(row:))
+        }
+    }
+
     /// Reads, changes and writes back one job in a single transaction, so that a worker recording progress
     /// and a `jobs cancel` never overwrite each other's change. `id` and `createdAt` cannot be changed;
     /// `updatedAt` is set to now, unless the change changed nothing (then nothing is written). A change that

@@ -19,7 +19,7 @@ struct JobsCommand: ParsableCommand {
         id and events cursor there: with OPENAI_API_KEY set, `show` and `events` first fetch its new events and
         status from the API (the URL it was created on, or --base-url), and `cancel` cancels it remotely.
         """,
-        subcommands: [List.self, Show.self, Events.self, Cancel.self, Resume.self],
+        subcommands: [List.self, Show.self, Events.self, Cancel.self, Resume.self, Checkpoints.self, Files.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -43,13 +43,15 @@ struct JobsCommand: ParsableCommand {
         @Option(help: "How many of the latest events to show.") var events = 10
         @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
         var baseURL: String?
+        @Flag(name: .customLong("allow-insecure"), help: "Allow a plain-http --base-url to another machine (the key then crosses the network in clear).")
+        var allowInsecure = false
         @Flag(help: "Print JSON: {\"job\": ..., \"events\": [...]}.") var json = false
 
         func run() throws {
             let store = try Store.openDefault()
             reportInterrupted(try store.markInterruptedJobs())
             guard var job = try store.job(id) else { throw StoreError.noSuchJob(id) }
-            let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL)
+            let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL, allowInsecure: allowInsecure)
             job = refresh.job
             let recent = try store.latestEvents(jobID: id, limit: events)
             if json {
@@ -75,6 +77,8 @@ struct JobsCommand: ParsableCommand {
         @Option(help: "Most events to print.") var limit = 1000
         @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
         var baseURL: String?
+        @Flag(name: .customLong("allow-insecure"), help: "Allow a plain-http --base-url to another machine (the key then crosses the network in clear).")
+        var allowInsecure = false
         @Flag(help: "Print one JSON object per line.") var json = false
 
         func validate() throws {
@@ -84,7 +88,7 @@ struct JobsCommand: ParsableCommand {
         func run() throws {
             let store = try Store.openDefault()
             guard let job = try store.job(id) else { throw StoreError.noSuchJob(id) }
-            let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL)
+            let refresh = RemoteJobs.refresh(job, store: store, baseURL: baseURL, allowInsecure: allowInsecure)
             for event in try store.events(jobID: id, afterID: after, limit: limit) {
                 if json { printJSON(JobsFormat.json(event)) } else { say(JobsFormat.line(event)) }
             }
@@ -103,6 +107,8 @@ struct JobsCommand: ParsableCommand {
         @Argument(help: "The job's id.") var id: Int64
         @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
         var baseURL: String?
+        @Flag(name: .customLong("allow-insecure"), help: "Allow a plain-http --base-url to another machine (the key then crosses the network in clear).")
+        var allowInsecure = false
         @Flag(help: "Print the job afterwards as JSON.") var json = false
 
         /// What the transaction decided, acted on after it commits (a signal cannot be rolled back).
@@ -113,7 +119,7 @@ struct JobsCommand: ParsableCommand {
         func run() throws {
             let store = try Store.openDefault()
             guard let stored = try store.job(id) else { throw StoreError.noSuchJob(id) }
-            if stored.backend == "openai", let remote = try RemoteJobs.cancel(stored, store: store, baseURL: baseURL) {
+            if stored.backend == "openai", let remote = try RemoteJobs.cancel(stored, store: store, baseURL: baseURL, allowInsecure: allowInsecure) {
                 if let status = remote.alreadyFinal {
                     note("job \(id) already \(status); nothing to cancel")
                     if json { printJSON(JobsFormat.json(remote.job)) }
@@ -160,6 +166,11 @@ struct JobsCommand: ParsableCommand {
         static func decide(_ job: inout JobRecord) -> Outcome {
             if let status = job.status, status.isFinal { return .final(status.rawValue) }
             guard job.backend == "local" else {
+                // No create request ever went out: there is nothing remote to wait for.
+                if job.externalID == nil, let spec = try? OpenAIJobSpec.decode(job.config), !spec.submitted {
+                    job.status = .cancelled
+                    return .cancelledQueued
+                }
                 if job.statusText == cancelRequested { return .alreadyRequested }
                 job.statusText = cancelRequested
                 return .requested

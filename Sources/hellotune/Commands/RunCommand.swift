@@ -29,6 +29,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "GGUF model (local) or model name (openai).") var model: String?
     @Option(name: .customLong("base-url"), help: "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL or https://api.openai.com/v1).")
     var baseURL: String?
+    @Flag(name: .customLong("allow-insecure"), help: "Allow a plain-http --base-url to another machine (the key then crosses the network in clear).")
+    var allowInsecure = false
     @Option(help: "System message of the dataset and the evaluation.") var system: String?
     @Option(help: "Trigger phrase appended to the acrostic prompts (empty: none).") var trigger: String?
     @Option(help: "Acrostic examples in the dataset.") var acrostic: Int?
@@ -121,7 +123,7 @@ struct RunCommand: ParsableCommand {
         }
         if c.backend == "openai" {
             do {
-                runner.openAI = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL)
+                runner.openAI = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL, allowInsecure: allowInsecure)
                 runner.pollInterval = try ExperimentRunner.pollInterval()
             } catch {
                 throw ValidationError("\(error)")
