@@ -86,13 +86,20 @@ public struct FineTuneJobTracker: Sendable {
             let remote = try await backend.createJob(spec.request!)
             return Submission(job: try store.updateJob(jobID) { $0.externalID = remote.id; Self.apply(remote, to: &$0) },
                               remote: remote)
-        } catch let error as OpenAIError where (400..<500).contains(error.status ?? 0) {
+        } catch let error as OpenAIError where Self.refused(error) {
             try store.updateJob(jobID) { j in
                 j.status = .failed
                 j.error = "not submitted: \(error)"
             }
             throw error
         }
+    }
+
+    /// A 4xx that says no: nothing was made. 408, 409 and 429 (retried, then given up) may have come after the
+    /// API acted, so they leave the job as it was, for the next `submit` to look up by its token.
+    static func refused(_ error: OpenAIError) -> Bool {
+        guard let status = error.status, (400..<500).contains(status) else { return false }
+        return ![408, 409, 429].contains(status)
     }
 
     /// Fetches the remote job and the events newer than the cursor, stores the events and updates status and
