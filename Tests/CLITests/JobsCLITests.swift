@@ -288,6 +288,33 @@ final class JobsCLITests: XCTestCase {
         XCTAssertTrue(files.stderr.contains("deleted \(service.deletedFileIDs[0]) from the API"), files.stderr)
     }
 
+    /// `jobs list` and `--json` read the store a page at a time: 100,000 jobs (inserted through the Store API)
+    /// come out whole, in order, and the JSON is the same array a one-shot serialisation gives. No timing asserts.
+    func testListPagesThroughAHundredThousandJobs() throws {
+        let store = try store()
+        let count = 100_000
+        for i in 0..<count {
+            try store.createJob(experimentID: nil, kind: i % 2 == 0 ? "train" : "evaluate", backend: "local", config: "{}",
+                                outputDir: nil)
+        }
+        let json = try CLI.run(["jobs", "list", "--json"], env: env, timeout: 600)
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let list = try XCTUnwrap(try self.json(json.stdout) as? [[String: Any]])
+        XCTAssertEqual(list.count, count)
+        XCTAssertEqual(list.first?["id"] as? Int, 1)
+        XCTAssertEqual(list.last?["id"] as? Int, count)
+        XCTAssertEqual(json.stdout.filter { $0 == "\n" }.count, 1, "one line, as before")
+
+        let table = try CLI.run(["jobs", "list"], env: env, timeout: 600)
+        XCTAssertEqual(table.status, 0, table.stderr)
+        let lines = table.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, count + 1)
+        let statusColumn = try XCTUnwrap(lines[0].range(of: "STATUS")).lowerBound.utf16Offset(in: lines[0])
+        XCTAssertEqual(lines.last.map { $0.prefix(6) }, "100000")
+        XCTAssertEqual(lines[1].utf16.count > statusColumn ? String(lines[1].dropFirst(statusColumn).prefix(6)) : "", "queued",
+                       "columns are as wide as the widest row anywhere: \(lines[1])")
+    }
+
     func testCancelFinishedJobFails() throws {
         let store = try store()
         let job = try store.createJob(experimentID: nil, kind: "evaluate", backend: "local", config: "{}", outputDir: nil)
