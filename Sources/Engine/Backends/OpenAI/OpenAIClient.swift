@@ -92,10 +92,11 @@ public struct OpenAIClient: Sendable, CustomStringConvertible, CustomDebugString
             return Response(status: 200, headers: [:], body: body, requestID: nil)
         }
         while true {
-            let connection = HTTPConnection(request: request, timeout: configuration.timeout)
             var requestID: String?
             do {
                 try await connect()
+                // Made after the probe: a URLSession is invalidated only once its task ends.
+                let connection = HTTPConnection(request: request, timeout: configuration.timeout)
                 let head = try await connection.start()
                 let headers = Self.headers(head)
                 requestID = headers["x-request-id"]
