@@ -92,7 +92,8 @@ final class OpenAIClientSafetyTests: XCTestCase {
 
     func testPlainHTTPToAnotherHostIsRefusedUnlessAllowed() throws {
         let env = ["OPENAI_API_KEY": openAITestKey]
-        for url in ["http://api.example.com/v1", "http://10.0.0.5:8000/v1", "http://user:secret@proxy.example/v1"] {
+        for url in ["http://api.example.com/v1", "http://10.0.0.5:8000/v1", "http://user:secret@proxy.example/v1",
+                    "http://127.example.com/v1", "http://localhost.evil.com/v1"] {
             XCTAssertThrowsError(try OpenAIConfiguration.fromEnvironment(env, baseURL: url)) { error in
                 guard case let OpenAIError.insecureBaseURL(shown) = error else { return XCTFail("\(error)") }
                 XCTAssertFalse("\(error)".contains("secret"), "\(error)")

@@ -76,7 +76,10 @@ public struct OpenAIConfiguration: Sendable, CustomStringConvertible, CustomDebu
     /// Whether `host` is this machine (127.0.0.0/8, ::1, localhost), where plain http never leaves it.
     public static func isLoopback(_ host: String) -> Bool {
         let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h.hasSuffix(".localhost") || h == "::1" || h.hasPrefix("127.")
+        if h == "localhost" || h.hasSuffix(".localhost") || h == "::1" { return true }
+        // 127.x.y.z as an address, not a name such as 127.example.com.
+        let parts = h.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }
     }
 
     /// OPENAI_API_KEY (required), OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID; `baseURL` overrides the environment.
