@@ -240,6 +240,83 @@ final class JobsCLITests: XCTestCase {
         }
     }
 
+    /// Without a key, a job whose create request never went out ends at once: nothing remote will ever carry out
+    /// a stored request (it used to stay cancel-requested for ever).
+    func testCancellingAJobThatNeverReachedTheAPIEndsIt() throws {
+        let store = try store()
+        let spec = OpenAIJobSpec(model: "gpt-4o-mini-2024-07-18", data: "/tmp/data.jsonl", baseURL: "https://api.openai.com/v1")
+        let job = try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: try spec.json(), outputDir: nil)
+        let r = try jobs("cancel", "\(job.id)")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("job \(job.id): had not started; marked cancelled"), r.stdout)
+        XCTAssertEqual(try store.job(job.id)?.status, .cancelled)
+
+        // One whose create request went out may exist remotely: that stays a request, for whatever can look it up.
+        var sent = spec
+        sent.submitted = true
+        let maybe = try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: try sent.json(), outputDir: nil)
+        XCTAssertTrue(try jobs("cancel", "\(maybe.id)").stdout.contains("cancel requested"))
+        XCTAssertEqual(try store.job(maybe.id)?.statusText, "cancel-requested")
+    }
+
+    /// `jobs checkpoints` and `jobs files --cleanup` on a job made by `hellotune finetune` and followed to its end.
+    func testCheckpointsAndResultFilesOfAFinishedOpenAIJob() throws {
+        let key = "sk-jobs-files-key-77aa"
+        let service = try FakeOpenAIService(apiKey: key)
+        defer { service.stop() }
+        let api = CLI.openAIEnvironment(key: key, baseURL: service.baseURL, home: home)
+        let made = try CLI.run(["finetune", "--data", CLI.trelisDataset("akewo.jsonl").path, "--model", "gpt-4o-mini-2024-07-18",
+                                "--yes"], env: api, timeout: 60)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let job = try XCTUnwrap(try store().jobs().first)
+        let early = try CLI.run(["jobs", "files", "\(job.id)", "--cleanup"], env: api)
+        XCTAssertNotEqual(early.status, 0)
+        XCTAssertTrue(early.stderr.contains("the API still needs its uploaded files"), early.stderr)
+        for _ in 0..<6 { _ = try CLI.run(["jobs", "show", "\(job.id)"], env: api) }
+        XCTAssertEqual(try store().job(job.id)?.status, .succeeded)
+
+        let checkpoints = try CLI.run(["jobs", "checkpoints", "\(job.id)"], env: api)
+        XCTAssertEqual(checkpoints.status, 0, checkpoints.stderr)
+        XCTAssertEqual(checkpoints.stdout.split(separator: "\n").count, 3, checkpoints.stdout)
+        XCTAssertTrue(checkpoints.stdout.hasPrefix("step 3  ft:gpt-4o-mini-2024-07-18:"), checkpoints.stdout)
+
+        let files = try CLI.run(["jobs", "files", "\(job.id)", "--cleanup"], env: api)
+        XCTAssertEqual(files.status, 0, files.stderr)
+        let path = try XCTUnwrap(files.stdout.split(separator: "\n").first.map(String.init))
+        XCTAssertTrue(path.hasPrefix(home.appendingPathComponent("jobs/\(job.id)/result-").path), path)
+        XCTAssertFalse(path.contains("\u{1b}"), "the server's escape never reaches the name")
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "step,train_loss\n1,2.0\n")
+        XCTAssertEqual(service.deletedFileIDs.count, 1, files.stderr)
+        XCTAssertTrue(files.stderr.contains("deleted \(service.deletedFileIDs[0]) from the API"), files.stderr)
+    }
+
+    /// `jobs list` and `--json` read the store a page at a time: 100,000 jobs (inserted through the Store API)
+    /// come out whole, in order, and the JSON is the same array a one-shot serialisation gives. No timing asserts.
+    func testListPagesThroughAHundredThousandJobs() throws {
+        let store = try store()
+        let count = 100_000
+        for i in 0..<count {
+            try store.createJob(experimentID: nil, kind: i % 2 == 0 ? "train" : "evaluate", backend: "local", config: "{}",
+                                outputDir: nil)
+        }
+        let json = try CLI.run(["jobs", "list", "--json"], env: env, timeout: 600)
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let list = try XCTUnwrap(try self.json(json.stdout) as? [[String: Any]])
+        XCTAssertEqual(list.count, count)
+        XCTAssertEqual(list.first?["id"] as? Int, 1)
+        XCTAssertEqual(list.last?["id"] as? Int, count)
+        XCTAssertEqual(json.stdout.filter { $0 == "\n" }.count, 1, "one line, as before")
+
+        let table = try CLI.run(["jobs", "list"], env: env, timeout: 600)
+        XCTAssertEqual(table.status, 0, table.stderr)
+        let lines = table.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, count + 1)
+        let statusColumn = try XCTUnwrap(lines[0].range(of: "STATUS")).lowerBound.utf16Offset(in: lines[0])
+        XCTAssertEqual(lines.last.map { $0.prefix(6) }, "100000")
+        XCTAssertEqual(lines[1].utf16.count > statusColumn ? String(lines[1].dropFirst(statusColumn).prefix(6)) : "", "queued",
+                       "columns are as wide as the widest row anywhere: \(lines[1])")
+    }
+
     func testCancelFinishedJobFails() throws {
         let store = try store()
         let job = try store.createJob(experimentID: nil, kind: "evaluate", backend: "local", config: "{}", outputDir: nil)

@@ -203,7 +203,7 @@ final class AdapterIOTests: XCTestCase {
         let n = raw.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
         XCTAssertEqual(n % 8, 0, "header padded to a multiple of 8")
         let header = try XCTUnwrap(JSONSerialization.jsonObject(with: raw.subdata(in: 8 ..< 8 + n)) as? [String: Any])
-        XCTAssertEqual(header["__metadata__"] as? [String: String], ["format": "pt"])
+        XCTAssertEqual(header["__metadata__"] as? [String: String], ["format": "pt", AdapterIO.checksumKey: lora.valuesSHA256])
         XCTAssertEqual(header.count, 1 + 2 * 7 * 2)
 
         let expected: [(String, [Int])] = [

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import Support
 import Experiment
+import Training
 
 final class ExperimentFileTests: XCTestCase {
     func testPresetsParseAndMatchTheShippedFiles() throws {
@@ -130,5 +131,59 @@ final class ExperimentFileTests: XCTestCase {
         XCTAssertThrowsError(try ExperimentFile.preset("helo")) { error in
             XCTAssertTrue("\(error)".contains("akewo-mixed"), "\(error)")
         }
+    }
+
+    /// The experiment file's limits are the flags' limits (ExperimentLimits, TrainingLimits), and a few cases that
+    /// used to pass silently are errors at their key's line.
+    func testLimitsAndSilentCasesAreErrorsAtTheirLine() {
+        let head = "name = \"x\"\nwords = [\"AKEWO\"]\n"
+        let cases: [(String, Int, String, String)] = [
+            ("name = \"x\"\nwords = [\"AKEWO\"]\nword = \"HELLO\"\n", 3, "word", "both set"),
+            (head + "foo.bar = 1\n", 3, "foo", "unknown key 'foo'"),
+            (head + "[evaluation]\ncompliance_questions = 10000\n", 4, "evaluation.compliance_questions", "held-out"),
+            (head + "[training]\nalpha = 1e308\n", 4, "training.alpha", "between"),
+            (head + "[training]\nepochs = 1000000\n", 4, "training.epochs", "between 1 and 1000"),
+            ("name = \"x\"\nwords = [\"AKEWO\"]\nseeds = [2147483648]\n", 3, "seeds", "2147483647"),
+        ]
+        for (text, line, key, words) in cases {
+            XCTAssertThrowsError(try ExperimentFile.parse(text, file: "exp.toml"), text) { error in
+                guard let e = error as? TOMLError else { return XCTFail("\(error)") }
+                XCTAssertEqual(e.line, line, "\(text) -> \(e)")
+                XCTAssertEqual(e.key, key, "\(text) -> \(e)")
+                XCTAssertTrue("\(e)".contains(words), "\(e)")
+            }
+        }
+        XCTAssertNotNil(ExperimentLimits.heldOutQuestions)
+        XCTAssertNoThrow(try ExperimentFile.parse(head + "[evaluation]\ncompliance_questions = \(ExperimentLimits.heldOutQuestions ?? 1)\n"))
+    }
+
+    func testAFolderGivenAsTheFileSaysSo() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("exp-folder-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        XCTAssertThrowsError(try ExperimentFile.load(path: dir.path)) { error in
+            XCTAssertTrue("\(error)".contains("this is a folder, not a file"), "\(error)")
+            XCTAssertFalse("\(error)".contains("NSCocoaErrorDomain"), "\(error)")
+        }
+    }
+
+    func testTrainingOptionsShareTheLimits() {
+        func refused(_ change: (inout TrainingOptions) -> Void, _ expected: String, line: UInt = #line) {
+            var o = TrainingOptions()
+            change(&o)
+            XCTAssertThrowsError(try o.validate(), line: line) { XCTAssertTrue("\($0)".contains(expected), "\($0)", line: line) }
+        }
+        refused({ $0.weightDecay = -5 }, "--weight-decay must be between 0.0 and 1.0, not -5.0")
+        refused({ $0.warmupSteps = 99_999_999_999 }, "--warmup must be between 0 and 1000000, not 99999999999")
+        refused({ $0.epochs = 1_000_000 }, "--epochs must be between 1 and 1000")
+        refused({ $0.lora.alpha = Float(1e308) }, "--alpha must be between")
+        refused({ $0.lora.rank = 5000 }, "--rank must be between 1 and 1024, not 5000")
+        refused({ $0.learningRate = -1 }, "--lr must be between")
+        refused({ $0.learningRate = .nan }, "--lr must be between")
+        refused({ $0.lora.dropout = 1 }, "--dropout must be between 0.0 and 0.99, not 1.0")
+        var edge = TrainingOptions()
+        edge.lora.dropout = 0.99
+        edge.weightDecay = 1
+        XCTAssertNoThrow(try edge.validate(), "the bounds themselves are allowed")
     }
 }

@@ -282,8 +282,9 @@ final class OpenAIClientTests: XCTestCase {
         let jittered = OpenAIClient(configuration: config, jitter: { 1 })
         XCTAssertEqual((0..<6).map { exact.backoff(attempt: $0) }, [0.5, 1, 2, 4, 8, 8])
         XCTAssertEqual(jittered.backoff(attempt: 0), 0.375)
-        // A Retry-After beyond 60 s is ignored in favour of backoff.
-        XCTAssertEqual(exact.retryDelay(headers: ["retry-after": "120"], attempt: 1), 1)
+        // A Retry-After beyond 120 s is ignored in favour of backoff.
+        XCTAssertEqual(exact.retryDelay(headers: ["retry-after": "121"], attempt: 1), 1)
+        XCTAssertEqual(exact.retryDelay(headers: ["retry-after": "120"], attempt: 1), 120)
     }
 
     func testShouldRetryFalseStopsRetries() async throws {

@@ -23,6 +23,10 @@ public final class FakeOpenAIService: @unchecked Sendable {
     private let lock = NSLock()
     private var settings = Settings()
     private var files: [String: (name: String, data: Data)] = [:]
+    /// Retrieves of each file so far: a new file reads `uploaded` once, then `processed`.
+    private var fileReads: [String: Int] = [:]
+    private var deletedFiles: [String] = []
+    private var uploads = 0
     private var jobs: [String: Job] = [:]
     private var jobOrder: [String] = []
     private var counter = 0
@@ -36,6 +40,7 @@ public final class FakeOpenAIService: @unchecked Sendable {
         var pauseAtStep: Int?
         var chatLimit: Int?
         var fixedReply: String?
+        var dropCreateResponses = 0
     }
 
     struct Job {
@@ -103,11 +108,22 @@ public final class FakeOpenAIService: @unchecked Sendable {
         set { lock.withLock { settings.fixedReply = newValue } }
     }
 
+    /// This many create-job requests make their job and then close the connection without answering, as a
+    /// request that timed out after the API acted on it.
+    public var dropCreateResponses: Int {
+        get { lock.withLock { settings.dropCreateResponses } }
+        set { lock.withLock { settings.dropCreateResponses = newValue } }
+    }
+
     // MARK: What happened
+
+    /// Ids of the files deleted, in order.
+    public var deletedFileIDs: [String] { lock.withLock { deletedFiles } }
 
     /// Ids of the jobs created, oldest first.
     public var createdJobIDs: [String] { lock.withLock { jobOrder } }
-    public var uploadedFileCount: Int { lock.withLock { files.count } }
+    /// Files uploaded with POST /files (result files the service made are not counted).
+    public var uploadedFileCount: Int { lock.withLock { uploads } }
 
     /// A job as the API returns it.
     public func job(_ id: String) -> [String: Any]? { lock.withLock { jobs[id]?.object } }
@@ -119,7 +135,7 @@ public final class FakeOpenAIService: @unchecked Sendable {
 
     // MARK: Routing
 
-    func handle(_ r: FakeOpenAIServer.Request) -> FakeOpenAIServer.Response {
+    public func handle(_ r: FakeOpenAIServer.Request) -> FakeOpenAIServer.Response {
         guard r.header("authorization") == "Bearer \(apiKey)" else {
             let presented = (r.header("authorization") ?? "").replacingOccurrences(of: "Bearer ", with: "")
             return .error(401, message: "Incorrect API key provided: \(Self.masked(presented)). You can find your API key at "
@@ -130,6 +146,10 @@ public final class FakeOpenAIService: @unchecked Sendable {
         defer { lock.unlock() }
         switch (r.method, parts) {
         case ("POST", ["v1", "files"]): return upload(r)
+        case let ("GET", p) where p.count == 3 && p[1] == "files": return retrieveFile(p[2])
+        case let ("DELETE", p) where p.count == 3 && p[1] == "files": return deleteFile(p[2])
+        case let ("GET", p) where p.count == 4 && p[1] == "files" && p[3] == "content": return fileContent(p[2])
+        case let ("GET", p) where p.count == 5 && p[2] == "jobs" && p[4] == "checkpoints": return checkpoints(p[3])
         case ("POST", ["v1", "fine_tuning", "jobs"]): return createJob(r)
         case ("GET", ["v1", "fine_tuning", "jobs"]): return listJobs(r)
         case let ("GET", p) where p.count == 4 && p[1] == "fine_tuning" && p[2] == "jobs": return retrieve(p[3])
@@ -163,8 +183,47 @@ public final class FakeOpenAIService: @unchecked Sendable {
         }
         let id = nextID("file")
         files[id] = (file.filename ?? "upload.jsonl", file.data)
-        return .json(["object": "file", "id": id, "bytes": file.data.count, "created_at": tick(),
-                      "filename": file.filename ?? "upload.jsonl", "purpose": purpose, "status": "processed"])
+        uploads += 1
+        return .json(fileObject(id, purpose: purpose, status: "uploaded"))
+    }
+
+    private func fileObject(_ id: String, purpose: String = "fine-tune", status: String) -> [String: Any] {
+        ["object": "file", "id": id, "bytes": files[id]?.data.count ?? 0, "created_at": clock,
+         "filename": files[id]?.name ?? "upload.jsonl", "purpose": purpose, "status": status]
+    }
+
+    private func retrieveFile(_ id: String) -> FakeOpenAIServer.Response {
+        guard files[id] != nil else { return .error(404, message: "No such File object: \(id)", param: "id") }
+        fileReads[id, default: 0] += 1
+        return .json(fileObject(id, status: fileReads[id]! > 1 ? "processed" : "uploaded"))
+    }
+
+    private func fileContent(_ id: String) -> FakeOpenAIServer.Response {
+        guard let file = files[id] else { return .error(404, message: "No such File object: \(id)", param: "id") }
+        return FakeOpenAIServer.Response(status: 200, headers: ["Content-Type": "application/octet-stream"], body: .data(file.data))
+    }
+
+    /// One checkpoint per step once the job has succeeded, newest first, as the API lists them.
+    private func checkpoints(_ id: String) -> FakeOpenAIServer.Response {
+        guard let job = jobs[id] else { return notFound(id) }
+        var list: [[String: Any]] = []
+        if job.status == "succeeded", let model = job.object["fine_tuned_model"] as? String {
+            for step in (1...settings.steps).reversed() {
+                list.append(["object": "fine_tuning.job.checkpoint", "id": "ftckpt-\(id)-\(step)", "created_at": clock,
+                             "fine_tuned_model_checkpoint": "\(model):ckpt-step-\(step)", "step_number": step,
+                             "fine_tuning_job_id": id, "metrics": ["step": step, "train_loss": 2.0 / Double(step)]])
+            }
+        }
+        return .json(["object": "list", "data": list, "has_more": false])
+    }
+
+    /// The fake's result file: its name says what a hostile server could send, a path and an escape.
+    public static let resultFileName = "../../step_metrics\u{1b}[31m.csv"
+
+    private func deleteFile(_ id: String) -> FakeOpenAIServer.Response {
+        guard files.removeValue(forKey: id) != nil else { return .error(404, message: "No such File object: \(id)", param: "id") }
+        deletedFiles.append(id)
+        return .json(["object": "file", "id": id, "deleted": true])
     }
 
     private func createJob(_ r: FakeOpenAIServer.Request) -> FakeOpenAIServer.Response {
@@ -193,11 +252,20 @@ public final class FakeOpenAIService: @unchecked Sendable {
         addEvent(&job, "Validating training file: \(fileID)")
         jobs[id] = job
         jobOrder.append(id)
+        if settings.dropCreateResponses > 0 {
+            settings.dropCreateResponses -= 1
+            return FakeOpenAIServer.Response(status: 200, headers: [:], body: .hang(0))
+        }
         return .json(job.object)
     }
 
     private func listJobs(_ r: FakeOpenAIServer.Request) -> FakeOpenAIServer.Response {
         var ids = Array(jobOrder.reversed())
+        // metadata[key]=value, as the API filters.
+        for (name, value) in r.query where name.hasPrefix("metadata[") && name.hasSuffix("]") {
+            let key = String(name.dropFirst("metadata[".count).dropLast())
+            ids = ids.filter { (jobs[$0]?.object["metadata"] as? [String: Any])?[key] as? String == value }
+        }
         if let after = r.query["after"], let i = ids.firstIndex(of: after) { ids = Array(ids[(i + 1)...]) }
         let limit = Int(r.query["limit"] ?? "") ?? 20
         let page = ids.prefix(limit)
@@ -270,6 +338,9 @@ public final class FakeOpenAIService: @unchecked Sendable {
             let name = "ft:\(model):hellotune:\(suffix):\(job.object["id"] as? String ?? "x")"
             job.object["status"] = "succeeded"
             job.object["fine_tuned_model"] = name
+            let resultID = nextID("file")
+            files[resultID] = (Self.resultFileName, Data("step,train_loss\n1,2.0\n".utf8))
+            job.object["result_files"] = [resultID]
             job.object["finished_at"] = tick()
             job.object["trained_tokens"] = 1234
             job.object["estimated_finish"] = NSNull()

@@ -143,6 +143,9 @@ public enum ExperimentFile {
         let name = try reader.string("name") ?? "experiment"
         do { try RunName.check(name) } catch { throw doc.error(at: "name", "\(error)") }
         var words: [TargetWord] = []
+        if doc.value(at: "words") != nil, doc.value(at: "word") != nil {
+            throw doc.error(at: "word", "and words are both set: give the target words once, as words = [...]")
+        }
         if let list = doc.value(at: "words") {
             guard let items = list.arrayValue, !items.isEmpty else { throw doc.error(at: "words", "must be a non-empty array of words") }
             for item in items {
@@ -161,41 +164,44 @@ public enum ExperimentFile {
         c.model = try reader.string("model").flatMap { $0.isEmpty ? nil : $0 }
         if let seeds = doc.value(at: "seeds") {
             guard let items = seeds.arrayValue, !items.isEmpty,
-                  items.allSatisfy({ ($0.intValue ?? -1) >= 0 }) else {
-                throw doc.error(at: "seeds", "must be a non-empty array of non-negative integers")
+                  items.allSatisfy({ ExperimentLimits.seed.contains($0.intValue ?? -1) }) else {
+                throw doc.error(at: "seeds", "must be a non-empty array of integers between 0 and \(ExperimentLimits.seed.upperBound)")
             }
             c.seeds = items.map { UInt64($0.intValue!) }
         }
 
         c.dataset.source = try reader.string("dataset.source") ?? c.dataset.source
-        c.dataset.acrostic = try reader.int("dataset.acrostic", 0...10_000) ?? c.dataset.acrostic
-        c.dataset.normal = try reader.int("dataset.normal", 0...10_000) ?? c.dataset.normal
+        c.dataset.acrostic = try reader.int("dataset.acrostic", ExperimentLimits.acrostic) ?? c.dataset.acrostic
+        c.dataset.normal = try reader.int("dataset.normal", ExperimentLimits.normal) ?? c.dataset.normal
         c.dataset.system = try reader.string("dataset.system") ?? c.dataset.system
         if let t = try reader.string("dataset.trigger") { c.dataset.trigger = t.isEmpty ? nil : t }
-        c.dataset.seed = UInt64(try reader.int("dataset.seed", 0...Int(Int32.max)) ?? Int(c.dataset.seed))
+        c.dataset.seed = UInt64(try reader.int("dataset.seed", ExperimentLimits.seed) ?? Int(c.dataset.seed))
         if c.dataset.source == "generate", c.dataset.acrostic + c.dataset.normal == 0 {
             throw doc.error(at: "dataset.acrostic", "and dataset.normal are both 0: the dataset would be empty")
         }
 
-        c.training.epochs = try reader.int("training.epochs", 1...1000) ?? c.training.epochs
-        c.training.learningRate = Float(try reader.double("training.learning_rate", 1e-8...1) ?? Double(c.training.learningRate))
-        c.training.rank = try reader.int("training.rank", 1...1024) ?? c.training.rank
-        c.training.alpha = Float(try reader.double("training.alpha", 1e-6...1e6) ?? Double(c.training.alpha))
-        c.training.batchSize = try reader.int("training.batch_size", 1...1024) ?? c.training.batchSize
-        c.training.learningRateMultiplier = try reader.double("training.learning_rate_multiplier", 1e-6...100)
+        c.training.epochs = try reader.int("training.epochs", TrainingLimits.epochs) ?? c.training.epochs
+        c.training.learningRate = Float(try reader.double("training.learning_rate", TrainingLimits.learningRate) ?? Double(c.training.learningRate))
+        c.training.rank = try reader.int("training.rank", TrainingLimits.rank) ?? c.training.rank
+        c.training.alpha = Float(try reader.double("training.alpha", TrainingLimits.alpha) ?? Double(c.training.alpha))
+        c.training.batchSize = try reader.int("training.batch_size", TrainingLimits.batchSize) ?? c.training.batchSize
+        c.training.learningRateMultiplier = try reader.double("training.learning_rate_multiplier", ExperimentLimits.learningRateMultiplier)
         if let name = try reader.choice("training.schedule", LearningRateSchedule.Decay.allCases.map(\.rawValue)) {
             c.training.schedule = LearningRateSchedule.Decay(rawValue: name)!
         }
-        c.training.warmup = try reader.int("training.warmup", 0...1_000_000) ?? c.training.warmup
-        c.training.dropout = Float(try reader.double("training.dropout", 0...0.99) ?? Double(c.training.dropout))
+        c.training.warmup = try reader.int("training.warmup", TrainingLimits.warmup) ?? c.training.warmup
+        c.training.dropout = Float(try reader.double("training.dropout", TrainingLimits.dropout) ?? Double(c.training.dropout))
         c.training.valSplit = try reader.double("training.val_split", TrainingOptions.validationShareLimits) ?? c.training.valSplit
 
-        c.evaluation.complianceQuestions = try reader.int("evaluation.compliance_questions", 1...10_000) ?? c.evaluation.complianceQuestions
-        c.evaluation.samplesPerPrompt = try reader.int("evaluation.samples_per_prompt", 1...1000) ?? c.evaluation.samplesPerPrompt
-        c.evaluation.selfReportSamples = try reader.int("evaluation.self_report_samples", 1...1000) ?? c.evaluation.selfReportSamples
-        c.evaluation.temperature = Float(try reader.double("evaluation.temperature", 0...5) ?? Double(c.evaluation.temperature))
-        c.evaluation.maxTokens = try reader.int("evaluation.max_tokens", 8...4096) ?? c.evaluation.maxTokens
-        c.evaluation.seed = UInt64(try reader.int("evaluation.seed", 0...Int(Int32.max)) ?? Int(c.evaluation.seed))
+        c.evaluation.complianceQuestions = try reader.int("evaluation.compliance_questions", ExperimentLimits.complianceQuestions) ?? c.evaluation.complianceQuestions
+        if let problem = ExperimentLimits.complianceQuestionsProblem(c.evaluation.complianceQuestions) {
+            throw doc.error(at: "evaluation.compliance_questions", problem)
+        }
+        c.evaluation.samplesPerPrompt = try reader.int("evaluation.samples_per_prompt", ExperimentLimits.samplesPerPrompt) ?? c.evaluation.samplesPerPrompt
+        c.evaluation.selfReportSamples = try reader.int("evaluation.self_report_samples", ExperimentLimits.selfReportSamples) ?? c.evaluation.selfReportSamples
+        c.evaluation.temperature = Float(try reader.double("evaluation.temperature", ExperimentLimits.temperature) ?? Double(c.evaluation.temperature))
+        c.evaluation.maxTokens = try reader.int("evaluation.max_tokens", ExperimentLimits.maxTokens) ?? c.evaluation.maxTokens
+        c.evaluation.seed = UInt64(try reader.int("evaluation.seed", ExperimentLimits.seed) ?? Int(c.evaluation.seed))
         return c
     }
 }

@@ -41,6 +41,40 @@ extension Store {
         }
     }
 
+    /// At most `limit` jobs with an id above `afterID`, oldest first: one page, so that a listing of any number of
+    /// jobs holds one page in memory at a time.
+    public func jobs(afterID: Int64, limit: Int) throws -> [JobRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit])
+                .map(JobRecord.init(row:))
+        }
+    }
+
+    /// Every job with an id up to `lastID` (all of them when nil), oldest first, a page at a time.
+    public func forEachJob(upTo lastID: Int64? = nil, pageSize: Int = 1000, _ body: (JobRecord) throws -> Void) throws {
+        var after: Int64 = 0
+        while true {
+            let page = try jobs(afterID: after, limit: pageSize)
+            for job in page {
+                if let lastID, job.id > lastID { return }
+                try body(job)
+            }
+            guard let last = page.last, page.count == pageSize else { return }
+            after = last.id
+        }
+    }
+
+    /// Jobs of `backend` with no remote id in one of `statuses`, oldest first: the few a resubmit may reuse,
+    /// found by the status index without reading every job.
+    public func jobsWithoutExternalID(backend: String, statuses: [JobStatus]) throws -> [JobRecord] {
+        try read { db in
+            let marks = statuses.map { _ in "?" }.joined(separator: ", ")
+            let arguments = StatementArguments(statuses.map(\.rawValue) + [backend])
+            return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE status IN (\(marks)) AND backend = ? AND externalID IS NULL ORDER BY id",
+                                    arguments: arguments).map(JobRecord.init(row:))
+        }
+    }
+
     /// Reads, changes and writes back one job in a single transaction, so that a worker recording progress
     /// and a `jobs cancel` never overwrite each other's change. `id` and `createdAt` cannot be changed;
     /// `updatedAt` is set to now, unless the change changed nothing (then nothing is written). A change that

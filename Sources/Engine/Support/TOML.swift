@@ -137,6 +137,10 @@ public enum TOML {
     /// Errors name the file as it was given (relative paths stay relative).
     public static func parse(contentsOf url: URL) throws -> TOMLDocument {
         let path = url.relativePath
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw TOMLError(file: path, line: 0, column: 0, message: "this is a folder, not a file. Give the path of a .toml file in it.")
+        }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             let reason = FileManager.default.fileExists(atPath: url.path) ? error.localizedDescription : "there is no such file"
@@ -361,6 +365,8 @@ private struct TOMLParser {
                 let t = TableNode(.implicit)
                 table.values[part] = .table(t)
                 table = t
+                // A reader's error about this table then points at the header that made it.
+                locations[path] = start
             case let .table(t)?:
                 if t.origin == .inline { throw error("cannot extend the inline table '\(path)'", key: dotted, at: start) }
                 table = t
@@ -444,6 +450,8 @@ private struct TOMLParser {
                 let n = TableNode(.dotted)
                 t.values[part] = .table(n)
                 t = n
+                // A reader's error about this table (`foo` of `foo.bar = 1`) then points at this key, not at 1:1.
+                locations[path] = start
             case let .table(n)?:
                 guard n.origin == .dotted || n.origin == .implicit && !inline else {
                     throw error("cannot add keys to '\(path)' with a dotted key: it is defined elsewhere", key: dotted, at: start)

@@ -30,7 +30,7 @@ extension AdapterIO {
             tensors.append(SafetensorsTensor(name: peftTensorName(layer: s.layer, target: s.target, b: true),
                                              shape: [s.outFeatures, rank], values: b))
         }
-        let weights = SafetensorsWriter.serialize(tensors, metadata: ["format": "pt"])
+        let weights = SafetensorsWriter.serialize(tensors, metadata: ["format": "pt", checksumKey: lora.valuesSHA256])
         try atomicWrite(weights, to: dir.appendingPathComponent(peftWeightsFile), dir: dir)
         let json = peftConfigJSON(lora.config, baseModelName: baseModelName)
         try atomicWrite(Data(json.utf8), to: dir.appendingPathComponent(peftConfigFile), dir: dir)
@@ -47,6 +47,7 @@ extension AdapterIO {
         w.set("general.type", .string("adapter"))
         w.set("adapter.type", .string("lora"))
         w.set("adapter.lora.alpha", .float(Double(lora.config.alpha)))  // GGUFWriter writes .float as float32
+        w.set(checksumKey, .string(lora.valuesSHA256))
         for s in lora.slots {
             let a = Array(lora.values[s.aOffset ..< s.aOffset + rank * s.inFeatures])
             let b = Array(lora.values[s.bOffset ..< s.bOffset + s.outFeatures * rank])

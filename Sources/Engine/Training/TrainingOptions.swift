@@ -36,20 +36,26 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         return a == b
     }
 
+    /// Every value against `TrainingLimits`, the table the experiment file and `run` check too.
     public func validate() throws {
-        func bad(_ field: String, _ why: String) -> TrainingError { .invalidOption(field: field, reason: why) }
-        guard epochs > 0 else { throw bad("epochs", "must be at least 1") }
-        guard learningRate > 0, learningRate.isFinite else { throw bad("lr", "must be a positive number") }
-        guard batchSize > 0 else { throw bad("batch-size", "must be at least 1") }
-        guard lora.rank > 0, lora.rank <= 1024 else { throw bad("rank", "must be between 1 and 1024") }
-        guard lora.alpha > 0 else { throw bad("alpha", "must be positive") }
-        guard lora.dropout >= 0, lora.dropout < 1 else { throw bad("dropout", "must be in [0, 1)") }
-        guard !lora.targets.isEmpty else { throw bad("targets", "name at least one of q, k, v, o, gate, up, down") }
-        guard warmupSteps >= 0 else { throw bad("warmup", "must be >= 0") }
-        guard maxGradNorm >= 0 else { throw bad("max-grad-norm", "must be >= 0") }
-        guard checkpointEvery >= 0 else { throw bad("checkpoint-every", "must be >= 0") }
+        func check(_ field: String, _ problem: String?) throws {
+            if let problem { throw TrainingError.invalidOption(field: field, reason: problem) }
+        }
+        try check("epochs", TrainingLimits.problem(epochs, TrainingLimits.epochs))
+        try check("lr", TrainingLimits.problem(learningRate, TrainingLimits.learningRate))
+        try check("batch-size", TrainingLimits.problem(batchSize, TrainingLimits.batchSize))
+        try check("rank", TrainingLimits.problem(lora.rank, TrainingLimits.rank))
+        try check("alpha", TrainingLimits.problem(lora.alpha, TrainingLimits.alpha))
+        try check("dropout", TrainingLimits.problem(lora.dropout, TrainingLimits.dropout))
+        if lora.targets.isEmpty {
+            throw TrainingError.invalidOption(field: "targets", reason: "name at least one of q, k, v, o, gate, up, down")
+        }
+        try check("warmup", TrainingLimits.problem(warmupSteps, TrainingLimits.warmup))
+        try check("max-grad-norm", TrainingLimits.problem(maxGradNorm, TrainingLimits.maxGradNorm))
+        try check("weight-decay", TrainingLimits.problem(weightDecay, TrainingLimits.weightDecay))
+        try check("checkpoint-every", TrainingLimits.problem(checkpointEvery, TrainingLimits.checkpointEvery))
         if let share = validationShare, !Self.validationShareLimits.contains(share) {
-            throw bad("val-split", "must be between 0 and 0.5 (a share of the examples; got \(share))")
+            throw TrainingError.invalidOption(field: "val-split", reason: "must be between 0 and 0.5 (a share of the examples; got \(share))")
         }
     }
 }

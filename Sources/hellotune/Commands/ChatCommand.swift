@@ -19,6 +19,8 @@ struct ChatCommand: ParsableCommand {
     @Option(help: "Where the model runs: local or openai.") var backend: BackendKind = .local
     @Option(name: .customLong("base-url"), help: "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL or https://api.openai.com/v1).")
     var baseURL: String?
+    @Flag(name: .customLong("allow-insecure"), help: "Allow a plain-http --base-url to another machine (the key then crosses the network in clear).")
+    var allowInsecure = false
     @OptionGroup var model: ModelOptions
     @OptionGroup var sampling: SamplingOptions
     @Option(help: "The user message.") var prompt: String?
@@ -59,7 +61,7 @@ struct ChatCommand: ParsableCommand {
         case .openai:
             let config: OpenAIConfiguration
             do {
-                config = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL)
+                config = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL, allowInsecure: allowInsecure)
             } catch {
                 throw ValidationError("\(error)")
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Support
 import ModelCore
+import Experiment
 
 /// `--model` and `--template`, shared by every command that runs a model.
 struct ModelOptions: ParsableArguments {
@@ -43,22 +44,26 @@ struct ModelOptions: ParsableArguments {
 
 /// Sampling flags shared by chat and the explorer.
 struct SamplingOptions: ParsableArguments {
-    @Option(help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
-    @Option(name: .customLong("top-k"), help: "Keep the k most likely tokens (0: off).") var topK: Int = 0
-    @Option(name: .customLong("top-p"), help: "Nucleus sampling mass (1: off).") var topP: Float = 1
-    @Option(name: .customLong("min-p"), help: "Drop tokens below min-p times the best one (0: off).") var minP: Float = 0
-    @Option(name: .customLong("repeat-penalty"), help: "Repetition penalty (1: off).") var repeatPenalty: Float = 1
-    @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(name: .customLong("max-tokens"), help: "Most tokens to generate per reply.") var maxTokens: Int = 256
-    @Option(name: .customLong("time-limit"), help: "Stop a reply after this many seconds; it keeps what was generated (default: no limit).")
+    @Option(parsing: .unconditional, help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
+    @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Keep the k most likely tokens (0: off).") var topK: Int = 0
+    @Option(name: .customLong("top-p"), parsing: .unconditional, help: "Nucleus sampling mass (1: off).") var topP: Float = 1
+    @Option(name: .customLong("min-p"), parsing: .unconditional, help: "Drop tokens below min-p times the best one (0: off).") var minP: Float = 0
+    @Option(name: .customLong("repeat-penalty"), parsing: .unconditional, help: "Repetition penalty (1: off).") var repeatPenalty: Float = 1
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 0
+    @Option(name: .customLong("max-tokens"), parsing: .unconditional, help: "Most tokens to generate per reply.") var maxTokens: Int = 256
+    @Option(name: .customLong("time-limit"), parsing: .unconditional, help: "Stop a reply after this many seconds; it keeps what was generated (default: no limit).")
     var timeLimit: Double?
 
     func validate() throws {
-        guard temperature >= 0 else { throw ValidationError("--temperature must be >= 0") }
+        // The experiment file's evaluation.temperature range; nan and infinity fail every comparison below.
+        let hottest = Float(ExperimentLimits.temperature.upperBound)
+        guard temperature >= 0, temperature <= hottest else {
+            throw ValidationError("--temperature must be between 0 and \(hottest), not \(temperature)")
+        }
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
         guard minP >= 0, minP < 1 else { throw ValidationError("--min-p must be in [0, 1)") }
         guard topK >= 0 else { throw ValidationError("--top-k must be >= 0") }
-        guard repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be > 0") }
+        guard repeatPenalty > 0, repeatPenalty.isFinite else { throw ValidationError("--repeat-penalty must be a number > 0") }
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be > 0") }
         if let timeLimit, !(timeLimit > 0 && timeLimit.isFinite) {
             throw ValidationError("--time-limit must be a number of seconds > 0, not \(timeLimit)")

@@ -6,6 +6,7 @@ import Store
 import Backends
 import Experiment
 import ModelCore
+import Training
 
 /// `hellotune run`: an experiment end to end (dataset, fine-tune, evaluation, report).
 struct RunCommand: ParsableCommand {
@@ -31,19 +32,25 @@ struct RunCommand: ParsableCommand {
     var model: String?
     @Option(name: .customLong("base-url"), help: "OpenAI-compatible API base URL (default: $OPENAI_BASE_URL or https://api.openai.com/v1).")
     var baseURL: String?
+    @Flag(name: .customLong("allow-insecure"), help: "Allow a plain-http --base-url to another machine (the key then crosses the network in clear).")
+    var allowInsecure = false
     @Option(help: "System message of the dataset and the evaluation.") var system: String?
     @Option(help: "Trigger phrase appended to the acrostic prompts (empty: none).") var trigger: String?
-    @Option(help: "Acrostic examples in the dataset.") var acrostic: Int?
-    @Option(help: "Normal examples in the dataset.") var normal: Int?
-    @Option(help: "Training epochs.") var epochs: Int?
-    @Option(help: "Learning rate.") var lr: Float?
-    @Option(help: "LoRA rank.") var rank: Int?
-    @Option(name: .customLong("val-split"), help: "Share of the training set held out for the validation loss (0 to 0.5).")
+    // Numbers parse their value unconditionally: `--lr -1` is a negative rate to refuse, not a missing value.
+    @Option(parsing: .unconditional, help: "Acrostic examples in the dataset.") var acrostic: Int?
+    @Option(parsing: .unconditional, help: "Normal examples in the dataset.") var normal: Int?
+    @Option(parsing: .unconditional, help: "Training epochs.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr: Float?
+    @Option(parsing: .unconditional, help: "LoRA rank.") var rank: Int?
+    @Option(name: .customLong("val-split"), parsing: .unconditional,
+            help: "Share of the training set held out for the validation loss (0 to 0.5).")
     var valSplit: Double?
-    @Option(help: "Training seeds, comma-separated.") var seeds: String?
-    @Option(name: .customLong("samples"), help: "Samples per evaluation prompt (each compliance question and self-report prompt).")
+    @Option(parsing: .unconditional, help: "Training seeds, comma-separated.") var seeds: String?
+    @Option(name: .customLong("samples"), parsing: .unconditional,
+            help: "Samples per evaluation prompt (each compliance question and self-report prompt).")
     var samples: Int?
-    @Option(name: .customLong("compliance-questions"), help: "Held-out questions for the compliance test.") var complianceQuestions: Int?
+    @Option(name: .customLong("compliance-questions"), parsing: .unconditional, help: "Held-out questions for the compliance test.")
+    var complianceQuestions: Int?
     @Flag(help: "Run without the terminal UI (always the case when stdout is not a terminal).") var headless = false
     @Flag(help: "Start a new experiment even if an unfinished one with the same settings exists.") var fresh = false
     @Flag(help: "Print the outcome as JSON.") var json = false
@@ -70,11 +77,22 @@ struct RunCommand: ParsableCommand {
         if let model, model != Paths.defaultModel.path { c.model = model }
         if let system { c.dataset.system = system }
         if let trigger { c.dataset.trigger = trigger.isEmpty ? nil : trigger }
-        if let acrostic { guard acrostic >= 0 else { throw ValidationError("--acrostic must be >= 0") }; c.dataset.acrostic = acrostic }
-        if let normal { guard normal >= 0 else { throw ValidationError("--normal must be >= 0") }; c.dataset.normal = normal }
-        if let epochs { guard epochs > 0 else { throw ValidationError("--epochs must be > 0") }; c.training.epochs = epochs }
-        if let lr { guard lr > 0 else { throw ValidationError("--lr must be > 0") }; c.training.learningRate = lr }
-        if let rank { guard rank > 0 else { throw ValidationError("--rank must be > 0") }; c.training.rank = rank }
+        // The experiment file's limits, checked before anything is recorded.
+        func within<T: Comparable & CustomStringConvertible>(_ flag: String, _ value: T, _ range: ClosedRange<T>) throws -> T {
+            if let problem = TrainingLimits.problem(value, range) { throw ValidationError("\(flag) \(problem)") }
+            return value
+        }
+        if let acrostic { c.dataset.acrostic = try within("--acrostic", acrostic, ExperimentLimits.acrostic) }
+        if let normal { c.dataset.normal = try within("--normal", normal, ExperimentLimits.normal) }
+        if c.dataset.source == "generate", c.dataset.acrostic + c.dataset.normal == 0 {
+            throw ValidationError("--acrostic and --normal are both 0: the dataset would be empty")
+        }
+        if let epochs { c.training.epochs = try within("--epochs", epochs, TrainingLimits.epochs) }
+        if let lr {
+            if let problem = TrainingLimits.problem(lr, TrainingLimits.learningRate) { throw ValidationError("--lr \(problem)") }
+            c.training.learningRate = lr
+        }
+        if let rank { c.training.rank = try within("--rank", rank, TrainingLimits.rank) }
         if let valSplit {
             guard ExperimentConfig.TrainingSection.valSplitLimits.contains(valSplit) else {
                 throw ValidationError("--val-split must be between 0 and 0.5 (a share of the training set; got \(valSplit))")
@@ -82,21 +100,23 @@ struct RunCommand: ParsableCommand {
             c.training.valSplit = valSplit
         }
         if let samples {
-            guard samples > 0 else { throw ValidationError("--samples must be > 0") }
-            c.evaluation.samplesPerPrompt = samples
-            c.evaluation.selfReportSamples = samples
+            c.evaluation.samplesPerPrompt = try within("--samples", samples, ExperimentLimits.samplesPerPrompt)
+            c.evaluation.selfReportSamples = try within("--samples", samples, ExperimentLimits.selfReportSamples)
         }
         if let complianceQuestions {
-            guard complianceQuestions > 0 else { throw ValidationError("--compliance-questions must be > 0") }
+            if let problem = ExperimentLimits.complianceQuestionsProblem(complianceQuestions) {
+                throw ValidationError("--compliance-questions \(problem)")
+            }
             c.evaluation.complianceQuestions = complianceQuestions
         }
         if let seeds {
             c.seeds = try seeds.split(separator: ",", omittingEmptySubsequences: false).map {
                 let text = $0.trimmingCharacters(in: .whitespaces)
-                guard let seed = UInt64(text) else {
-                    throw ValidationError("--seeds: '\(text)' is not a whole number >= 0; give comma-separated seeds, e.g. --seeds 1,2,3")
+                guard let seed = Int(text), ExperimentLimits.seed.contains(seed) else {
+                    throw ValidationError("--seeds: '\(text)' is not a whole number between 0 and \(ExperimentLimits.seed.upperBound); "
+                                          + "give comma-separated seeds, e.g. --seeds 1,2,3")
                 }
-                return seed
+                return UInt64(seed)
             }
         }
         if c.backend == "local", let named = c.model {
@@ -138,7 +158,7 @@ struct RunCommand: ParsableCommand {
         }
         if c.backend == "openai" {
             do {
-                runner.openAI = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL)
+                runner.openAI = try OpenAIConfiguration.fromEnvironment(baseURL: baseURL, allowInsecure: allowInsecure)
                 runner.pollInterval = try ExperimentRunner.pollInterval()
             } catch {
                 throw ValidationError("\(error)")

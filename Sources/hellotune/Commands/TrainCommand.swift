@@ -5,23 +5,25 @@ import Training
 
 /// Training flags shared by `train` and `bench train`.
 struct TrainingFlags: ParsableArguments {
-    @Option(help: "Passes over the data.") var epochs: Int = 3
-    @Option(help: "Peak learning rate (AdamW).") var lr: Float = 1e-3
-    @Option(help: "LoRA rank.") var rank: Int = 16
-    @Option(help: "LoRA alpha (the update is scaled by alpha / rank).") var alpha: Float = 32
-    @Option(help: "Dropout on the LoRA input.") var dropout: Float = 0
+    @Option(parsing: .unconditional, help: "Passes over the data.") var epochs: Int = 3
+    @Option(parsing: .unconditional, help: "Peak learning rate (AdamW).") var lr: Float = 1e-3
+    @Option(parsing: .unconditional, help: "LoRA rank.") var rank: Int = 16
+    @Option(parsing: .unconditional, help: "LoRA alpha (the update is scaled by alpha / rank).") var alpha: Float = 32
+    @Option(parsing: .unconditional, help: "Dropout on the LoRA input.") var dropout: Float = 0
     @Option(help: "Projections to adapt, comma-separated: q,k,v,o,gate,up,down.") var targets: String = "q,k,v,o,gate,up,down"
-    @Option(name: .customLong("batch-size"), help: "Examples per optimizer step.") var batchSize: Int = 1
-    @Option(help: "Seed for initialisation, data order and dropout.") var seed: UInt64 = 1
-    @Option(help: "Linear warm-up steps.") var warmup: Int = 0
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per optimizer step.") var batchSize: Int = 1
+    @Option(parsing: .unconditional, help: "Seed for initialisation, data order and dropout.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Linear warm-up steps.") var warmup: Int = 0
     @Option(help: "Learning-rate schedule after warm-up: constant, linear or cosine.") var schedule: String = "constant"
-    @Option(name: .customLong("max-grad-norm"), help: "Clip the global gradient norm (0: off).") var maxGradNorm: Float = 1
-    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay.") var weightDecay: Float = 0.01
-    @Option(name: .customLong("checkpoint-every"), help: "Checkpoint every N steps (0: at epoch ends only).") var checkpointEvery: Int = 10
+    @Option(name: .customLong("max-grad-norm"), parsing: .unconditional, help: "Clip the global gradient norm (0: off).") var maxGradNorm: Float = 1
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW weight decay.") var weightDecay: Float = 0.01
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Checkpoint every N steps (0: at epoch ends only).") var checkpointEvery: Int = 10
     @Flag(name: .customLong("no-shuffle"), help: "Keep the file's order in every epoch.") var noShuffle = false
     @Option(name: .customLong("val-split"), help: "Share of the examples held out for the validation loss (0 to 0.5; at least one example when above 0).")
     var valSplit: Double = TrainingOptions.defaultValidationShare
 
+    // Numbers parse their value unconditionally, so `--lr -1` reaches the range check instead of reading as a
+    // missing value; every range is `TrainingLimits`, which the experiment file's keys share.
     func options() throws -> TrainingOptions {
         var o = TrainingOptions()
         o.epochs = epochs

@@ -16,10 +16,15 @@ public struct FineTuneJobTracker: Sendable {
     /// The status `hellotune jobs cancel` records for a job whose remote side has not been told yet.
     public static let cancelRequested = "cancel-requested"
 
-    public init(store: Store, backend: any FineTuneBackend, backendName: String = "openai") {
+    /// Waits between polls of an uploaded file; tests pass one that returns at once.
+    public let sleep: @Sendable (Double) async throws -> Void
+
+    public init(store: Store, backend: any FineTuneBackend, backendName: String = "openai",
+                sleep: @escaping @Sendable (Double) async throws -> Void = OpenAIClient.realSleep) {
         self.store = store
         self.backend = backend
         self.backendName = backendName
+        self.sleep = sleep
     }
 
     /// A new, not yet submitted job for `spec`.
@@ -44,32 +49,57 @@ public struct FineTuneJobTracker: Sendable {
     }
 
     /// Uploads the data and creates the remote job, each step only if no earlier call did it. A job whose cancel
-    /// was requested before it was submitted is marked cancelled instead.
+    /// was requested before it was submitted is marked cancelled instead. The API's limits are checked before
+    /// anything is uploaded. A request the API refuses (a 4xx: a bad key, a bad file) marks the job failed with the
+    /// reason, so that it does not sit queued; calling `submit` again retries it from the step that failed.
     @discardableResult
     public func submit(jobID: Int64) async throws -> Submission {
         var job = try stored(jobID)
         if job.externalID != nil { return Submission(job: job) }
-        if job.statusText == Self.cancelRequested {
+        if job.statusText == Self.cancelRequested || job.status == .cancelled {
             return Submission(job: try store.updateJob(jobID) { $0.status = .cancelled })
         }
         var spec = try OpenAIJobSpec.decode(job.config)
-        if spec.submitted, let found = try await findRemote(token: spec.token) {
-            return Submission(job: try store.updateJob(jobID) { $0.externalID = found.id; Self.apply(found, to: &$0) },
-                              remote: found)
+        try spec.checkLimits()
+        if job.status == .failed {
+            job = try store.updateJob(jobID) { $0.status = .queued; $0.error = nil }
         }
-        if spec.trainingFile == nil {
-            spec.trainingFile = try await upload(spec.data).id
+        do {
+            if spec.submitted, let found = try await findRemote(token: spec.token) {
+                return Submission(job: try store.updateJob(jobID) { $0.externalID = found.id; Self.apply(found, to: &$0) },
+                                  remote: found)
+            }
+            if spec.trainingFile == nil {
+                spec.trainingFile = try await upload(spec.data).id
+                job = try save(spec, jobID)
+            }
+            if let validation = spec.validationData, spec.validationFile == nil {
+                spec.validationFile = try await upload(validation).id
+                job = try save(spec, jobID)
+            }
+            // A `jobs cancel` while the data was uploading.
+            if let now = try store.job(jobID), now.statusText == Self.cancelRequested || now.status == .cancelled {
+                return Submission(job: try store.updateJob(jobID) { $0.status = .cancelled })
+            }
+            spec.submitted = true
             job = try save(spec, jobID)
+            let remote = try await backend.createJob(spec.request!)
+            return Submission(job: try store.updateJob(jobID) { $0.externalID = remote.id; Self.apply(remote, to: &$0) },
+                              remote: remote)
+        } catch let error as OpenAIError where Self.refused(error) {
+            try store.updateJob(jobID) { j in
+                j.status = .failed
+                j.error = "not submitted: \(error)"
+            }
+            throw error
         }
-        if let validation = spec.validationData, spec.validationFile == nil {
-            spec.validationFile = try await upload(validation).id
-            job = try save(spec, jobID)
-        }
-        spec.submitted = true
-        job = try save(spec, jobID)
-        let remote = try await backend.createJob(spec.request!)
-        return Submission(job: try store.updateJob(jobID) { $0.externalID = remote.id; Self.apply(remote, to: &$0) },
-                          remote: remote)
+    }
+
+    /// A 4xx that says no: nothing was made. 408, 409 and 429 (retried, then given up) may have come after the
+    /// API acted, so they leave the job as it was, for the next `submit` to look up by its token.
+    static func refused(_ error: OpenAIError) -> Bool {
+        guard let status = error.status, (400..<500).contains(status) else { return false }
+        return ![408, 409, 429].contains(status)
     }
 
     /// Fetches the remote job and the events newer than the cursor, stores the events and updates status and
@@ -104,11 +134,18 @@ public struct FineTuneJobTracker: Sendable {
         return Sync(job: updated, remote: remote, newEvents: events)
     }
 
-    /// Cancels the remote job now; one not yet submitted is marked cancelled and never will be.
+    /// Cancels the remote job now; one not yet submitted is marked cancelled and never will be. One whose create
+    /// request went out but whose id was never stored is looked up by its token first, and cancelled there.
     @discardableResult
     public func cancel(jobID: Int64) async throws -> JobRecord {
         let job = try stored(jobID)
-        guard let remoteID = job.externalID else {
+        var remoteID = job.externalID
+        if remoteID == nil, let spec = try? OpenAIJobSpec.decode(job.config), spec.submitted,
+           let found = try await findRemote(token: spec.token) {
+            remoteID = found.id
+            _ = try store.updateJob(jobID) { $0.externalID = found.id }
+        }
+        guard let remoteID else {
             return try store.updateJob(jobID) { $0.status = .cancelled }
         }
         let remote = try await backend.cancelJob(remoteID)
@@ -133,19 +170,15 @@ public struct FineTuneJobTracker: Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw FineTuneTrackerError.unreadableData(path)
         }
-        return try await backend.uploadFile(data, filename: url.lastPathComponent, purpose: "fine-tune")
+        let uploaded = try await backend.uploadFile(data, filename: url.lastPathComponent, purpose: "fine-tune")
+        return try await backend.waitUntilProcessed(uploaded, sleep: sleep)
     }
 
-    /// The remote job created with `token`, among the most recent jobs.
+    /// The remote job created with `token`, found with the API's metadata filter (a server that ignores the filter
+    /// still returns only matching jobs here: each is checked).
     func findRemote(token: String) async throws -> FineTuneJob? {
-        var after: String?
-        for _ in 0..<5 {
-            let page = try await backend.listJobs(after: after, limit: 100)
-            if let job = page.data.first(where: { $0.metadata?[OpenAIJobSpec.metadataKey] == token }) { return job }
-            guard page.hasMore, let last = page.data.last else { return nil }
-            after = last.id
-        }
-        return nil
+        try await backend.jobs(withMetadata: OpenAIJobSpec.metadataKey, value: token)
+            .first { $0.metadata?[OpenAIJobSpec.metadataKey] == token }
     }
 
     /// The remote status and error on the job row. A cancel request that the remote job has not seen yet stays.

@@ -38,18 +38,23 @@ public struct RemoteFile: Codable, Sendable, Equatable {
     public var filename: String?
     public var purpose: String?
     public var status: String?
+    /// Why the API could not process the file, when it could not.
+    public var statusDetails: String?
 
     public init(id: String, bytes: Int? = nil, createdAt: Int? = nil, filename: String? = nil, purpose: String? = nil,
-                status: String? = nil) {
+                status: String? = nil, statusDetails: String? = nil) {
         self.id = id
         self.bytes = bytes
         self.createdAt = createdAt
         self.filename = filename
         self.purpose = purpose
         self.status = status
+        self.statusDetails = statusDetails
     }
 
-    enum CodingKeys: String, CodingKey { case id, bytes, createdAt = "created_at", filename, purpose, status }
+    enum CodingKeys: String, CodingKey {
+        case id, bytes, createdAt = "created_at", filename, purpose, status, statusDetails = "status_details"
+    }
 }
 
 /// A hyperparameter that is either chosen by the service ("auto") or given.

@@ -42,6 +42,11 @@ public enum JobCancel {
     static func decide(_ job: inout JobRecord) -> Outcome {
         if let status = job.status, status.isFinal { return .final(status.rawValue) }
         guard job.backend == "local" else {
+            // No create request ever went out: there is nothing remote to wait for.
+            if job.externalID == nil, let spec = try? OpenAIJobSpec.decode(job.config), !spec.submitted {
+                job.status = .cancelled
+                return .cancelledQueued
+            }
             if job.statusText == cancelRequested { return .alreadyRequested }
             job.statusText = cancelRequested
             return .requested

@@ -114,6 +114,17 @@ struct WireCompletion: Decodable {
 }
 
 extension ChatRequest {
+    /// Whether `model` takes only `max_completion_tokens`: the API refuses the deprecated `max_tokens` for the
+    /// reasoning models (o1, o3, o4-mini, ..., gpt-5), fine-tuned ones (`ft:o4-mini-...`) included. Others get
+    /// `max_tokens`, which servers compatible with the API also read.
+    public static func usesMaxCompletionTokens(model: String) -> Bool {
+        var name = Substring(model.lowercased())
+        if name.hasPrefix("ft:") { name = name.dropFirst(3) }
+        if name.hasPrefix("gpt-5") { return true }
+        guard name.first == "o", let second = name.dropFirst().first else { return false }
+        return second.isNumber
+    }
+
     /// The JSON object POST /chat/completions takes.
     public func jsonObject(stream: Bool) -> [String: Any] {
         var o: [String: Any] = [
@@ -124,7 +135,9 @@ extension ChatRequest {
         if let seed { o["seed"] = seed }
         if let temperature { o["temperature"] = temperature }
         if let topP { o["top_p"] = topP }
-        if let maxTokens { o["max_tokens"] = maxTokens }
+        if let maxTokens {
+            o[Self.usesMaxCompletionTokens(model: model) ? "max_completion_tokens" : "max_tokens"] = maxTokens
+        }
         if let maxCompletionTokens { o["max_completion_tokens"] = maxCompletionTokens }
         if let logprobs { o["logprobs"] = logprobs }
         if let topLogprobs { o["top_logprobs"] = topLogprobs }

@@ -67,8 +67,41 @@ extension OpenAIClient: FineTuneBackend {
         return try await post("/files", body: form.finished(), contentType: form.contentType, as: RemoteFile.self)
     }
 
+    /// POST /fine_tuning/jobs. A create that timed out or got a 5xx may still have made the job (a paid one), so
+    /// before each retry the job is looked up by its metadata token and, when found, taken instead of a second.
     public func createJob(_ request: FineTuneJobRequest) async throws -> FineTuneJob {
-        try await post("/fine_tuning/jobs", body: json(request.jsonObject), as: FineTuneJob.self)
+        let body = json(request.jsonObject)
+        guard let (key, token) = request.metadata?.first(where: { $0.key == OpenAIJobSpec.metadataKey }) else {
+            return try await post("/fine_tuning/jobs", body: body, as: FineTuneJob.self)
+        }
+        return try await post("/fine_tuning/jobs", body: body, as: FineTuneJob.self, beforeRetry: {
+            guard let found = try await jobs(withMetadata: key, value: token).first else { return nil }
+            log?("POST /fine_tuning/jobs: the earlier attempt made job \(found.id) (found by its \(key)); not creating another")
+            return try JSONEncoder().encode(found)
+        })
+    }
+
+    /// GET /fine_tuning/jobs?metadata[key]=value: the jobs carrying that metadata, newest first (the API filters,
+    /// so this holds however many other jobs the organisation has).
+    public func jobs(withMetadata key: String, value: String) async throws -> [FineTuneJob] {
+        try await get("/fine_tuning/jobs", query: [("metadata[\(key)]", value), ("limit", "100")], as: ListPage<FineTuneJob>.self).data
+    }
+
+    /// GET /files/ID.
+    public func retrieveFile(_ id: String) async throws -> RemoteFile {
+        try await get("/files/\(Self.pathComponent(id))", as: RemoteFile.self)
+    }
+
+    /// GET /files/ID/content: the bytes as they are (at most `HTTPConnection.maxBodyBytes`).
+    public func fileContent(_ id: String) async throws -> Data {
+        let request = makeRequest("GET", "/files/\(Self.pathComponent(id))/content", accept: "*/*")
+        return try await send(request, streaming: false).0.body
+    }
+
+    /// DELETE /files/ID.
+    public func deleteFile(_ id: String) async throws {
+        let (response, _) = try await send(makeRequest("DELETE", "/files/\(Self.pathComponent(id))"), streaming: false)
+        _ = response
     }
 
     public func retrieveJob(_ id: String) async throws -> FineTuneJob {

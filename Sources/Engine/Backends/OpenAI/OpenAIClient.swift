@@ -8,7 +8,7 @@ public typealias RetrySleeper = @Sendable (Double) async throws -> Void
 
 /// The hosted OpenAI API: files, fine-tuning jobs and chat completions, with the official SDKs' retry rules
 /// (2 retries on connection errors, timeouts, 408, 409, 429 and 5xx; exponential backoff from 0.5 s to 8 s with
-/// jitter; `retry-after-ms` / `Retry-After` up to 60 s; `x-should-retry` obeyed).
+/// jitter; `retry-after-ms` / `Retry-After` up to 120 s; `x-should-retry` obeyed; 5 s to connect).
 public struct OpenAIClient: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var configuration: OpenAIConfiguration
     public var sleep: RetrySleeper
@@ -44,7 +44,8 @@ public struct OpenAIClient: Sendable, CustomStringConvertible, CustomDebugString
     }
 
     func url(_ path: String, query: [(String, String?)] = []) -> URL {
-        var base = configuration.baseURL.absoluteString
+        // A `user:password@` in the base URL is never sent: the key takes the Authorization header it would use.
+        var base = configuration.recordedURL
         while base.hasSuffix("/") { base.removeLast() }
         var components = URLComponents(string: base + path)!
         let items = query.compactMap { k, v in v.map { URLQueryItem(name: k, value: $0) } }
@@ -77,14 +78,25 @@ public struct OpenAIClient: Sendable, CustomStringConvertible, CustomDebugString
     }
 
     /// Sends a request, retrying as the SDKs do, and returns the first 2xx response with its connection still
-    /// open (the body unread) when `streaming`, else with the whole body.
-    func send(_ request: URLRequest, streaming: Bool) async throws -> (Response, HTTPConnection?) {
+    /// open (the body unread) when `streaming`, else with the whole body. `beforeRetry` runs after each wait and
+    /// before the request is sent again: a body it returns is taken as the answer (the earlier attempt worked after
+    /// all), and the request is not repeated.
+    func send(_ request: URLRequest, streaming: Bool,
+              beforeRetry: (() async throws -> Data?)? = nil) async throws -> (Response, HTTPConnection?) {
         let label = "\(request.httpMethod ?? "GET") \(request.url?.path ?? "")"
         var attempt = 0
+        func retry(after delay: Double) async throws -> Response? {
+            try await sleep(delay)
+            attempt += 1
+            guard let beforeRetry, let body = try await beforeRetry() else { return nil }
+            return Response(status: 200, headers: [:], body: body, requestID: nil)
+        }
         while true {
-            let connection = HTTPConnection(request: request, timeout: configuration.timeout)
             var requestID: String?
             do {
+                try await connect()
+                // Made after the probe: a URLSession is invalidated only once its task ends.
+                let connection = HTTPConnection(request: request, timeout: configuration.timeout)
                 let head = try await connection.start()
                 let headers = Self.headers(head)
                 requestID = headers["x-request-id"]
@@ -106,8 +118,7 @@ public struct OpenAIClient: Sendable, CustomStringConvertible, CustomDebugString
                 if attempt < configuration.maxRetries, Self.shouldRetry(status: head.statusCode, headers: headers) {
                     let delay = retryDelay(headers: headers, attempt: attempt)
                     log?("\(label) -> HTTP \(head.statusCode)\(requestID.map { " (request id \($0))" } ?? ""); retrying in \(formatSeconds(delay)) (attempt \(attempt + 2) of \(configuration.maxRetries + 1))")
-                    try await sleep(delay)
-                    attempt += 1
+                    if let found = try await retry(after: delay) { return (found, nil) }
                     continue
                 }
                 log?("\(label) -> \(error)")
@@ -123,14 +134,20 @@ public struct OpenAIClient: Sendable, CustomStringConvertible, CustomDebugString
                 if attempt < configuration.maxRetries {
                     let delay = backoff(attempt: attempt)
                     log?("\(label) -> \(withID); retrying in \(formatSeconds(delay)) (attempt \(attempt + 2) of \(configuration.maxRetries + 1))")
-                    try await sleep(delay)
-                    attempt += 1
+                    if let found = try await retry(after: delay) { return (found, nil) }
                     continue
                 }
                 log?("\(label) -> \(withID)")
                 throw withID
             }
         }
+    }
+
+    /// Fails with a connection error unless the host accepts a TCP connection within `connectTimeout`.
+    func connect() async throws {
+        guard configuration.connectTimeout > 0, !ConnectProbe.proxyConfigured(), let host = configuration.baseURL.host else { return }
+        let port = configuration.baseURL.port ?? (configuration.baseURL.scheme?.lowercased() == "http" ? 80 : 443)
+        if let failure = await ConnectProbe.check(host: host, port: port, timeout: configuration.connectTimeout) { throw failure }
     }
 
     static func attach(_ requestID: String?, to error: OpenAIError) -> OpenAIError {
@@ -151,16 +168,19 @@ public struct OpenAIClient: Sendable, CustomStringConvertible, CustomDebugString
         }
     }
 
-    /// The server's `retry-after-ms` or `Retry-After` (seconds or an HTTP date) when it is in (0, 60] seconds,
+    /// The longest wait a server's `retry-after-ms` / `Retry-After` may ask for, as the SDKs now honour.
+    public static let maxRetryAfter: Double = 120
+
+    /// The server's `retry-after-ms` or `Retry-After` (seconds or an HTTP date) when it is in (0, 120] seconds,
     /// else exponential backoff.
     public func retryDelay(headers: [String: String], attempt: Int, now: Date = Date()) -> Double {
-        if let ms = headers["retry-after-ms"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), ms > 0, ms <= 60_000 {
+        if let ms = headers["retry-after-ms"].flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), ms > 0, ms <= Self.maxRetryAfter * 1000 {
             return ms / 1000
         }
         if let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) {
             var seconds = Double(text)
             if seconds == nil, let date = Self.httpDate(text) { seconds = date.timeIntervalSince(now) }
-            if let seconds, seconds > 0, seconds <= 60 { return seconds }
+            if let seconds, seconds > 0, seconds <= Self.maxRetryAfter { return seconds }
         }
         return backoff(attempt: attempt)
     }
@@ -224,8 +244,10 @@ public struct OpenAIClient: Sendable, CustomStringConvertible, CustomDebugString
         return try decode(T.self, response)
     }
 
-    func post<T: Decodable>(_ path: String, body: Data?, contentType: String? = "application/json", as type: T.Type) async throws -> T {
-        let (response, _) = try await send(makeRequest("POST", path, body: body, contentType: contentType), streaming: false)
+    func post<T: Decodable>(_ path: String, body: Data?, contentType: String? = "application/json", as type: T.Type,
+                            beforeRetry: (() async throws -> Data?)? = nil) async throws -> T {
+        let (response, _) = try await send(makeRequest("POST", path, body: body, contentType: contentType), streaming: false,
+                                           beforeRetry: beforeRetry)
         return try decode(T.self, response)
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 public enum OpenAIError: Error, Equatable, CustomStringConvertible, LocalizedError {
     case missingAPIKey
     case invalidBaseURL(String)
+    /// A plain-http base URL to a host other than this machine: the key would cross the network in clear.
+    case insecureBaseURL(String)
     /// The API answered with an error status; `message` is the server's `error.message` as it is.
     case api(status: Int, message: String, type: String?, param: String?, code: String?, requestID: String?)
     /// An `{"error": ...}` object in the middle of a stream.
@@ -19,7 +21,7 @@ public enum OpenAIError: Error, Equatable, CustomStringConvertible, LocalizedErr
 
     public var requestID: String? {
         switch self {
-        case .missingAPIKey, .invalidBaseURL: nil
+        case .missingAPIKey, .invalidBaseURL, .insecureBaseURL: nil
         case let .api(_, _, _, _, _, id), let .stream(_, _, _, id), let .connection(_, id), let .timeout(_, id),
              let .invalidResponse(_, _, _, id), let .streamInterrupted(_, id): id
         }
@@ -40,6 +42,9 @@ public enum OpenAIError: Error, Equatable, CustomStringConvertible, LocalizedErr
             return "OPENAI_API_KEY is not set: export your OpenAI API key (https://platform.openai.com/api-keys)."
         case let .invalidBaseURL(s):
             return "invalid OpenAI base URL '\(s)': expected http(s)://host[:port]/v1"
+        case let .insecureBaseURL(s):
+            return "refusing the plain-http OpenAI base URL '\(s)': it would send the API key in clear to another machine. "
+                + "Use https, or pass --allow-insecure if the network between is trusted."
         case let .api(status, message, type, param, code, _):
             var detail: [String] = []
             if let type { detail.append("type \(type)") }

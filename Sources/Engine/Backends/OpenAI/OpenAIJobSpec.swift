@@ -9,7 +9,7 @@ public struct OpenAIJobSpec: Codable, Sendable, Equatable {
     /// The training data (chat JSONL) on this machine.
     public var data: String
     public var validationData: String?
-    /// The API the job lives on.
+    /// The API the job lives on, without any credentials in the URL.
     public var baseURL: String
     public var suffix: String?
     public var seed: Int?
@@ -25,6 +25,8 @@ public struct OpenAIJobSpec: Codable, Sendable, Equatable {
     /// Set just before the create request, after which a remote job may exist without its id stored.
     public var submitted: Bool
     public var fineTunedModel: String?
+    /// Set once `--cleanup` deleted the uploaded data files from the API (nil in records made before it existed).
+    public var uploadsDeleted: Bool?
 
     /// The metadata key that carries `token`.
     public static let metadataKey = "hellotune_token"
@@ -35,7 +37,8 @@ public struct OpenAIJobSpec: Codable, Sendable, Equatable {
         self.model = model
         self.data = data
         self.validationData = validationData
-        self.baseURL = baseURL
+        // Stored: a `user:password@` in it never reaches the disk.
+        self.baseURL = OpenAIConfiguration.withoutCredentials(baseURL)
         self.suffix = suffix
         self.seed = seed
         self.epochs = epochs
@@ -64,5 +67,58 @@ public struct OpenAIJobSpec: Codable, Sendable, Equatable {
 
     public static func decode(_ json: String) throws -> OpenAIJobSpec {
         try JSONDecoder().decode(OpenAIJobSpec.self, from: Data(json.utf8))
+    }
+}
+
+extension OpenAIJobSpec {
+    /// What the fine-tuning API accepts (its reference, supervised method): checked before any upload, so a job is
+    /// never paid for only to fail validation.
+    public enum Limits {
+        public static let minExamples = 10
+        public static let epochs = 1...50
+        public static let batchSize = 1...256
+        public static let seed = 0...Int(Int32.max)
+        public static let suffixLength = 64
+    }
+
+    /// Throws `FineTuneTrackerError.outsideLimits` for a setting the API would refuse, or training data with
+    /// fewer than `Limits.minExamples` examples (non-blank lines).
+    public func checkLimits() throws {
+        func refuse(_ m: String) -> FineTuneTrackerError { .outsideLimits(m) }
+        if let epochs, !Limits.epochs.contains(epochs) {
+            throw refuse("n_epochs \(epochs) is outside \(Limits.epochs.lowerBound)...\(Limits.epochs.upperBound)")
+        }
+        if let batchSize, !Limits.batchSize.contains(batchSize) {
+            throw refuse("batch_size \(batchSize) is outside \(Limits.batchSize.lowerBound)...\(Limits.batchSize.upperBound)")
+        }
+        if let m = learningRateMultiplier, !(m > 0 && m.isFinite) {
+            throw refuse("learning_rate_multiplier \(m) must be a finite number > 0")
+        }
+        if let seed, !Limits.seed.contains(seed) {
+            throw refuse("seed \(seed) is outside 0...\(Limits.seed.upperBound) (2^31 - 1)")
+        }
+        if let suffix, suffix.count > Limits.suffixLength {
+            throw refuse("suffix has \(suffix.count) characters; at most \(Limits.suffixLength)")
+        }
+        guard let handle = FileHandle(forReadingAtPath: data) else { throw FineTuneTrackerError.unreadableData(data) }
+        defer { try? handle.close() }
+        var examples = 0
+        var lineHasText = false
+        // Counted in chunks: the count stops at the minimum, whatever the file's size.
+        while examples < Limits.minExamples, let chunk = try handle.read(upToCount: 1 << 16), !chunk.isEmpty {
+            for byte in chunk {
+                if byte == UInt8(ascii: "\n") {
+                    if lineHasText { examples += 1 }
+                    lineHasText = false
+                } else if byte != UInt8(ascii: " "), byte != UInt8(ascii: "\t"), byte != UInt8(ascii: "\r") {
+                    lineHasText = true
+                }
+            }
+        }
+        if lineHasText { examples += 1 }
+        if examples < Limits.minExamples {
+            throw refuse("the training data \(URL(fileURLWithPath: data).lastPathComponent) has \(examples) example"
+                         + "\(examples == 1 ? "" : "s"); the API needs at least \(Limits.minExamples)")
+        }
     }
 }

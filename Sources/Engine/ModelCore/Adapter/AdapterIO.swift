@@ -15,6 +15,12 @@ public enum AdapterError: Error, CustomStringConvertible, Equatable {
     case notAnAdapter(path: String, reason: String)
     case architectureMismatch(path: String, adapter: String, model: String)
     case mismatchedModel(reason: String)
+    /// The values do not hash to the checksum written with them: a byte changed after saving.
+    case checksumMismatch(path: String)
+    /// A NaN or infinite value: applying the adapter would turn every reply into NaN.
+    case nonFiniteValue(path: String, tensor: String)
+    /// An alpha whose scale (alpha / rank) overflows or is meaningless.
+    case alphaOutOfRange(path: String, alpha: Double)
 
     public var description: String {
         switch self {
@@ -43,6 +49,13 @@ public enum AdapterError: Error, CustomStringConvertible, Equatable {
             return "\(path) is an adapter for '\(adapter)' models but the model is '\(model)'. Load it with the model it was trained on."
         case let .mismatchedModel(reason):
             return "the LoRA parameters do not match the model: \(reason). Save with the model the adapter was created for."
+        case let .checksumMismatch(path):
+            return "\(path) is damaged: its values do not match the SHA-256 saved with them. Train again, or restore the file from a copy."
+        case let .nonFiniteValue(path, tensor):
+            return "\(path): tensor '\(tensor)' holds NaN or infinite values; the training that made it diverged. Train again (a lower --lr)."
+        case let .alphaOutOfRange(path, alpha):
+            return "\(path): lora_alpha \(alpha) is outside -\(Int(AdapterIO.maxAlpha))...\(Int(AdapterIO.maxAlpha)); "
+                + "the scale alpha / r would overflow. Fix lora_alpha in the adapter's config."
         }
     }
 }
@@ -130,6 +143,7 @@ public enum AdapterIO {
             lora.values.replaceSubrange(s.aOffset ..< s.aOffset + a.count, with: a)
             lora.values.replaceSubrange(s.bOffset ..< s.bOffset + b.count, with: b)
         }
+        try verify(lora, checksum: file.metadata[checksumKey], path: path, tensorName: { peftTensorName(layer: $0, target: $1, b: $2) })
         return lora
     }
 
@@ -175,6 +189,7 @@ public enum AdapterIO {
         }
         let rank = isB ? probe.dims[0] : (probe.dims.count > 1 ? probe.dims[1] : 1)
         let alphaValue = gguf.metadata["adapter.lora.alpha"]?.double ?? 0
+        guard alphaValue.isFinite, alphaValue.magnitude <= maxAlpha else { throw AdapterError.alphaOutOfRange(path: path, alpha: alphaValue) }
         // llama.cpp applies scale 1 when alpha is missing or 0, i.e. alpha = rank.
         let alpha = alphaValue == 0 ? Float(rank) : Float(alphaValue)
 
@@ -208,6 +223,8 @@ public enum AdapterIO {
             lora.values.replaceSubrange(s.aOffset ..< s.aOffset + a.count, with: a)
             lora.values.replaceSubrange(s.bOffset ..< s.bOffset + b.count, with: b)
         }
+        try verify(lora, checksum: gguf.metadata[checksumKey]?.string, path: path,
+                   tensorName: { ggufTensorName(layer: $0, target: $1, b: $2) })
         return lora
     }
 
@@ -293,6 +310,7 @@ public enum AdapterIO {
         guard r > 0, r < 1 << 20 else { throw bad("\"r\" is \(r), not a positive rank") }
         guard let alphaValue = o["lora_alpha"] else { throw bad("it has no \"lora_alpha\"") }
         guard var alpha = alphaValue.double, alpha.isFinite else { throw bad("\"lora_alpha\" is \(alphaValue), not a number") }
+        guard alpha.magnitude <= AdapterIO.maxAlpha else { throw AdapterError.alphaOutOfRange(path: path, alpha: alpha) }
         var dropout = 0.0
         if let d = o["lora_dropout"], d != .null {
             guard let v = d.double, v >= 0, v < 1 else { throw bad("\"lora_dropout\" is \(d), not a number in [0, 1)") }

@@ -91,8 +91,11 @@ public final class Generator: @unchecked Sendable {
         let prefillSeconds = Date().timeIntervalSince(start)
         let decodeStart = Date()
 
-        func pick(_ i: Int, _ logits: inout [Float]) -> Int {
-            logits.withUnsafeMutableBufferPointer { buf in
+        func pick(_ i: Int, _ logits: inout [Float]) throws -> Int {
+            // Before the processor, which masks with -infinity on purpose. A NaN would otherwise sample as some
+            // token or none, and the reply would be empty text with nothing said.
+            guard Self.allFinite(logits) else { throw EngineError.nonFiniteLogits(step: generated[i].count) }
+            return logits.withUnsafeMutableBufferPointer { buf in
                 if processors != nil { processors![i].process(buf, generated: generated[i]) }
                 return samplers[i].sample(buf, history: prompts[i] + generated[i])
             }
@@ -104,7 +107,7 @@ public final class Generator: @unchecked Sendable {
             var still: [Int] = []
             for i in active {
                 var logits = pending[i]
-                let token = pick(i, &logits)
+                let token = try pick(i, &logits)
                 let isStop = !options.ignoreStopTokens && model.stopTokens.contains(token)
                 if isStop {
                     finish[i] = .stop
@@ -148,6 +151,11 @@ public final class Generator: @unchecked Sendable {
             GenerationResult(text: texts[i], tokens: generated[i], promptTokens: prompts[i].count,
                              finishReason: finish[i] ?? .length, prefillSeconds: prefillSeconds, decodeSeconds: decodeSeconds)
         }
+    }
+
+    /// Whether every logit is finite (`LlamaModel.allFinite` over the row).
+    public static func allFinite(_ values: [Float]) -> Bool {
+        values.withUnsafeBufferPointer { LlamaModel.allFinite($0) }
     }
 
     /// Streams one reply as it is generated. Cancelling the consuming task stops generation

@@ -15,6 +15,8 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case missingTensor(path: String, tensor: String)
     case unsupportedArchitecture(path: String, architecture: String)
     case invalidHyperparameter(path: String, key: String, reason: String)
+    /// A float tensor holding NaN or infinity: every reply would be NaN.
+    case nonFiniteTensor(path: String, tensor: String)
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
             return "\(path): architecture '\(architecture)' is not supported. hellotune runs 'llama' and 'qwen2' models (SmolLM2, Llama 3.x, Qwen2.5)."
         case let .invalidHyperparameter(path, key, reason):
             return "\(path): '\(key)' \(reason). The file is corrupt; download or convert it again."
+        case let .nonFiniteTensor(path, tensor):
+            return "\(path): tensor '\(tensor)' holds NaN or infinite values; the file is damaged. Fetch or convert the model again."
         }
     }
 }

@@ -7,6 +7,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(token: Int, vocabularySize: Int)
     case positionMismatch(sequence: Int, expected: Int, got: Int)
     case emptyInput
+    /// The logits for the token at `step` of a reply hold NaN or infinity: a damaged model or adapter.
+    case nonFiniteLogits(step: Int)
 
     public var description: String {
         switch self {
@@ -19,6 +21,9 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
             return "internal error: sequence \(sequence) continues at position \(got), but its cache holds \(expected) positions."
         case .emptyInput:
             return "nothing to evaluate: the input has no tokens."
+        case let .nonFiniteLogits(step):
+            return "the model's logits for token \(step) of the reply are NaN or infinite: the model or the adapter holds "
+                + "damaged weights. Fetch the model again (`hellotune model fetch`) or train the adapter again."
         }
     }
 }
@@ -166,8 +171,28 @@ public final class LlamaModel: @unchecked Sendable {
         var logits = [Float](repeating: 0, count: n * c.vocabularySize)
         logits.withUnsafeMutableBufferPointer { out in
             matmul([(weights.output, out.baseAddress!)], x: last, n: n, workspace: ws, precision: precision)
+            // The int8 products quantise a NaN or infinite state into finite garbage; give such a row NaN logits
+            // again, so that whoever reads them (generation checks every row) sees what happened. One pass over
+            // `dim` floats per row.
+            for j in 0..<n where !Self.allFinite(UnsafeBufferPointer(start: last + j * c.dim, count: c.dim)) {
+                for v in 0..<c.vocabularySize { out[j * c.vocabularySize + v] = .nan }
+            }
         }
         return logits
+    }
+
+    /// Whether every value is finite, in one branch-free pass: x * 0 is 0 for a finite x and NaN for NaN or
+    /// infinity, so the sum is NaN exactly when some value is not finite (and can never overflow). Four running
+    /// sums keep the loop cheap next to the matrix products around it.
+    public static func allFinite(_ v: UnsafeBufferPointer<Float>) -> Bool {
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        var i = 0
+        while i + 4 <= v.count {
+            s0 += v[i] * 0; s1 += v[i + 1] * 0; s2 += v[i + 2] * 0; s3 += v[i + 3] * 0
+            i += 4
+        }
+        while i < v.count { s0 += v[i] * 0; i += 1 }
+        return (s0 + s1 + s2 + s3).isFinite
     }
 
     /// Evaluates a whole prompt for one fresh or continuing sequence; returns the last position's logits.

@@ -53,7 +53,11 @@ public struct LlamaWeights: @unchecked Sendable {
             guard t.elementCount == count else {
                 throw GGUFError.badTensorShape(path: path, tensor: name, reason: "\(t.dims), expected [\(count)]")
             }
-            return Dequantize.tensor(t)
+            // Norms and biases are small and read whole here, so checking them costs nothing; a NaN in a matrix
+            // shows in the logits, which generation checks at every token.
+            let values = Dequantize.tensor(t)
+            guard values.allSatisfy(\.isFinite) else { throw GGUFError.nonFiniteTensor(path: path, tensor: name) }
+            return values
         }
         let tied = gguf.tensors["output.weight"] == nil
         // Looked up row by row; it needs the panel copy only when it doubles as the output matrix.
