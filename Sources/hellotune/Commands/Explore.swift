@@ -28,17 +28,18 @@ struct Explore: ParsableCommand {
             throw ExitCode(2)
         }
         if let context = model.context, context < 1 { throw ValidationError("--context must be at least 1") }
-        var settings = ExperimentSettings(model: model.path)
+        let modelPath = try model.path()
+        var settings = ExperimentSettings(model: modelPath)
         if let system { settings.systemMessage = system }
         let ui = ExplorerUI(theme: theme)
         var state = ui.initialState(settings: settings, sampling: sampling.options.sampling, maxTokens: sampling.maxTokens,
                                     adapter: model.adapter.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
                                     systemMessage: system ?? settings.systemMessage)
-        if model.model == nil, !FileManager.default.fileExists(atPath: model.path) {
+        if model.model == nil, !FileManager.default.fileExists(atPath: modelPath) {
             state.status = StatusLine("the default model is not fetched yet: run `hellotune model fetch` (or pass --model PATH)",
                                       kind: .warning, ticksLeft: 200)
         }
-        ui.run(state, modelPath: model.path, template: model.template, contextLength: model.context)
+        ui.run(state, modelPath: modelPath, template: model.template, contextLength: model.context)
     }
 
     /// Whether this build has `hellotune run` (the headless experiment runner).

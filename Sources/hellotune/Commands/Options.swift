@@ -18,21 +18,19 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Most positions (prompt + reply) a sequence may use (default: the model's context).")
     var context: Int?
 
-    /// A model's name becomes the path of its fetched file here, so every command below sees a path.
-    mutating func validate() throws {
-        guard let named = model else { return }
+    /// The file to open: a model's name becomes the path of its fetched file. Resolved only where a local model is
+    /// opened, since `chat --backend openai --model NAME` names the server's model, not one of ours.
+    func path() throws -> String {
+        guard let named = model else { return Paths.defaultModel.path }
         do {
-            model = try ModelReference.resolve(named)
+            return try ModelReference.resolve(named)
         } catch let e as ModelLookupError {
             throw ValidationError("--model: \(e)")
         }
     }
 
-    var path: String {
-        model ?? Paths.defaultModel.path
-    }
-
     func load() throws -> LocalModel {
+        let path = try path()
         if model == nil, !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("the default model is not fetched yet: run `hellotune model fetch` (or pass --model PATH).")
         }

@@ -41,7 +41,7 @@ struct ProbeReadingCommand: ParsableCommand {
                                   complianceQuestions: 1)
         plan.readingItems = samples
         let store = try Store.openDefault()
-        let settings = ["model": modelOptions.path, "adapter": modelOptions.adapter ?? "", "samples": String(samples), "word": word]
+        let settings = ["model": try modelOptions.path(), "adapter": modelOptions.adapter ?? "", "samples": String(samples), "word": word]
         let config = String(decoding: try JSONSerialization.data(withJSONObject: settings, options: [.sortedKeys]), as: UTF8.self)
         let experiment = try store.createExperiment(name: "probe-reading", config: config, status: "running")
         let name = modelOptions.adapter == nil ? Evaluator.baseName : Evaluator.tunedName
