@@ -93,7 +93,7 @@ final class HTMLReportBrowserTests: XCTestCase {
             "chart-compliance": models.reduce(0) { $0 + $1.compliance.count },
             "chart-letters": models.reduce(0) { $0 + $1.compliance.reduce(0) { $0 + $1.positionAccuracy.count } },
             "chart-self-report": 5 * models.reduce(0) { $0 + $1.selfReport.filter { $0.rates.trials > 0 }.count },
-            "chart-reading": 0,
+            "chart-reading": models.filter { $0.readingControl != nil }.count,
             "chart-forced-choice": models.reduce(0) { $0 + ($1.forcedChoice.map { $0.detail?.candidates.count ?? 1 } ?? 0) },
         ]
         for (id, n) in expected {
@@ -103,7 +103,8 @@ final class HTMLReportBrowserTests: XCTestCase {
             XCTAssertTrue(n == 0 || f.contains("<table class=\"numbers\">"), "\(id) has no numbers beside it")
         }
         XCTAssertGreaterThan(expected["chart-compliance"] ?? 0, 0)
-        XCTAssertTrue(try figure(dom, "chart-reading").contains("Not measured"), "the reading control is said to be missing")
+        XCTAssertEqual(expected["chart-reading"], 2, "the run measured the reading control of base and tuned")
+        XCTAssertFalse(try figure(dom, "chart-reading").contains("Not measured"), "the reading control is said to be missing")
 
         // Every stored reply of the run, and the script's count of them.
         let store = try Store(path: home.appendingPathComponent("hellotune.sqlite").path)
