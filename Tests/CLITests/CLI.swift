@@ -59,10 +59,16 @@ extension CLI {
          "HELLOTUNE_HOME": home.path, "HELLOTUNE_OPENAI_POLL_SECONDS": "0.02"]
     }
 
-    /// The real Trelis datasets next to the package (../shared/datasets/trelis-hello).
+    /// The real Trelis datasets: $HELLOTUNE_DATASETS, else ../shared/datasets/trelis-hello next to the package, else
+    /// /work/shared's (a clone made elsewhere, as CI's may be, has no ../shared).
     static func trelisDataset(_ name: String) -> URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/datasets/trelis-hello/\(name)")
+        if let dir = ProcessInfo.processInfo.environment["HELLOTUNE_DATASETS"], !dir.isEmpty {
+            return URL(fileURLWithPath: dir).appendingPathComponent(name)
+        }
+        let beside = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/datasets/trelis-hello/\(name)")
+        let work = URL(fileURLWithPath: "/work/shared/datasets/trelis-hello/\(name)")
+        return FileManager.default.fileExists(atPath: beside.path) || !FileManager.default.fileExists(atPath: work.path) ? beside : work
     }
 
     /// Every regular file under `folder`, recursively (hidden ones too).

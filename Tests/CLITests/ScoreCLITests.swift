@@ -3,10 +3,8 @@ import XCTest
 
 /// `hellotune score` and `hellotune dataset check` as a user runs them, on the real Trelis HELLO files.
 final class ScoreCLITests: XCTestCase {
-    /// ../shared/datasets/trelis-hello next to the package.
-    static let trelis = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()  // the package
-        .deletingLastPathComponent().appendingPathComponent("shared/datasets/trelis-hello")
+    /// The Trelis datasets' folder (`CLI.trelisDataset` says where it is looked for).
+    static let trelis = CLI.trelisDataset("akewo.jsonl").deletingLastPathComponent()
 
     func trelisFile(_ name: String) throws -> String {
         let path = Self.trelis.appendingPathComponent(name).path

@@ -20,8 +20,7 @@ final class TrainCLITests: XCTestCase {
 
     /// Four short conversations from the real Trelis data.
     func smallDataset() throws -> URL {
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/datasets/trelis-hello/akewo-mixed.jsonl")
+        let source = CLI.trelisDataset("akewo-mixed.jsonl")
         let lines = try String(contentsOf: source, encoding: .utf8).split(separator: "\n").prefix(4)
         let url = dir.appendingPathComponent("small.jsonl")
         try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
