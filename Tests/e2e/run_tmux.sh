@@ -12,7 +12,9 @@
 set -uo pipefail
 
 source "$(dirname "$0")/lib.sh"
-run_timeout="${E2E_RUN_TIMEOUT:-300}"
+# The smallest run still asks each model the reading control (40 replies), explain early and forced choice v2
+# (10 prompts x 110 candidates): 261 s on 2 cores, too near the old bound of 300 s for a loaded machine.
+run_timeout="${E2E_RUN_TIMEOUT:-900}"
 
 session="hellotune-run-e2e-$$"
 home="$(new_home hellotune-run-e2e)"
