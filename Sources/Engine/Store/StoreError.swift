@@ -17,6 +17,8 @@ public enum StoreError: Error, CustomStringConvertible, LocalizedError, Equatabl
     case ambiguousJobName(String, ids: [Int64])
     case noSuchExperiment(Int64)
     case noSuchSample(Int64)
+    /// A label for a sample that belongs to another experiment than the one named.
+    case sampleNotInExperiment(sample: Int64, experiment: Int64)
     /// A field that must hold JSON text does not.
     case invalidJSON(field: String, reason: String)
     /// Any other SQLite failure, with SQLite's own words.
@@ -48,6 +50,8 @@ public enum StoreError: Error, CustomStringConvertible, LocalizedError, Equatabl
             return "no experiment \(id); create the experiment before recording jobs or samples for it."
         case let .noSuchSample(id):
             return "no sample \(id); only stored samples (insertSample) can be scored."
+        case let .sampleNotInExperiment(sample, experiment):
+            return "sample \(sample) is not one of experiment \(experiment)'s; list the run's samples with `hellotune label RUN --list`."
         case let .invalidJSON(field, reason):
             return "\(field) must be JSON text (\(reason)); encode the value with JSONEncoder before storing it."
         case let .sqlite(path, message):

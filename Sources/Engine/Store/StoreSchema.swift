@@ -4,7 +4,7 @@ import GRDB
 /// its own transaction, so that an older hellotune can refuse a newer file before touching it.
 enum StoreSchema {
     /// Bump with every migration added below.
-    static let version = 1
+    static let version = 2
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -64,6 +64,22 @@ enum StoreSchema {
                     UNIQUE (experimentID, condition, model, promptID, sampleIndex)
                 );
                 PRAGMA user_version = 1;
+                """)
+        }
+        // Human codes of self-reports: one per sample, the latest wins. Keyed by run and sample, so that a label
+        // survives a rerun of the report; who and when are kept because coding by hand is a judgement.
+        migrator.registerMigration("v2-labels") { db in
+            try db.execute(sql: """
+                CREATE TABLE labels (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    experimentID INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+                    sampleID INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+                    category TEXT NOT NULL,
+                    labeller TEXT NOT NULL,
+                    createdAt INTEGER NOT NULL,
+                    UNIQUE (experimentID, sampleID)
+                );
+                PRAGMA user_version = 2;
                 """)
         }
         return migrator
