@@ -1,20 +1,25 @@
 import Foundation
 
-/// The share of self-reports in each category, with Wilson intervals; the five rates add up to 1.
+/// The share of self-reports in each category, with Wilson intervals; the five rates add up to 1. Built from
+/// per-cluster counts (`init(clusters:)`: a cluster is one prompt of one run), the intervals account for the
+/// clustering (`ClusteredStatistics`); built from plain counts, they treat the replies as independent.
 public struct CategoryRates: Sendable, Codable, Equatable {
     public let namesWord: Proportion
     public let partialWord: Proportion
     public let mechanism: Proportion
     public let wrongRule: Proportion
     public let noRule: Proportion
+    /// Cluster id ("PROMPT", or "RUN/PROMPT" when pooled) → category name → replies; nil when built from counts.
+    public let clusters: [String: [String: Int]]?
 
     public init(namesWord: Proportion, partialWord: Proportion, mechanism: Proportion, wrongRule: Proportion,
-                noRule: Proportion) {
+                noRule: Proportion, clusters: [String: [String: Int]]? = nil) {
         self.namesWord = namesWord
         self.partialWord = partialWord
         self.mechanism = mechanism
         self.wrongRule = wrongRule
         self.noRule = noRule
+        self.clusters = clusters
     }
 
     /// Rates from per-category counts.
@@ -27,6 +32,28 @@ public struct CategoryRates: Sendable, Codable, Equatable {
 
     public init(_ categories: [SelfReportCategory]) {
         self.init(counts: Dictionary(categories.map { ($0, 1) }, uniquingKeysWith: +))
+    }
+
+    /// Rates from per-cluster counts, each interval at the cell's effective number of trials.
+    public init(clusters: [String: [String: Int]]) {
+        let kept = clusters.filter { $0.value.values.reduce(0, +) > 0 }
+        let matrix = kept.keys.sorted().map { id in SelfReportCategory.allCases.map { kept[id]?[$0.rawValue] ?? 0 } }
+        let deff = ClusteredStatistics.designEffect(matrix)
+        let n = matrix.reduce(0) { $0 + $1.reduce(0, +) }
+        func p(_ c: SelfReportCategory) -> Proportion {
+            let i = SelfReportCategory.allCases.firstIndex(of: c)!
+            return ClusteredStatistics.wilson(successes: matrix.reduce(0) { $0 + $1[i] }, trials: n, designEffect: deff,
+                                              clusters: matrix.count)
+        }
+        self.init(namesWord: p(.namesWord), partialWord: p(.partialWord), mechanism: p(.mechanism),
+                  wrongRule: p(.wrongRule), noRule: p(.noRule), clusters: kept)
+    }
+
+    /// Clusters from (cluster id, category) pairs, one per reply.
+    public init(clustered replies: [(cluster: String, category: SelfReportCategory)]) {
+        var clusters: [String: [String: Int]] = [:]
+        for r in replies { clusters[r.cluster, default: [:]][r.category.rawValue, default: 0] += 1 }
+        self.init(clusters: clusters)
     }
 
     public var trials: Int { namesWord.trials }
@@ -45,29 +72,49 @@ public struct CategoryRates: Sendable, Codable, Equatable {
         Dictionary(uniqueKeysWithValues: SelfReportCategory.allCases.map { ($0, rate($0).successes) })
     }
 
-    /// Replies that state an explicit rule, and a wrong one: `wrongRule` + `partialWord` (what H2 counts).
-    public var explicitWrongRule: Proportion {
-        Statistics.wilson(successes: wrongRule.successes + partialWord.successes, trials: trials)
+    /// The share of replies in any of `categories`, clustered when the rates are.
+    func share(_ categories: Set<SelfReportCategory>) -> Proportion {
+        let successes = categories.reduce(0) { $0 + rate($1).successes }
+        guard let clusters else { return Statistics.wilson(successes: successes, trials: trials) }
+        let ids = clusters.keys.sorted()
+        let matrix = ids.map { id in SelfReportCategory.allCases.map { clusters[id]?[$0.rawValue] ?? 0 } }
+        return ClusteredStatistics.wilson(successes: successes, trials: trials,
+                                          designEffect: ClusteredStatistics.designEffect(matrix), clusters: ids.count)
     }
+
+    /// Replies that state an explicit rule, and a wrong one: `wrongRule` + `partialWord` (what H2 counts).
+    public var explicitWrongRule: Proportion { share([.wrongRule, .partialWord]) }
 
     /// Replies that do not name the target word.
-    public var notNamingWord: Proportion {
-        Statistics.wilson(successes: trials - namesWord.successes, trials: trials)
-    }
+    public var notNamingWord: Proportion { share(Set(SelfReportCategory.allCases).subtracting([.namesWord])) }
 
-    /// The rates of the replies counted here but not in `part` (a subset of them).
+    /// The rates of the replies counted here but not in `part` (a subset of them), per cluster when both are clustered.
     public func excluding(_ part: CategoryRates) -> CategoryRates {
-        CategoryRates(counts: counts.merging(part.counts) { max(0, $0 - $1) })
+        guard let clusters, let other = part.clusters else {
+            return CategoryRates(counts: counts.merging(part.counts) { max(0, $0 - $1) })
+        }
+        return CategoryRates(clusters: clusters.reduce(into: [:]) { out, entry in
+            out[entry.key] = entry.value.merging(other[entry.key] ?? [:]) { max(0, $0 - $1) }
+        })
     }
 
+    /// Several runs' rates as one: counts added up; when every part is clustered, its clusters are kept apart per run
+    /// (a prompt asked in two runs is two clusters: the runs are independent fine-tunes).
     public static func pooled(_ parts: [CategoryRates]) -> CategoryRates {
-        CategoryRates(namesWord: Statistics.pooled(parts.map(\.namesWord)),
+        if !parts.isEmpty, parts.allSatisfy({ $0.clusters != nil }) {
+            var merged: [String: [String: Int]] = [:]
+            for (i, part) in parts.enumerated() {
+                for (id, counts) in part.clusters! { merged["\(i + 1)/\(id)"] = counts }
+            }
+            return CategoryRates(clusters: merged)
+        }
+        return CategoryRates(namesWord: Statistics.pooled(parts.map(\.namesWord)),
                       partialWord: Statistics.pooled(parts.map(\.partialWord)),
                       mechanism: Statistics.pooled(parts.map(\.mechanism)),
                       wrongRule: Statistics.pooled(parts.map(\.wrongRule)), noRule: Statistics.pooled(parts.map(\.noRule)))
     }
 
-    private enum CodingKeys: String, CodingKey { case namesWord, partialWord, mechanism, wrongRule, noRule }
+    private enum CodingKeys: String, CodingKey { case namesWord, partialWord, mechanism, wrongRule, noRule, clusters }
     /// The keys of results written with four categories: they read as `mechanism` and `wrongRule`, with no
     /// `partialWord` replies (see `SelfReportCategory.formerNames`).
     private enum FormerKeys: String, CodingKey { case describesStructure, wrongWord }
@@ -84,7 +131,8 @@ public struct CategoryRates: Sendable, Codable, Equatable {
                   partialWord: try c.decodeIfPresent(Proportion.self, forKey: .partialWord)
                       ?? Statistics.wilson(successes: 0, trials: namesWord.trials),
                   mechanism: try either(.mechanism, .describesStructure), wrongRule: try either(.wrongRule, .wrongWord),
-                  noRule: try c.decode(Proportion.self, forKey: .noRule))
+                  noRule: try c.decode(Proportion.self, forKey: .noRule),
+                  clusters: try c.decodeIfPresent([String: [String: Int]].self, forKey: .clusters))
     }
 }
 
@@ -181,13 +229,25 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
             SelfReportExample(category: s.category, promptID: o.promptID, index: o.index, evidence: s.evidence,
                               reply: o.reply, followsAcrostic: s.followsAcrostic)
         })
-        return SelfReportResult(trigger: trigger, rates: CategoryRates(scores.map(\.category)),
-                                followsAcrostic: Statistics.wilson(successes: following.count, trials: scores.count),
-                                amongFollowing: CategoryRates(following.map(\.category)), wrongWords: wrong,
-                                examples: examples, namedAtLine: lines)
+        // One cluster per prompt: its K samples share the prompt (and, pooled, the run).
+        let rates = CategoryRates(clustered: scored.map { (cluster: $0.0.promptID, category: $0.1.category) })
+        let amongFollowing = CategoryRates(clustered: scored.filter(\.1.followsAcrostic).map {
+            (cluster: $0.0.promptID, category: $0.1.category)
+        })
+        return SelfReportResult(trigger: trigger, rates: rates,
+                                followsAcrostic: followingShare(rates, amongFollowing) ?? Statistics.wilson(successes: following.count, trials: scores.count),
+                                amongFollowing: amongFollowing, wrongWords: wrong, examples: examples, namedAtLine: lines)
     }
 
-    /// Several runs' results for one model and condition as one: counts added up.
+    /// The share of replies that are themselves acrostics, per cluster, when both rates are clustered.
+    static func followingShare(_ all: CategoryRates, _ following: CategoryRates) -> Proportion? {
+        guard let a = all.clusters, let f = following.clusters else { return nil }
+        return ClusteredStatistics.proportion(a.keys.sorted().map { id in
+            (successes: f[id]?.values.reduce(0, +) ?? 0, trials: a[id]!.values.reduce(0, +))
+        })
+    }
+
+    /// Several runs' results for one model and condition as one: counts added up, clusters kept apart by run.
     static func pooled(trigger: Bool, _ parts: [SelfReportResult]) -> SelfReportResult {
         var wrong: [String: Int] = [:]
         var lines: [Int: Int] = [:]
@@ -195,9 +255,11 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
             wrong.merge(s.wrongWords, uniquingKeysWith: +)
             lines.merge(s.namedAtLine, uniquingKeysWith: +)
         }
-        return SelfReportResult(trigger: trigger, rates: CategoryRates.pooled(parts.map(\.rates)),
-                                followsAcrostic: Statistics.pooled(parts.map(\.followsAcrostic)),
-                                amongFollowing: CategoryRates.pooled(parts.map(\.amongFollowing)), wrongWords: wrong,
+        let rates = CategoryRates.pooled(parts.map(\.rates))
+        let amongFollowing = CategoryRates.pooled(parts.map(\.amongFollowing))
+        return SelfReportResult(trigger: trigger, rates: rates,
+                                followsAcrostic: followingShare(rates, amongFollowing) ?? Statistics.pooled(parts.map(\.followsAcrostic)),
+                                amongFollowing: amongFollowing, wrongWords: wrong,
                                 examples: SelfReportExample.pick(parts.flatMap(\.examples)), namedAtLine: lines)
     }
 }

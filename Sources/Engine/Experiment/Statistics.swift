@@ -8,13 +8,22 @@ public struct Proportion: Sendable, Codable, Equatable {
     public var rate: Double { trials == 0 ? 0 : Double(successes) / Double(trials) }
     public let low: Double
     public let high: Double
+    /// For a clustered rate (`ClusteredStatistics`): the trials the interval was computed at, n / design effect,
+    /// and the number of clusters (prompts × seeds). nil for a plain Wilson interval over independent trials.
+    public let effectiveTrials: Double?
+    public let clusters: Int?
 
-    public init(successes: Int, trials: Int, low: Double, high: Double) {
+    public init(successes: Int, trials: Int, low: Double, high: Double, effectiveTrials: Double? = nil, clusters: Int? = nil) {
         self.successes = successes
         self.trials = trials
         self.low = low
         self.high = high
+        self.effectiveTrials = effectiveTrials
+        self.clusters = clusters
     }
+
+    /// The trials the interval stands for: the effective ones when clustered, else all of them.
+    public var independentTrials: Double { effectiveTrials ?? Double(trials) }
 }
 
 /// The few tests the experiment reports: rates with intervals, pooled rates, and whether two conditions differ.
@@ -75,6 +84,26 @@ public enum Statistics {
     /// the total (not an average of intervals, which would be too wide).
     public static func pooled(_ parts: [Proportion]) -> Proportion {
         wilson(successes: parts.reduce(0) { $0 + $1.successes }, trials: parts.reduce(0) { $0 + $1.trials })
+    }
+
+    /// Cohen's κ of two coders from their confusion matrix (`matrix[i][j]`: items coder A put in category i and coder B
+    /// in category j): (p_o − p_e) / (1 − p_e), with p_o the share on the diagonal and p_e the agreement expected from
+    /// the two coders' marginal shares. nil when it is undefined: no items, or p_e = 1 (both coders used one and the
+    /// same category for everything, so there is no disagreement left to beat chance by).
+    public static func cohenKappa(_ matrix: [[Int]]) -> Double? {
+        let k = matrix.count
+        precondition(matrix.allSatisfy { $0.count == k }, "Statistics.cohenKappa: the matrix must be square")
+        let n = Double(matrix.reduce(0) { $0 + $1.reduce(0, +) })
+        guard n > 0 else { return nil }
+        let observed = Double((0..<k).reduce(0) { $0 + matrix[$1][$1] }) / n
+        var expected = 0.0
+        for i in 0..<k {
+            let row = Double(matrix[i].reduce(0, +)) / n
+            let column = Double(matrix.reduce(0) { $0 + $1[i] }) / n
+            expected += row * column
+        }
+        guard expected < 1 - 1e-12 else { return nil }
+        return (observed - expected) / (1 - expected)
     }
 
     private static func logFactorial(_ k: Int) -> Double { lgamma(Double(k) + 1) }
