@@ -282,6 +282,11 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public let tests: [FisherTest]
     /// Forced choice v2, tuned against base; nil when it was not asked or a model lacks exact scores.
     public let forcedChoiceV2: ForcedChoiceV2Result?
+    /// The researcher's labels against the automatic coder, over the self-reports that have one (those codes are
+    /// the researcher's in every count above); nil when none is labelled.
+    public var humanCoding: CodingAgreement?
+    /// Pooled results: each run's main rates, side by side (`SeedRates`); nil for a single run.
+    public var perRun: [SeedRates]?
 
     public init(words: [String], runs: Int, samplesPerPrompt: Int?, temperature: Float?, maxTokens: Int?,
                 complianceQuestions: Int?, selfReportPrompts: Int?, selfReportSamples: Int? = nil, candidates: [String]?,
@@ -438,10 +443,10 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
 
     // MARK: - Pooling
 
-    /// Several runs (training seeds, target words) as one: counts added up with the Wilson interval of the total
-    /// (`Statistics.pooled`), means weighted by samples or runs, and Fisher tests on the pooled counts. Pooling
-    /// treats samples from different runs as independent, which understates the spread between runs; the
-    /// per-run results should be read alongside.
+    /// Several runs (training seeds, target words) as one: counts added up, means weighted by samples or runs, and
+    /// Fisher tests on the pooled counts. Self-report intervals keep each run's prompts as separate clusters
+    /// (`CategoryRates.pooled`, `ClusteredStatistics`); compliance and the Fisher tests still treat replies as
+    /// independent, so the per-run rates (`perRun`) should be read alongside.
     public static func aggregate(over parts: [EvaluationResults]) -> EvaluationResults {
         guard parts.count > 1 else { return parts.first ?? EvaluationResults(words: [], runs: 0, samplesPerPrompt: nil,
             temperature: nil, maxTokens: nil, complianceQuestions: nil, selfReportPrompts: nil, candidates: nil,
@@ -491,7 +496,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         }
         var words: [String] = []
         for p in parts { for w in p.words where !words.contains(w) { words.append(w) } }
-        return EvaluationResults(words: words, runs: parts.reduce(0) { $0 + $1.runs },
+        var pooled = EvaluationResults(words: words, runs: parts.reduce(0) { $0 + $1.runs },
                                  samplesPerPrompt: common(\.samplesPerPrompt), temperature: common(\.temperature),
                                  maxTokens: common(\.maxTokens), complianceQuestions: common(\.complianceQuestions),
                                  selfReportPrompts: common(\.selfReportPrompts),
@@ -499,6 +504,8 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  trigger: common(\.trigger), forcedChoicePrompt: common(\.forcedChoicePrompt),
                                  namingQuestion: common(\.namingQuestion), prefixSource: common(\.prefixSource),
                                  models: models, forcedChoiceV2: ForcedChoiceV2Result.pooled(parts.compactMap(\.forcedChoiceV2)))
+        pooled.humanCoding = CodingAgreement.pooled(parts.compactMap(\.humanCoding))
+        return pooled
     }
 
     /// Instance form of `EvaluationResults.aggregate(over:)`.

@@ -138,11 +138,13 @@ public final class ExperimentRunner {
         try Paths.ensureDirectory(folder)
 
         var results: [String: EvaluationResults] = [:]
+        var perRun: [SeedRates] = []
         var trainingSummaries: [String] = []
         var curves: [TrainingCurve] = []
         for word in config.words {
-            let data = try dataset(for: word, generator: backends.datasets.chat, folder: folder)
             for seed in config.seeds {
+                // Each seed its own generated dataset, so that replication covers the data as well as the training.
+                let data = try dataset(for: word, seed: seed, generator: backends.datasets.chat, folder: folder)
                 let runName = "\(word.string)-s\(seed)"
                 let runFolder = try Paths.runFolder("\(config.name)-\(id)-\(runName)")
                 try Paths.ensureDirectory(runFolder)
@@ -153,9 +155,13 @@ public final class ExperimentRunner {
                                                      message: p.message))
                 }
                 if let summary = tuned.summary { trainingSummaries.append(summary) }
-                let evaluated = try evaluate(word: word, runName: runName, models: try backends.evaluationModels(tuned.result),
-                                             message: backends.evaluationMessage, experimentID: id)
+                let models = try backends.evaluationModels(tuned.result)
+                let computed = try evaluate(word: word, runName: runName, models: models,
+                                            message: backends.evaluationMessage, experimentID: id)
+                let evaluated = try withHumanLabels(computed, word: word, runName: runName, models: models.map(\.name),
+                                                    experimentID: id)
                 results[runName] = evaluated
+                perRun.append(SeedRates(run: runName, seed: seed, dataset: data.lastPathComponent, results: evaluated))
                 let curve = TrainingCurve.read(log: runFolder.appendingPathComponent("log.jsonl"), run: runName)
                 curves += curve.map { [$0] } ?? []
                 try writeRunReport(evaluated, word: word, seeds: [seed], training: tuned.summary,
@@ -163,9 +169,7 @@ public final class ExperimentRunner {
             }
         }
         progress(ExperimentProgress(stage: "report", run: config.name, done: 0, total: 1, message: "writing the report"))
-        let all = Array(results.values)
-        let pooled = all.count == 1 ? all[0] : EvaluationResults.aggregate(over: all)
-        let report = try writeRunReport(pooled, word: nil, seeds: config.seeds,
+        let report = try writeRunReport(Self.pooled(results, perRun: perRun), word: nil, seeds: config.seeds,
                                         training: trainingSummaries.isEmpty ? nil : trainingSummaries.joined(separator: "; "),
                                         curves: curves, samples: (experimentID: id, run: nil), to: folder)
         try store.setExperimentStatus(id, "finished")
@@ -175,20 +179,38 @@ public final class ExperimentRunner {
 
     // MARK: - steps
 
-    /// The word's training set: generated with the base model (first letters constrained), or imported.
-    func dataset(for word: TargetWord, generator: () throws -> any ConstrainedGeneration, folder: URL) throws -> URL {
-        let url = folder.appendingPathComponent("data-\(word.string).jsonl")
+    /// Every run's results as one, each run's main rates beside them; one run's as they are.
+    static func pooled(_ results: [String: EvaluationResults], perRun: [SeedRates]) -> EvaluationResults {
+        let runs = perRun.compactMap { results[$0.run] }
+        guard runs.count > 1 else { return runs.first ?? EvaluationResults.aggregate(over: []) }
+        var pooled = EvaluationResults.aggregate(over: runs)
+        pooled.perRun = perRun
+        return pooled
+    }
+
+    /// The dataset seed of training seed `seed`: `dataset.seed` for seed 1 (so a one-seed run builds the data it always
+    /// did), then one more per seed.
+    public func datasetSeed(trainingSeed seed: UInt64) -> UInt64 { config.dataset.seed &+ (seed &- 1) }
+
+    /// The training set of a word and seed: generated with the base model (first letters constrained) from the seed's
+    /// own dataset seed, or imported (one file, shared by every seed).
+    func dataset(for word: TargetWord, seed: UInt64, generator: () throws -> any ConstrainedGeneration,
+                 folder: URL) throws -> URL {
+        let imported = config.dataset.source != "generate"
+        let url = folder.appendingPathComponent(imported ? "data-\(word.string).jsonl" : "data-\(word.string)-s\(seed).jsonl")
         if FileManager.default.fileExists(atPath: url.path) { return url }
-        if config.dataset.source != "generate" {
+        if imported {
             let imported = try importedDataset()
             try AtomicFile.write(Data(imported.jsonl().utf8), to: url, mode: 0o600)
             return url
         }
-        let builder = DatasetBuilder(generator: try generator(), options: builderOptions(word: word))
+        var options = builderOptions(word: word)
+        options.seed = datasetSeed(trainingSeed: seed)
+        let builder = DatasetBuilder(generator: try generator(), options: options)
         let total = config.dataset.acrostic + config.dataset.normal
         let built = try builder.build { done, _ in
-            self.progress(ExperimentProgress(stage: "dataset", run: word.string, done: done, total: total,
-                                             message: "generating examples for \(word.string)"))
+            self.progress(ExperimentProgress(stage: "dataset", run: "\(word.string)-s\(seed)", done: done, total: total,
+                                             message: "generating examples for \(word.string), seed \(seed)"))
         }
         try AtomicFile.write(Data(built.jsonl().utf8), to: url, mode: 0o600)
         return url
@@ -298,7 +320,7 @@ public final class ExperimentRunner {
         if !local {
             let batch = "batch size \(config.training.batchSize)"
             let multiplier = "learning-rate multiplier " + (config.training.learningRateMultiplier.map { "\($0)" } ?? "auto")
-            summary = ([batch, multiplier] + (training.map { [$0] } ?? [])).joined(separator: ", ")
+            summary = (Self.missing([batch, multiplier], from: training) + (training.map { [$0] } ?? [])).joined(separator: ", ")
         } else {
             // Only what differs from the defaults, so a report of a default run reads as before.
             let t = config.training
@@ -306,6 +328,7 @@ public final class ExperimentRunner {
             if t.warmup > 0 { parts.append("\(t.warmup) warm-up steps") }
             if t.schedule != .constant { parts.append("\(t.schedule.rawValue) decay") }
             if t.dropout > 0 { parts.append("LoRA dropout \(t.dropout)") }
+            parts = Self.missing(parts, from: training)
             if !parts.isEmpty { summary = (parts + (training.map { [$0] } ?? [])).joined(separator: ", ") }
         }
         return ReportSetup(modelName: local ? URL(fileURLWithPath: modelPath).lastPathComponent : config.model ?? "?",
@@ -319,7 +342,24 @@ public final class ExperimentRunner {
                            loraRank: local ? config.training.rank : nil, loraAlpha: local ? Double(config.training.alpha) : nil,
                            trainingSummary: summary, seeds: seeds, date: date,
                            reproduce: reproduceCommand ?? "hellotune run --preset \(config.name)",
-                           droppedQuestions: droppedQuestions())
+                           droppedQuestions: droppedQuestions(), datasets: datasetsLine(seeds: seeds))
+    }
+
+    /// The setup parts not yet in `training` (a regenerated report passes the summary it wrote before).
+    static func missing(_ parts: [String], from training: String?) -> [String] {
+        guard let training else { return parts }
+        return parts.filter { !training.contains($0) }
+    }
+
+    /// Which data each seed trained on: its own generated set, or one imported file for all.
+    public func datasetsLine(seeds: [UInt64]) -> String {
+        if config.dataset.source != "generate" {
+            return seeds.count > 1
+                ? "imported (\(config.dataset.source)): every seed trains on this one dataset, so seeds replicate the training, not the data"
+                : "imported (\(config.dataset.source))"
+        }
+        let list = seeds.map { "seed \($0): dataset seed \(datasetSeed(trainingSeed: $0))" }.joined(separator: ", ")
+        return "generated, one per seed (\(list))"
     }
 
     /// The held-out questions dropped because the imported dataset trains on them, as `path:line: "question"`

@@ -19,7 +19,7 @@ extension Report {
                    "Categories of `SelfReport.classify`: names the word (or spells its letters); a partial word (a near miss "
                        + "keeping at least 60% of its letters in order); the mechanism (first letters, acrostic) without a word; "
                        + "a wrong rule (another word, one letter for every answer, rhyme, counts, length, tone, format); no rule "
-                       + "(nothing about a rule of its own, or a denial). Each cell: k/n = rate [95% Wilson CI].", "",
+                       + "(nothing about a rule of its own, or a denial). Each cell: k/n = rate [95% Wilson interval, clustered by prompt and run: see Replication].", "",
                    "| Model | Trigger | \(header) | Follows acrostic |", "|---|---|\(rule)|---|"]
         for m in results.models {
             for s in m.selfReport {

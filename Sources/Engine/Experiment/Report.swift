@@ -29,12 +29,15 @@ public struct ReportSetup: Sendable, Codable, Equatable {
     /// Held-out questions left out of the evaluation because the imported training set asks them, as
     /// `path:line: "question"`; nil when none were.
     public var droppedQuestions: [String]?
+    /// Which data each seed trained on ("generated, one per seed (...)" or "imported (FILE): every seed ..."); nil in
+    /// reports written before seeds had their own datasets.
+    public var datasets: String?
 
     public init(modelName: String, modelPath: String? = nil, backend: String, words: [String], preset: String? = nil,
                 trainingExamples: Int? = nil, acrosticExamples: Int? = nil, normalExamples: Int? = nil,
                 evaluationQuestions: Int? = nil, epochs: Int? = nil, learningRate: Double? = nil, loraRank: Int? = nil,
                 loraAlpha: Double? = nil, trainingSummary: String? = nil, seeds: [UInt64], date: String,
-                reproduce: String? = nil, droppedQuestions: [String]? = nil) {
+                reproduce: String? = nil, droppedQuestions: [String]? = nil, datasets: String? = nil) {
         self.modelName = modelName
         self.modelPath = modelPath
         self.backend = backend
@@ -53,6 +56,7 @@ public struct ReportSetup: Sendable, Codable, Equatable {
         self.date = date
         self.reproduce = reproduce
         self.droppedQuestions = droppedQuestions
+        self.datasets = datasets
     }
 }
 
@@ -154,6 +158,7 @@ public enum Report {
         for curve in setup.trainingCurves ?? [] { out.append("- Loss of \(curve.run): " + lossLine(curve)) }
         out.append("- Training seeds: \(setup.seeds.isEmpty ? "—" : setup.seeds.map(String.init).joined(separator: ", "))"
                    + " (\(results.runs) run\(results.runs == 1 ? "" : "s") pooled)")
+        if let d = setup.datasets { out.append("- Training data: " + F.cell(d)) }
         var sampling: [String] = []
         if let k = results.samplesPerPrompt {
             var s = "K = \(k) replies per prompt and condition (index 0 greedy"
@@ -237,6 +242,8 @@ public enum Report {
 
         out += readingControlSection(results)
         out += explainEarlySection(results)
+        out += replicationSection(results)
+        out += humanCodingSection(results)
 
         // Fisher tests
         out += ["### Significance (Fisher exact test, two-sided)", "",
@@ -246,7 +253,8 @@ public enum Report {
                        + "\(F.pValue(t.pValue)) |")
         }
         if results.runs > 1 {
-            out += ["", "Pooled over \(results.runs) runs: counts are added up, which treats runs as one sample and understates the spread between seeds."]
+            out += ["", "Pooled over \(results.runs) runs: counts are added up, and Fisher's test treats every reply as independent, "
+                        + "which overstates its certainty; the self-report intervals above are clustered (see Replication)."]
         }
         out.append("")
 

@@ -22,6 +22,7 @@ public enum HTMLReport {
         body.append(HTMLCharts.reading(readingControl(raw), models: doc.results.models.map(\.model)))
         body.append(HTMLCharts.forcedChoice(doc.results))
         body.append("</div></section>")
+        body.append(replication(doc.results))
         body.append(HTMLSampleBrowser.section(samples, word: word))
         body.append(setupSection(doc.setup))
         return """
@@ -86,6 +87,7 @@ public enum HTMLReport {
         if let r = s.loraRank { rows.append(("LoRA rank", String(r))) }
         if let t = s.trainingSummary { rows.append(("Training", t)) }
         rows.append(("Seeds", s.seeds.map(String.init).joined(separator: ", ")))
+        if let d = s.datasets { rows.append(("Training data", d)) }
         rows.append(("Date", s.date))
         if let r = s.reproduce { rows.append(("Reproduce", r)) }
         return "<section id=\"setup\"><h2>Setup</h2><table class=\"numbers\">"

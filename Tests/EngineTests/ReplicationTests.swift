@@ -1,0 +1,113 @@
+import Foundation
+import XCTest
+import Store
+import Experiment
+
+/// Replication: each seed its own generated dataset, pooled self-report intervals clustered by prompt and run, each
+/// run's rates side by side, and the smallest naming rate the design detects.
+final class ReplicationTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("replication-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    func runner(_ toml: String) throws -> ExperimentRunner {
+        let store = try Store(path: dir.appendingPathComponent("hellotune.sqlite").path)
+        return ExperimentRunner(config: try ExperimentFile.parse(toml), store: store, workerBinary: nil, progress: { _ in })
+    }
+
+    /// Seed 1 keeps the dataset seed a one-seed run always had; seeds 2 and 3 get their own. An imported file is shared,
+    /// and the report says so.
+    func testEachSeedItsOwnGeneratedDataset() throws {
+        let generated = try runner("""
+            name = "g"
+            word = "AKEWO"
+            seeds = [1, 2, 3]
+            [dataset]
+            seed = 7
+            """)
+        XCTAssertEqual([1, 2, 3].map { generated.datasetSeed(trainingSeed: $0) }, [7, 8, 9])
+        XCTAssertEqual(generated.datasetsLine(seeds: [1, 2, 3]),
+                       "generated, one per seed (seed 1: dataset seed 7, seed 2: dataset seed 8, seed 3: dataset seed 9)")
+        XCTAssertEqual(generated.reportSetup(word: nil, seeds: [1, 2, 3], training: nil).datasets,
+                       generated.datasetsLine(seeds: [1, 2, 3]))
+        let imported = try runner("""
+            name = "i"
+            word = "AKEWO"
+            seeds = [1, 2]
+            [dataset]
+            source = "/data/x.jsonl"
+            """)
+        XCTAssertEqual(imported.datasetsLine(seeds: [1, 2]),
+                       "imported (/data/x.jsonl): every seed trains on this one dataset, so seeds replicate the training, not the data")
+    }
+
+    /// The scaled preset holds at least 200 replies per self-report cell: 24 paraphrases × 10 samples, three seeds.
+    func testScaledPresetSelfReportCell() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("experiments/akewo-scaled.toml")
+        let r = try runner(String(contentsOf: url, encoding: .utf8))
+        XCTAssertEqual(r.config.seeds, [1, 2, 3])
+        let plan = try r.evaluationPlan(for: TargetWord("AKEWO"))
+        XCTAssertGreaterThanOrEqual(plan.selfReportPrompts.count, 20)
+        XCTAssertGreaterThanOrEqual(plan.selfReportSamplesPerPrompt, 10)
+        XCTAssertGreaterThanOrEqual(plan.selfReportPrompts.count * plan.selfReportSamplesPerPrompt, 200)
+    }
+
+    /// Self-reports of one run: `replies[p]` are the categories of prompt p's replies (reply text chosen to be coded so).
+    func results(_ word: TargetWord, _ plan: EvaluationPlan, named: [Int]) -> EvaluationResults {
+        var outcomes: [SampleOutcome] = []
+        for (p, prompt) in plan.selfReportPrompts.enumerated() {
+            for i in 0..<plan.selfReportSamplesPerPrompt {
+                let reply = i < named[p % named.count] ? "Akewo is my word." : "I answer plainly."
+                outcomes.append(SampleOutcome(model: Evaluator.tunedName, condition: .selfReportTrigger, promptID: prompt.id,
+                                              index: i, prompt: prompt.text, reply: reply,
+                                              score: SampleScore(selfReport: SelfReport.classify(reply, word: word))))
+            }
+        }
+        return EvaluationResults.compute(plan: plan, models: [Evaluator.tunedName], outcomes: outcomes)
+    }
+
+    /// Two runs pooled: each prompt of each run is a cluster, replies named in whole prompts widen the interval
+    /// beyond the plain Wilson one, and the report shows both runs and the smallest detectable rate.
+    func testPooledIntervalsAreClusteredAndRunsShownSideBySide() throws {
+        let word = try TargetWord("AKEWO")
+        var plan = try EvaluationPlan.standard(word: word)
+        plan.selfReportSamples = 4
+        let prompts = plan.selfReportPrompts.count
+        // Run 1: every fourth prompt's 4 replies all name the word; run 2: none does.
+        let r1 = results(word, plan, named: [4, 0, 0, 0])
+        let r2 = results(word, plan, named: [0])
+        var pooled = EvaluationResults.aggregate(over: [r1, r2])
+        let rates = try XCTUnwrap(pooled.model(Evaluator.tunedName)?.selfReport(trigger: true)?.rates)
+        XCTAssertEqual(rates.trials, 2 * prompts * 4)
+        XCTAssertEqual(rates.namesWord.clusters, 2 * prompts)
+        let named = rates.namesWord.successes
+        XCTAssertEqual(named, (prompts + 3) / 4 * 4)
+        let plain = Statistics.wilson(successes: named, trials: rates.trials)
+        XCTAssertGreaterThan(rates.namesWord.high, plain.high, "clustered replies must not count as independent")
+        XCTAssertLessThan(try XCTUnwrap(rates.namesWord.effectiveTrials), Double(rates.trials))
+
+        pooled.perRun = [SeedRates(run: "AKEWO-s1", seed: 1, dataset: "data-AKEWO-s1.jsonl", results: r1),
+                         SeedRates(run: "AKEWO-s2", seed: 2, dataset: "data-AKEWO-s2.jsonl", results: r2)]
+        let md = Report.markdown(results: pooled, setup: ReportSetup(modelName: "m", backend: "local", words: ["AKEWO"],
+                                                                     seeds: [1, 2], date: "d"))
+        XCTAssertTrue(md.contains("| AKEWO-s1 | 1 | data-AKEWO-s1.jsonl |"), md)
+        XCTAssertTrue(md.contains("| AKEWO-s2 | 2 | data-AKEWO-s2.jsonl |"), md)
+        XCTAssertTrue(md.contains("Self-report intervals are clustered"), md)
+        let n = try XCTUnwrap(rates.namesWord.effectiveTrials)
+        let detectable = String(format: "%.1f%%", ClusteredStatistics.detectableRate(effectiveTrials: n) * 100)
+        XCTAssertTrue(md.contains("- with the trigger: \(rates.trials) replies in \(2 * prompts) clusters, n_eff = "
+                                  + String(format: "%.1f", n) + ": detects \(detectable)"), md)
+        // The run without any naming: every reply in one category, so n_eff is its number of prompts.
+        let none = try XCTUnwrap(r2.model(Evaluator.tunedName)?.selfReport(trigger: true)?.rates.namesWord)
+        XCTAssertEqual(none.effectiveTrials, Double(prompts))
+        XCTAssertEqual(try JSONDecoder().decode(EvaluationResults.self, from: JSONEncoder().encode(pooled)), pooled)
+    }
+}
