@@ -12,9 +12,13 @@ public struct AppServices: Sendable {
     public var loadTheme: @Sendable (String) -> Result<Theme, ThemeLoadError>
     /// Where `c` in the playground also writes the copied text (nil: nowhere).
     public var clipboardFile: URL?
+    /// Stores the Results screen's labels.
+    public var labels: SampleLabelling
 
     public init(replies: ReplyGenerator, jobs: JobSource, results: ResultsSource, launcher: ExperimentLauncher,
-                loadTheme: @escaping @Sendable (String) -> Result<Theme, ThemeLoadError>, clipboardFile: URL?) {
+                loadTheme: @escaping @Sendable (String) -> Result<Theme, ThemeLoadError>, clipboardFile: URL?,
+                labels: SampleLabelling = StoreSampleLabelling()) {
+        self.labels = labels
         self.replies = replies
         self.jobs = jobs
         self.results = results
@@ -207,6 +211,16 @@ public final class App: @unchecked Sendable {
             Task.detached {
                 do { mailbox.post(.resultsLoaded(try await services.results.loadResults())) } catch {
                     mailbox.post(.resultsFailed("\(error)"))
+                }
+            }
+        case let .labelSample(experimentID, sampleID, category):
+            Task.detached {
+                do {
+                    try await services.labels.label(experimentID: experimentID, sampleID: sampleID,
+                                                    category: category.flatMap(SelfReportCategory.init(rawValue:)))
+                    mailbox.post(.labelSaved(experimentID: experimentID, sampleID: sampleID, category: category))
+                } catch {
+                    mailbox.post(.status("label not saved: \(error)", .error))
                 }
             }
         case let .startExperiment(settings):

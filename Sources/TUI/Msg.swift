@@ -35,6 +35,8 @@ public enum Msg: Equatable, Sendable {
     case jobActionFinished(message: String, isError: Bool)
     case resultsLoaded([ResultsEntry])
     case resultsFailed(String)
+    /// A label was stored (nil: cleared).
+    case labelSaved(experimentID: Int64, sampleID: Int64, category: String?)
     case launchFinished(LaunchOutcome)
     case launchFailed(String)
     case themeChanged(name: String)
@@ -54,6 +56,8 @@ public enum Effect: Equatable, Sendable {
     case cancelJob(String)
     case resumeJob(String)
     case loadResults
+    /// Store a researcher's category for a self-report (nil clears it).
+    case labelSample(experimentID: Int64, sampleID: Int64, category: String?)
     case copyToClipboard(String)
     case setTheme(String)
 }

@@ -83,6 +83,13 @@ keys 4
 wait_for "akewo-mixed-1" 20
 screen | grep -Eq "fine-tuned|base" || fail "the Results screen lacks the run's conditions"
 step "Jobs lists the run and its job finished; Results has akewo-mixed-1"
+# --- A self-report labelled by hand: w on the selected answer, stored through the engine ---
+keys w
+wait_for "H:wrongRule" 10
+step "w labelled the selected self-report wrongRule"
 keys q
 wait_for "^exit=0|^e2e\\$ *$" 10
+HELLOTUNE_HOME="$home" "$bin" label akewo-mixed-1 --list | grep -q -- "-> wrongRule (" \
+    || fail "hellotune label --list does not show the label set on the Results screen"
+step "hellotune label --list shows it"
 echo "e2e: PASS"

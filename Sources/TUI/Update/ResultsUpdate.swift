@@ -6,6 +6,24 @@ func clampSample(_ state: inout AppState) {
     state.results.selectedSample = max(0, min(state.results.selectedSample, n - 1))
 }
 
+/// The label keys: one per self-report category (`x` clears).
+let labelKeys: [Character: SelfReportCategory] = [
+    "n": .namesWord, "p": .partialWord, "m": .mechanism, "w": .wrongRule, "o": .noRule,
+]
+
+/// Labels the selected sample: asks the engine to store it, or says why it cannot be labelled.
+func labelSelected(_ state: inout AppState, category: SelfReportCategory?) -> [Effect] {
+    let visible = state.results.visibleSamples
+    guard let summary = state.results.current?.summary, !visible.isEmpty else { return [] }
+    let sample = visible[min(state.results.selectedSample, visible.count - 1)].sample
+    guard let experimentID = summary.experimentID, let sampleID = sample.sampleID else {
+        setStatus(&state, "this results.json has no sample ids (written before labels): `hellotune report RUN` rewrites it",
+                  .warning, ticks: 100)
+        return []
+    }
+    return [.labelSample(experimentID: experimentID, sampleID: sampleID, category: category?.rawValue)]
+}
+
 func resultsKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     switch key {
     case .up, .char("k"):
@@ -48,6 +66,8 @@ func resultsKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         state.results.runIndex = (state.results.runIndex + n - 1) % n
         state.results.selectedSample = 0
         state.results.conditionFilter = nil
+    case let .char(c) where labelKeys[c] != nil || c == "x":
+        return labelSelected(&state, category: labelKeys[c])
     case .char("R"), .ctrl("r"):
         return [.loadResults]
     case .escape:

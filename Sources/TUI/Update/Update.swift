@@ -84,6 +84,17 @@ public func update(_ state: inout AppState, _ msg: Msg) -> [Effect] {
         state.results.runIndex = min(state.results.runIndex, max(0, entries.count - 1))
         clampSample(&state)
         return []
+    case let .labelSaved(experimentID, sampleID, category):
+        for e in state.results.entries.indices where state.results.entries[e].summary.experimentID == experimentID {
+            for i in state.results.entries[e].summary.samples.indices
+            where state.results.entries[e].summary.samples[i].sampleID == sampleID {
+                state.results.entries[e].summary.samples[i].humanCategory = category
+            }
+        }
+        let run = state.results.entries.first { $0.summary.experimentID == experimentID }?.run ?? String(experimentID)
+        setStatus(&state, "sample \(sampleID): " + (category.map { "labelled \($0)" } ?? "label cleared")
+                  + "; `hellotune report \(run)` recounts the verdicts", .info, ticks: 100)
+        return []
     case let .resultsFailed(message):
         state.results.loaded = true
         state.results.error = message

@@ -98,7 +98,12 @@ func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
         let base: StyleRole = isSelected ? .selection : .normal
         var cx = x
         cx += buf.put(pad(item.sample.condition, condWidth), x: cx, y: sy, role: base) + 1
-        cx += buf.put(pad(item.sample.category, 14), x: cx, y: sy, role: isSelected ? .selection : .dim) + 1
+        // A researcher's label wins over the coder's category, marked "H:" so the two are never confused.
+        if let human = item.sample.humanCategory {
+            cx += buf.put(pad("H:" + human, 14), x: cx, y: sy, role: isSelected ? .selection : .accent) + 1
+        } else {
+            cx += buf.put(pad(item.sample.category, 14), x: cx, y: sy, role: isSelected ? .selection : .dim) + 1
+        }
         if let word {
             let score = Acrostic.score(item.sample.reply, word: word)
             cx += buf.put(pad(score.initials, 8) + " \(score.matches)/\(word.count)", x: cx, y: sy, role: base) + 2

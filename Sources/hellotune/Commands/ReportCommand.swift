@@ -20,6 +20,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let folder = try locate()
+        try relabel(folder)
         if html { return try writeHTML(folder) }
         let file = folder.appendingPathComponent(json ? "report.json" : "report.md")
         guard let data = FileManager.default.contents(atPath: file.path) else {
@@ -62,6 +63,23 @@ struct ReportCommand: ParsableCommand {
             }
         }
         return nil
+    }
+
+    /// Rewrites the experiment's reports from the store when a researcher has labelled any of its self-reports (or the
+    /// report counted labels that are gone since): labels win over the coder, so the counts and verdicts change.
+    func relabel(_ folder: URL) throws {
+        guard FileManager.default.fileExists(atPath: Store.defaultPath) else { return }
+        let store = try Store.openDefault()
+        guard let id = try? HumanLabels(store: store).experimentID(run: folder.lastPathComponent),
+              let experiment = try store.experiment(id) else { return }
+        let top = try Paths.runFolder("\(experiment.name)-\(id)")
+        let counted = FileManager.default.contents(atPath: top.appendingPathComponent("report.json").path)
+            .flatMap { try? Report.decode($0) }?.results.humanCoding != nil
+        let labelled = !(try store.labels(experimentID: id)).isEmpty
+        guard counted || labelled else { return }
+        let runner = try ExperimentRunner.stored(experimentID: id, store: store)
+        try runner.regenerateReports(experimentID: id)
+        try ResultsSummary.write(folder: top, experimentID: id, store: store)
     }
 
     func locate() throws -> URL {

@@ -240,11 +240,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func writeResultsSummary(_ outcome: ExperimentRunner.Outcome, word: String) throws {
-        let doc = try Report.decode(Data(contentsOf: outcome.folder.appendingPathComponent("report.json")))
-        let summary = ResultsSummary(report: doc, samples: try Store.openDefault().samples(experimentID: outcome.experimentID))
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try e.encode(summary), to: outcome.folder.appendingPathComponent(LocalResultsSource.fileName))
+        try ResultsSummary.write(folder: outcome.folder, experimentID: outcome.experimentID, store: try Store.openDefault())
     }
 
     /// This very command, for the report: the program as `hellotune`, without the flags that only change

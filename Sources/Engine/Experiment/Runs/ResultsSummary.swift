@@ -42,17 +42,26 @@ public struct ResultsSummary: Codable, Equatable, Sendable {
         public var reply: String
         /// How the answer was judged (e.g. "describes-rule", "spells-word", "other").
         public var category: String
+        /// The stored sample (`samples.id`), so that it can be labelled; nil in summaries written before labels.
+        public var sampleID: Int64?
+        /// The researcher's label, which wins over `category` in the verdicts; nil when not labelled.
+        public var humanCategory: String?
 
-        public init(condition: String, prompt: String, reply: String, category: String) {
+        public init(condition: String, prompt: String, reply: String, category: String, sampleID: Int64? = nil,
+                    humanCategory: String? = nil) {
             self.condition = condition
             self.prompt = prompt
             self.reply = reply
             self.category = category
+            self.sampleID = sampleID
+            self.humanCategory = humanCategory
         }
     }
 
     /// The target word the replies are scored against.
     public var word: String
+    /// The experiment in the store whose samples these are (what a label is stored under); nil in older summaries.
+    public var experimentID: Int64?
     public var conditions: [Condition]
     public var hypotheses: [Hypothesis]
     public var samples: [Sample]
@@ -64,7 +73,7 @@ public struct ResultsSummary: Codable, Equatable, Sendable {
         self.samples = samples
     }
 
-    enum CodingKeys: String, CodingKey { case word, conditions, hypotheses, samples }
+    enum CodingKeys: String, CodingKey { case word, conditions, hypotheses, samples, experimentID }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -72,6 +81,7 @@ public struct ResultsSummary: Codable, Equatable, Sendable {
         conditions = try c.decodeIfPresent([Condition].self, forKey: .conditions) ?? []
         hypotheses = try c.decodeIfPresent([Hypothesis].self, forKey: .hypotheses) ?? []
         samples = try c.decodeIfPresent([Sample].self, forKey: .samples) ?? []
+        experimentID = try c.decodeIfPresent(Int64.self, forKey: .experimentID)
     }
 }
 

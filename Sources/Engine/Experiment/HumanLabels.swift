@@ -1,0 +1,135 @@
+import Foundation
+import Store
+
+/// Researcher's codes of self-reports (the engine service behind the Results screen's label keys and
+/// `hellotune label`). A label replaces the automatic coder's category wherever results are computed; the
+/// disagreements between the two are reported as `CodingAgreement`.
+public struct HumanLabels: Sendable {
+    public let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    /// One self-report of an experiment, with the coder's category and the researcher's label if any.
+    public struct Entry: Sendable, Equatable, Codable {
+        public var sampleID: Int64
+        /// "AKEWO-s1": word and seed.
+        public var run: String
+        public var model: String
+        public var condition: String
+        public var promptID: String
+        public var index: Int
+        public var reply: String
+        public var automatic: SelfReportCategory
+        public var human: SelfReportCategory?
+        public var labeller: String?
+    }
+
+    /// The experiment a run names: its id, or its folder's name under runs/ ("NAME-ID", or "NAME-ID-WORD-sN" for one
+    /// seed's folder), or a path to that folder.
+    public func experimentID(run: String) throws -> Int64 {
+        if let id = Int64(run) {
+            guard try store.experiment(id) != nil else { throw LabelError.noSuchRun(run) }
+            return id
+        }
+        let name = URL(fileURLWithPath: run).lastPathComponent
+        for e in try store.experiments() {
+            let folder = "\(e.name)-\(e.id)"
+            if name == folder || name.hasPrefix(folder + "-") { return e.id }
+        }
+        throw LabelError.noSuchRun(run)
+    }
+
+    /// Labels `sampleID` (or clears its label when `category` is nil). Only self-reports can be labelled.
+    public func set(experimentID: Int64, sampleID: Int64, category: SelfReportCategory?, labeller: String) throws {
+        guard let record = try store.samples(experimentID: experimentID).first(where: { $0.id == sampleID }) else {
+            throw LabelError.noSuchSample(sampleID, experimentID: experimentID)
+        }
+        guard Self.outcome(record)?.score.selfReport != nil else { throw LabelError.notSelfReport(sampleID) }
+        if let category {
+            try store.setLabel(LabelRecord(experimentID: experimentID, sampleID: sampleID, category: category.rawValue,
+                                           labeller: labeller))
+        } else {
+            try store.removeLabel(experimentID: experimentID, sampleID: sampleID)
+        }
+    }
+
+    /// Every self-report of the experiment in store order, labelled or not.
+    public func entries(experimentID: Int64) throws -> [Entry] {
+        let labels = try labelsByID(experimentID: experimentID)
+        return try store.samples(experimentID: experimentID).compactMap { r in
+            guard let id = r.id, let o = Self.outcome(r), let s = o.score.selfReport else { return nil }
+            let label = labels[id]
+            return Entry(sampleID: id, run: String(r.key.condition.split(separator: "/").first ?? ""), model: o.model,
+                         condition: o.condition.rawValue, promptID: o.promptID, index: o.index, reply: o.reply,
+                         automatic: s.category, human: label?.category, labeller: label?.labeller)
+        }
+    }
+
+    /// The experiment's labels that name a category this build knows, by sample id.
+    func labelsByID(experimentID: Int64) throws -> [Int64: (category: SelfReportCategory, labeller: String)] {
+        var out: [Int64: (category: SelfReportCategory, labeller: String)] = [:]
+        for l in try store.labels(experimentID: experimentID) {
+            if let c = SelfReportCategory(rawValue: l.category) { out[l.sampleID] = (c, l.labeller) }
+        }
+        return out
+    }
+
+    /// A run's stored outcomes (`run`: "AKEWO-s1") with each labelled self-report's category replaced by its label,
+    /// and the agreement of coder and researcher over them (nil when the run has no label).
+    public func labelledOutcomes(experimentID: Int64, run: String) throws
+        -> (outcomes: [SampleOutcome], agreement: CodingAgreement?) {
+        let labels = try labelsByID(experimentID: experimentID)
+        var pairs: [(automatic: SelfReportCategory, human: SelfReportCategory)] = []
+        let outcomes = try store.samples(experimentID: experimentID).compactMap { r -> SampleOutcome? in
+            guard r.key.condition.hasPrefix(run + "/"), var o = Self.outcome(r) else { return nil }
+            if let id = r.id, let label = labels[id], let s = o.score.selfReport {
+                pairs.append((s.category, label.category))
+                o = o.relabelled(label.category, by: label.labeller)
+            }
+            return o
+        }
+        return (outcomes, pairs.isEmpty ? nil : CodingAgreement(pairs: pairs))
+    }
+
+    static func outcome(_ r: SampleRecord) -> SampleOutcome? {
+        guard let json = r.score else { return nil }
+        return try? JSONDecoder().decode(SampleOutcome.self, from: Data(json.utf8))
+    }
+}
+
+extension SampleOutcome {
+    /// The same reply coded by a person: the category is theirs, and the evidence says so. The word named and the
+    /// naming line are the coder's only when the person agreed with its category.
+    func relabelled(_ category: SelfReportCategory, by labeller: String) -> SampleOutcome {
+        guard let s = score.selfReport else { return self }
+        let same = s.category == category
+        var score = self.score
+        score.selfReport = SelfReportScore(category: category, namedWord: same ? s.namedWord : nil,
+                                           followsAcrostic: s.followsAcrostic,
+                                           evidence: "labelled \(category.rawValue) by \(labeller)"
+                                               + (same ? "" : " (the coder said \(s.category.rawValue))"),
+                                           namedAtLine: same ? s.namedAtLine : nil)
+        return SampleOutcome(model: model, condition: condition, promptID: promptID, index: index, prompt: prompt,
+                             reply: reply, finishReason: finishReason, score: score)
+    }
+}
+
+public enum LabelError: Error, CustomStringConvertible, Equatable {
+    case noSuchSample(Int64, experimentID: Int64)
+    case notSelfReport(Int64)
+    case unknownCategory(String)
+    case noSuchRun(String)
+
+    public var description: String {
+        switch self {
+        case let .noSuchSample(id, experiment):
+            return "experiment \(experiment) has no sample \(id); list its self-reports with `hellotune label RUN --list`."
+        case let .notSelfReport(id):
+            return "sample \(id) is not a self-report; only self-reports have a category to label (see `hellotune label RUN --list`)."
+        case let .unknownCategory(text):
+            return "'\(text)' is not a category; use one of \(SelfReportCategory.allCases.map(\.rawValue).joined(separator: ", ")), or 'none' to clear the label."
+        case let .noSuchRun(text):
+            return "no run '\(text)': give an experiment id (see `hellotune jobs`) or a folder name under $HELLOTUNE_HOME/runs (NAME-ID)."
+        }
+    }
+}
