@@ -114,7 +114,7 @@ public let helpSections: [(String, [(String, String)])] = [
                     ("m T", "system message · trigger"), ("r n", "regenerate · seed + 1"),
                     ("←→ c", "choose pane · copy reply"), ("j k a", "scroll · drop adapter"), ("Esc", "stop generating")]),
     ("Results", [("↑↓ j k", "select a sample"), ("c s", "filter condition · score"), ("/ [ ]", "filter text · run"),
-                 ("n p m w o", "label: names · partial · mechanism · wrong · no rule"), ("x R", "clear label · reload")]),
+                 ("R", "reload"), ("n p m w o x", "label category · clear")]),
     ("Typing", [("Enter Esc", "accept · cancel"), ("←→ Home End", "move · Ctrl-U clears")]),
 ]
 

@@ -77,9 +77,15 @@ struct ReportCommand: ParsableCommand {
             .flatMap { try? Report.decode($0) }?.results.humanCoding != nil
         let labelled = !(try store.labels(experimentID: id)).isEmpty
         guard counted || labelled else { return }
-        let runner = try ExperimentRunner.stored(experimentID: id, store: store)
-        try runner.regenerateReports(experimentID: id)
-        try ResultsSummary.write(folder: top, experimentID: id, store: store)
+        do {
+            let runner = try ExperimentRunner.stored(experimentID: id, store: store)
+            try runner.regenerateReports(experimentID: id)
+            try ResultsSummary.write(folder: top, experimentID: id, store: store)
+        } catch {
+            // The report as it stands is still worth printing (an imported dataset moved since, say): said, not hidden.
+            FileHandle.standardError.write(Data(TerminalText.clean(
+                "warning: the report was not recounted with the human labels (\(error)); it is shown as last written.\n").utf8))
+        }
     }
 
     func locate() throws -> URL {
