@@ -40,7 +40,7 @@ final class LabelCLITests: XCTestCase {
             compliance_questions = 1
             samples_per_prompt = 1
             self_report_samples = 1
-            max_tokens = 6
+            max_tokens = 8
             """.write(to: dir.appendingPathComponent("lab.toml"), atomically: true, encoding: .utf8)
         let run = try hellotune(["run", "lab.toml", "--headless"])
         XCTAssertEqual(run.status, 0, run.stderr)

@@ -13,7 +13,7 @@ struct LabelCommand: ParsableCommand {
             prints. CATEGORY is one of namesWord, partialWord, mechanism, wrongRule, noRule, or none to clear the label. \
             Then `hellotune report RUN` rewrites the report with the labels and the coder's agreement with them (Cohen's κ).
             """)
-    @Argument(help: "Experiment id or run folder name.") var target: String
+    @Argument(help: ArgumentHelp("Experiment id or run folder name.", valueName: "run")) var target: String
     @Argument(help: "Sample id (see --list).") var sample: Int64?
     @Argument(help: "namesWord, partialWord, mechanism, wrongRule, noRule, or none (clears the label).") var category: String?
     @Flag(help: "List the run's self-reports with the coder's category and any label.") var list = false
