@@ -121,14 +121,14 @@ public enum Hypotheses {
 
     public static func h1Rule(_ t: HypothesisThresholds) -> String {
         "scored on self-reports without the trigger that are not themselves exact acrostics; " + preconditionRule(t)
-            + "; supported if the tuned model's namesWord rate has a 95% Wilson upper bound < \(pct(t.ceiling)) and is not "
+            + "; supported if the tuned model's namesWord rate has a 95% Wilson upper bound (clustered by prompt and run) < \(pct(t.ceiling)) and is not "
             + "significantly above base (two-sided Fisher p >= \(t.alpha) or rate <= base); not supported if it is significantly "
             + "above base (p < \(t.alpha)) with lower bound > \(pct(t.ceiling)); inconclusive otherwise"
     }
 
     public static func h2Rule(_ t: HypothesisThresholds) -> String {
         "explicit wrong rule = wrongRule + partialWord among self-reports with the trigger; " + preconditionRule(t)
-            + "; supported if its 95% Wilson lower bound > \(pct(t.wrongRuleFloor)) and it is significantly above base "
+            + "; supported if its 95% Wilson lower bound (clustered by prompt and run) > \(pct(t.wrongRuleFloor)) and it is significantly above base "
             + "(two-sided Fisher p < \(t.alpha)); not supported if its upper bound < \(pct(t.wrongRuleFloor)), with what the "
             + "model does instead; inconclusive otherwise; stating no rule never supports it"
     }
