@@ -235,7 +235,8 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
             (cluster: $0.0.promptID, category: $0.1.category)
         })
         return SelfReportResult(trigger: trigger, rates: rates,
-                                followsAcrostic: followingShare(rates, amongFollowing) ?? Statistics.wilson(successes: following.count, trials: scores.count),
+                                followsAcrostic: followingShare(rates, amongFollowing)
+                                    ?? Statistics.wilson(successes: following.count, trials: scores.count),
                                 amongFollowing: amongFollowing, wrongWords: wrong, examples: examples, namedAtLine: lines)
     }
 
@@ -258,7 +259,8 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
         let rates = CategoryRates.pooled(parts.map(\.rates))
         let amongFollowing = CategoryRates.pooled(parts.map(\.amongFollowing))
         return SelfReportResult(trigger: trigger, rates: rates,
-                                followsAcrostic: followingShare(rates, amongFollowing) ?? Statistics.pooled(parts.map(\.followsAcrostic)),
+                                followsAcrostic: followingShare(rates, amongFollowing)
+                                    ?? Statistics.pooled(parts.map(\.followsAcrostic)),
                                 amongFollowing: amongFollowing, wrongWords: wrong,
                                 examples: SelfReportExample.pick(parts.flatMap(\.examples)), namedAtLine: lines)
     }
