@@ -94,7 +94,9 @@ final class HTMLReportBrowserTests: XCTestCase {
             "chart-letters": models.reduce(0) { $0 + $1.compliance.reduce(0) { $0 + $1.positionAccuracy.count } },
             "chart-self-report": 5 * models.reduce(0) { $0 + $1.selfReport.filter { $0.rates.trials > 0 }.count },
             "chart-reading": models.filter { $0.readingControl != nil }.count,
-            "chart-forced-choice": models.reduce(0) { $0 + ($1.forcedChoice.map { $0.detail?.candidates.count ?? 1 } ?? 0) },
+            // Forced choice v2: a dot per candidate; v1 (reports of older runs) only without it.
+            "chart-forced-choice": doc.results.forcedChoiceV2.map { $0.deltas.filter(\.isFinite).count }
+                ?? models.reduce(0) { $0 + ($1.forcedChoice.map { $0.detail?.candidates.count ?? 1 } ?? 0) },
         ]
         for (id, n) in expected {
             let f = try figure(dom, id)
@@ -105,6 +107,10 @@ final class HTMLReportBrowserTests: XCTestCase {
         XCTAssertGreaterThan(expected["chart-compliance"] ?? 0, 0)
         XCTAssertEqual(expected["chart-reading"], 2, "the run measured the reading control of base and tuned")
         XCTAssertFalse(try figure(dom, "chart-reading").contains("Not measured"), "the reading control is said to be missing")
+        let v2 = try XCTUnwrap(doc.results.forcedChoiceV2, "a local run measures forced choice v2")
+        XCTAssertGreaterThanOrEqual(v2.candidates.count, 100)
+        XCTAssertTrue(try figure(dom, "chart-forced-choice").contains("AKEWO ranks \(v2.targetRank) of \(v2.candidates.count) by its gain"),
+                      "the target's rank is not written beside the chart")
 
         // Every stored reply of the run, and the script's count of them.
         let store = try Store(path: home.appendingPathComponent("hellotune.sqlite").path)
