@@ -128,4 +128,32 @@ final class HTMLReportBrowserTests: XCTestCase {
         XCTAssertGreaterThan(png.count, 10_000)
         print("report.html screenshot: \(Self.screenshot.path) (\(png.count) bytes)")
     }
+
+    /// `hellotune compare --html` on two hand-built runs: no console errors, and a chart with its numbers per run.
+    func testTheComparisonPageLoadsInChromium() throws {
+        guard let browser = Self.chromium else {
+            throw XCTSkip("chromium is not installed (scripts/setup.sh installs it): the comparison page is not checked in a browser")
+        }
+        try CompareFixtures.run("a", in: home, exact: 12)
+        try CompareFixtures.run("b", in: home, exact: 20, learningRate: 0.0005)
+        let page = dir.appendingPathComponent("compare.html")
+        let r = try CLI.run(["compare", "a", "b", "--html", page.path], env: env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+
+        let dump = try chromium(browser, ["--dump-dom", page.absoluteString])
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        let console = dump.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
+        XCTAssertEqual(console, [], "the page logged to the console")
+        let dom = dump.stdout
+        // Per run: base and tuned with and without the trigger, and both models' reading control.
+        for id in ["compare-run-A", "compare-run-B"] {
+            let f = try figure(dom, id)
+            XCTAssertEqual(f.components(separatedBy: "class=\"mark").count - 1, 6, "\(id): \(f.prefix(300))")
+            XCTAssertTrue(f.contains("data-marks=\"6\""), id)
+            XCTAssertTrue(f.contains("<table class=\"numbers\">"), "\(id) has no numbers beside it")
+        }
+        XCTAssertEqual(try figure(dom, "compare-compliance").components(separatedBy: "class=\"mark").count - 1, 8)
+        XCTAssertTrue(dom.contains("<table class=\"numbers compare\">"), "no side-by-side table")
+        XCTAssertTrue(dom.contains("learning rate: A 0.0002 · B 0.0005"))
+    }
 }

@@ -64,7 +64,11 @@ struct ReportCommand: ParsableCommand {
         return nil
     }
 
-    func locate() throws -> URL {
+    func locate() throws -> URL { try Self.locate(target) }
+
+    /// The run folder `target` names: a folder path, a folder under $HELLOTUNE_HOME/runs, or an experiment id.
+    /// `hellotune compare` finds its runs the same way.
+    static func locate(_ target: String) throws -> URL {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: target, isDirectory: &isDir), isDir.boolValue { return URL(fileURLWithPath: target) }
