@@ -33,7 +33,7 @@ extension HTMLCharts {
         let finite = v.deltas.filter(\.isFinite)
         let lo = min(finite.min() ?? 0, 0), hiRaw = max(finite.max() ?? 0, 0)
         let hi = hiRaw - lo < 1e-9 ? lo + 1 : hiRaw
-        let left = 170.0, width = 440.0, top = 34.0, rowH = 30.0
+        let left = 170.0, width = 440.0, top = 48.0, rowH = 30.0
         func x(_ d: Double) -> Double { left + (d - lo) / (hi - lo) * width }
         let bottom = top + Double(kindNames.count) * rowH
         var parts: [String] = []
