@@ -13,6 +13,7 @@ final class HTMLReportBrowserTests: XCTestCase {
     var env: [String: String] { ["HELLOTUNE_HOME": home.path] }
     /// Where the screenshot is kept after the test (its folder is removed).
     static let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("hellotune-report-html.png")
+    static let compareScreenshot = FileManager.default.temporaryDirectory.appendingPathComponent("hellotune-compare-html.png")
 
     override func setUpWithError() throws { dir = try CLI.temporaryDirectory() }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
@@ -155,5 +156,12 @@ final class HTMLReportBrowserTests: XCTestCase {
         XCTAssertEqual(try figure(dom, "compare-compliance").components(separatedBy: "class=\"mark").count - 1, 8)
         XCTAssertTrue(dom.contains("<table class=\"numbers compare\">"), "no side-by-side table")
         XCTAssertTrue(dom.contains("learning rate: A 0.0002 · B 0.0005"))
+
+        try? FileManager.default.removeItem(at: Self.compareScreenshot)
+        let shot = try chromium(browser, ["--window-size=1280,2400", "--screenshot=\(Self.compareScreenshot.path)", page.absoluteString])
+        XCTAssertEqual(shot.status, 0, shot.stderr)
+        let png = try Data(contentsOf: Self.compareScreenshot)
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG")
+        print("compare.html screenshot: \(Self.compareScreenshot.path) (\(png.count) bytes)")
     }
 }

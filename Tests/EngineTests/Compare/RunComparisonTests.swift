@@ -198,6 +198,8 @@ final class RunComparisonTests: XCTestCase {
             XCTAssertTrue(text.contains("run C"), text)
             XCTAssertTrue(flat.contains("runs A and C do NOT overlap"), text)
             XCTAssertTrue(flat.contains("- learning rate: A 0.0002 · B 0.0005 · C 0.0002"), text)
+            XCTAssertTrue(flat.contains("- compliance of base, trigger: every pair of runs overlaps (95% intervals; smallest Fisher p = 1.000)"), text)
+            XCTAssertTrue(flat.contains("- compliance of fine-tuned, trigger: runs A and B overlap"), "a group with a gap lists every pair")
         }
         // At 100 columns three runs stand side by side; at 80 the third goes to a second block.
         let wide = ComparisonText.render(c, width: 100), narrow = ComparisonText.render(c, width: 80)

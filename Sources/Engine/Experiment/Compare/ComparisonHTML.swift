@@ -15,7 +15,7 @@ public enum ComparisonHTML {
         body.append(legend(c))
         body.append(sideBySide(c))
         body.append(differences(c))
-        body.append("<section><h2>Compliance of every run</h2><div class=\"grid\">\(allCompliance(c))</div></section>")
+        body.append("<section id=\"all-compliance\"><h2>Compliance of every run</h2>\(allCompliance(c))</section>")
         body.append("<section id=\"runs\"><h2>Each run</h2><div class=\"grid\">")
         for (i, run) in c.runs.enumerated() { body.append(runFigure(run, index: i)) }
         body.append("</div></section>")
@@ -27,7 +27,8 @@ public enum ComparisonHTML {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(e(title))</title>
         <style>\(HTMLReport.style)
-        table.compare td{white-space:normal}.overlap-no{color:var(--mismatch);font-weight:600}</style>
+        table.compare td{white-space:normal}.overlap-no{color:var(--mismatch);font-weight:600}
+        #all-compliance figure.chart{max-width:720px}</style>
         </head>
         <body>
         \(body.joined(separator: "\n"))

@@ -173,10 +173,23 @@ public enum ComparisonText {
         }
         for (name, pairs) in [("compliance", d.compliance), ("reading control", d.readingControl)] {
             if pairs.isEmpty { item("\(name): no two runs measured it for the same model"); continue }
+            var groups: [[RunComparison.PairedRates]] = []
             for p in pairs {
-                let what = p.trigger.map { "\(who(p.model)), \($0 ? "trigger" : "no trigger")" } ?? who(p.model)
-                item("\(name) of \(what): runs \(letter(p.first)) and \(letter(p.second)) "
-                     + (p.overlap ? "overlap" : "do NOT overlap") + " (95% intervals; Fisher \(ReportFormat.pPhrase(p.pValue)))")
+                if let i = groups.firstIndex(where: { $0[0].model == p.model && $0[0].trigger == p.trigger }) { groups[i].append(p) } else { groups.append([p]) }
+            }
+            for group in groups {
+                let what = group[0].trigger.map { "\(who(group[0].model)), \($0 ? "trigger" : "no trigger")" } ?? who(group[0].model)
+                // With many runs, pairs that all overlap are one line; any pair that does not is listed with the rest.
+                if group.count > 1, group.allSatisfy(\.overlap) {
+                    let smallest = group.map(\.pValue).min() ?? 1
+                    item("\(name) of \(what): every pair of runs overlaps (95% intervals; smallest Fisher "
+                         + "\(ReportFormat.pPhrase(smallest)))")
+                    continue
+                }
+                for p in group {
+                    item("\(name) of \(what): runs \(letter(p.first)) and \(letter(p.second)) "
+                         + (p.overlap ? "overlap" : "do NOT overlap") + " (95% intervals; Fisher \(ReportFormat.pPhrase(p.pValue)))")
+                }
             }
         }
         if let f = d.forcedChoice {
