@@ -15,7 +15,7 @@ struct CompareCommand: ParsableCommand {
         terminal's width, at most 100); --json prints every number (keys in README, "hellotune compare"); \
         --html FILE writes a self-contained page.
         """)
-    @Argument(help: "Two or more experiment ids, run folder names or paths.") var targets: [String] = []
+    @Argument(help: ArgumentHelp("Two or more experiment ids, run folder names or paths.", valueName: "RUN")) var targets: [String] = []
     @Flag(help: "Print the comparison as JSON instead of the table.") var json = false
     @Option(help: ArgumentHelp("Write the comparison as a self-contained web page to FILE and print its path.", valueName: "FILE"))
     var html: String?
