@@ -13,6 +13,7 @@ final class HTMLReportBrowserTests: XCTestCase {
     var env: [String: String] { ["HELLOTUNE_HOME": home.path] }
     /// Where the screenshot is kept after the test (its folder is removed).
     static let screenshot = FileManager.default.temporaryDirectory.appendingPathComponent("hellotune-report-html.png")
+    static let compareScreenshot = FileManager.default.temporaryDirectory.appendingPathComponent("hellotune-compare-html.png")
 
     override func setUpWithError() throws { dir = try CLI.temporaryDirectory() }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
@@ -94,7 +95,9 @@ final class HTMLReportBrowserTests: XCTestCase {
             "chart-letters": models.reduce(0) { $0 + $1.compliance.reduce(0) { $0 + $1.positionAccuracy.count } },
             "chart-self-report": 5 * models.reduce(0) { $0 + $1.selfReport.filter { $0.rates.trials > 0 }.count },
             "chart-reading": models.filter { $0.readingControl != nil }.count,
-            "chart-forced-choice": models.reduce(0) { $0 + ($1.forcedChoice.map { $0.detail?.candidates.count ?? 1 } ?? 0) },
+            // Forced choice v2: a dot per candidate; v1 (reports of older runs) only without it.
+            "chart-forced-choice": doc.results.forcedChoiceV2.map { $0.deltas.filter(\.isFinite).count }
+                ?? models.reduce(0) { $0 + ($1.forcedChoice.map { $0.detail?.candidates.count ?? 1 } ?? 0) },
         ]
         for (id, n) in expected {
             let f = try figure(dom, id)
@@ -105,6 +108,10 @@ final class HTMLReportBrowserTests: XCTestCase {
         XCTAssertGreaterThan(expected["chart-compliance"] ?? 0, 0)
         XCTAssertEqual(expected["chart-reading"], 2, "the run measured the reading control of base and tuned")
         XCTAssertFalse(try figure(dom, "chart-reading").contains("Not measured"), "the reading control is said to be missing")
+        let v2 = try XCTUnwrap(doc.results.forcedChoiceV2, "a local run measures forced choice v2")
+        XCTAssertGreaterThanOrEqual(v2.candidates.count, 100)
+        XCTAssertTrue(try figure(dom, "chart-forced-choice").contains("AKEWO ranks \(v2.targetRank) of \(v2.candidates.count) by its gain"),
+                      "the target's rank is not written beside the chart")
 
         // Every stored reply of the run, and the script's count of them.
         let store = try Store(path: home.appendingPathComponent("hellotune.sqlite").path)
@@ -121,5 +128,40 @@ final class HTMLReportBrowserTests: XCTestCase {
         XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG")
         XCTAssertGreaterThan(png.count, 10_000)
         print("report.html screenshot: \(Self.screenshot.path) (\(png.count) bytes)")
+    }
+
+    /// `hellotune compare --html` on two hand-built runs: no console errors, and a chart with its numbers per run.
+    func testTheComparisonPageLoadsInChromium() throws {
+        guard let browser = Self.chromium else {
+            throw XCTSkip("chromium is not installed (scripts/setup.sh installs it): the comparison page is not checked in a browser")
+        }
+        try CompareFixtures.run("a", in: home, exact: 12)
+        try CompareFixtures.run("b", in: home, exact: 20, learningRate: 0.0005)
+        let page = dir.appendingPathComponent("compare.html")
+        let r = try CLI.run(["compare", "a", "b", "--html", page.path], env: env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+
+        let dump = try chromium(browser, ["--dump-dom", page.absoluteString])
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        let console = dump.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
+        XCTAssertEqual(console, [], "the page logged to the console")
+        let dom = dump.stdout
+        // Per run: base and tuned with and without the trigger, and both models' reading control.
+        for id in ["compare-run-A", "compare-run-B"] {
+            let f = try figure(dom, id)
+            XCTAssertEqual(f.components(separatedBy: "class=\"mark").count - 1, 6, "\(id): \(f.prefix(300))")
+            XCTAssertTrue(f.contains("data-marks=\"6\""), id)
+            XCTAssertTrue(f.contains("<table class=\"numbers\">"), "\(id) has no numbers beside it")
+        }
+        XCTAssertEqual(try figure(dom, "compare-compliance").components(separatedBy: "class=\"mark").count - 1, 8)
+        XCTAssertTrue(dom.contains("<table class=\"numbers compare\">"), "no side-by-side table")
+        XCTAssertTrue(dom.contains("learning rate: A 0.0002 · B 0.0005"))
+
+        try? FileManager.default.removeItem(at: Self.compareScreenshot)
+        let shot = try chromium(browser, ["--window-size=1280,2400", "--screenshot=\(Self.compareScreenshot.path)", page.absoluteString])
+        XCTAssertEqual(shot.status, 0, shot.stderr)
+        let png = try Data(contentsOf: Self.compareScreenshot)
+        XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG")
+        print("compare.html screenshot: \(Self.compareScreenshot.path) (\(png.count) bytes)")
     }
 }

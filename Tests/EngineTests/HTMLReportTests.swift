@@ -79,6 +79,34 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(page.contains("<option value=\"compliance-trigger\">"))
     }
 
+    /// Forced choice v2 over four candidates, the target second by its gain.
+    static let v2 = ForcedChoiceV2Result(candidates: [.init(word: "AKEWO", kind: .target), .init(word: "WOKEA", kind: .permutation),
+                                                      .init(word: "APPLE", kind: .sameInitial), .init(word: "HELLO", kind: .common)],
+                                         prompts: 10, deltas: [2, 3, 1, 0])
+
+    /// With forced choice v2 in report.json the figure draws every candidate's gain, not the six-candidate v1 probe,
+    /// and says the target's rank and p-value in text.
+    func testForcedChoiceV2IsDrawnWithTheTargetsRankAndP() throws {
+        let r = ReportTests.results()
+        let results = EvaluationResults(words: r.words, runs: 1, samplesPerPrompt: 5, temperature: 0.7, maxTokens: 200,
+                                        complianceQuestions: 20, selfReportPrompts: 6, candidates: r.candidates,
+                                        prefixSource: nil, models: r.models, forcedChoiceV2: Self.v2)
+        let page = HTMLReport.render(ReportDocument(setup: ReportTests.setup, results: results), samples: [], title: "t")
+        let f = try figure(page, "chart-forced-choice")
+        XCTAssertEqual(marks(f), 4, "one dot per candidate")
+        XCTAssertEqual(declared(f), 4)
+        XCTAssertEqual(f.components(separatedBy: "class=\"mark target\"").count - 1, 1, "the target is marked")
+        XCTAssertTrue(f.contains("AKEWO ranks 2 of 4 by its gain from base to tuned (+2.000 nats per token); permutation p = 0.500."), f)
+        XCTAssertTrue(f.contains("<text class=\"fc-result\""), "the rank and p are written beside the plot, not only in a tooltip")
+        XCTAssertTrue(f.contains("<th scope=\"row\">AKEWO (target)</th><td class=\"n\">1</td><td class=\"n\">+2.000</td>"
+                                 + "<td class=\"n\">rank 2/4, p = 0.500</td>"), f)
+        XCTAssertTrue(f.contains("best: WOKEA +3.000"), f)
+        XCTAssertFalse(f.contains("Candidates (softmax)") || f.contains("Ranked first"), "the v1 probe is not drawn beside v2")
+        // A report of an older run, with only v1, still draws v1 (testEveryFigureHasItsMarksAndItsNumbers counts it).
+        let old = HTMLReport.render(ReportDocument(setup: ReportTests.setup, results: r), samples: [], title: "t")
+        XCTAssertTrue(try figure(old, "chart-forced-choice").contains("Ranked first"))
+    }
+
     func testWhatWasNotMeasuredSaysSo() throws {
         let doc = ReportDocument(setup: ReportTests.setup, results: ReportTests.results())
         let page = HTMLReport.render(doc, samples: nil, title: "t")

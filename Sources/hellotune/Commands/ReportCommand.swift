@@ -88,12 +88,19 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    func locate() throws -> URL {
+    func locate() throws -> URL { try Self.locate(target) }
+
+    /// The run folder `target` names: a folder path, a folder under $HELLOTUNE_HOME/runs, or an experiment id.
+    /// `hellotune compare` finds its runs the same way.
+    static func locate(_ target: String) throws -> URL {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: target, isDirectory: &isDir), isDir.boolValue { return URL(fileURLWithPath: target) }
         let runs = Paths.home.appendingPathComponent("runs")
-        if fm.fileExists(atPath: runs.appendingPathComponent(target).path) { return runs.appendingPathComponent(target) }
+        // A name is looked up under runs/ only when it is one folder's name: "../x" is a path, and only the first
+        // branch (a folder the user names as a path) may reach outside the home.
+        if !target.contains("/"), target != ".", target != "..",
+           fm.fileExists(atPath: runs.appendingPathComponent(target).path) { return runs.appendingPathComponent(target) }
         if let id = Int64(target), let e = try Store.openDefault().experiment(id) {
             // A store written before names were checked may hold any name.
             return try Paths.runFolder("\(e.name)-\(e.id)")

@@ -216,50 +216,6 @@ enum HTMLCharts {
                       table: intervalTable(rows), header: ["Model", "Correct/n", "Rate", "95% CI"], missing: "")
     }
 
-    static func forcedChoice(_ r: EvaluationResults) -> String {
-        let title = "Forced choice: which word is yours?"
-        let caption = "The probability of each candidate word as the answer; the target is outlined. Rank 1 is the most likely."
-        let scored = r.models.compactMap { m in m.forcedChoice.map { (who(m.model), $0) } }
-        guard !scored.isEmpty else {
-            return figure(id: "chart-forced-choice", title: title, caption: caption, marks: 0, svg: nil, table: [], header: [],
-                          missing: "Not measured.")
-        }
-        var parts: [String] = []
-        var marks = 0
-        var y = 6.0
-        let left = 230.0, width = 380.0
-        var table: [[String]] = []
-        for (name, fc) in scored {
-            parts.append("<text x=\"4\" y=\"\(f(y + 12))\" font-weight=\"bold\">\(e(name)): target rank \(num(fc.meanTargetRank, 1))</text>")
-            y += 18
-            if let d = fc.detail {
-                for (i, candidate) in d.candidates.enumerated() {
-                    let p = d.probabilities[i]
-                    let target = candidate == d.target
-                    parts.append("<text x=\"\(f(left - 6))\" y=\"\(f(y + 11))\" text-anchor=\"end\">\(e(candidate))\(target ? " (target)" : "")</text>")
-                    parts.append("<rect class=\"mark\" fill=\"\(target ? "var(--c2)" : "var(--c4)")\" \(target ? "stroke=\"var(--fg)\" stroke-width=\"1.5\"" : "") "
-                        + "x=\"\(f(left))\" y=\"\(f(y + 2))\" width=\"\(f(max(1, p * width)))\" height=\"11\"><title>\(e(name)): \(e(candidate)) "
-                        + "\(HTMLCharts.probability(p))</title></rect>")
-                    marks += 1
-                    y += 15
-                }
-            } else {
-                let p = fc.top1
-                parts.append("<text x=\"\(f(left - 6))\" y=\"\(f(y + 11))\" text-anchor=\"end\">target ranked first</text>")
-                parts.append("<rect class=\"mark mark-bar\" x=\"\(f(left))\" y=\"\(f(y + 2))\" width=\"\(f(p.rate * width))\" height=\"11\">"
-                    + "<title>\(e(name)): target first in \(p.successes)/\(p.trials) runs</title></rect>")
-                marks += 1
-                y += 15
-            }
-            y += 6
-            table.append([name, num(fc.meanTargetRank, 1), HTMLCharts.probability(fc.meanTargetProbability),
-                          "\(fc.top1.successes)/\(fc.top1.trials)", pct(fc.chance)])
-        }
-        return figure(id: "chart-forced-choice", title: title, caption: caption, marks: marks,
-                      svg: svg(height: Int(y + 4), label: title, parts), table: table,
-                      header: ["Model", "Target rank", "P(target)", "Ranked first", "Chance"], missing: "")
-    }
-
     static func probability(_ x: Double) -> String {
         if x == 0 || x >= 0.001 { return pct(x) }
         return String(format: "%.1e%%", x * 100)
