@@ -21,6 +21,16 @@ struct ExportCommand: ParsableCommand {
     var model: String?
     @Flag(help: "Replace --out if it exists.") var force = false
 
+    func validate() throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: adapter, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("--adapter \(adapter) is not a folder: pass the folder `hellotune train --out` wrote (it holds adapter.gguf or the PEFT files).")
+        }
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue {
+            throw ValidationError("--out \(out) is a folder: give the file to write, for example \(out)/merged.gguf")
+        }
+    }
+
     func run() throws {
         let basePath: String
         if let model {
@@ -30,13 +40,6 @@ struct ExportCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: basePath) else {
                 throw ValidationError("the default model is not fetched yet: run `hellotune model fetch` (or pass --model PATH).")
             }
-        }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: adapter, isDirectory: &isDir), isDir.boolValue else {
-            throw ValidationError("--adapter \(adapter) is not a folder: pass the folder `hellotune train --out` wrote (it holds adapter.gguf or the PEFT files).")
-        }
-        if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue {
-            throw ValidationError("--out \(out) is a folder: give the file to write, for example \(out)/merged.gguf")
         }
         let base = try GGUFFile(path: basePath)
         let config = try ModelConfig(gguf: base)
