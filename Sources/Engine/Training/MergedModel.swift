@@ -89,10 +89,11 @@ public enum MergedModel {
             if let slot = slots[name] {
                 let stored: GGMLType = type.ggml.rowBytes(t.rowLength) != nil ? type.ggml : .f16
                 if stored != type.ggml { summary.storedAsF16.append(name) }
+                // F16 tops out at 65504; Q8_0 stores max|x| / 127 as a half. A value past that would load as inf.
+                let largest: Float = stored == .f16 ? 65504 : 65504 * 127
                 pending.append(.init(name: name, dims: t.dims, type: stored) {
                     let w = mergedWeight(t, slot: slot, adapter: adapter)
-                    // F16 tops out at 65504 and Q8_0's scale is a half too; a value past that would load as inf.
-                    guard w.allSatisfy({ $0.isFinite && abs($0) <= 65504 }) else {
+                    guard w.allSatisfy({ $0.isFinite && abs($0) <= largest }) else {
                         throw MergeError.valueOutOfRange(tensor: name, type: stored.description)
                     }
                     return Quantize.bytes(w, as: stored)
