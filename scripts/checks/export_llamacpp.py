@@ -7,6 +7,7 @@ For each of the first N held-out questions, up to T tokens at temperature 0 from
   A. hellotune chat --adapter ADAPTER_DIR on BASE (the reference),
   B. llama.cpp on MERGED.gguf,
   C. llama.cpp on BASE with ADAPTER_DIR/adapter.gguf as its own LoRA (shows whether a difference is the merge's).
+C against A is the baseline: how far two engines agree with no merge at all.
 Tokens matched = the common prefix of two replies, counted in llama.cpp's tokens (A's text is tokenized by llama.cpp;
 B and C are compared as generated). The prompt is the model's chat template rendered by llama-cpp-python; its
 length is checked against hellotune's own count. Prints one line per prompt, then a JSON summary.
@@ -73,7 +74,7 @@ def prefix(x, y):
 
 
 merged, lora = load(a.merged), load(a.base, os.path.join(a.adapter, "adapter.gguf"))
-rows, total = [], {"merged_vs_hellotune": 0, "merged_vs_llamacpp_lora": 0, "reference_tokens": 0,
+total = {"merged_vs_hellotune": 0, "merged_vs_llamacpp_lora": 0, "llamacpp_lora_vs_hellotune": 0, "reference_tokens": 0,
                    "exact_replies_vs_hellotune": 0, "prompt_length_mismatches": 0}
 for q in questions:
     ref = hellotune(q)
@@ -84,6 +85,7 @@ for q in questions:
     text = merged.detokenize(got).decode("utf-8", errors="replace")
     total["merged_vs_hellotune"] += prefix(got, ref_ids)
     total["merged_vs_llamacpp_lora"] += prefix(got, via_lora)
+    total["llamacpp_lora_vs_hellotune"] += prefix(via_lora, ref_ids)
     total["reference_tokens"] += len(ref_ids)
     total["exact_replies_vs_hellotune"] += text == ref["text"]
     total["prompt_length_mismatches"] += len(ids) != ref["prompt_tokens"]
