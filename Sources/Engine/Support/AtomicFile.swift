@@ -12,6 +12,13 @@ import Darwin
 /// its previous content.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL, mode: Int = 0o600) throws {
+        try write(to: url, mode: mode) { emit in try data.withUnsafeBytes { try emit($0) } }
+    }
+
+    /// Writes what `produce` hands to its `emit` function, in order: for files too large to hold twice in
+    /// memory (a merged model), with the same temporary-file-and-rename guarantee.
+    public static func write(to url: URL, mode: Int = 0o600,
+                             _ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let dir = url.deletingLastPathComponent()
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
@@ -19,7 +26,7 @@ public enum AtomicFile {
         // open() applies the umask; say the mode outright, as FileManager's attributes did.
         fchmod(fd, mode_t(mode))
         do {
-            try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            try produce { (buffer: UnsafeRawBufferPointer) in
                 var offset = 0
                 while offset < buffer.count {
                     let n = systemWrite(fd, buffer.baseAddress! + offset, buffer.count - offset)

@@ -10,7 +10,7 @@ struct Hellotune: ParsableCommand {
         Models, runs and the database live under $HELLOTUNE_HOME (default ~/.cache/hellotune).
         """,
         subcommands: [Explore.self, ModelCommand.self, TokenizeCommand.self, LogitsCommand.self, ChatCommand.self,
-                      TrainCommand.self, RunCommand.self, ProbeCommand.self, ReportCommand.self, CompareCommand.self, LabelCommand.self, WorkerCommand.self, BenchCommand.self, ScoreCommand.self, DatasetCommand.self, JobsCommand.self, FinetuneCommand.self],
+                      TrainCommand.self, RunCommand.self, ProbeCommand.self, ReportCommand.self, CompareCommand.self, LabelCommand.self, WorkerCommand.self, BenchCommand.self, ScoreCommand.self, DatasetCommand.self, JobsCommand.self, FinetuneCommand.self, ExportCommand.self],
         defaultSubcommand: Explore.self
     )
 }
