@@ -87,6 +87,42 @@ final class JobsCLITests: XCTestCase {
         XCTAssertTrue(list[0]["externalID"] is NSNull)
     }
 
+    /// `jobs list --json` is written by hand, a job at a time (JSONSerialization with sorted keys took ~0.8 ms a job):
+    /// each object is the one `jobs show --json` gives for the job, escapes, controls, NaN and nested configs included,
+    /// and nothing that a terminal would act on is written raw.
+    func testListJSONWritesEachJobAsShowDoes() throws {
+        let store = try store()
+        let plain = try seedTrainingJob(store)
+        let odd = try store.createJob(experimentID: nil, kind: "evaluate", backend: "openai",
+                                      config: "{ \"words\" : [\"A\", \"B\\u0085\"],\n  \"nested\": {\"x\": 1.5e-7, \"ok\": true, \"none\": null},\"quote\":\"say \\\"hi\\\"\\\\\" }",
+                                      outputDir: "/tmp/a b/c\"d")
+        try store.updateJob(odd.id) {
+            $0.loss = .nan
+            $0.etaSeconds = .infinity
+            $0.error = "line one\nline\ttwo \u{1B}[31mred\u{1B}]0;title\u{07} \u{9B}2J \u{7F} é ✓ 🎉"
+            $0.externalID = "ftjob-1/2"
+            $0.step = 3
+        }
+        let r = try jobs("list", "--json")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.filter { $0 == "\n" }.count, 1, "one line")
+        for raw in ["\u{1B}", "\u{9B}", "\u{7F}", "\u{07}", "\u{85}"] {
+            XCTAssertFalse(r.stdout.unicodeScalars.contains { String($0) == raw }, "no raw \(raw.unicodeScalars.first!.value)")
+        }
+        XCTAssertTrue(r.stdout.contains(#""outputDir":"/tmp/a b/c\"d""#), "slashes are not escaped: \(r.stdout)")
+        let list = try XCTUnwrap(try json(r.stdout) as? [NSDictionary], r.stdout)
+        XCTAssertEqual(list.count, 2)
+        for (listed, id) in zip(list, [plain.id, odd.id]) {
+            let show = try jobs("show", "\(id)", "--json")
+            XCTAssertEqual(show.status, 0, show.stderr)
+            let shown = try XCTUnwrap((try json(show.stdout) as? NSDictionary)?["job"] as? NSDictionary)
+            XCTAssertEqual(listed, shown, "job \(id)")
+        }
+        XCTAssertEqual(list[1]["error"] as? String, "line one\nline\ttwo \u{1B}[31mred\u{1B}]0;title\u{07} \u{9B}2J \u{7F} é ✓ 🎉")
+        XCTAssertTrue(list[1]["loss"] is NSNull)
+        XCTAssertEqual((list[1]["config"] as? NSDictionary)?["words"] as? [String], ["A", "B\u{85}"])
+    }
+
     func testShowAndEvents() throws {
         let store = try store()
         let job = try seedTrainingJob(store)

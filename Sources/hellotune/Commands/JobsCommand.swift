@@ -32,14 +32,7 @@ struct JobsCommand: ParsableCommand {
             reportInterrupted(try store.markInterruptedJobs())
             // A page of jobs at a time, never all of them: memory stays flat with 100,000 jobs.
             if json {
-                var first = true
-                print("[", terminator: "")
-                try store.forEachJob { job in
-                    let data = try JSONSerialization.data(withJSONObject: JobsFormat.json(job), options: [.sortedKeys, .withoutEscapingSlashes])
-                    print((first ? "" : ",") + terminalSafeJSON(String(decoding: data, as: UTF8.self)), terminator: "")
-                    first = false
-                }
-                print("]")
+                try JobsJSONStream.write(store)
                 return
             }
             // Two passes: the column widths, then the rows, up to the last job the first pass saw.
