@@ -165,21 +165,43 @@ struct JobsCommand: ParsableCommand {
 extension JobsCommand {
     struct Resume: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start a stopped local training job's worker again.",
+            abstract: "Start a stopped local training job's worker again, or a paused OpenAI job.",
             discussion: """
             The worker (`hellotune worker --job ID`) starts detached, in a session of its own, and continues from the \
             checkpoint in the job's folder (or from the start without one); its output is appended to worker.log \
-            there. Follow it with `hellotune jobs show ID`. A job whose worker still runs, a finished job and \
-            OpenAI jobs are refused.
+            there. Follow it with `hellotune jobs show ID`. A job whose worker still runs and a finished job are \
+            refused. An OpenAI job that the API paused is resumed through the API (OPENAI_API_KEY); one whose \
+            submission stopped halfway is submitted; any other OpenAI job is refused with its status.
             """)
         @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
-        @Flag(help: "Print {\"job\", \"pid\", \"log\", \"from_checkpoint\"} as JSON.") var json = false
+        @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
+        var baseURL: String?
+        @Flag(name: .customLong("allow-insecure"), help: "Allow a plain-http --base-url to another machine (the key then crosses the network in clear).")
+        var allowInsecure = false
+        @Flag(help: "Print {\"job\", \"pid\", \"log\", \"from_checkpoint\"} as JSON (an OpenAI job: the job).") var json = false
 
         func run() throws {
             let store = try Store.openDefault()
             reportInterrupted(try store.markInterruptedJobs())
             let job = try store.job(named: self.job)
             let id = job.id
+            if job.backend == "openai" {
+                let tracker = try JobsCommand.remoteTracker(id, store: store, baseURL: baseURL, allowInsecure: allowInsecure)
+                let resumed: JobRecord
+                if job.externalID == nil {
+                    // Recorded, but its upload or create request never finished: submit it now.
+                    resumed = try runBlocking { try await tracker.submit(jobID: id) }.job
+                } else {
+                    resumed = try runBlocking { try await tracker.resume(jobID: id) }
+                }
+                if json {
+                    printJSON(JobsFormat.json(resumed))
+                } else {
+                    say("job \(id): " + (job.externalID == nil ? "submitted as \(resumed.externalID ?? "nothing")" : "resumed \(resumed.externalID ?? "")")
+                        + " through the API (now \(resumed.statusText)); follow it with `hellotune jobs show \(id)`")
+                }
+                return
+            }
             let started = try TrainingJobResume.start(job, executable: Explore.executablePath(), environment: ["HELLOTUNE_HOME": Paths.home.path])
             if json {
                 printJSON(["job": started.jobID, "pid": Int(started.pid), "log": started.log.path,
@@ -231,6 +253,9 @@ enum JobsFormat {
         add("output", job.outputDir)
         add("remote id", job.externalID)
         add("error", job.error)
+        if job.status == .paused, job.backend == "openai", let remote = job.externalID {
+            add("paused", FineTuneJobTracker.pausedAdvice(jobID: job.id, remoteID: remote))
+        }
         add("created", second(job.createdAt))
         add("updated", second(job.updatedAt))
         lines.append("config")

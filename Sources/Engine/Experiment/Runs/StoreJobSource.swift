@@ -84,6 +84,8 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
         guard let store = try store(), let job = try store.job(id) else {
             throw JobSourceError("job \(id) is not in the store (see `hellotune jobs list`)")
         }
+        // A remote job resumes through its API, as `hellotune jobs resume N` does it from a shell.
+        if job.backend != "local" { return try runCLI(["jobs", "resume", String(id)]) }
         do {
             let started = try TrainingJobResume.start(job, executable: executable, environment: ["HELLOTUNE_HOME": home.path])
             return started.message + "; output in \(abbreviatePath(started.log.path))"
@@ -153,7 +155,8 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
             }
             return (.running, nil)
         case .validating?: return (.validating, "validating")
-        case .paused?: return (.paused, "paused")
+        case .paused?:
+            return (.paused, job.backend == "openai" ? "paused by the API: r resumes it, x cancels it" : "paused")
         case .interrupted?: return (.interrupted, "interrupted: r resumes it from its checkpoint")
         case let status?: return (status, nil)
         case nil:
