@@ -44,16 +44,17 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
         return Int64(id.dropFirst())
     }
 
-    /// Newest first: the job just started is at the top.
+    private let listing = StoreJobListing()
+
+    /// Newest first: the job just started is at the top. Kept between calls: a call reads only the jobs that changed
+    /// since the last one, and none when nothing was committed (see `StoreJobListing`).
     public func listJobs() async throws -> [JobSummary] {
         guard let store = try store() else { return [] }
-        return try store.jobs().reversed().map { job in
-            // The job row holds the latest progress of local workers; an OpenAI job's comes from its metrics events.
-            let metrics = job.loss == nil || job.step == nil
-                ? Self.latestMetrics(try store.latestEvents(jobID: job.id, limit: 50)) : nil
-            return Self.summary(job, metrics: metrics)
-        }
+        return try listing.jobs(in: store)
     }
+
+    /// Whole job rows the last `listJobs` read from the store: all of them the first time, then only those that changed.
+    public var rowsReadByLastList: Int { listing.rowsRead }
 
     public func events(of jobID: String) async throws -> [JobEvent] {
         guard let id = Self.jobID(jobID) else { throw JobSourceError("\(jobID) is not a job in the store") }
