@@ -146,6 +146,13 @@ func renderJobDetail(_ state: AppState, _ job: JobSummary, _ buf: inout ScreenBu
     facts += job.adapterPath != nil ? " · adapter ready (p: playground)" : " · no adapter yet"
     line(facts)
     if let note = job.note { line(note, .dim) }
+    // A run's training jobs are its detail, not rows of their own.
+    for part in job.parts {
+        var text = "\(part.name): \(statusLabel(part.status)) · step \(part.step)" + (part.totalSteps > 0 ? "/\(part.totalSteps)" : "")
+        if let loss = part.loss { text += String(format: " · loss %.4f", loss) }
+        if let note = part.note { text += " · " + note }
+        line(text, statusRole(part.status) == .error ? .error : .normal)
+    }
     let checkpoints = events.compactMap { e -> Int? in if case let .checkpoint(step, _) = e { return step }; return nil }
     if !checkpoints.isEmpty {
         line("checkpoints: " + checkpoints.suffix(8).map { "step \($0)" }.joined(separator: ", ")

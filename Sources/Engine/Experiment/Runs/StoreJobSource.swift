@@ -176,7 +176,8 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
                                  kind: job.kind, backend: job.backend, status: status,
                                  step: job.step ?? metrics?.step ?? 0, totalSteps: job.totalSteps ?? metrics?.totalSteps ?? 0,
                                  loss: job.loss ?? metrics?.loss, tokensPerSecond: status == .running ? job.tokensPerSecond : nil,
-                                 etaSeconds: status == .running ? job.etaSeconds : nil, folder: job.outputDir, note: note)
+                                 etaSeconds: status == .running ? job.etaSeconds : nil, folder: job.outputDir, note: note,
+                                 experimentID: job.experimentID)
         if status == .succeeded, summary.totalSteps == 0 { summary.totalSteps = summary.step }
         if job.backend == "local", let folder = job.outputDir {
             let fm = FileManager.default
