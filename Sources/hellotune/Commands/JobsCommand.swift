@@ -194,10 +194,14 @@ extension JobsCommand {
                 } else {
                     resumed = try runBlocking { try await tracker.resume(jobID: id) }
                 }
+                guard let remoteID = resumed.externalID else {
+                    // A cancel was requested before it reached the API: it never will.
+                    throw ValidationError("job \(id) is \(resumed.statusText); nothing was submitted")
+                }
                 if json {
                     printJSON(JobsFormat.json(resumed))
                 } else {
-                    say("job \(id): " + (job.externalID == nil ? "submitted as \(resumed.externalID ?? "nothing")" : "resumed \(resumed.externalID ?? "")")
+                    say("job \(id): " + (job.externalID == nil ? "submitted as \(remoteID)" : "resumed \(remoteID)")
                         + " through the API (now \(resumed.statusText)); follow it with `hellotune jobs show \(id)`")
                 }
                 return
