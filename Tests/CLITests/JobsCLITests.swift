@@ -87,6 +87,42 @@ final class JobsCLITests: XCTestCase {
         XCTAssertTrue(list[0]["externalID"] is NSNull)
     }
 
+    /// `jobs list --json` is written by hand, a job at a time (JSONSerialization with sorted keys took ~0.8 ms a job):
+    /// each object is the one `jobs show --json` gives for the job, escapes, controls, NaN and nested configs included,
+    /// and nothing that a terminal would act on is written raw.
+    func testListJSONWritesEachJobAsShowDoes() throws {
+        let store = try store()
+        let plain = try seedTrainingJob(store)
+        let odd = try store.createJob(experimentID: nil, kind: "evaluate", backend: "openai",
+                                      config: "{ \"words\" : [\"A\", \"B\\u0085\"],\n  \"nested\": {\"x\": 1.5e-7, \"ok\": true, \"none\": null},\"quote\":\"say \\\"hi\\\"\\\\\" }",
+                                      outputDir: "/tmp/a b/c\"d")
+        try store.updateJob(odd.id) {
+            $0.loss = .nan
+            $0.etaSeconds = .infinity
+            $0.error = "line one\nline\ttwo \u{1B}[31mred\u{1B}]0;title\u{07} \u{9B}2J \u{7F} é ✓ 🎉"
+            $0.externalID = "ftjob-1/2"
+            $0.step = 3
+        }
+        let r = try jobs("list", "--json")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.filter { $0 == "\n" }.count, 1, "one line")
+        for raw in ["\u{1B}", "\u{9B}", "\u{7F}", "\u{07}", "\u{85}"] {
+            XCTAssertFalse(r.stdout.unicodeScalars.contains { String($0) == raw }, "no raw \(raw.unicodeScalars.first!.value)")
+        }
+        XCTAssertTrue(r.stdout.contains(#""outputDir":"/tmp/a b/c\"d""#), "slashes are not escaped: \(r.stdout)")
+        let list = try XCTUnwrap(try json(r.stdout) as? [NSDictionary], r.stdout)
+        XCTAssertEqual(list.count, 2)
+        for (listed, id) in zip(list, [plain.id, odd.id]) {
+            let show = try jobs("show", "\(id)", "--json")
+            XCTAssertEqual(show.status, 0, show.stderr)
+            let shown = try XCTUnwrap((try json(show.stdout) as? NSDictionary)?["job"] as? NSDictionary)
+            XCTAssertEqual(listed, shown, "job \(id)")
+        }
+        XCTAssertEqual(list[1]["error"] as? String, "line one\nline\ttwo \u{1B}[31mred\u{1B}]0;title\u{07} \u{9B}2J \u{7F} é ✓ 🎉")
+        XCTAssertTrue(list[1]["loss"] is NSNull)
+        XCTAssertEqual((list[1]["config"] as? NSDictionary)?["words"] as? [String], ["A", "B\u{85}"])
+    }
+
     func testShowAndEvents() throws {
         let store = try store()
         let job = try seedTrainingJob(store)
@@ -260,6 +296,54 @@ final class JobsCLITests: XCTestCase {
     }
 
     /// `jobs checkpoints` and `jobs files --cleanup` on a job made by `hellotune finetune` and followed to its end.
+    /// An OpenAI job the API pauses: `jobs list` and `jobs show` say so and what to do, `jobs resume` resumes it through
+    /// the API, and `jobs cancel` cancels it while paused. running → paused → running → succeeded, against the fake.
+    func testAPausedOpenAIJobIsShownResumedAndCancelled() throws {
+        let key = "sk-jobs-paused-key-5e1f"
+        let service = try FakeOpenAIService(apiKey: key)
+        defer { service.stop() }
+        service.pausedAtStep = 1
+        let api = CLI.openAIEnvironment(key: key, baseURL: service.baseURL, home: home)
+        let data = CLI.trelisDataset("akewo.jsonl").path
+        for _ in 0..<2 {
+            let made = try CLI.run(["finetune", "--data", data, "--model", "gpt-4o-mini-2024-07-18", "--yes"], env: api, timeout: 60)
+            XCTAssertEqual(made.status, 0, made.stderr)
+        }
+        let jobs = try store().jobs()
+        XCTAssertEqual(jobs.count, 2)
+        let (first, second) = (jobs[0], jobs[1])
+        let remoteID = try XCTUnwrap(first.externalID)
+        // queued, running at step 1, then paused.
+        for _ in 0..<3 { _ = try CLI.run(["jobs", "show", "\(first.id)"], env: api) }
+        let show = try CLI.run(["jobs", "show", "\(first.id)"], env: api)
+        XCTAssertEqual(show.status, 0, show.stderr)
+        XCTAssertTrue(show.stdout.hasPrefix("job \(first.id): train on openai, paused\n"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("paused      the API paused \(remoteID) (hellotune job \(first.id)); it waits there"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("`hellotune jobs resume \(first.id)` resumes it, `hellotune jobs cancel \(first.id)` cancels it"),
+                      show.stdout)
+        let list = try CLI.run(["jobs", "list"], env: api)
+        let row = try XCTUnwrap(list.stdout.split(separator: "\n").first { $0.hasPrefix("\(first.id) ") })
+        XCTAssertEqual(row.split(separator: " ").prefix(4).map(String.init), ["\(first.id)", "train", "openai", "paused"], list.stdout)
+
+        let resumed = try CLI.run(["jobs", "resume", "\(first.id)"], env: api)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(resumed.stdout, "job \(first.id): resumed \(remoteID) through the API (now running); follow it with `hellotune jobs show \(first.id)`\n")
+        XCTAssertEqual(service.requests.filter { $0.method == "POST" && $0.path == "/v1/fine_tuning/jobs/\(remoteID)/resume" }.count, 1)
+        let again = try CLI.run(["jobs", "resume", "\(first.id)"], env: api)
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("job \(first.id) is running, not paused: there is nothing to resume"), again.stderr)
+        for _ in 0..<4 { _ = try CLI.run(["jobs", "show", "\(first.id)"], env: api) }
+        XCTAssertEqual(try store().job(first.id)?.status, .succeeded)
+
+        // The second job pauses too, and is cancelled while paused.
+        for _ in 0..<4 { _ = try CLI.run(["jobs", "show", "\(second.id)"], env: api) }
+        XCTAssertEqual(try store().job(second.id)?.status, .paused)
+        let cancel = try CLI.run(["jobs", "cancel", "\(second.id)"], env: api)
+        XCTAssertEqual(cancel.status, 0, cancel.stderr)
+        XCTAssertEqual(try store().job(second.id)?.status, .cancelled)
+        XCTAssertEqual(service.job(try XCTUnwrap(second.externalID))?["status"] as? String, "cancelled")
+    }
+
     func testCheckpointsAndResultFilesOfAFinishedOpenAIJob() throws {
         let key = "sk-jobs-files-key-77aa"
         let service = try FakeOpenAIService(apiKey: key)
@@ -356,7 +440,7 @@ final class JobsCLITests: XCTestCase {
         let remote = try store.createJob(experimentID: nil, kind: "train", backend: "openai", config: "{}", outputDir: nil)
         let running = try seedTrainingJob(store)
         for (id, message) in [(job.id, "job \(job.id) has finished; nothing to resume"),
-                              (remote.id, "job \(remote.id) runs on openai: only local training jobs resume"),
+                              (remote.id, "OPENAI_API_KEY is not set"),
                               (running.id, "job \(running.id) is still running (worker pid \(getpid()))")] {
             let before = try store.job(id)
             let refused = try jobs("resume", "\(id)")

@@ -109,6 +109,58 @@ final class OpenAIFineTunerTests: XCTestCase {
         XCTAssertEqual(posts("/v1/fine_tuning/jobs"), 2)
     }
 
+    /// A job the API pauses is said plainly, once, and followed on to its end: running → paused → running → succeeded.
+    func testAPausedJobIsReportedAndFollowedToTheEnd() throws {
+        service.pausedAtStep = 1
+        service.pausedForRetrieves = 2
+        let tuner = OpenAIFineTuner(store: store, client: service.client(), model: "gpt-4o-mini-2024-07-18", epochs: 2,
+                                    batchSize: nil, learningRateMultiplier: nil, pollInterval: 0.01)
+        let logged = LockedLines()
+        tuner.log = { logged.append($0) }
+        guard case let .submitted(jobID) = try tuner.submit(try makeRequest(), progress: { _ in }) else {
+            return XCTFail("a new request is submitted")
+        }
+        let remoteID = try XCTUnwrap(store.job(jobID)?.externalID)
+        var messages: [String] = []
+        let outcome = try tuner.follow(jobID: jobID, cancel: CancellationFlag()) { messages.append($0.message) }
+        XCTAssertEqual(outcome.result, .remoteModel(try XCTUnwrap(service.job(remoteID)?["fine_tuned_model"] as? String)))
+        XCTAssertEqual(logged.lines, [FineTuneJobTracker.pausedAdvice(jobID: jobID, remoteID: remoteID),
+                                      "\(remoteID) (hellotune job \(jobID)) was resumed; following it on"])
+        XCTAssertTrue(logged.lines[0].contains("`hellotune jobs resume \(jobID)` resumes it, `hellotune jobs cancel \(jobID)` cancels it"))
+        let paused = messages.filter { $0.hasPrefix("\(remoteID) paused: `hellotune jobs resume \(jobID)` resumes it") }
+        XCTAssertEqual(paused.count, 3, "paused for the retrieve that paused it and two more: \(messages)")
+        XCTAssertEqual(try store.job(jobID)?.status, .succeeded)
+    }
+
+    /// A job paused until someone resumes it: a follow keeps waiting (until stopped), `resume` resumes it through the
+    /// API, and a follow then goes on to the end. Resume on a job that is not paused changes nothing.
+    func testResumeRunsAPausedJob() throws {
+        service.pausedAtStep = 1
+        let tuner = makeTuner()
+        guard case let .submitted(jobID) = try tuner.submit(try makeRequest(), progress: { _ in }) else {
+            return XCTFail("a new request is submitted")
+        }
+        let remoteID = try XCTUnwrap(store.job(jobID)?.externalID)
+        let stop = CancellationFlag()
+        var pausedPolls = 0
+        XCTAssertThrowsError(try tuner.follow(jobID: jobID, cancel: stop) { p in
+            if p.message.contains("paused") { pausedPolls += 1 }
+            if pausedPolls == 5 { stop.set() }
+        }) { XCTAssertEqual($0 as? FineTuneError, .stopped(job: jobID, remoteID: remoteID)) }
+        XCTAssertEqual(pausedPolls, 5, "a paused job is followed on, not given up")
+        XCTAssertEqual(try store.job(jobID)?.status, .paused)
+
+        XCTAssertEqual(try tuner.resume(jobID: jobID),
+                       "job \(jobID): resumed \(remoteID) through the API (now running); follow it with `hellotune jobs show \(jobID)`")
+        XCTAssertEqual(posts("/v1/fine_tuning/jobs/\(remoteID)/resume"), 1)
+        XCTAssertEqual(try store.job(jobID)?.status, .running)
+        XCTAssertEqual(try tuner.follow(jobID: jobID, cancel: CancellationFlag(), progress: { _ in }).result,
+                       .remoteModel(try XCTUnwrap(service.job(remoteID)?["fine_tuned_model"] as? String)))
+        XCTAssertEqual(try tuner.resume(jobID: jobID),
+                       "job \(jobID) was submitted already (\(remoteID)); follow it with `hellotune jobs show \(jobID)`")
+        XCTAssertEqual(posts("/v1/fine_tuning/jobs/\(remoteID)/resume"), 1)
+    }
+
     func testResumeFinishesAnInterruptedSubmission() throws {
         let client = service.client()
         let tracker = FineTuneJobTracker(store: store, backend: client)
@@ -124,4 +176,12 @@ final class OpenAIFineTunerTests: XCTestCase {
                        "job \(job.id) was submitted already (\(remoteID)); follow it with `hellotune jobs show \(job.id)`")
         XCTAssertEqual(posts("/v1/fine_tuning/jobs"), 1)
     }
+}
+
+/// Lines a `@Sendable` log closure collects.
+final class LockedLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ line: String) { lock.withLock { stored.append(line) } }
+    var lines: [String] { lock.withLock { stored } }
 }

@@ -38,6 +38,8 @@ public final class FakeOpenAIService: @unchecked Sendable {
         var logprobs = true
         var steps = 3
         var pauseAtStep: Int?
+        var pausedAtStep: Int?
+        var pausedForRetrieves: Int?
         var chatLimit: Int?
         var fixedReply: String?
         var dropCreateResponses = 0
@@ -50,6 +52,9 @@ public final class FakeOpenAIService: @unchecked Sendable {
         /// Oldest first.
         var events: [[String: Any]] = []
         var word: String?
+        /// Retrieves answered while paused, and whether it has paused once (it pauses only once).
+        var pausedRetrieves = 0
+        var hasPaused = false
         var status: String { object["status"] as? String ?? "" }
         var isFinal: Bool { ["succeeded", "failed", "cancelled"].contains(status) }
     }
@@ -93,6 +98,19 @@ public final class FakeOpenAIService: @unchecked Sendable {
     public var pauseAtStep: Int? {
         get { lock.withLock { settings.pauseAtStep } }
         set { lock.withLock { settings.pauseAtStep = newValue } }
+    }
+
+    /// A running job goes `paused` (as the API pauses a job, e.g. for billing) on the retrieve after its step reaches
+    /// this one (nil: never); it stays paused for `pausedForRetrieves` retrieves and then runs on by itself, or, when
+    /// that is nil, until POST /fine_tuning/jobs/ID/resume.
+    public var pausedAtStep: Int? {
+        get { lock.withLock { settings.pausedAtStep } }
+        set { lock.withLock { settings.pausedAtStep = newValue } }
+    }
+
+    public var pausedForRetrieves: Int? {
+        get { lock.withLock { settings.pausedForRetrieves } }
+        set { lock.withLock { settings.pausedForRetrieves = newValue } }
     }
 
     /// Chat completions answered before every further one is refused with a 400 (nil: no limit), so a test can
@@ -154,6 +172,8 @@ public final class FakeOpenAIService: @unchecked Sendable {
         case ("GET", ["v1", "fine_tuning", "jobs"]): return listJobs(r)
         case let ("GET", p) where p.count == 4 && p[1] == "fine_tuning" && p[2] == "jobs": return retrieve(p[3])
         case let ("POST", p) where p.count == 5 && p[2] == "jobs" && p[4] == "cancel": return cancel(p[3])
+        case let ("POST", p) where p.count == 5 && p[2] == "jobs" && p[4] == "pause": return pause(p[3])
+        case let ("POST", p) where p.count == 5 && p[2] == "jobs" && p[4] == "resume": return resume(p[3])
         case let ("GET", p) where p.count == 5 && p[2] == "jobs" && p[4] == "events": return events(p[3], r)
         case ("POST", ["v1", "chat", "completions"]): return chat(r)
         default: return .error(404, message: "Unknown request URL: \(r.method) \(r.path).", code: "unknown_url")
@@ -291,6 +311,31 @@ public final class FakeOpenAIService: @unchecked Sendable {
         return .json(job.object)
     }
 
+    /// POST /fine_tuning/jobs/ID/pause: a running job pauses (and stays so until resumed).
+    private func pause(_ id: String) -> FakeOpenAIServer.Response {
+        guard var job = jobs[id] else { return notFound(id) }
+        guard job.status == "running" else {
+            return .error(400, message: "Job \(id) is \(job.status); only running jobs can be paused.")
+        }
+        job.object["status"] = "paused"
+        job.hasPaused = true
+        addEvent(&job, "Fine-tuning job paused")
+        jobs[id] = job
+        return .json(job.object)
+    }
+
+    /// POST /fine_tuning/jobs/ID/resume: a paused job runs again.
+    private func resume(_ id: String) -> FakeOpenAIServer.Response {
+        guard var job = jobs[id] else { return notFound(id) }
+        guard job.status == "paused" else {
+            return .error(400, message: "Job \(id) is \(job.status); only paused jobs can be resumed.")
+        }
+        job.object["status"] = "running"
+        addEvent(&job, "Fine-tuning job resumed")
+        jobs[id] = job
+        return .json(job.object)
+    }
+
     private func events(_ id: String, _ r: FakeOpenAIServer.Request) -> FakeOpenAIServer.Response {
         guard let job = jobs[id] else { return notFound(id) }
         var newestFirst = Array(job.events.reversed())
@@ -316,6 +361,22 @@ public final class FakeOpenAIService: @unchecked Sendable {
     private func advance(_ job: inout Job) {
         guard !job.isFinal else { return }
         let steps = settings.steps
+        if job.status == "paused" {
+            // Paused by the API: it runs on by itself after a while, or only when resumed.
+            guard let retrieves = settings.pausedForRetrieves else { return }
+            job.pausedRetrieves += 1
+            if job.pausedRetrieves > retrieves {
+                job.object["status"] = "running"
+                addEvent(&job, "Fine-tuning job resumed")
+            }
+            return
+        }
+        if job.status == "running", !job.hasPaused, let at = settings.pausedAtStep, job.phase - 1 >= at {
+            job.object["status"] = "paused"
+            job.hasPaused = true
+            addEvent(&job, "Fine-tuning job paused")
+            return
+        }
         if job.status == "running", let pause = settings.pauseAtStep, job.phase - 1 >= pause { return }
         job.phase += 1
         switch job.phase {

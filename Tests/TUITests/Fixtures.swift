@@ -25,22 +25,25 @@ enum Fixtures {
         JobSummary(id: "#7", name: "#7 train ftjob-abc123", kind: "train", backend: "openai", status: .queued, note: "validating"),
     ]
 
-    /// What `hellotune run` in a terminal opens on: its run (detached) and the training job it started, in the store.
-    static let runJobs: [JobSummary] = [
-        JobSummary(id: "#1", name: "#1 train akewo-mixed-1-AKEWO-s1", kind: "train", backend: "local", status: .running, step: 3,
-                   totalSteps: 8, loss: 2.4512, tokensPerSecond: 230, etaSeconds: 12, folder: "/runs/akewo-mixed-1-AKEWO-s1"),
-        JobSummary(id: "run:akewo-mixed-AKEWO-seed1", name: "akewo-mixed-AKEWO-seed1", kind: "run", backend: "local",
-                   status: .running, step: 3, totalSteps: 8, loss: 2.4512, folder: "/runs/akewo-mixed-AKEWO-seed1",
-                   note: "train AKEWO-s1: loss 2.4512  230 tok/s (pid 4242)"),
-    ]
+    /// What `hellotune run` in a terminal opens on: its run (detached), one row with the training job it started in
+    /// the store as its detail (as `MergedJobSource` lists them).
+    static let runJobs: [JobSummary] = {
+        var run = JobSummary(id: "run:akewo-mixed-AKEWO-seed1", name: "akewo-mixed-AKEWO-seed1", kind: "run", backend: "local",
+                             status: .running, step: 3, totalSteps: 8, loss: 2.4512, folder: "/runs/akewo-mixed-AKEWO-seed1",
+                             note: "train AKEWO-s1: loss 2.4512  230 tok/s (pid 4242)", experimentID: 1)
+        run.parts = [JobSummary(id: "#1", name: "#1 train akewo-mixed-1-AKEWO-s1", kind: "train", backend: "local", status: .running,
+                                step: 3, totalSteps: 8, loss: 2.4512, tokensPerSecond: 230, etaSeconds: 12,
+                                folder: "/runs/akewo-mixed-1-AKEWO-s1", experimentID: 1)]
+        return [run]
+    }()
 
     static func withLaunchedRun(_ s: AppState) -> AppState {
         var s = s
         s.screen = .jobs
-        s.launchedRunID = runJobs[1].id
-        s.jobs.selectedID = runJobs[1].id
+        s.launchedRunID = runJobs[0].id
+        s.jobs.selectedID = runJobs[0].id
         _ = update(&s, .jobsLoaded(runJobs))
-        _ = update(&s, .jobEventsLoaded(jobID: runJobs[1].id, [
+        _ = update(&s, .jobEventsLoaded(jobID: runJobs[0].id, [
             .message("dataset: AKEWO"), .message("train: AKEWO-s1"),
             .step(step: 1, totalSteps: 8, epoch: 0, loss: 3.1, tokensPerSecond: 220, etaSeconds: 0),
             .step(step: 2, totalSteps: 8, epoch: 0, loss: 2.8, tokensPerSecond: 225, etaSeconds: 0),

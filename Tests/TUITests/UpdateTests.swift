@@ -322,7 +322,7 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(update(&s, .jobsLoaded(Fixtures.runJobs)), [])
         var done = Fixtures.runJobs
         done[0].status = .succeeded
-        done[1].status = .succeeded
+        done[0].parts[0].status = .succeeded
         XCTAssertEqual(update(&s, .jobsLoaded(done)), [.loadResults])
         XCTAssertEqual(s.status?.text, "akewo-mixed-AKEWO-seed1 finished: its results are on Results (4)")
         s.status = nil
@@ -331,6 +331,29 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(update(&s, .jobsLoaded(done)), [], "finishing is noticed once")
         // q leaves the UI (the run is a separate process; nothing is sent to it).
         XCTAssertEqual(update(&s, .key(.char("q"))), [.quit])
+    }
+
+    /// One row per experiment: the run's training job is a line of its detail, not a second row with other figures.
+    func testARunRowShowsItsTrainingJobAsDetail() {
+        let s = Fixtures.withLaunchedRun(Fixtures.state())
+        XCTAssertEqual(s.jobs.visibleJobs.map(\.id), ["run:akewo-mixed-AKEWO-seed1"])
+        let screen = render(s, size: s.size)
+        XCTAssertNotNil(screen.find("Jobs (1/1)"))
+        XCTAssertNotNil(screen.find("#1 train akewo-mixed-1-AKEWO-s1: running · step 3/8 · loss 2.4512"))
+    }
+
+    /// A job the API paused shows as paused with what to do, and both x and r work on it.
+    func testAPausedJobIsShownAndCanBeResumedOrCancelled() {
+        var s = Fixtures.state()
+        s.screen = .jobs
+        let paused = JobSummary(id: "#7", name: "#7 train ftjob-abc", kind: "train", backend: "openai", status: .paused, step: 2,
+                                totalSteps: 6, note: "paused by the API: r resumes it, x cancels it")
+        _ = update(&s, .jobsLoaded([paused]))
+        let screen = render(s, size: s.size)
+        XCTAssertNotNil(screen.find("paused by the API: r resumes it, x cancels it"))
+        XCTAssertNotNil(screen.find("#7 train ftjob-abc — paused"))
+        XCTAssertEqual(update(&s, .key(.char("x"))), [.cancelJob("#7")])
+        XCTAssertEqual(update(&s, .key(.char("r"))), [.resumeJob("#7")])
     }
 
     func testResultsFilters() {

@@ -66,6 +66,8 @@ public final class ExperimentRunner {
     public var pollInterval: Double = ExperimentRunner.defaultPollInterval
     /// Retries and failed requests of the API client, one line each (never the key).
     public var log: (@Sendable (String) -> Void)?
+    /// Starts the line that names the experiment's record and folder ("experiment 12: /…/runs/akewo-12").
+    public static let experimentLinePrefix = "experiment "
 
     public init(config: ExperimentConfig, store: Store, workerBinary: URL?, progress: @escaping (ExperimentProgress) -> Void) {
         self.config = config
@@ -136,6 +138,8 @@ public final class ExperimentRunner {
         try store.setExperimentStatus(id, "running")
         let folder = try Paths.runFolder("\(config.name)-\(id)")
         try Paths.ensureDirectory(folder)
+        // The Jobs screen reads this line in run.log to show the experiment's jobs under its run.
+        log?("\(Self.experimentLinePrefix)\(id): \(folder.path)")
 
         var results: [String: EvaluationResults] = [:]
         var perRun: [SeedRates] = []

@@ -28,7 +28,7 @@ func jobsKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         return switchScreen(&state, .to(state.previousScreen))
     case .char("x"):
         guard let job = state.jobs.selectedJob else { return [] }
-        guard job.status == .running else {
+        guard job.status == .running || job.status == .paused else {
             setStatus(&state, "\(job.name) is \(statusLabel(job.status)), not running", .warning)
             return []
         }

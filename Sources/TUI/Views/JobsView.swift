@@ -60,18 +60,20 @@ func renderJobs(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
     let showSpeed = width >= 96
     let others = [7, 9, 9, 7] + (showSpeed ? [7] : []) + [7]
     let spare = width - others.reduce(0, +) - others.count - 1
+    let rows = inner.height - 1
+    let selected = jobs.selectedIndex ?? 0
+    let first = max(0, min(selected - rows + 1, visible.count - rows))
+    // Only the rows on screen are measured: with 100,000 jobs, measuring every name made each frame slow.
+    let shown = visible.dropFirst(first).prefix(rows)
     // Names first (a run folder name is 23 characters): the bar gives way down to 8.
-    let nameWidth0 = max(8, min(visible.map { displayWidth($0.name) }.max() ?? 8, spare - 8, max(23, spare * 2 / 3)))
+    let nameWidth0 = max(8, min(shown.map { displayWidth($0.name) }.max() ?? 8, spare - 8, max(23, spare * 2 / 3)))
     let barWidth = max(6, min(40, spare - nameWidth0))
     let nameWidth = max(nameWidth0, spare - barWidth)
     let header = pad("Job", nameWidth) + " " + pad("Backend", 7) + " " + pad("Status", 9) + " " + pad("Progress", barWidth) + " "
         + pad("Step", 9, right: true) + " " + pad("Loss", 7, right: true) + " " + (showSpeed ? pad("tok/s", 7, right: true) + " " : "")
         + pad("ETA", 7, right: true)
     buf.put(header, x: x, y: inner.y, role: .title, maxWidth: width)
-    let rows = inner.height - 1
-    let selected = jobs.selectedIndex ?? 0
-    let first = max(0, min(selected - rows + 1, visible.count - rows))
-    for (row, job) in visible.dropFirst(max(0, first)).prefix(rows).enumerated() {
+    for (row, job) in shown.enumerated() {
         let y = inner.y + 1 + row
         let isSelected = job.id == visible[selected].id
         if isSelected { buf.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), role: .selection) }
@@ -144,6 +146,13 @@ func renderJobDetail(_ state: AppState, _ job: JobSummary, _ buf: inout ScreenBu
     facts += job.adapterPath != nil ? " · adapter ready (p: playground)" : " · no adapter yet"
     line(facts)
     if let note = job.note { line(note, .dim) }
+    // A run's training jobs are its detail, not rows of their own.
+    for part in job.parts {
+        var text = "\(part.name): \(statusLabel(part.status)) · step \(part.step)" + (part.totalSteps > 0 ? "/\(part.totalSteps)" : "")
+        if let loss = part.loss { text += String(format: " · loss %.4f", loss) }
+        if let note = part.note { text += " · " + note }
+        line(text, statusRole(part.status) == .error ? .error : .normal)
+    }
     let checkpoints = events.compactMap { e -> Int? in if case let .checkpoint(step, _) = e { return step }; return nil }
     if !checkpoints.isEmpty {
         line("checkpoints: " + checkpoints.suffix(8).map { "step \($0)" }.joined(separator: ", ")

@@ -32,14 +32,7 @@ struct JobsCommand: ParsableCommand {
             reportInterrupted(try store.markInterruptedJobs())
             // A page of jobs at a time, never all of them: memory stays flat with 100,000 jobs.
             if json {
-                var first = true
-                print("[", terminator: "")
-                try store.forEachJob { job in
-                    let data = try JSONSerialization.data(withJSONObject: JobsFormat.json(job), options: [.sortedKeys, .withoutEscapingSlashes])
-                    print((first ? "" : ",") + terminalSafeJSON(String(decoding: data, as: UTF8.self)), terminator: "")
-                    first = false
-                }
-                print("]")
+                try JobsJSONStream.write(store)
                 return
             }
             // Two passes: the column widths, then the rows, up to the last job the first pass saw.
@@ -172,21 +165,47 @@ struct JobsCommand: ParsableCommand {
 extension JobsCommand {
     struct Resume: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Start a stopped local training job's worker again.",
+            abstract: "Start a stopped local training job's worker again, or a paused OpenAI job.",
             discussion: """
             The worker (`hellotune worker --job ID`) starts detached, in a session of its own, and continues from the \
             checkpoint in the job's folder (or from the start without one); its output is appended to worker.log \
-            there. Follow it with `hellotune jobs show ID`. A job whose worker still runs, a finished job and \
-            OpenAI jobs are refused.
+            there. Follow it with `hellotune jobs show ID`. A job whose worker still runs and a finished job are \
+            refused. An OpenAI job that the API paused is resumed through the API (OPENAI_API_KEY); one whose \
+            submission stopped halfway is submitted; any other OpenAI job is refused with its status.
             """)
         @Argument(help: ArgumentHelp(JobsFormat.referenceHelp)) var job: String
-        @Flag(help: "Print {\"job\", \"pid\", \"log\", \"from_checkpoint\"} as JSON.") var json = false
+        @Option(name: .customLong("base-url"), help: "API base URL of an OpenAI job (default: the one it was created on).")
+        var baseURL: String?
+        @Flag(name: .customLong("allow-insecure"), help: "Allow a plain-http --base-url to another machine (the key then crosses the network in clear).")
+        var allowInsecure = false
+        @Flag(help: "Print {\"job\", \"pid\", \"log\", \"from_checkpoint\"} as JSON (an OpenAI job: the job).") var json = false
 
         func run() throws {
             let store = try Store.openDefault()
             reportInterrupted(try store.markInterruptedJobs())
             let job = try store.job(named: self.job)
             let id = job.id
+            if job.backend == "openai" {
+                let tracker = try JobsCommand.remoteTracker(id, store: store, baseURL: baseURL, allowInsecure: allowInsecure)
+                let resumed: JobRecord
+                if job.externalID == nil {
+                    // Recorded, but its upload or create request never finished: submit it now.
+                    resumed = try runBlocking { try await tracker.submit(jobID: id) }.job
+                } else {
+                    resumed = try runBlocking { try await tracker.resume(jobID: id) }
+                }
+                guard let remoteID = resumed.externalID else {
+                    // A cancel was requested before it reached the API: it never will.
+                    throw ValidationError("job \(id) is \(resumed.statusText); nothing was submitted")
+                }
+                if json {
+                    printJSON(JobsFormat.json(resumed))
+                } else {
+                    say("job \(id): " + (job.externalID == nil ? "submitted as \(remoteID)" : "resumed \(remoteID)")
+                        + " through the API (now \(resumed.statusText)); follow it with `hellotune jobs show \(id)`")
+                }
+                return
+            }
             let started = try TrainingJobResume.start(job, executable: Explore.executablePath(), environment: ["HELLOTUNE_HOME": Paths.home.path])
             if json {
                 printJSON(["job": started.jobID, "pid": Int(started.pid), "log": started.log.path,
@@ -238,6 +257,9 @@ enum JobsFormat {
         add("output", job.outputDir)
         add("remote id", job.externalID)
         add("error", job.error)
+        if job.status == .paused, job.backend == "openai", let remote = job.externalID {
+            add("paused", FineTuneJobTracker.pausedAdvice(jobID: job.id, remoteID: remote))
+        }
         add("created", second(job.createdAt))
         add("updated", second(job.updatedAt))
         lines.append("config")

@@ -2,7 +2,8 @@ import Foundation
 import XCTest
 import Experiment
 import Store
-import Store
+import ModelCore
+import TestSupport
 
 /// The Jobs screen's one list: the store's jobs first, then launched runs and run folders the store does not know.
 final class MergedJobSourceTests: XCTestCase {
@@ -63,6 +64,50 @@ final class MergedJobSourceTests: XCTestCase {
         } catch {
             XCTAssertTrue("\(error)".contains("Ctrl-C"), "\(error)")
         }
+    }
+
+    /// One row per experiment: a run started from the UI lists its experiment's training job as its detail, not as
+    /// a second row with other figures; finished, it shows full progress and the adapter its training wrote.
+    func testARunListsItsExperimentsJobsAsOneRow() async throws {
+        let store = try Store(path: home.appendingPathComponent("hellotune.sqlite").path)
+        defer { try? store.close() }
+        let experiment = try store.createExperiment(name: "akewo-mixed", config: "{}")
+        let trainFolder = try writeRun("akewo-mixed-\(experiment.id)-AKEWO-s1")
+        try Data("x".utf8).write(to: trainFolder.appendingPathComponent(AdapterIO.peftWeightsFile))
+        let train = try store.createJob(experimentID: experiment.id, kind: "train", backend: "local", config: "{}",
+                                        outputDir: trainFolder.path)
+        try store.updateJob(train.id) { $0.status = .succeeded; $0.step = 4; $0.totalSteps = 4; $0.loss = 1.5 }
+        let other = try store.createJob(experimentID: nil, kind: "train", backend: "local", config: "{}", outputDir: nil)
+        let launched = runs.appendingPathComponent("akewo-mixed-AKEWO-seed1")
+        try FileManager.default.createDirectory(at: launched, withIntermediateDirectories: true)
+        try RunLaunch(pid: try deadPID(), arguments: ["run", "--headless"], backend: "local", directory: home.path).save(in: launched)
+        try """
+        --- started: hellotune run x.toml --headless
+        experiment \(experiment.id): \(runs.appendingPathComponent("akewo-mixed-\(experiment.id)").path)
+        dataset: AKEWO
+        train: AKEWO-s1
+        run 4/4 [########################] loss 1.5000  300 tok/s
+        evaluate: AKEWO-s1
+        run 0/1 [........................] base
+        finished in 12 s
+
+        """.write(to: launched.appendingPathComponent(RunLaunch.logFile), atomically: true, encoding: .utf8)
+
+        let merged = MergedJobSource([StoreJobSource(home: home, executable: "/bin/false"),
+                                      LaunchedRunsJobSource(runsDirectory: runs, executable: "/bin/false"),
+                                      LocalRunsJobSource(runsDirectory: runs)])
+        let jobs = try await merged.listJobs()
+        XCTAssertEqual(jobs.map(\.id), ["#\(other.id)", "run:akewo-mixed-AKEWO-seed1"], "the training job and its folder are not rows")
+        let run = try XCTUnwrap(jobs.last)
+        XCTAssertEqual(run.experimentID, experiment.id)
+        XCTAssertEqual(run.parts.map(\.id), ["#\(train.id)"])
+        XCTAssertEqual(run.parts.first?.loss, 1.5)
+        XCTAssertEqual(run.status, .succeeded)
+        XCTAssertEqual(run.progress, 1, "a finished run is all done, not an empty 0/1 bar")
+        XCTAssertEqual(run.adapterPath, trainFolder.path)
+        // The same poll again: the same list.
+        let again = try await merged.listJobs()
+        XCTAssertEqual(again, jobs)
     }
 
     func testAnUnreadableStoreDoesNotHideTheRunFolders() async throws {

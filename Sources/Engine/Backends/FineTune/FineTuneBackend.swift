@@ -14,6 +14,9 @@ public protocol FineTuneBackend: Sendable {
     /// A file's bytes (GET /files/ID/content): a job's result files.
     func fileContent(_ id: String) async throws -> Data
     func cancelJob(_ id: String) async throws -> FineTuneJob
+    /// Pauses a running job; `resumeJob` runs a paused one again (the API may also pause a job by itself).
+    func pauseJob(_ id: String) async throws -> FineTuneJob
+    func resumeJob(_ id: String) async throws -> FineTuneJob
     /// One page of events as the API returns it: newest first. `after` is the id of the last (oldest)
     /// event of the previous page.
     func events(jobID: String, after: String?, limit: Int?) async throws -> ListPage<FineTuneEvent>

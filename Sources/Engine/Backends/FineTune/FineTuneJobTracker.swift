@@ -152,6 +152,27 @@ public struct FineTuneJobTracker: Sendable {
         return try store.updateJob(jobID) { Self.apply(remote, to: &$0) }
     }
 
+    /// Runs a job the API paused again (POST .../resume), and records the status the API answers. A job in any other
+    /// state is refused with what it is, untouched.
+    @discardableResult
+    public func resume(jobID: Int64) async throws -> JobRecord {
+        let job = try stored(jobID)
+        guard let remoteID = job.externalID else { throw FineTuneTrackerError.notSubmitted(jobID) }
+        let remote = try await backend.retrieveJob(remoteID)
+        guard remote.status == .paused else {
+            _ = try store.updateJob(jobID) { Self.apply(remote, to: &$0) }
+            throw FineTuneTrackerError.notPaused(jobID, status: Self.status(remote.status))
+        }
+        let resumed = try await backend.resumeJob(remoteID)
+        return try store.updateJob(jobID) { Self.apply(resumed, to: &$0) }
+    }
+
+    /// What a user can do about a job the API paused: the line `run`, `jobs show` and the Jobs screen print.
+    public static func pausedAdvice(jobID: Int64, remoteID: String) -> String {
+        "the API paused \(remoteID) (hellotune job \(jobID)); it waits there until it is resumed: "
+            + "`hellotune jobs resume \(jobID)` resumes it, `hellotune jobs cancel \(jobID)` cancels it"
+    }
+
     // MARK: - Steps
 
     func stored(_ jobID: Int64) throws -> JobRecord {

@@ -11,6 +11,8 @@ public enum FineTuneTrackerError: Error, CustomStringConvertible, Equatable {
     case outsideLimits(String)
     /// The uploaded files are still needed: the job has not ended.
     case stillRunning(Int64, status: String)
+    /// Resume asked of a remote job that is not paused.
+    case notPaused(Int64, status: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum FineTuneTrackerError: Error, CustomStringConvertible, Equatable {
         case let .stillRunning(id, status):
             return "job \(id) is \(status): the API still needs its uploaded files. Clean up once it has ended "
                 + "(`hellotune jobs show \(id)` shows when), or cancel it first."
+        case let .notPaused(id, status):
+            return "job \(id) is \(status), not paused: there is nothing to resume (`hellotune jobs show \(id)` follows it)."
         case let .outsideLimits(message):
             return "\(message); nothing was uploaded."
         }

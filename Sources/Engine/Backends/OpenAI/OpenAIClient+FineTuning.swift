@@ -116,6 +116,14 @@ extension OpenAIClient: FineTuneBackend {
         try await post("/fine_tuning/jobs/\(Self.pathComponent(id))/cancel", body: nil, as: FineTuneJob.self)
     }
 
+    public func pauseJob(_ id: String) async throws -> FineTuneJob {
+        try await post("/fine_tuning/jobs/\(Self.pathComponent(id))/pause", body: nil, as: FineTuneJob.self)
+    }
+
+    public func resumeJob(_ id: String) async throws -> FineTuneJob {
+        try await post("/fine_tuning/jobs/\(Self.pathComponent(id))/resume", body: nil, as: FineTuneJob.self)
+    }
+
     public func events(jobID: String, after: String? = nil, limit: Int? = nil) async throws -> ListPage<FineTuneEvent> {
         try await get("/fine_tuning/jobs/\(Self.pathComponent(jobID))/events",
                       query: [("after", after), ("limit", limit.map(String.init))], as: ListPage<FineTuneEvent>.self)

@@ -71,12 +71,21 @@ public final class OpenAIFineTuner: FineTuner {
         guard let remoteID = job.externalID else {
             throw FineTuneError.remoteJobFailed(job: jobID, remoteID: nil, status: job.statusText, error: job.error)
         }
+        var wasPaused = false
         while true {
             let sync = try runBlocking { [tracker] in try await tracker.sync(jobID: jobID) }
             let now = sync.job
             let loss = now.loss.map { String(format: "  loss %.4f", $0) } ?? ""
+            // A paused job is followed on (the API or the user resumes it), said once in plain words, not polled silently.
+            let paused = sync.remote.status == .paused
+            if paused != wasPaused {
+                log?(paused ? FineTuneJobTracker.pausedAdvice(jobID: jobID, remoteID: remoteID)
+                            : "\(remoteID) (hellotune job \(jobID)) was resumed; following it on")
+                wasPaused = paused
+            }
             progress(FineTuneProgress(step: now.step ?? 0, totalSteps: now.totalSteps ?? 0,
-                                      message: "\(remoteID) \(sync.remote.status)\(loss)"))
+                                      message: paused ? "\(remoteID) paused: `hellotune jobs resume \(jobID)` resumes it\(loss)"
+                                                      : "\(remoteID) \(sync.remote.status)\(loss)"))
             switch sync.remote.status {
             case .succeeded:
                 guard let model = sync.remote.fineTunedModel else {
@@ -106,9 +115,15 @@ public final class OpenAIFineTuner: FineTuner {
         try runBlocking { [tracker] in try await tracker.cancel(jobID: jobID) }
     }
 
-    /// Finishes a submission a stopped process left halfway (the upload or the create request); a submitted job goes
-    /// on by itself, and `follow` re-attaches to it.
+    /// Finishes a submission a stopped process left halfway (the upload or the create request), or runs a job the API
+    /// paused again; any other submitted job goes on by itself, and `follow` re-attaches to it.
     public func resume(jobID: Int64) throws -> String {
+        if let job = try store.job(jobID), let remoteID = job.externalID,
+           try runBlocking({ [tracker] in try await tracker.sync(jobID: jobID) }).remote.status == .paused {
+            let resumed = try runBlocking { [tracker] in try await tracker.resume(jobID: jobID) }
+            return "job \(jobID): resumed \(remoteID) through the API (now \(resumed.statusText)); "
+                + "follow it with `hellotune jobs show \(jobID)`"
+        }
         let submission = try runBlocking { [tracker] in try await tracker.submit(jobID: jobID) }
         guard let remoteID = submission.job.externalID else {
             return "job \(jobID) is \(submission.job.statusText); nothing was submitted"

@@ -23,10 +23,14 @@ public struct JobSummary: Equatable, Sendable, Identifiable {
     public var folder: String?
     /// Why it failed or other one-line detail.
     public var note: String?
+    /// The experiment in the store it belongs to, when known (a store job's, or the one a run's log names).
+    public var experimentID: Int64?
+    /// A run's own jobs (its training jobs in the store), shown as its detail rather than as rows of their own.
+    public var parts: [JobSummary] = []
 
     public init(id: String, name: String? = nil, kind: String? = nil, backend: String? = nil, status: JobStatus?, step: Int = 0,
                 totalSteps: Int = 0, loss: Double? = nil, tokensPerSecond: Double? = nil, etaSeconds: Double? = nil,
-                adapterPath: String? = nil, folder: String? = nil, note: String? = nil) {
+                adapterPath: String? = nil, folder: String? = nil, note: String? = nil, experimentID: Int64? = nil) {
         self.id = id
         self.name = name ?? id
         self.kind = kind
@@ -40,6 +44,7 @@ public struct JobSummary: Equatable, Sendable, Identifiable {
         self.adapterPath = adapterPath
         self.folder = folder
         self.note = note
+        self.experimentID = experimentID
     }
 
     public var progress: Double { totalSteps > 0 ? min(1, Double(step) / Double(totalSteps)) : (status == .succeeded ? 1 : 0) }

@@ -67,6 +67,8 @@ public struct RunLog: Equatable, Sendable {
     public var finished = false
     public var error: String?
     public var interrupted = false
+    /// The experiment in the store this run works on (its "experiment N: FOLDER" line), once it has said so.
+    public var experimentID: Int64?
     public var events: [JobEvent] = []
 
     static let stages: Set<String> = ["dataset", "train", "evaluate", "report"]
@@ -99,6 +101,9 @@ public struct RunLog: Equatable, Sendable {
                     events.append(.step(step: done, totalSteps: total, epoch: 0, loss: loss,
                                         tokensPerSecond: tokensPerSecond ?? 0, etaSeconds: 0))
                 }
+            } else if let id = Self.experimentID(line) {
+                experimentID = id
+                events.append(.message(line))
             } else if line.hasPrefix("finished in ") {
                 finished = true
                 events.append(.message(line))
@@ -110,6 +115,12 @@ public struct RunLog: Equatable, Sendable {
                 events.append(.message(line))
             }
         }
+    }
+
+    /// "experiment 12: /home/u/.cache/hellotune/runs/akewo-12", which `ExperimentRunner` logs when it starts.
+    static func experimentID(_ line: String) -> Int64? {
+        guard line.hasPrefix(ExperimentRunner.experimentLinePrefix), let colon = line.firstIndex(of: ":") else { return nil }
+        return Int64(line[line.index(line.startIndex, offsetBy: ExperimentRunner.experimentLinePrefix.count)..<colon])
     }
 
     /// "run 3/10 [#######.................] detail" (ProgressBar's line).
@@ -182,7 +193,8 @@ public struct LaunchedRunsJobSource: JobSource {
     func summary(name: String, launch: RunLaunch, log: RunLog, folder: URL) -> JobSummary {
         let alive = ProcessLiveness.isAlive(launch.pid)
         var job = JobSummary(id: Self.id(folder: name), name: name, kind: "run", backend: launch.backend, status: .running,
-                             step: log.done, totalSteps: log.total, loss: log.loss, folder: folder.path)
+                             step: log.done, totalSteps: log.total, loss: log.loss, folder: folder.path,
+                             experimentID: log.experimentID)
         let where_ = [log.stage, log.target].compactMap { $0 }.joined(separator: " ")
         if alive {
             job.tokensPerSecond = log.stage == "train" ? log.tokensPerSecond : nil
@@ -216,7 +228,7 @@ public struct LaunchedRunsJobSource: JobSource {
         guard kill(launch.pid, SIGINT) == 0 else {
             throw JobSourceError("could not signal process \(launch.pid): \(String(cString: strerror(errno)))")
         }
-        return "asked \(folder.lastPathComponent) (pid \(launch.pid)) to stop; a training job it started keeps going (cancel it on its #N row)"
+        return "asked \(folder.lastPathComponent) (pid \(launch.pid)) to stop"
     }
 
     public func resume(_ jobID: String) async throws -> String {

@@ -44,16 +44,17 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
         return Int64(id.dropFirst())
     }
 
-    /// Newest first: the job just started is at the top.
+    private let listing = StoreJobListing()
+
+    /// Newest first: the job just started is at the top. Kept between calls: a call reads only the jobs that changed
+    /// since the last one, and none when nothing was committed (see `StoreJobListing`).
     public func listJobs() async throws -> [JobSummary] {
         guard let store = try store() else { return [] }
-        return try store.jobs().reversed().map { job in
-            // The job row holds the latest progress of local workers; an OpenAI job's comes from its metrics events.
-            let metrics = job.loss == nil || job.step == nil
-                ? Self.latestMetrics(try store.latestEvents(jobID: job.id, limit: 50)) : nil
-            return Self.summary(job, metrics: metrics)
-        }
+        return try listing.jobs(in: store)
     }
+
+    /// Whole job rows the last `listJobs` read from the store: all of them the first time, then only those that changed.
+    public var rowsReadByLastList: Int { listing.rowsRead }
 
     public func events(of jobID: String) async throws -> [JobEvent] {
         guard let id = Self.jobID(jobID) else { throw JobSourceError("\(jobID) is not a job in the store") }
@@ -84,6 +85,8 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
         guard let store = try store(), let job = try store.job(id) else {
             throw JobSourceError("job \(id) is not in the store (see `hellotune jobs list`)")
         }
+        // A remote job resumes through its API, as `hellotune jobs resume N` does it from a shell.
+        if job.backend != "local" { return try runCLI(["jobs", "resume", String(id)]) }
         do {
             let started = try TrainingJobResume.start(job, executable: executable, environment: ["HELLOTUNE_HOME": home.path])
             return started.message + "; output in \(abbreviatePath(started.log.path))"
@@ -153,7 +156,8 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
             }
             return (.running, nil)
         case .validating?: return (.validating, "validating")
-        case .paused?: return (.paused, "paused")
+        case .paused?:
+            return (.paused, job.backend == "openai" ? "paused by the API: r resumes it, x cancels it" : "paused")
         case .interrupted?: return (.interrupted, "interrupted: r resumes it from its checkpoint")
         case let status?: return (status, nil)
         case nil:
@@ -172,7 +176,8 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
                                  kind: job.kind, backend: job.backend, status: status,
                                  step: job.step ?? metrics?.step ?? 0, totalSteps: job.totalSteps ?? metrics?.totalSteps ?? 0,
                                  loss: job.loss ?? metrics?.loss, tokensPerSecond: status == .running ? job.tokensPerSecond : nil,
-                                 etaSeconds: status == .running ? job.etaSeconds : nil, folder: job.outputDir, note: note)
+                                 etaSeconds: status == .running ? job.etaSeconds : nil, folder: job.outputDir, note: note,
+                                 experimentID: job.experimentID)
         if status == .succeeded, summary.totalSteps == 0 { summary.totalSteps = summary.step }
         if job.backend == "local", let folder = job.outputDir {
             let fm = FileManager.default
