@@ -57,7 +57,7 @@ let package = Package(
         // Small helpers more than one test target needs (a seeded generator, a dead pid, a newer store's header);
         // like FakeOpenAI, it uses nothing of the code under test.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Experiment", "Backends", "Training", "ModelCore", "Store", "Support", "FakeOpenAI", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: fastMath),
+        .testTarget(name: "EngineTests", dependencies: ["Experiment", "Backends", "Training", "ModelCore", "CKernels", "Store", "Support", "FakeOpenAI", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: fastMath),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Experiment", "Backends", "Training", "ModelCore", "Store", "Support", "TestSupport"]),
         // Runs the built `hellotune` binary as a user would (exit codes, messages, files).
         .testTarget(name: "CLITests", dependencies: ["hellotune", "Experiment", "Backends", "Training", "ModelCore", "Store", "Support", "TUI", "FakeOpenAI", "TestSupport"]),

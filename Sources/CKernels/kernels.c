@@ -1,4 +1,5 @@
 #include "kernels.h"
+#include "kquant.h"
 
 #include <math.h>
 #include <string.h>
@@ -501,11 +502,15 @@ __attribute__((constructor)) static void ht_kernels_init(void) {
 const char *ht_kernel_name(void) { return g_name; }
 
 int ht_has_int8_kernel(uint32_t type) {
-    return type == HT_TYPE_Q4_0 || type == HT_TYPE_Q4_1 || type == HT_TYPE_Q8_0;
+    return type == HT_TYPE_Q4_0 || type == HT_TYPE_Q4_1 || type == HT_TYPE_Q8_0 || ht_is_kquant(type);
 }
 
 void ht_matmul_q8(uint32_t type, float *out, size_t out_stride, const void *w, size_t row_bytes, int n,
                   int r0, int r1, const void *x, int nx) {
+    if (ht_is_kquant(type)) {  // kquant.c; AVX-512 VNNI runs them on panels (kquant_panels.c)
+        ht_matmul_kquant(g_avx2, type, out, out_stride, w, row_bytes, n, r0, r1, x, nx);
+        return;
+    }
     g_matmul(type, out, out_stride, w, row_bytes, n, r0, r1, x, nx);
 }
 
@@ -526,6 +531,10 @@ void ht_axpy_f32(float *y, float a, const float *x, int n) {
 }
 
 int ht_dequantize_row_fast(uint32_t type, const void *src, float *dst, int n) {
+    if (ht_is_kquant(type)) {
+        ht_dequantize_kquant(type, src, dst, n);
+        return 1;
+    }
 #ifdef HT_X86
     if (g_avx2) return dequantize_avx2(type, src, dst, n);
 #endif

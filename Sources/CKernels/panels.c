@@ -1,5 +1,6 @@
 #include "panels.h"
 #include "kernels.h"
+#include "kquant.h"
 
 #include <string.h>
 
@@ -20,6 +21,7 @@ static int block_bytes(uint32_t type) {
 }
 
 size_t ht_panel_bytes(uint32_t type, int rows, int n) {
+    if (ht_is_kquant(type)) return ht_kpanel_bytes(type, rows, n);  // kquant_panels.c
     size_t panels = (size_t)(rows + PANEL_ROWS - 1) / PANEL_ROWS;
     return panels * (size_t)(n / 32) * (size_t)block_bytes(type);
 }
@@ -45,6 +47,10 @@ HT_PANEL static inline float f16(const uint8_t *p) {
 }
 
 HT_PANEL void ht_repack_panels(uint32_t type, void *dst, const void *w, size_t row_bytes, int rows, int n) {
+    if (ht_is_kquant(type)) {
+        ht_repack_kpanels(type, dst, w, row_bytes, rows, n);
+        return;
+    }
     int nb = n / 32, bb = block_bytes(type);
     int vectors = type == HT_TYPE_Q8_0 ? 8 : 4;
     uint8_t *out = (uint8_t *)dst;
@@ -171,6 +177,10 @@ HT_PANEL __attribute__((always_inline)) static inline void panel_columns(uint32_
 HT_PANEL void ht_matmul_panels(uint32_t type, float *out, size_t out_stride, const void *panels, int rows, int n,
                                int r0, int r1, const void *x, int nx) {
     (void)rows;
+    if (ht_is_kquant(type)) {
+        ht_matmul_kpanels(type, out, out_stride, panels, n, r0, r1, x, nx);
+        return;
+    }
     const int nb = n / 32, bb = block_bytes(type);
     const size_t cb = ht_q8_column_bytes(n);
     const uint8_t *xb = (const uint8_t *)x;

@@ -3,13 +3,14 @@ import TestSupport
 import XCTest
 import ModelCore
 
-/// The product paths of QuantizedMatrix (below 32 input rows panels where the CPU has AVX-512 VNNI,
+/// The product paths of QuantizedMatrix (Q4_0, Q4_1, Q8_0, Q4_K, Q6_K) (below 32 input rows panels where the CPU has AVX-512 VNNI,
 /// row kernels otherwise; sgemm from 32 rows) against a float product of the
 /// dequantised weights: input-row counts on both sides of the BLAS threshold, row counts that do not
 /// fill a panel, odd block counts, and several matrices sharing one call (as q, k and v do).
 final class QuantizedMatrixTests: XCTestCase {
     /// Random blocks with sane f16 scales: `rows` rows of `cols` elements of `type`.
     private func randomMatrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> [UInt8] {
+        if type == .q4_K || type == .q6_K { return KQuantKernelTests.randomRows(type, rows: rows, cols: cols, seed: seed) }
         var rng = SplitMix64(seed: seed)
         let rowBytes = type.rowBytes(cols)!
         var bytes = [UInt8](repeating: 0, count: rows * rowBytes)
@@ -46,8 +47,10 @@ final class QuantizedMatrixTests: XCTestCase {
         return zip(got, want).map { abs($0 - $1) }.max()! / scale
     }
 
-    private func check(_ type: GGMLType, shapes: [Int], cols: Int) throws {
-        let matrices = shapes.enumerated().map { randomMatrix(type, rows: $1, cols: cols, seed: UInt64(7 + $0)) }
+    /// `lastType`: the last matrix's type when it differs (Qwen2.5's q and k are Q4_K, its v Q6_K).
+    private func check(_ type: GGMLType, shapes: [Int], cols: Int, lastType: GGMLType? = nil) throws {
+        let types = shapes.indices.map { $0 == shapes.count - 1 ? lastType ?? type : type }
+        let matrices = shapes.enumerated().map { randomMatrix(types[$0], rows: $1, cols: cols, seed: UInt64(7 + $0)) }
         var rng = SplitMix64(seed: 99)
         let ws = Workspace()
         for n in [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 24, 31, 32, 45, 64] {
@@ -57,7 +60,7 @@ final class QuantizedMatrixTests: XCTestCase {
                 var outs = shapes.map { [Float](repeating: .nan, count: n * $0) }
                 try matrices.withUnsafeBufferPointers { bases in
                     let ms = zip(shapes, bases).enumerated().map { i, p in
-                        QuantizedMatrix(name: "m\(i)", type: type, rows: p.0, cols: cols, data: p.1, panels: panels)
+                        QuantizedMatrix(name: "m\(i)", type: types[i], rows: p.0, cols: cols, data: p.1, panels: panels)
                     }
                     try outs.withUnsafeMutableBufferPointers { outPointers in
                         let items = zip(ms, outPointers).map { ($0, $1) }
@@ -96,6 +99,10 @@ final class QuantizedMatrixTests: XCTestCase {
     func testQ8_0() throws { try check(.q8_0, shapes: [50, 18, 64], cols: 96) }
     /// Many rows, so the product is split over threads at row counts that are not panel multiples.
     func testQ4_1ManyRows() throws { try check(.q4_1, shapes: [200, 40], cols: 128) }
+    func testQ4_K() throws { try check(.q4_K, shapes: [50, 18, 64], cols: 512) }
+    func testQ6_K() throws { try check(.q6_K, shapes: [50, 18, 64], cols: 512) }
+    /// Both super-block formats in one call, sharing one quantisation of the input.
+    func testQ4_KWithQ6_K() throws { try check(.q4_K, shapes: [40, 24, 33], cols: 768, lastType: .q6_K) }
 
     /// The default model's own matrices (Q4_1 projections, the Q8_0 embedding as output): panels and
     /// row kernels give the same products.

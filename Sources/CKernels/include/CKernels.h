@@ -2,3 +2,4 @@
 #include "pool.h"
 #include "memory.h"
 #include "panels.h"
+#include "kquant.h"

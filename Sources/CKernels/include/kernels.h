@@ -14,7 +14,7 @@
 /// ht_q8_column_bytes(n) is the size of one column; columns are laid out back to back.
 size_t ht_q8_column_bytes(int n);
 
-/// Weight formats with an integer kernel (numbers as in GGMLType).
+/// Weight formats with an integer kernel (numbers as in GGMLType; Q4_K and Q6_K in kquant.h).
 enum {
     HT_TYPE_Q4_0 = 2,
     HT_TYPE_Q4_1 = 3,
@@ -40,7 +40,7 @@ float ht_dot_f32(const float *a, const float *b, int n);
 /// y += a * x
 void ht_axpy_f32(float *y, float a, const float *x, int n);
 
-/// Fast dequantisation of a Q4_0/Q4_1/Q8_0 row (n elements) for the BLAS path; returns 0 when `type`
+/// Fast dequantisation of a Q4_0/Q4_1/Q8_0/Q4_K/Q6_K row (n elements) for the BLAS path; returns 0 when `type`
 /// has no fast path (the caller then uses the general Swift dequantiser).
 int ht_dequantize_row_fast(uint32_t type, const void *src, float *dst, int n);
 

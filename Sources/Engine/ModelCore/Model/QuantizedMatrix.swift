@@ -4,8 +4,9 @@ import CKernels
 
 /// A weight matrix kept in its file format (rows x cols, row-major, each row `rowBytes` long),
 /// multiplied in one of three ways, whichever is fastest for the shape at hand:
-/// - integer kernels against 8-bit activations (Q4_0, Q4_1, Q8_0) for a few rows of input (decode),
-///   on a panel copy of the weights where the CPU has AVX-512 VNNI (panels.h says why);
+/// - integer kernels against 8-bit activations (Q4_0, Q4_1, Q8_0, and the super-block formats Q4_K and
+///   Q6_K) for a few rows of input (decode), on a panel copy of the weights where the CPU has AVX-512
+///   VNNI (panels.h and kquant.h say why);
 /// - dequantise-then-sgemm through OpenBLAS for many rows of input (prefill);
 /// - dequantise one weight row at a time for the other formats at small batch.
 public struct QuantizedMatrix: @unchecked Sendable {
@@ -161,7 +162,14 @@ final class PanelCopy: @unchecked Sendable {
         let size = ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols))
         guard size > 0 else { return nil }
         bytes = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        ht_repack_panels(type.rawValue, bytes, data, rowBytes, Int32(rows), Int32(cols))
+        // Panels are independent, so the repacking splits over the cores at panel boundaries (the 1.5B
+        // model's Q4_K/Q6_K unpacking is seconds of work on one core).
+        let raw = type.rawValue, n = Int32(cols)
+        let out = bytes
+        Parallel.forRanges((rows + 15) / 16) { s, e in
+            let r0 = s * 16, r1 = min(rows, e * 16)
+            ht_repack_panels(raw, out + ht_panel_bytes(raw, Int32(r0), n), data + r0 * rowBytes, rowBytes, Int32(r1 - r0), n)
+        }
     }
 
     deinit { bytes.deallocate() }

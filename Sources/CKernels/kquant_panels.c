@@ -1,0 +1,271 @@
+// Q4_K and Q6_K on 16-row weight panels (layout in kquant.h), the AVX-512 VNNI path for every batch
+// size, as panels.c is for Q4_0/Q4_1/Q8_0: each int32 lane is one row, one vpdpbusd multiplies 16
+// rows by 4 bytes of one activation column. The sub-block scales are unpacked once per panel and
+// sub-block and serve every column in the pass. The panel copy stays about as small as the formats
+// (4.625 bits per weight for Q4_K's 4.5, Q6_K's 6.5625 exactly), since decoding one sequence is bound
+// by memory.
+#include "kquant.h"
+#include "kernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define HT_X86 1
+#endif
+
+#define PANEL_ROWS 16
+// Per panel and super-block: Q4_K 8 x 256 bytes of nibbles, sc[8][16], m[8][16], d[16], dmin[16].
+#define Q4K_BLOCK (8 * 256 + 2 * 128 + 2 * 32)
+#define Q4K_SC 2048
+#define Q4K_M (2048 + 128)
+#define Q4K_D (2048 + 256)
+#define Q4K_DMIN (2048 + 256 + 32)
+// Q6_K: 8 x (256 bytes of low nibbles + 128 bytes of top bits), sc[16][16], d[16].
+#define Q6K_BLOCK (8 * 384 + 256 + 32)
+#define Q6K_SC 3072
+#define Q6K_D (3072 + 256)
+
+static int kblock_bytes(uint32_t type) {
+    return type == HT_TYPE_Q4_K ? Q4K_BLOCK : type == HT_TYPE_Q6_K ? Q6K_BLOCK : 0;
+}
+
+size_t ht_kpanel_bytes(uint32_t type, int rows, int n) {
+    size_t panels = (size_t)(rows + PANEL_ROWS - 1) / PANEL_ROWS;
+    return panels * (size_t)(n / 256) * (size_t)kblock_bytes(type);
+}
+
+// The 256 weights of a super-block as unsigned values (Q4_K 0..15, Q6_K 0..63, in column order), and
+// its scales: Q4_K sc[8], m[8]; Q6_K sc[16] (int8 as bytes), m unused.
+static void unpack_block(uint32_t type, const uint8_t *blk, uint8_t u[256], uint8_t sc[16], uint8_t m[8]) {
+    if (type == HT_TYPE_Q4_K) {
+        const uint8_t *q = blk + 4, *qs = blk + 16;
+        for (int j = 0; j < 4; j++) {
+            sc[j] = q[j] & 63;
+            m[j] = q[j + 4] & 63;
+            sc[j + 4] = (q[j + 8] & 0x0F) | ((q[j] >> 6) << 4);
+            m[j + 4] = (q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4);
+        }
+        for (int j = 0; j < 8; j++) {
+            for (int l = 0; l < 32; l++) u[32 * j + l] = (qs[32 * (j / 2) + l] >> (4 * (j & 1))) & 15;
+        }
+    } else {
+        for (int h = 0; h < 2; h++) {
+            for (int k = 0; k < 4; k++) {
+                for (int l = 0; l < 32; l++) {
+                    uint8_t lowsrc = blk[64 * h + (k & 1) * 32 + l];
+                    int low = k < 2 ? (lowsrc & 15) : (lowsrc >> 4);
+                    int high = (blk[128 + 32 * h + l] >> (2 * k)) & 3;
+                    u[128 * h + 32 * k + l] = (uint8_t)(low | (high << 4));
+                }
+            }
+        }
+        memcpy(sc, blk + 192, 16);  // scale s covers weights 16s..16s+15
+    }
+}
+
+void ht_repack_kpanels(uint32_t type, void *dst, const void *w, size_t row_bytes, int rows, int n) {
+    int nsb = n / 256, bb = kblock_bytes(type);
+    uint8_t *out = (uint8_t *)dst;
+    memset(out, 0, ht_kpanel_bytes(type, rows, n));  // padding rows: zero weights and scales
+    for (int p = 0; p * PANEL_ROWS < rows; p++) {
+        for (int i = 0; i < nsb; i++) {
+            uint8_t *pb = out + ((size_t)p * nsb + i) * bb;
+            for (int r = 0; r < PANEL_ROWS && p * PANEL_ROWS + r < rows; r++) {
+                const uint8_t *src = (const uint8_t *)w + (size_t)(p * PANEL_ROWS + r) * row_bytes;
+                const uint8_t *blk = src + (size_t)i * (type == HT_TYPE_Q4_K ? 144 : 210);
+                uint8_t u[256], sc[16], m[8];
+                unpack_block(type, blk, u, sc, m);
+                int sub = type == HT_TYPE_Q4_K ? 256 : 384;
+                for (int j = 0; j < 8; j++) {
+                    uint8_t *sb = pb + j * sub;
+                    const uint8_t *e = u + 32 * j;
+                    for (int v = 0; v < 4; v++) {
+                        for (int k = 0; k < 4; k++) {
+                            uint8_t a = e[4 * v + k], b = e[16 + 4 * v + k];
+                            sb[v * 64 + r * 4 + k] = (uint8_t)((a & 15) | ((b & 15) << 4));
+                            if (type == HT_TYPE_Q6_K) {  // top bits: vector 0 for weights 0..15, 1 for 16..31
+                                sb[256 + r * 4 + k] |= (uint8_t)((a >> 4) << (2 * v));
+                                sb[256 + 64 + r * 4 + k] |= (uint8_t)((b >> 4) << (2 * v));
+                            }
+                        }
+                    }
+                }
+                if (type == HT_TYPE_Q4_K) {
+                    for (int j = 0; j < 8; j++) {
+                        pb[Q4K_SC + j * 16 + r] = sc[j];
+                        pb[Q4K_M + j * 16 + r] = m[j];
+                    }
+                    memcpy(pb + Q4K_D + 2 * r, blk, 2);
+                    memcpy(pb + Q4K_DMIN + 2 * r, blk + 2, 2);
+                } else {
+                    for (int s = 0; s < 16; s++) pb[Q6K_SC + s * 16 + r] = sc[s];
+                    memcpy(pb + Q6K_D + 2 * r, blk + 208, 2);
+                }
+            }
+        }
+    }
+}
+
+#ifdef HT_X86
+#define HT_PANEL __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+static inline int32_t load_i32(const int8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
+
+#define BCAST(p) _mm512_set1_epi32(load_i32(p))
+
+// One Q4_K panel times NC columns (NC constant after inlining). Per sub-block j of super-block i
+// (activation block b = 8i + j): acc += d*sc_j * d_x * (u . q_x), off -= dmin*m_j * s_x.
+HT_PANEL __attribute__((always_inline)) static inline void q4k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
+                                                                       size_t cb, int n, int NC, float *out,
+                                                                       size_t out_stride, __mmask16 keep) {
+    __m512 acc[8], off[8];
+    const int8_t *q[8];
+    const float *dx[8], *sx[8];
+    for (int c = 0; c < NC; c++) {
+        acc[c] = _mm512_setzero_ps();
+        off[c] = _mm512_setzero_ps();
+        q[c] = (const int8_t *)(x + (size_t)c * cb);
+        dx[c] = (const float *)(x + (size_t)c * cb + n);
+        sx[c] = dx[c] + (n / 32) * 8;
+    }
+    const __m512i low = _mm512_set1_epi8(15);
+    for (int i = 0; i < nsb; i++) {
+        const uint8_t *blk = panel + (size_t)i * Q4K_BLOCK;
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + Q4K_D)));
+        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + Q4K_DMIN)));
+        for (int j = 0; j < 8; j++) {
+            const uint8_t *sb = blk + j * 256;
+            __m512i w[8];
+            for (int v = 0; v < 4; v++) {
+                __m512i raw = _mm512_loadu_si512((const void *)(sb + v * 64));
+                w[v] = _mm512_and_si512(raw, low);
+                w[v + 4] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
+            }
+            __m512 dj = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q4K_SC + j * 16)))));
+            __m512 mj = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q4K_M + j * 16)))));
+            int b = i * 8 + j;
+            for (int c = 0; c < NC; c++) {
+                const int8_t *xq = q[c] + b * 32;
+                // two chains, so a single column is not bound by the latency of one
+                __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], BCAST(xq));
+                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], BCAST(xq + 4));
+                s0 = _mm512_dpbusd_epi32(s0, w[2], BCAST(xq + 8));
+                s1 = _mm512_dpbusd_epi32(s1, w[3], BCAST(xq + 12));
+                s0 = _mm512_dpbusd_epi32(s0, w[4], BCAST(xq + 16));
+                s1 = _mm512_dpbusd_epi32(s1, w[5], BCAST(xq + 20));
+                s0 = _mm512_dpbusd_epi32(s0, w[6], BCAST(xq + 24));
+                s1 = _mm512_dpbusd_epi32(s1, w[7], BCAST(xq + 28));
+                acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_mul_ps(dj, _mm512_set1_ps(dx[c][b * 8])), acc[c]);
+                off[c] = _mm512_fnmadd_ps(mj, _mm512_set1_ps(sx[c][b]), off[c]);
+            }
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm512_mask_storeu_ps(out + (size_t)c * out_stride, keep, _mm512_add_ps(acc[c], off[c]));
+}
+
+// One Q6_K panel times NC columns. Sub-block j of super-block i is activation block b = 8i + j, made
+// of two 16-weight scale groups g = 2b and 2b + 1: acc += d*sc_g * d_x * ((u - 32) . q_x), where the
+// -32 comes in as 32 times the group's activation sum (sum16, per column).
+HT_PANEL __attribute__((always_inline)) static inline void q6k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
+                                                                       size_t cb, int n, const int32_t *sum16, int NC,
+                                                                       float *out, size_t out_stride, __mmask16 keep) {
+    __m512 acc[8];
+    const int8_t *q[8];
+    const float *dx[8];
+    const int32_t *sums[8];
+    for (int c = 0; c < NC; c++) {
+        acc[c] = _mm512_setzero_ps();
+        q[c] = (const int8_t *)(x + (size_t)c * cb);
+        dx[c] = (const float *)(x + (size_t)c * cb + n);
+        sums[c] = sum16 + (size_t)c * (n / 16);
+    }
+    const __m512i low = _mm512_set1_epi8(15), top = _mm512_set1_epi8(0x30);
+    for (int i = 0; i < nsb; i++) {
+        const uint8_t *blk = panel + (size_t)i * Q6K_BLOCK;
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + Q6K_D)));
+        for (int j = 0; j < 8; j++) {
+            const uint8_t *sb = blk + j * 384;
+            __m512i h0 = _mm512_loadu_si512((const void *)(sb + 256)), h1 = _mm512_loadu_si512((const void *)(sb + 320));
+            __m512i w[8];
+            for (int v = 0; v < 4; v++) {
+                __m512i raw = _mm512_loadu_si512((const void *)(sb + v * 64));
+                // top bits of vector v sit at bits 2v..2v+1: bring them to bits 4..5 (0xF8: a | (b & c))
+                __m512i t0 = v == 0 ? _mm512_slli_epi16(h0, 4) : v == 1 ? _mm512_slli_epi16(h0, 2) : v == 2 ? h0 : _mm512_srli_epi16(h0, 2);
+                __m512i t1 = v == 0 ? _mm512_slli_epi16(h1, 4) : v == 1 ? _mm512_slli_epi16(h1, 2) : v == 2 ? h1 : _mm512_srli_epi16(h1, 2);
+                w[v] = _mm512_ternarylogic_epi32(_mm512_and_si512(raw, low), t0, top, 0xF8);
+                w[v + 4] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(raw, 4), low), t1, top, 0xF8);
+            }
+            __m512 sa = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q6K_SC + 2 * j * 16)))));
+            __m512 sbs = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q6K_SC + (2 * j + 1) * 16)))));
+            int b = i * 8 + j;
+            for (int c = 0; c < NC; c++) {
+                const int8_t *xq = q[c] + b * 32;
+                __m512i a0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], BCAST(xq));
+                __m512i a1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], BCAST(xq + 4));
+                __m512i b0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[4], BCAST(xq + 16));
+                __m512i b1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[5], BCAST(xq + 20));
+                a0 = _mm512_dpbusd_epi32(a0, w[2], BCAST(xq + 8));
+                a1 = _mm512_dpbusd_epi32(a1, w[3], BCAST(xq + 12));
+                b0 = _mm512_dpbusd_epi32(b0, w[6], BCAST(xq + 24));
+                b1 = _mm512_dpbusd_epi32(b1, w[7], BCAST(xq + 28));
+                __m512i ia = _mm512_sub_epi32(_mm512_add_epi32(a0, a1), _mm512_set1_epi32(32 * sums[c][2 * b]));
+                __m512i ib = _mm512_sub_epi32(_mm512_add_epi32(b0, b1), _mm512_set1_epi32(32 * sums[c][2 * b + 1]));
+                __m512 dxv = _mm512_set1_ps(dx[c][b * 8]);
+                acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia), _mm512_mul_ps(sa, dxv), acc[c]);
+                acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ib), _mm512_mul_ps(sbs, dxv), acc[c]);
+            }
+        }
+    }
+    for (int c = 0; c < NC; c++) _mm512_mask_storeu_ps(out + (size_t)c * out_stride, keep, acc[c]);
+}
+
+// Panels outer, columns in groups of 8, 4, 2, 1 inner: a panel's super-blocks stay in cache while
+// the columns pass over them.
+#define KPANEL_LOOP(CALL)                                                                                         \
+    for (int p = r0 / PANEL_ROWS; p * PANEL_ROWS < r1; p++) {                                                     \
+        int first = p * PANEL_ROWS;                                                                               \
+        int lo = r0 > first ? r0 - first : 0, hi = r1 - first < PANEL_ROWS ? r1 - first : PANEL_ROWS;             \
+        __mmask16 keep = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));                                       \
+        const uint8_t *panel = (const uint8_t *)panels + (size_t)p * nsb * bb;                                    \
+        float *o = out + first;                                                                                   \
+        int j = 0;                                                                                                \
+        for (; j + 8 <= nx; j += 8) CALL(8);                                                                      \
+        if (nx - j >= 4) { CALL(4); j += 4; }                                                                     \
+        if (nx - j >= 2) { CALL(2); j += 2; }                                                                     \
+        if (nx - j >= 1) CALL(1);                                                                                 \
+    }
+
+HT_PANEL void ht_matmul_kpanels(uint32_t type, float *out, size_t out_stride, const void *panels, int n, int r0, int r1,
+                                const void *x, int nx) {
+    const int nsb = n / 256, bb = kblock_bytes(type);
+    const size_t cb = ht_q8_column_bytes(n);
+    const uint8_t *xb = (const uint8_t *)x;
+    if (type == HT_TYPE_Q4_K) {
+#define Q4K_CALL(NC) q4k_columns(panel, nsb, xb + (size_t)j * cb, cb, n, NC, o + (size_t)j * out_stride, out_stride, keep)
+        KPANEL_LOOP(Q4K_CALL)
+#undef Q4K_CALL
+        return;
+    }
+    // Q6_K: every column's activation sums per 16-weight group, for the -32 offset
+    int32_t *sum16 = (int32_t *)malloc(sizeof(int32_t) * (size_t)nx * (size_t)(n / 16));
+    for (int c = 0; c < nx; c++) {
+        const int8_t *q = (const int8_t *)(xb + (size_t)c * cb);
+        for (int g = 0; g < n / 16; g++) {
+            int32_t s = 0;
+            for (int l = 0; l < 16; l++) s += q[16 * g + l];
+            sum16[(size_t)c * (n / 16) + g] = s;
+        }
+    }
+#define Q6K_CALL(NC) q6k_columns(panel, nsb, xb + (size_t)j * cb, cb, n, sum16 + (size_t)j * (n / 16), NC, o + (size_t)j * out_stride, out_stride, keep)
+    KPANEL_LOOP(Q6K_CALL)
+#undef Q6K_CALL
+    free(sum16);
+}
+#else
+void ht_matmul_kpanels(uint32_t type, float *out, size_t out_stride, const void *panels, int n, int r0, int r1,
+                       const void *x, int nx) {
+    (void)type; (void)out; (void)out_stride; (void)panels; (void)n; (void)r0; (void)r1; (void)x; (void)nx;
+}
+#endif
