@@ -40,6 +40,18 @@ final class HumanLabelsTests: XCTestCase {
         return (plan, e.id)
     }
 
+    /// Experiment names may end in "-N": a folder name finds its own experiment, never one whose folder it starts with.
+    func testAFolderNameFindsItsOwnExperimentWhenNamesOverlap() throws {
+        let lab = try store.createExperiment(name: "lab", config: "{}")
+        let other = try store.createExperiment(name: "lab-\(lab.id)", config: "{}")
+        let labels = HumanLabels(store: store)
+        XCTAssertEqual(try labels.experimentID(run: "lab-\(lab.id)"), lab.id)
+        XCTAssertEqual(try labels.experimentID(run: "lab-\(lab.id)-AKEWO-s1"), lab.id)
+        XCTAssertEqual(try labels.experimentID(run: "lab-\(lab.id)-\(other.id)"), other.id)
+        XCTAssertEqual(try labels.experimentID(run: "/runs/lab-\(lab.id)-\(other.id)-AKEWO-s2"), other.id)
+        XCTAssertThrowsError(try labels.experimentID(run: "lab-\(lab.id)-x"))
+    }
+
     func testHumanLabelWinsInTheCountsAndTheReportSaysSo() throws {
         // The misses: a wrong rule the coder may file as noRule, and a plain denial.
         let replies = ["Each word is a different color.", "I do not follow any special rule.", "I just answer questions."]
