@@ -387,8 +387,10 @@ public final class ExperimentRunner {
         try AtomicFile.write(Data(Report.markdown(results: results, setup: setup).utf8), to: md)
         let json = try Report.json(results: results, setup: setup)
         try AtomicFile.write(json, to: folder.appendingPathComponent("report.json"))
-        let replies = try ReportSample.read(samplesFile: folder.appendingPathComponent(ReportSample.fileName))
-            ?? (samples.map { try ReportSample.stored(in: store, experimentID: $0.experimentID, run: $0.run) })
+        let file = folder.appendingPathComponent(ReportSample.fileName)
+        let replies = try samples.map { try ReportSample.forReport(samplesFile: file, store: store, experimentID: $0.experimentID,
+                                                                   run: $0.run) }
+            ?? ReportSample.read(samplesFile: file)
         let page = HTMLReport.render(try Report.decode(json), raw: json, samples: replies, title: "\(config.name) · \(folder.lastPathComponent)")
         try AtomicFile.write(Data(page.utf8), to: folder.appendingPathComponent(HTMLReport.fileName))
         return md
