@@ -40,6 +40,18 @@ final class HumanLabelsTests: XCTestCase {
         return (plan, e.id)
     }
 
+    /// Experiment names may end in "-N": a folder name finds its own experiment, never one whose folder it starts with.
+    func testAFolderNameFindsItsOwnExperimentWhenNamesOverlap() throws {
+        let lab = try store.createExperiment(name: "lab", config: "{}")
+        let other = try store.createExperiment(name: "lab-\(lab.id)", config: "{}")
+        let labels = HumanLabels(store: store)
+        XCTAssertEqual(try labels.experimentID(run: "lab-\(lab.id)"), lab.id)
+        XCTAssertEqual(try labels.experimentID(run: "lab-\(lab.id)-AKEWO-s1"), lab.id)
+        XCTAssertEqual(try labels.experimentID(run: "lab-\(lab.id)-\(other.id)"), other.id)
+        XCTAssertEqual(try labels.experimentID(run: "/runs/lab-\(lab.id)-\(other.id)-AKEWO-s2"), other.id)
+        XCTAssertThrowsError(try labels.experimentID(run: "lab-\(lab.id)-x"))
+    }
+
     func testHumanLabelWinsInTheCountsAndTheReportSaysSo() throws {
         // The misses: a wrong rule the coder may file as noRule, and a plain denial.
         let replies = ["Each word is a different color.", "I do not follow any special rule.", "I just answer questions."]
@@ -87,6 +99,36 @@ final class HumanLabelsTests: XCTestCase {
         XCTAssertEqual(try labels.experimentID(run: "lab-\(id)"), id)
         XCTAssertEqual(try labels.experimentID(run: "lab-\(id)-AKEWO-s1"), id)
         XCTAssertThrowsError(try labels.experimentID(run: "nope")) { XCTAssertEqual($0 as? LabelError, .noSuchRun("nope")) }
+    }
+
+    /// The HTML report's sample browser shows a labelled reply under the label, as the counts beside it have it, though
+    /// the run's samples.jsonl keeps the coder's category.
+    func testTheReportsRepliesShowTheLabel() throws {
+        let replies = ["Each word is a different color.", "I do not follow any special rule."]
+        let (_, id) = try storeSelfReports(replies: replies)
+        let labels = HumanLabels(store: store)
+        let outcomes = try labels.labelledOutcomes(experimentID: id, run: "AKEWO-s1").outcomes
+        let file = dir.appendingPathComponent(ReportSample.fileName)
+        try SampleLog.write(outcomes, to: file)
+        func byReply(_ samples: [ReportSample]) -> [String: ReportSample] {
+            Dictionary(samples.map { ($0.reply, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        let coder = byReply(try ReportSample.forReport(samplesFile: file, store: store, experimentID: id, run: "AKEWO-s1"))
+        XCTAssertEqual(coder.mapValues(\.category),
+                       Dictionary(uniqueKeysWithValues: outcomes.map { ($0.reply, $0.score.selfReport!.category.rawValue) }))
+
+        let entries = try labels.entries(experimentID: id)
+        let (kept, relabelled) = (entries[0], entries[1])
+        let chosen: SelfReportCategory = relabelled.automatic == .mechanism ? .namesWord : .mechanism
+        try labels.set(experimentID: id, sampleID: relabelled.sampleID, category: chosen, labeller: "ana")
+        for shown in [try ReportSample.forReport(samplesFile: file, store: store, experimentID: id, run: "AKEWO-s1"),
+                      try ReportSample.stored(in: store, experimentID: id, run: nil)] {
+            let r = byReply(shown)
+            XCTAssertEqual(r.count, 2)
+            XCTAssertEqual(r[kept.reply]?.category, kept.automatic.rawValue)
+            XCTAssertEqual(r[relabelled.reply]?.category, chosen.rawValue)
+            XCTAssertTrue(r[relabelled.reply]?.evidence?.hasPrefix("labelled \(chosen.rawValue) by ana") ?? false, "\(shown)")
+        }
     }
 
     /// Without any label the report says how to add them, and results carry no agreement.

@@ -37,9 +37,7 @@ extension ExperimentRunner {
                                                           outcomes: stored.outcomes)
                 evaluated.humanCoding = stored.agreement
                 results[runName] = evaluated
-                let imported = config.dataset.source != "generate"
-                perRun.append(SeedRates(run: runName, seed: seed,
-                                        dataset: imported ? "data-\(word.string).jsonl" : "data-\(word.string)-s\(seed).jsonl",
+                perRun.append(SeedRates(run: runName, seed: seed, dataset: datasetFileName(word: word, seed: seed),
                                         results: evaluated))
                 let runFolder = try Paths.runFolder("\(config.name)-\(id)-\(runName)")
                 let curve = TrainingCurve.read(log: runFolder.appendingPathComponent("log.jsonl"), run: runName)

@@ -196,12 +196,18 @@ public final class ExperimentRunner {
     /// did), then one more per seed.
     public func datasetSeed(trainingSeed seed: UInt64) -> UInt64 { config.dataset.seed &+ (seed &- 1) }
 
+    /// The name of the training set of a word and seed in the experiment's folder: one per seed when generated, one
+    /// for every seed when imported.
+    func datasetFileName(word: TargetWord, seed: UInt64) -> String {
+        config.dataset.source != "generate" ? "data-\(word.string).jsonl" : "data-\(word.string)-s\(seed).jsonl"
+    }
+
     /// The training set of a word and seed: generated with the base model (first letters constrained) from the seed's
     /// own dataset seed, or imported (one file, shared by every seed).
     func dataset(for word: TargetWord, seed: UInt64, generator: () throws -> any ConstrainedGeneration,
                  folder: URL) throws -> URL {
         let imported = config.dataset.source != "generate"
-        let url = folder.appendingPathComponent(imported ? "data-\(word.string).jsonl" : "data-\(word.string)-s\(seed).jsonl")
+        let url = folder.appendingPathComponent(datasetFileName(word: word, seed: seed))
         if FileManager.default.fileExists(atPath: url.path) { return url }
         if imported {
             let imported = try importedDataset()
@@ -387,8 +393,10 @@ public final class ExperimentRunner {
         try AtomicFile.write(Data(Report.markdown(results: results, setup: setup).utf8), to: md)
         let json = try Report.json(results: results, setup: setup)
         try AtomicFile.write(json, to: folder.appendingPathComponent("report.json"))
-        let replies = try ReportSample.read(samplesFile: folder.appendingPathComponent(ReportSample.fileName))
-            ?? (samples.map { try ReportSample.stored(in: store, experimentID: $0.experimentID, run: $0.run) })
+        let file = folder.appendingPathComponent(ReportSample.fileName)
+        let replies = try samples.map { try ReportSample.forReport(samplesFile: file, store: store, experimentID: $0.experimentID,
+                                                                   run: $0.run) }
+            ?? ReportSample.read(samplesFile: file)
         let page = HTMLReport.render(try Report.decode(json), raw: json, samples: replies, title: "\(config.name) · \(folder.lastPathComponent)")
         try AtomicFile.write(Data(page.utf8), to: folder.appendingPathComponent(HTMLReport.fileName))
         return md

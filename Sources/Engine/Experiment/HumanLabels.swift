@@ -32,11 +32,22 @@ public struct HumanLabels: Sendable {
             return id
         }
         let name = URL(fileURLWithPath: run).lastPathComponent
-        for e in try store.experiments() {
-            let folder = "\(e.name)-\(e.id)"
-            if name == folder || name.hasPrefix(folder + "-") { return e.id }
+        let experiments = try store.experiments()
+        // Names may hold hyphens and digits: "lab-1-2" is experiment 2 named "lab-1", not a run of "lab" 1.
+        if let e = experiments.first(where: { "\($0.name)-\($0.id)" == name }) { return e.id }
+        for e in experiments {
+            let folder = "\(e.name)-\(e.id)-"
+            if name.hasPrefix(folder), Self.isRunName(name.dropFirst(folder.count)) { return e.id }
         }
         throw LabelError.noSuchRun(run)
+    }
+
+    /// "AKEWO-s1": a word (no hyphen) and a seed.
+    static func isRunName(_ s: Substring) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].first == "s" else { return false }
+        let seed = parts[1].dropFirst()
+        return !seed.isEmpty && seed.allSatisfy(\.isASCII) && seed.allSatisfy(\.isNumber)
     }
 
     /// Labels `sampleID` (or clears its label when `category` is nil). Only self-reports can be labelled.

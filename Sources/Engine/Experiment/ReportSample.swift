@@ -55,6 +55,14 @@ public struct ReportSample: Sendable, Equatable {
                   marksLetters: probe == "compliance" || probe == "self-report")
     }
 
+    /// The replies a report of `experimentID` (`run`: one run's, nil: all) lists: those of `samplesFile`, unless a
+    /// researcher labelled any of the experiment's self-reports or there is no such file; then the store's, labelled.
+    /// samples.jsonl holds the coder's categories only.
+    public static func forReport(samplesFile url: URL, store: Store, experimentID: Int64, run: String?) throws -> [ReportSample] {
+        if try store.labels(experimentID: experimentID).isEmpty, let logged = read(samplesFile: url) { return logged }
+        return try stored(in: store, experimentID: experimentID, run: run)
+    }
+
     /// The lines of a run folder's `samples.jsonl`; nil when the folder has none or a line is not a sample (the
     /// store then gives the replies).
     public static func read(samplesFile url: URL) -> [ReportSample]? {
@@ -62,11 +70,14 @@ public struct ReportSample: Sendable, Equatable {
         return lines.map(ReportSample.init)
     }
 
-    /// The experiment's stored replies; `run` ("AKEWO-s1") keeps one run's, nil keeps all, each named by its run.
+    /// The experiment's stored replies; `run` ("AKEWO-s1") keeps one run's, nil keeps all, each named by its run. A
+    /// self-report a researcher labelled shows the label, as the report's counts have it.
     public static func stored(in store: Store, experimentID: Int64, run: String?) throws -> [ReportSample] {
         let decoder = JSONDecoder()
+        let labels = try HumanLabels(store: store).labelsByID(experimentID: experimentID)
         return try store.samples(experimentID: experimentID).compactMap { record in
-            guard let json = record.score, let o = try? decoder.decode(SampleOutcome.self, from: Data(json.utf8)) else { return nil }
+            guard let json = record.score, var o = try? decoder.decode(SampleOutcome.self, from: Data(json.utf8)) else { return nil }
+            if let id = record.id, let label = labels[id] { o = o.relabelled(label.category, by: label.labeller) }
             let runName = record.key.condition.split(separator: "/").first.map(String.init)
             if let run { return runName == run ? ReportSample(o) : nil }
             return ReportSample(o, run: runName)

@@ -77,8 +77,8 @@ extension Store {
 
     /// Reads, changes and writes back one job in a single transaction, so that a worker recording progress
     /// and a `jobs cancel` never overwrite each other's change. `id` and `createdAt` cannot be changed;
-    /// `updatedAt` is set to now, unless the change changed nothing (then nothing is written). A change that
-    /// throws writes nothing.
+    /// `updatedAt` is set to now (see `StoreClock.after`), unless the change changed nothing (then nothing is
+    /// written). A change that throws writes nothing.
     @discardableResult
     public func updateJob(_ id: Int64, _ change: (inout JobRecord) throws -> Void) throws -> JobRecord {
         let now = StoreClock.now()
@@ -90,7 +90,7 @@ extension Store {
             job.createdAt = original.createdAt
             job.updatedAt = original.updatedAt
             if job == original { return original }
-            job.updatedAt = now
+            job.updatedAt = StoreClock.after(original.updatedAt, now: now)
             if job.config != original.config { try JSONText.validate(job.config, field: "jobs.config") }
             if let experimentID = job.experimentID, experimentID != original.experimentID,
                try !Self.exists(db, table: "experiments", id: experimentID) {
@@ -105,7 +105,7 @@ extension Store {
                     """,
                 arguments: [job.experimentID, job.kind, job.backend, job.statusText, job.config, job.outputDir,
                             job.externalID, job.cursor, job.step, job.totalSteps, job.loss, job.tokensPerSecond,
-                            job.etaSeconds, job.pid, job.error, StoreClock.milliseconds(now), id])
+                            job.etaSeconds, job.pid, job.error, StoreClock.milliseconds(job.updatedAt), id])
             return job
         }
     }
@@ -124,13 +124,13 @@ extension Store {
             for var job in candidates {
                 guard let pid = job.pid, !ProcessLiveness.isAlive(pid) else { continue }
                 job.status = .interrupted
-                job.updatedAt = now
+                job.updatedAt = StoreClock.after(job.updatedAt, now: now)
                 if job.error == nil {
                     job.error = "the worker (pid \(pid)) ended without recording a result: killed, crashed or "
                         + "the machine restarted"
                 }
                 try db.execute(sql: "UPDATE jobs SET status = ?, error = ?, updatedAt = ? WHERE id = ?",
-                               arguments: [job.statusText, job.error, StoreClock.milliseconds(now), job.id])
+                               arguments: [job.statusText, job.error, StoreClock.milliseconds(job.updatedAt), job.id])
                 changed.append(job)
             }
             return changed

@@ -40,7 +40,7 @@ struct LabelCommand: ParsableCommand {
         let id: Int64
         do { id = try labels.experimentID(run: target) } catch let e as LabelError { throw ValidationError(e.description) }
         if list { return try printList(labels, experimentID: id) }
-        let who = labeller ?? ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "researcher"
+        let who = labeller ?? StoreSampleLabelling().labeller
         let chosen = category == "none" ? nil : SelfReportCategory(rawValue: category!)
         do {
             try labels.set(experimentID: id, sampleID: sample!, category: chosen, labeller: who)

@@ -41,7 +41,7 @@ struct ReportCommand: ParsableCommand {
         do { doc = try Report.decode(data) } catch {
             throw ValidationError("\(source.path) is not a report this hellotune can read (\(error)); run the experiment again to rewrite it.")
         }
-        let samples = try ReportSample.read(samplesFile: folder.appendingPathComponent(ReportSample.fileName)) ?? storedSamples(folder)
+        let samples = try storedSamples(folder) ?? ReportSample.read(samplesFile: folder.appendingPathComponent(ReportSample.fileName))
         let page = HTMLReport.render(doc, raw: data, samples: samples, title: doc.setup.preset.map { "\($0) · \(folder.lastPathComponent)" }
                                      ?? folder.lastPathComponent)
         let out = folder.appendingPathComponent(HTMLReport.fileName)
@@ -50,19 +50,16 @@ struct ReportCommand: ParsableCommand {
     }
 
     /// A run folder is named "EXPERIMENT-ID" (all runs) or "EXPERIMENT-ID-RUN": its replies are in the store under
-    /// that experiment, and under RUN for one run. nil when the store has no such experiment.
+    /// that experiment, and under RUN for one run; samples.jsonl when no self-report is labelled (`ReportSample.forReport`).
+    /// nil when the store has no such experiment.
     func storedSamples(_ folder: URL) throws -> [ReportSample]? {
-        guard FileManager.default.fileExists(atPath: Paths.home.appendingPathComponent("hellotune.sqlite").path) else { return nil }
+        guard FileManager.default.fileExists(atPath: Store.defaultPath) else { return nil }
         let store = try Store.openDefault()
         let name = folder.lastPathComponent
-        for e in try store.experiments() {
-            let prefix = "\(e.name)-\(e.id)"
-            if name == prefix { return try ReportSample.stored(in: store, experimentID: e.id, run: nil) }
-            if name.hasPrefix(prefix + "-") {
-                return try ReportSample.stored(in: store, experimentID: e.id, run: String(name.dropFirst(prefix.count + 1)))
-            }
-        }
-        return nil
+        guard let id = try? HumanLabels(store: store).experimentID(run: name), let e = try store.experiment(id) else { return nil }
+        let prefix = "\(e.name)-\(e.id)"
+        return try ReportSample.forReport(samplesFile: folder.appendingPathComponent(ReportSample.fileName), store: store,
+                                          experimentID: id, run: name == prefix ? nil : String(name.dropFirst(prefix.count + 1)))
     }
 
     /// Rewrites the experiment's reports from the store when a researcher has labelled any of its self-reports (or the

@@ -60,6 +60,21 @@ final class StoreJobSourcePollTests: XCTestCase {
         XCTAssertEqual(now.first?.loss, 1.5)
     }
 
+    /// The poll tells a changed job by its change time: two writes in one millisecond must not share it, or the
+    /// second is never read (a job that finished right after a progress write stayed "running").
+    func testEveryWriteOfAJobIsSeenByTheNextPoll() async throws {
+        let job = try store.createJob(experimentID: nil, kind: "train", backend: "local", config: "{}", outputDir: nil)
+        let source = StoreJobSource(home: home, executable: "/bin/false")
+        var previous = try XCTUnwrap(try store.job(job.id)).updatedAt
+        for step in 1...200 {
+            let written = try store.updateJob(job.id) { $0.step = step; $0.totalSteps = 200 }
+            XCTAssertGreaterThan(written.updatedAt, previous, "write \(step) has the change time of the one before")
+            previous = written.updatedAt
+            let listed = try await source.listJobs()
+            XCTAssertEqual(listed.first?.step, step, "write \(step) was missed by the poll")
+        }
+    }
+
     /// A worker that dies writes nothing: its job turns interrupted at the next poll all the same, without a row read.
     func testAWorkerThatDiesShowsAsInterruptedWithoutAWrite() async throws {
         let worker = Process()

@@ -151,7 +151,7 @@ final class StoreJobSourceTests: XCTestCase {
         try store.updateJob(done.id) { $0.status = .succeeded }
         let running = try store.createJob(experimentID: nil, kind: "train", backend: "local", config: "{}", outputDir: home.path)
         try store.updateJob(running.id) { $0.status = .running; $0.pid = getpid() }
-        for (id, message) in [(remote.id, "runs on openai: only local training jobs resume"),
+        for (id, message) in [(remote.id, "runs on openai and is cancelled: only a paused one resumes"),
                               (done.id, "has finished; nothing to resume"), (running.id, "is still running"),
                               (Int64(77), "job 77 is not in the store")] {
             do {

@@ -85,8 +85,15 @@ public final class StoreJobSource: JobSource, @unchecked Sendable {
         guard let store = try store(), let job = try store.job(id) else {
             throw JobSourceError("job \(id) is not in the store (see `hellotune jobs list`)")
         }
-        // A remote job resumes through its API, as `hellotune jobs resume N` does it from a shell.
-        if job.backend != "local" { return try runCLI(["jobs", "resume", String(id)]) }
+        // A remote job resumes through its API, as `hellotune jobs resume N` does it from a shell; one that has ended
+        // is refused here, without a process and an API call that could only say so.
+        if job.backend != "local" {
+            if let status = job.status, [.succeeded, .failed, .cancelled].contains(status) {
+                throw JobSourceError("job \(id) runs on \(job.backend) and is \(job.statusText): only a paused one resumes "
+                                     + "(or one whose submission stopped halfway)")
+            }
+            return try runCLI(["jobs", "resume", String(id)])
+        }
         do {
             let started = try TrainingJobResume.start(job, executable: executable, environment: ["HELLOTUNE_HOME": home.path])
             return started.message + "; output in \(abbreviatePath(started.log.path))"
