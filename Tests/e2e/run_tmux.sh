@@ -89,7 +89,9 @@ wait_for "H:wrongRule" 10
 step "w labelled the selected self-report wrongRule"
 keys q
 wait_for "^exit=0|^e2e\\$ *$" 10
-HELLOTUNE_HOME="$home" "$bin" label akewo-mixed-1 --list | grep -q -- "-> wrongRule (" \
+# Read whole before grep: under pipefail, grep -q leaving at the first match would SIGPIPE the rest of the list.
+listed=$(HELLOTUNE_HOME="$home" "$bin" label akewo-mixed-1 --list) || fail "hellotune label --list failed: $listed"
+grep -q -- "-> wrongRule (" <<<"$listed" \
     || fail "hellotune label --list does not show the label set on the Results screen"
 step "hellotune label --list shows it"
 echo "e2e: PASS"
