@@ -65,4 +65,20 @@ final class CohenKappaTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(json?["kappa"] as? Double), 0.4, accuracy: 1e-12)
         XCTAssertEqual(try JSONDecoder().decode(CodingAgreement.self, from: JSONEncoder().encode(a)), a)
     }
+
+    /// A damaged report.json (a row short, a negative count, another number of categories) is refused when read,
+    /// instead of crashing `pooled` or κ with an index out of range.
+    func testAMatrixOfTheWrongShapeIsRefusedWhenRead() throws {
+        let good = Array(repeating: Array(repeating: 1, count: 5), count: 5)
+        XCTAssertNoThrow(try JSONDecoder().decode(CodingAgreement.self, from: JSONSerialization.data(withJSONObject: ["matrix": good])))
+        var short = good; short[2].removeLast()
+        var negative = good; negative[0][0] = -1
+        let four = Array(repeating: Array(repeating: 1, count: 4), count: 4)
+        for bad in [short, negative, four] {
+            let data = try JSONSerialization.data(withJSONObject: ["matrix": bad])
+            XCTAssertThrowsError(try JSONDecoder().decode(CodingAgreement.self, from: data)) { error in
+                XCTAssertTrue("\(error)".contains("matrix"), "\(error)")
+            }
+        }
+    }
 }

@@ -47,7 +47,15 @@ public struct CodingAgreement: Sendable, Codable, Equatable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(matrix: try c.decode([[Int]].self, forKey: .matrix))
+        let matrix = try c.decode([[Int]].self, forKey: .matrix)
+        // A report.json edited by hand, or from a hellotune with other categories, must fail here with the key
+        // named, not later in pooled() or κ with an index out of range.
+        let k = SelfReportCategory.allCases.count
+        guard matrix.count == k, matrix.allSatisfy({ $0.count == k && $0.allSatisfy { $0 >= 0 } }) else {
+            throw DecodingError.dataCorruptedError(forKey: .matrix, in: c, debugDescription:
+                "the agreement matrix must be \(k)×\(k) counts (one row and column per self-report category), none negative")
+        }
+        self.init(matrix: matrix)
     }
 
     /// The derived numbers are written too, so that report.json can be read without recomputing them.
