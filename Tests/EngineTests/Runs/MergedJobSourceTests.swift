@@ -123,4 +123,38 @@ final class MergedJobSourceTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("hellotune.sqlite"), "\(error)")
         }
     }
+
+    /// Stopping a run's row cancels each of its jobs that has not ended, queued ones included, and leaves the
+    /// finished ones alone. The store source's CLI is /bin/echo here, so each cancel answers with its own command.
+    func testStoppingARunCancelsEveryJobOfItThatHasNotEnded() async throws {
+        let store = try Store(path: home.appendingPathComponent("hellotune.sqlite").path)
+        defer { try? store.close() }
+        let experiment = try store.createExperiment(name: "akewo-mixed", config: "{}")
+        let queued = try store.createJob(experimentID: experiment.id, kind: "finetune", backend: "openai", config: "{}", outputDir: nil)
+        let running = try store.createJob(experimentID: experiment.id, kind: "train", backend: "local", config: "{}", outputDir: nil)
+        try store.updateJob(running.id) { $0.status = .running; $0.pid = getpid() }
+        let done = try store.createJob(experimentID: experiment.id, kind: "train", backend: "local", config: "{}", outputDir: nil)
+        try store.updateJob(done.id) { $0.status = .succeeded }
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer { if sleeper.isRunning { sleeper.terminate() } }
+        let launched = runs.appendingPathComponent("akewo-mixed-AKEWO-seed1")
+        try FileManager.default.createDirectory(at: launched, withIntermediateDirectories: true)
+        try RunLaunch(pid: sleeper.processIdentifier, arguments: ["run", "--headless"], backend: "local", directory: home.path).save(in: launched)
+        try "experiment \(experiment.id): \(runs.appendingPathComponent("akewo-mixed-\(experiment.id)").path)\ntrain: AKEWO-s1\n"
+            .write(to: launched.appendingPathComponent(RunLaunch.logFile), atomically: true, encoding: .utf8)
+
+        let merged = MergedJobSource([StoreJobSource(home: home, executable: "/bin/echo"),
+                                      LaunchedRunsJobSource(runsDirectory: runs, executable: "/bin/false"),
+                                      LocalRunsJobSource(runsDirectory: runs)])
+        let jobs = try await merged.listJobs()
+        let run = try XCTUnwrap(jobs.first { $0.id == "run:akewo-mixed-AKEWO-seed1" })
+        XCTAssertEqual(Set(run.parts.map(\.id)), ["#\(queued.id)", "#\(running.id)", "#\(done.id)"])
+        let message = try await merged.cancel(run.id)
+        XCTAssertTrue(message.contains("jobs cancel \(queued.id)"), "the queued job was left to start: \(message)")
+        XCTAssertTrue(message.contains("jobs cancel \(running.id)"), message)
+        XCTAssertFalse(message.contains("jobs cancel \(done.id)"), "a finished job is not cancelled: \(message)")
+    }
 }

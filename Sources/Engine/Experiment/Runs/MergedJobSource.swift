@@ -116,12 +116,13 @@ public final class MergedJobSource: JobSource, @unchecked Sendable {
     }
 
     public func events(of jobID: String) async throws -> [JobEvent] { try await source(for: jobID).events(of: jobID) }
-    /// A run's row stops the run and cancels its running jobs: one row, one stop.
+    /// A run's row stops the run and cancels every job of it that has not ended (queued and validating ones too: a
+    /// queued OpenAI job left behind would still start, and be paid for): one row, one stop.
     public func cancel(_ jobID: String) async throws -> String {
         let message = try await source(for: jobID).cancel(jobID)
         let parts = lock.withLock { lastMerge.first { $0.id == jobID }?.parts ?? [] }
         var messages = [message]
-        for part in parts where part.status == .running || part.status == .paused {
+        for part in parts where part.status.map({ !$0.isFinal }) ?? false {
             do { messages.append(try await source(for: part.id).cancel(part.id)) } catch { messages.append("\(error)") }
         }
         return messages.joined(separator: "; ")
