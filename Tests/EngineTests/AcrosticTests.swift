@@ -211,6 +211,15 @@ final class AcrosticTests: XCTestCase {
     }
 
     /// A terminal shows "\e[31mArmadillo" as a red "Armadillo": it starts with A, not with the "m" of the colour code.
+    /// Found by the 10-minute fuzz campaign: width folding turned a halfwidth Hangul vowel (U+FFDB) into a conjoining
+    /// jamo (U+1174), and two such initials joined into one Character, so `initials` had fewer letters than lines.
+    func testHalfwidthHangulInitialsStayOneCharacterPerLine() {
+        let text = "d\u{FFFD}2\u{FFFD}\n\u{9B}\n\u{FFFD}\u{FFDB}d\u{FFFD}\n\u{9B}\n\u{FFFD}\u{FFDB}\u{FFFD}"
+        let score = Acrostic.score(text, word: try! TargetWord("AKEWO"))
+        XCTAssertEqual(score.initials.count, score.lines.count, "initials \(score.initials) for \(score.lines.count) lines")
+        XCTAssertEqual(Acrostic.score("\u{FFDB}x\n\u{FFDB}y", word: try! TargetWord("AB")).initials.count, 2)
+    }
+
     func testEscapeSequencesAreNotInitials() {
         XCTAssertEqual(letter("\u{1B}[31mArmadillo"), "A")
         XCTAssertEqual(Acrostic.initialLetter(of: "\u{1B}[1;31mArmadillo")?.offset, 7, "the offset counts the sequence")

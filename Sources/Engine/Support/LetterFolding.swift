@@ -7,6 +7,12 @@ public enum LetterFolding {
     public static func folded(_ ch: Character) -> Character {
         let plain = String(ch).folding(options: [.diacriticInsensitive, .widthInsensitive], locale: nil).uppercased()
         guard let first = plain.first else { return ch }
+        // Width folding turns a halfwidth Hangul letter (U+FFA0-FFDC) into a conjoining jamo (U+1100-11FF), which
+        // joins the jamo before it into one Character: two such initials would count as one. Keep the letter as written.
+        if let v = first.unicodeScalars.first?.value,
+           (0x1100...0x11FF).contains(v) || (0xA960...0xA97F).contains(v) || (0xD7B0...0xD7FF).contains(v) {
+            return ch
+        }
         return strokeLetters[first] ?? first
     }
 
