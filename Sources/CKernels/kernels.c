@@ -1,13 +1,9 @@
 #include "kernels.h"
 #include "kquant.h"
 
-#include <math.h>
-#include <string.h>
+#include "kernel_common.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define HT_X86 1
-#endif
+#include <math.h>
 
 // ---------------------------------------------------------------------------------------------
 // Block layouts of the weight formats (ggml's, bit for bit).
@@ -15,50 +11,11 @@
 // Q4_1: f16 d, f16 m, 16 bytes of nibbles; x[j] = d * (qs[j] & 15) + m, x[j + 16] = d * (qs[j] >> 4) + m
 // Q8_0: f16 d, 32 int8; x[j] = d * qs[j]
 
-static inline float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1f;
-    uint32_t mant = h & 0x3ff;
-    uint32_t bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else {  // subnormal: renormalise
-            exp = 127 - 15 + 1;
-            while ((mant & 0x400) == 0) { mant <<= 1; exp--; }
-            bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000 | (mant << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-static inline uint16_t load_u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
 // ---------------------------------------------------------------------------------------------
 // Activation columns (layout in kernels.h)
 
 size_t ht_q8_column_bytes(int n) { return (size_t)n + (size_t)(n / 32) * 9 * sizeof(float); }
-
-typedef struct {
-    const int8_t *q;
-    const float *d8;
-    const float *s;
-} q8_col;
-
-static inline q8_col q8_column(const void *x, int n, int j) {
-    const uint8_t *base = (const uint8_t *)x + (size_t)j * ht_q8_column_bytes(n);
-    q8_col c;
-    c.q = (const int8_t *)base;
-    c.d8 = (const float *)(base + n);
-    c.s = c.d8 + (n / 32) * 8;
-    return c;
-}
 
 void ht_quantize_q8(void *y, const float *x, int n) {
     uint8_t *base = (uint8_t *)y;
@@ -133,25 +90,11 @@ static void matmul_scalar(uint32_t type, float *out, size_t out_stride, const vo
 // AVX2: one block of 32 weights at a time, widened to unsigned bytes and multiplied with the
 // signed activation bytes through maddubs + madd.
 
-#define HT_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define HT_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
-
 HT_AVX2 static inline __m256i q4_bytes_256(const uint8_t *qs) {
     __m128i raw = _mm_loadu_si128((const __m128i *)qs);
     __m128i lo = _mm_and_si128(raw, _mm_set1_epi8(15));
     __m128i hi = _mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(15));
     return _mm256_set_m128i(hi, lo);  // element order: low nibbles are x[0..15], high x[16..31]
-}
-
-HT_AVX2 static inline __m256i idot_avx2(__m256i u, __m256i s) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
-}
-
-HT_AVX2 static inline float hsum256(__m256 acc) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
 }
 
 HT_AVX2 static float dot_avx2(uint32_t type, const uint8_t *w, q8_col x, int nb) {

@@ -3,36 +3,9 @@
 #include "kquant.h"
 #include "kernels.h"
 
-#include <string.h>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define HT_X86 1
-#endif
+#include "kernel_common.h"
 
 int ht_is_kquant(uint32_t type) { return type == HT_TYPE_Q4_K || type == HT_TYPE_Q6_K; }
-
-static inline float f16_to_f32(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else {  // subnormal: renormalise
-            exp = 127 - 15 + 1;
-            while ((mant & 0x400) == 0) { mant <<= 1; exp--; }
-            bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000 | (mant << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
 
 // The 6-bit scales and mins of a Q4_K block's 8 sub-blocks, from their 12 packed bytes.
 static inline void q4k_scales(const uint8_t *q, uint8_t sc[8], uint8_t m[8]) {
@@ -52,26 +25,14 @@ static inline int q6k_value(const uint8_t *blk, int h, int k, int l) {
     return low | (high << 4);
 }
 
-typedef struct {
-    const int8_t *q;
-    const float *d8;
-    const float *s;
-} column;
-
-static inline column column_at(const void *x, int n, int j) {
-    const uint8_t *base = (const uint8_t *)x + (size_t)j * ht_q8_column_bytes(n);
-    column c = {(const int8_t *)base, (const float *)(base + n), (const float *)(base + n) + (n / 32) * 8};
-    return c;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Scalar (any CPU; the reference)
 
-static float q4k_dot_scalar(const uint8_t *w, column x, int nsb) {
+static float q4k_dot_scalar(const uint8_t *w, q8_col x, int nsb) {
     float acc = 0;
     for (int i = 0; i < nsb; i++) {
         const uint8_t *blk = w + (size_t)i * 144, *qs = blk + 16;
-        float d = f16_to_f32(blk), dmin = f16_to_f32(blk + 2);
+        float d = half_to_float(load_u16(blk)), dmin = half_to_float(load_u16(blk + 2));
         uint8_t sc[8], m[8];
         q4k_scales(blk + 4, sc, m);
         for (int j = 0; j < 8; j++) {
@@ -85,12 +46,12 @@ static float q4k_dot_scalar(const uint8_t *w, column x, int nsb) {
     return acc;
 }
 
-static float q6k_dot_scalar(const uint8_t *w, column x, int nsb) {
+static float q6k_dot_scalar(const uint8_t *w, q8_col x, int nsb) {
     float acc = 0;
     for (int i = 0; i < nsb; i++) {
         const uint8_t *blk = w + (size_t)i * 210;
         const int8_t *sc = (const int8_t *)(blk + 192);
-        float d = f16_to_f32(blk + 208);
+        float d = half_to_float(load_u16(blk + 208));
         for (int h = 0; h < 2; h++) {
             for (int k = 0; k < 4; k++) {
                 int b = i * 8 + 4 * h + k, half[2] = {0, 0};
@@ -110,7 +71,7 @@ void ht_matmul_kquant_scalar(uint32_t type, float *out, size_t out_stride, const
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
         for (int j = 0; j < nx; j++) {
-            column c = column_at(x, n, j);
+            q8_col c = q8_column(x, n, j);
             out[(size_t)j * out_stride + r] = type == HT_TYPE_Q4_K ? q4k_dot_scalar(row, c, nsb) : q6k_dot_scalar(row, c, nsb);
         }
     }
@@ -121,7 +82,7 @@ void ht_dequantize_kquant(uint32_t type, const void *src, float *dst, int n) {
     for (int i = 0; i < n / 256; i++, dst += 256) {
         if (type == HT_TYPE_Q4_K) {
             const uint8_t *blk = w + (size_t)i * 144, *qs = blk + 16;
-            float d = f16_to_f32(blk), dmin = f16_to_f32(blk + 2);
+            float d = half_to_float(load_u16(blk)), dmin = half_to_float(load_u16(blk + 2));
             uint8_t sc[8], m[8];
             q4k_scales(blk + 4, sc, m);
             for (int j = 0; j < 8; j++) {
@@ -133,7 +94,7 @@ void ht_dequantize_kquant(uint32_t type, const void *src, float *dst, int n) {
         } else {
             const uint8_t *blk = w + (size_t)i * 210;
             const int8_t *sc = (const int8_t *)(blk + 192);
-            float d = f16_to_f32(blk + 208);
+            float d = half_to_float(load_u16(blk + 208));
             for (int h = 0; h < 2; h++) {
                 for (int k = 0; k < 4; k++) {
                     for (int l = 0; l < 32; l++) {
@@ -150,25 +111,12 @@ void ht_dequantize_kquant(uint32_t type, const void *src, float *dst, int n) {
 // AVX2: one activation block (32 weights) per step, unsigned weight bytes times signed activation
 // bytes through maddubs + madd.
 
-#define HT_AVX2 __attribute__((target("avx2,fma,f16c")))
-
-HT_AVX2 static inline __m256i idot(__m256i u, __m256i s) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
-}
-
-HT_AVX2 static inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-HT_AVX2 static float q4k_dot_avx2(const uint8_t *w, column x, int nsb) {
+HT_AVX2 static float q4k_dot_avx2(const uint8_t *w, q8_col x, int nsb) {
     __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(15);
     for (int i = 0; i < nsb; i++) {
         const uint8_t *blk = w + (size_t)i * 144, *qs = blk + 16;
-        float d = f16_to_f32(blk), dmin = f16_to_f32(blk + 2);
+        float d = half_to_float(load_u16(blk)), dmin = half_to_float(load_u16(blk + 2));
         uint8_t sc[8], m[8];
         q4k_scales(blk + 4, sc, m);
         // the mins of all 8 sub-blocks against the 8 blocks' activation sums at once
@@ -178,22 +126,22 @@ HT_AVX2 static float q4k_dot_avx2(const uint8_t *w, column x, int nsb) {
             int b = i * 8 + 2 * p;
             __m256i raw = _mm256_loadu_si256((const __m256i *)(qs + 32 * p));
             __m256i lo = _mm256_and_si256(raw, low), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-            __m256i p0 = idot(lo, _mm256_loadu_si256((const __m256i *)(x.q + b * 32)));
-            __m256i p1 = idot(hi, _mm256_loadu_si256((const __m256i *)(x.q + b * 32 + 32)));
+            __m256i p0 = idot_avx2(lo, _mm256_loadu_si256((const __m256i *)(x.q + b * 32)));
+            __m256i p1 = idot_avx2(hi, _mm256_loadu_si256((const __m256i *)(x.q + b * 32 + 32)));
             acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_set1_ps(d * (float)sc[2 * p] * x.d8[b * 8]), acc);
             acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_set1_ps(d * (float)sc[2 * p + 1] * x.d8[b * 8 + 8]), acc);
         }
     }
-    return hsum(_mm256_add_ps(acc, off));
+    return hsum256(_mm256_add_ps(acc, off));
 }
 
-HT_AVX2 static float q6k_dot_avx2(const uint8_t *w, column x, int nsb) {
+HT_AVX2 static float q6k_dot_avx2(const uint8_t *w, q8_col x, int nsb) {
     __m256 acc = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(15), three = _mm256_set1_epi8(3), bias = _mm256_set1_epi8(32);
     for (int i = 0; i < nsb; i++) {
         const uint8_t *blk = w + (size_t)i * 210;
         const int8_t *sc = (const int8_t *)(blk + 192);
-        float d = f16_to_f32(blk + 208);
+        float d = half_to_float(load_u16(blk + 208));
         for (int h = 0; h < 2; h++) {
             __m256i qh = _mm256_loadu_si256((const __m256i *)(blk + 128 + 32 * h));
             __m256i ql0 = _mm256_loadu_si256((const __m256i *)(blk + 64 * h));
@@ -206,7 +154,7 @@ HT_AVX2 static float q6k_dot_avx2(const uint8_t *w, column x, int nsb) {
                 __m256i u = _mm256_or_si256(lo, _mm256_slli_epi16(hi, 4));
                 __m256i xv = _mm256_loadu_si256((const __m256i *)(x.q + b * 32));
                 // (u - 32) . x, exact in int32: lanes 0-3 hold weights 0-15 (one scale), 4-7 weights 16-31
-                __m256i p = _mm256_sub_epi32(idot(u, xv), idot(bias, xv));
+                __m256i p = _mm256_sub_epi32(idot_avx2(u, xv), idot_avx2(bias, xv));
                 float dx = d * x.d8[b * 8];
                 __m256 scale = _mm256_set_m128(_mm_set1_ps(dx * (float)sc[8 * h + 2 * k + 1]),
                                                _mm_set1_ps(dx * (float)sc[8 * h + 2 * k]));
@@ -214,7 +162,7 @@ HT_AVX2 static float q6k_dot_avx2(const uint8_t *w, column x, int nsb) {
             }
         }
     }
-    return hsum(acc);
+    return hsum256(acc);
 }
 
 HT_AVX2 static void matmul_avx2(uint32_t type, float *out, size_t out_stride, const void *w, size_t row_bytes, int n,
@@ -223,7 +171,7 @@ HT_AVX2 static void matmul_avx2(uint32_t type, float *out, size_t out_stride, co
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = (const uint8_t *)w + (size_t)r * row_bytes;
         for (int j = 0; j < nx; j++) {
-            column c = column_at(x, n, j);
+            q8_col c = q8_column(x, n, j);
             out[(size_t)j * out_stride + r] = type == HT_TYPE_Q4_K ? q4k_dot_avx2(row, c, nsb) : q6k_dot_avx2(row, c, nsb);
         }
     }

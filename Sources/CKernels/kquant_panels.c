@@ -8,14 +8,8 @@
 #include "kernels.h"
 
 #include <stdlib.h>
-#include <string.h>
+#include "kernel_common.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define HT_X86 1
-#endif
-
-#define PANEL_ROWS 16
 // Per panel and super-block: Q4_K 8 x 256 bytes of nibbles, sc[8][16], m[8][16], d[16], dmin[16].
 #define Q4K_BLOCK (8 * 256 + 2 * 128 + 2 * 32)
 #define Q4K_SC 2048
@@ -109,15 +103,12 @@ void ht_repack_kpanels(uint32_t type, void *dst, const void *w, size_t row_bytes
 }
 
 #ifdef HT_X86
-#define HT_PANEL __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
-
-static inline int32_t load_i32(const int8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
 
 #define BCAST(p) _mm512_set1_epi32(load_i32(p))
 
 // One Q4_K panel times NC columns (NC constant after inlining). Per sub-block j of super-block i
 // (activation block b = 8i + j): acc += d*sc_j * d_x * (u . q_x), off -= dmin*m_j * s_x.
-HT_PANEL __attribute__((always_inline)) static inline void q4k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
+HT_VNNI __attribute__((always_inline)) static inline void q4k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
                                                                        size_t cb, int n, int NC, float *out,
                                                                        size_t out_stride, __mmask16 keep) {
     __m512 acc[8], off[8];
@@ -168,7 +159,7 @@ HT_PANEL __attribute__((always_inline)) static inline void q4k_columns(const uin
 // One Q6_K panel times NC columns. Sub-block j of super-block i is activation block b = 8i + j, made
 // of two 16-weight scale groups g = 2b and 2b + 1: acc += d*sc_g * d_x * ((u - 32) . q_x), where the
 // -32 comes in as 32 times the group's activation sum (sum16, per column).
-HT_PANEL __attribute__((always_inline)) static inline void q6k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
+HT_VNNI __attribute__((always_inline)) static inline void q6k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
                                                                        size_t cb, int n, const int32_t *sum16, int NC,
                                                                        float *out, size_t out_stride, __mmask16 keep) {
     __m512 acc[8];
@@ -237,7 +228,7 @@ HT_PANEL __attribute__((always_inline)) static inline void q6k_columns(const uin
         if (nx - j >= 1) CALL(1);                                                                                 \
     }
 
-HT_PANEL void ht_matmul_kpanels(uint32_t type, float *out, size_t out_stride, const void *panels, int n, int r0, int r1,
+HT_VNNI void ht_matmul_kpanels(uint32_t type, float *out, size_t out_stride, const void *panels, int n, int r0, int r1,
                                 const void *x, int nx) {
     const int nsb = n / 256, bb = kblock_bytes(type);
     const size_t cb = ht_q8_column_bytes(n);

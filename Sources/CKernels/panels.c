@@ -2,14 +2,7 @@
 #include "kernels.h"
 #include "kquant.h"
 
-#include <string.h>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define HT_X86 1
-#endif
-
-#define PANEL_ROWS 16
+#include "kernel_common.h"
 
 static int block_bytes(uint32_t type) {
     switch (type) {
@@ -27,7 +20,6 @@ size_t ht_panel_bytes(uint32_t type, int rows, int n) {
 }
 
 #ifdef HT_X86
-#define HT_PANEL __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
 static int g_panels = 0;
 
@@ -40,13 +32,13 @@ __attribute__((constructor)) static void ht_panels_init(void) {
 
 int ht_has_panel_kernel(void) { return g_panels; }
 
-HT_PANEL static inline float f16(const uint8_t *p) {
+HT_VNNI static inline float f16(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, 2);
     return _cvtsh_ss(h);
 }
 
-HT_PANEL void ht_repack_panels(uint32_t type, void *dst, const void *w, size_t row_bytes, int rows, int n) {
+HT_VNNI void ht_repack_panels(uint32_t type, void *dst, const void *w, size_t row_bytes, int rows, int n) {
     if (ht_is_kquant(type)) {
         ht_repack_kpanels(type, dst, w, row_bytes, rows, n);
         return;
@@ -94,7 +86,7 @@ HT_PANEL void ht_repack_panels(uint32_t type, void *dst, const void *w, size_t r
 }
 
 // The 8 weight vectors of a block: w[q] holds columns 4q..4q+3 of the 16 rows as unsigned bytes.
-HT_PANEL __attribute__((always_inline)) static inline void load_block(uint32_t type, const uint8_t *blk, __m512i w[8]) {
+HT_VNNI __attribute__((always_inline)) static inline void load_block(uint32_t type, const uint8_t *blk, __m512i w[8]) {
     if (type == HT_TYPE_Q8_0) {
         for (int v = 0; v < 8; v++) w[v] = _mm512_loadu_si512((const void *)(blk + v * 64));
     } else {
@@ -107,12 +99,10 @@ HT_PANEL __attribute__((always_inline)) static inline void load_block(uint32_t t
     }
 }
 
-static inline int32_t load_i32(const int8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
-
 // One panel times NC columns (NC a compile-time constant after inlining, so the accumulators stay
 // in registers). For every block: sum_k u * q_x exactly in int32, then
 // acc += d * d_x * that + m * s_x, where s_x = d_x * sum of the block's q_x.
-HT_PANEL __attribute__((always_inline)) static inline void panel_columns(uint32_t type, const uint8_t *panel, int nb,
+HT_VNNI __attribute__((always_inline)) static inline void panel_columns(uint32_t type, const uint8_t *panel, int nb,
                                                                          const uint8_t *x, size_t col_bytes, int n,
                                                                          int NC, float *out, size_t out_stride,
                                                                          __mmask16 keep) {
@@ -174,7 +164,7 @@ HT_PANEL __attribute__((always_inline)) static inline void panel_columns(uint32_
             panel_columns(TYPE, panel, nb, xb + (size_t)j * cb, cb, n, 1, o + (size_t)j * out_stride, out_stride, keep); \
     }
 
-HT_PANEL void ht_matmul_panels(uint32_t type, float *out, size_t out_stride, const void *panels, int rows, int n,
+HT_VNNI void ht_matmul_panels(uint32_t type, float *out, size_t out_stride, const void *panels, int rows, int n,
                                int r0, int r1, const void *x, int nx) {
     (void)rows;
     if (ht_is_kquant(type)) {
