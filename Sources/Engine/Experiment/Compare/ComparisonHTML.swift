@@ -19,23 +19,12 @@ public enum ComparisonHTML {
         body.append("<section id=\"runs\"><h2>Each run</h2><div class=\"grid\">")
         for (i, run) in c.runs.enumerated() { body.append(runFigure(run, index: i)) }
         body.append("</div></section>")
-        return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(e(title))</title>
-        <style>\(HTMLReport.style)
-        table.compare td{white-space:normal}.overlap-no{color:var(--mismatch);font-weight:600}
-        #all-compliance figure.chart{max-width:720px}</style>
-        </head>
-        <body>
-        \(body.joined(separator: "\n"))
-        </body>
-        </html>
+        let style = HTMLReport.style + """
 
-        """
+            table.compare td{white-space:normal}.overlap-no{color:var(--mismatch);font-weight:600}
+            #all-compliance figure.chart{max-width:720px}
+            """
+        return HTMLReport.page(title: title, style: style, body: body)
     }
 
     static func legend(_ c: RunComparison) -> String {

@@ -25,7 +25,13 @@ public enum HTMLReport {
         body.append(replication(doc.results))
         body.append(HTMLSampleBrowser.section(samples, word: word))
         body.append(setupSection(doc.setup))
-        return """
+        return page(title: title, style: style, body: body, script: HTMLSampleBrowser.script)
+    }
+
+    /// The frame of every hellotune page (this report, `compare --html`): self-contained, one style sheet, and a
+    /// script only where the page has one.
+    static func page(title: String, style: String, body: [String], script: String? = nil) -> String {
+        """
         <!DOCTYPE html>
         <html lang="en">
         <head>
@@ -36,8 +42,7 @@ public enum HTMLReport {
         </head>
         <body>
         \(body.joined(separator: "\n"))
-        <script>\(HTMLSampleBrowser.script)</script>
-        </body>
+        \(script.map { "<script>\($0)</script>\n" } ?? "")</body>
         </html>
 
         """
