@@ -52,7 +52,7 @@ public struct HumanLabels: Sendable {
 
     /// Labels `sampleID` (or clears its label when `category` is nil). Only self-reports can be labelled.
     public func set(experimentID: Int64, sampleID: Int64, category: SelfReportCategory?, labeller: String) throws {
-        guard let record = try store.samples(experimentID: experimentID).first(where: { $0.id == sampleID }) else {
+        guard let record = try store.sample(experimentID: experimentID, id: sampleID) else {
             throw LabelError.noSuchSample(sampleID, experimentID: experimentID)
         }
         guard Self.outcome(record)?.score.selfReport != nil else { throw LabelError.notSelfReport(sampleID) }

@@ -48,6 +48,14 @@ extension Store {
         }
     }
 
+    /// One sample of an experiment by its id; nil when the experiment has no such sample.
+    public func sample(experimentID: Int64, id: Int64) throws -> SampleRecord? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM samples WHERE experimentID = ? AND id = ?",
+                             arguments: [experimentID, id]).map(SampleRecord.init(row:))
+        }
+    }
+
     public func setScore(sampleID: Int64, score: String) throws {
         try JSONText.validate(score, field: "samples.score")
         try write { db in
