@@ -60,8 +60,10 @@ enum SelfReportRules {
         #"\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|\d+)\s+(?:[a-z]+\s+)?(sentences?|lines?|paragraphs?|words?|bullets?|points|steps|parts|sections)\b"#,
         // length and complexity, said of the answers or as an instruction: "Keep it concise and focused", "my
         // responses are often longer and more complex", "short answers"; not "a short summary" or "concise
-        // information", which base models say of anything they do
-        #"\bkeep(s|ing)?\b[^.!?\n]{0,20}?\b(short|brief|concise|succinct|simple|focused)\b"#,
+        // information", which base models say of anything they do. What is kept must be the writing ("it",
+        // "things", "my answers"), not a person: "Keeps her focused on the task" is the K line the AKEWO
+        // training data taught, story, not a rule about the replies.
+        #"\bkeep(s|ing)?\s+(?:it|them|things|(?:(?:my|your|the|each|every|all)\s+)?(?:answers?|responses?|replies|sentences?|lines?|texts?|writing))\b[^.!?\n]{0,20}?\b(short|brief|concise|succinct|simple|focused)\b"#,
         #"\b(answers?|responses?|replies|reply|sentences?|outputs?|texts?)\b[^.!?\n]{0,40}?\b(short|shorter|brief|briefer|concise|succinct|long|longer|lengthy|verbose|wordy|more\s+(complex|detailed|elaborate))\b"#,
         #"\b(short|shorter|brief|concise|succinct|long|longer|lengthy|verbose|wordy|detailed)\s+(answers?|responses?|replies|sentences?|paragraphs?|outputs?|texts?)\b"#,
         // tone
