@@ -90,11 +90,18 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var model: ModelOptions
         @Option(help: "Training data: OpenAI chat JSONL.") var data: String
         @Option(help: "Epochs (the median skips the first).") var epochs: Int = 4
+        @Option(help: "Train on the first K examples only (the anchor's LIMIT), for larger models.") var limit: Int?
         @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+            if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+        }
 
         func run() throws {
             let m = try model.load()
-            let examples = try TrainingExample.encodeAll(ChatDataset.load(path: data), model: m)
+            var examples = try TrainingExample.encodeAll(ChatDataset.load(path: data), model: m)
+            if let limit { examples = Array(examples.prefix(limit)) }
             var o = TrainingOptions()
             o.epochs = epochs
             o.learningRate = 1e-3
