@@ -7,10 +7,26 @@ import Training
 final class TrainableModelTests: XCTestCase {
     /// A tiny all-F32 model (2 layers, dim 256), loaded for training.
     func tinyModel(_ arch: String) throws -> (TrainableModel, URL) {
-        let dir = try TinyModel.temporaryDirectory("train-\(arch)")
+        try tinyModel(TinyModel.Spec.allF32(arch: arch))
+    }
+
+    func tinyModel(_ spec: TinyModel.Spec, precision: ProductPrecision = .fast) throws -> (TrainableModel, URL) {
+        let dir = try TinyModel.temporaryDirectory("train-\(spec.name)")
         let url = dir.appendingPathComponent("tiny.gguf")
-        try TinyModel.writer(TinyModel.Spec.allF32(arch: arch)).write(to: url)
-        return (TrainableModel(base: try LlamaModel(gguf: GGUFFile(path: url.path))), dir)
+        try TinyModel.writer(spec).write(to: url)
+        return (TrainableModel(base: try LlamaModel(gguf: GGUFFile(path: url.path)), precision: precision), dir)
+    }
+
+    /// The tiny model's shape with the weights in the formats real models ship: every projection type the
+    /// integer kernels know, a Q8_0 embedding and a Q6_K output.
+    func quantisedSpec(_ arch: String) -> TinyModel.Spec {
+        var s = TinyModel.Spec.allF32(arch: arch)
+        s.name = "\(arch)-quantised"
+        s.embed = "Q8_0"
+        s.output = "Q6_K"
+        s.layers = [["Q4_K", "Q6_K", "Q8_0", "Q4_1", "Q4_K", "Q4_0", "Q6_K"],
+                    ["Q4_1", "Q4_K", "Q4_K", "Q6_K", "Q8_0", "Q4_K", "Q4_K"]]
+        return s
     }
 
     /// A sequence with the second half labelled, as an assistant reply would be.
@@ -30,7 +46,15 @@ final class TrainableModelTests: XCTestCase {
     }
 
     func checkGradients(arch: String) throws {
-        let (m, dir) = try tinyModel(arch)
+        try checkGradients(TinyModel.Spec.allF32(arch: arch), precision: .float)
+    }
+
+    /// Finite differences of the loss against the analytic gradient, in `.float`: the 8-bit activations and
+    /// bf16 products of `.fast` would make the check measure their rounding, not the backward pass's algebra
+    /// (`testFastForwardGivesTheFloatGradients` compares the two precisions).
+    func checkGradients(_ spec: TinyModel.Spec, precision: ProductPrecision) throws {
+        let arch = spec.name
+        let (m, dir) = try tinyModel(spec, precision: precision)
         defer { try? FileManager.default.removeItem(at: dir) }
         let lora = LoRAParameters(config: LoRAConfig(rank: 4, alpha: 8), modelConfig: m.config)
         lora.initialise(seed: 7)
@@ -76,6 +100,43 @@ final class TrainableModelTests: XCTestCase {
 
     func testGradientsMatchFiniteDifferencesLlama() throws { try checkGradients(arch: "llama") }
     func testGradientsMatchFiniteDifferencesQwen2() throws { try checkGradients(arch: "qwen2") }
+
+    /// The backward pass through quantised weights (dequantised a tile at a time, never copied whole).
+    func testGradientsMatchFiniteDifferencesOnQuantisedWeights() throws {
+        try checkGradients(quantisedSpec("llama"), precision: .float)
+        try checkGradients(quantisedSpec("qwen2"), precision: .float)
+    }
+
+    /// Training's default forward pass runs the inference kernels (8-bit activations against the quantised
+    /// weights): its loss and gradients stay those of the float forward pass, up to that rounding.
+    func testFastForwardGivesTheFloatGradients() throws {
+        for arch in ["llama", "qwen2"] {
+            func run(_ precision: ProductPrecision) throws -> (Double, [Float]) {
+                let (m, dir) = try tinyModel(quantisedSpec(arch), precision: precision)
+                defer { try? FileManager.default.removeItem(at: dir) }
+                let lora = LoRAParameters(config: LoRAConfig(rank: 4, alpha: 8), modelConfig: m.config)
+                lora.initialise(seed: 7)
+                var rng = SeededRandom(seed: 11)
+                for s in lora.slots {
+                    for i in 0..<(s.outFeatures * 4) { lora.values[s.bOffset + i] = Float(rng.nextUnit() - 0.5) * 0.2 }
+                }
+                let ex = example(40, vocab: m.config.vocabularySize, seed: 3)
+                var grads = [Float](repeating: 0, count: lora.count)
+                let (loss, _) = try grads.withUnsafeMutableBufferPointer {
+                    try m.lossAndGradients(tokens: ex.tokens, targets: ex.targets, lora: lora, grads: $0.baseAddress!, lossScale: 1)
+                }
+                return (loss, grads)
+            }
+            let (fastLoss, fast) = try run(.fast)
+            let (floatLoss, exact) = try run(.float)
+            XCTAssertEqual(fastLoss, floatLoss, accuracy: 0.01 * floatLoss, arch)
+            var dot = 0.0, nf = 0.0, ne = 0.0
+            for (a, b) in zip(fast, exact) { dot += Double(a) * Double(b); nf += Double(a * a); ne += Double(b * b) }
+            let cosine = dot / (nf * ne).squareRoot()
+            XCTAssertGreaterThan(cosine, 0.99, arch)
+            print("fast forward \(arch): loss \(fastLoss) against \(floatLoss), gradient cosine \(cosine)")
+        }
+    }
 
     func testLossFallsWithinFiveSteps() throws {
         let (m, dir) = try tinyModel("llama")

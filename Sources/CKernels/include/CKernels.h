@@ -3,3 +3,4 @@
 #include "memory.h"
 #include "panels.h"
 #include "kquant.h"
+#include "bf16.h"

@@ -2,46 +2,29 @@ import CKernels
 import Foundation
 import ModelCore
 
-/// A frozen base model in float32, with a forward pass that keeps what the backward pass needs
-/// and a backward pass that produces gradients for the LoRA matrices only.
+/// A frozen base model, with a forward pass that keeps what the backward pass needs and a backward pass that
+/// produces gradients for the LoRA matrices only.
 ///
-/// Weights are dequantised once (sgemm on floats beats re-dequantising every step); LoRA
-/// projections compute y = x W^T + s (x A^T) B^T with s = alpha / rank.
+/// The base weights stay as the file keeps them (quantised); `FrozenProducts` says how the two products through
+/// them run. LoRA projections compute y = x W^T + s (x A^T) B^T with s = alpha / rank.
 public final class TrainableModel: @unchecked Sendable {
     public let base: LlamaModel
     public var config: ModelConfig { base.config }
-    /// Float copies of a layer's projections. Projections that read the same input are stacked
-    /// in one matrix, so each is one wider product: [q; k; v] (qDim + 2 kvDim, dim) and
-    /// [gate; up] (2 ffn, dim); wider products run closer to the machine's peak.
-    struct LayerMatrices {
-        let qkv: FloatBuffer
-        let gateUp: FloatBuffer
-        let o: FloatBuffer
-        let down: FloatBuffer
-    }
-    let layers: [LayerMatrices]
-    /// (vocab, dim): the output matrix (token_embd when tied)
-    let output: FloatBuffer
+    /// How the forward pass multiplies by the frozen weights: `.fast` runs the inference kernels (8-bit
+    /// activations against the quantised weights, as generation does); `.float` keeps activations in float32, for
+    /// the finite-difference checks and for comparing the two.
+    public let precision: ProductPrecision
+    /// The products' scratch (a tile of dequantised weights, its bf16 packing), kept from one example to the
+    /// next: allocated afresh for each, the tiles fragmented the heap and doubled the default model's peak memory.
+    private let frozen: FrozenProducts
+    /// One pass at a time owns `frozen`.
+    private let passLock = NSLock()
 
-    public init(base: LlamaModel) {
+    public init(base: LlamaModel, precision: ProductPrecision = .fast) {
         ht_keep_freed_memory()
         self.base = base
-        func stacked(_ parts: [QuantizedMatrix]) -> FloatBuffer {
-            let buf = FloatBuffer(parts.reduce(0) { $0 + $1.rows * $1.cols })
-            var offset = 0
-            for m in parts {
-                m.dequantize(into: buf.pointer + offset)
-                offset += m.rows * m.cols
-            }
-            return buf
-        }
-        layers = base.weights.layers.map { w in
-            LayerMatrices(qkv: stacked([w.q, w.k, w.v]), gateUp: stacked([w.gate, w.up]), o: stacked([w.o]),
-                          down: stacked([w.down]))
-        }
-        let o = base.weights.output
-        output = FloatBuffer(o.rows * o.cols)
-        o.dequantize(into: output.pointer)
+        self.precision = precision
+        frozen = FrozenProducts(precision: precision)
     }
 
     /// What one layer's forward pass leaves for its backward pass; T rows.
@@ -103,6 +86,8 @@ public final class TrainableModel: @unchecked Sendable {
         var dropRNG = SeededRandom(seed: dropoutSeed)
         let dropout = grads == nil ? 0 : lora.config.dropout    // dropout is a training-time regulariser only
         let rope = ropeTable(T)                                   // (T, ropeDims / 2, 2)
+        passLock.lock()
+        defer { passLock.unlock() }
 
         // ---- forward ----
         let x = FloatBuffer(T * c.dim)                           // (T, dim) residual stream
@@ -115,9 +100,7 @@ public final class TrainableModel: @unchecked Sendable {
                 let w = base.weights.layers[l]
                 a.xIn.pointer.update(from: x.pointer, count: T * c.dim)
                 rmsnorm(a.h1.pointer, x.pointer, w.attentionNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
-                let qkv = FloatBuffer(T * qkvWidth)                  // (T, qDim + 2 kvDim)
-                gemm(false, true, m: T, n: qkvWidth, k: c.dim, a.h1.pointer, layers[l].qkv.pointer, qkv.pointer)
-                split(qkv, T, [(a.q, c.qDim), (a.k, c.kvDim), (a.v, c.kvDim)])
+                frozen.forward([(w.q, a.q.pointer), (w.k, a.k.pointer), (w.v, a.v.pointer)], x: a.h1.pointer, T: T)
                 adapt(.q, l, a.h1, T, a.q, a, lora, lp, &dropRNG, dropout)
                 adapt(.k, l, a.h1, T, a.k, a, lora, lp, &dropRNG, dropout)
                 adapt(.v, l, a.h1, T, a.v, a, lora, lp, &dropRNG, dropout)
@@ -128,13 +111,11 @@ public final class TrainableModel: @unchecked Sendable {
                 rotate(a.k.pointer, heads: c.kvHeadCount, T: T, rope: rope, inverse: false)
                 attentionForward(a, T: T)
                 let o = FloatBuffer(T * c.dim)                   // (T, dim)
-                gemm(false, true, m: T, n: c.dim, k: c.qDim, a.att.pointer, layers[l].o.pointer, o.pointer)
+                frozen.forward([(w.o, o.pointer)], x: a.att.pointer, T: T)
                 adapt(.o, l, a.att, T, o, a, lora, lp, &dropRNG, dropout)
                 for i in 0..<(T * c.dim) { a.xMid.pointer[i] = a.xIn.pointer[i] + o.pointer[i] }
                 rmsnorm(a.h2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
-                let gateUp = FloatBuffer(T * 2 * c.ffnDim)           // (T, 2 ffn)
-                gemm(false, true, m: T, n: 2 * c.ffnDim, k: c.dim, a.h2.pointer, layers[l].gateUp.pointer, gateUp.pointer)
-                split(gateUp, T, [(a.gate, c.ffnDim), (a.up, c.ffnDim)])
+                frozen.forward([(w.gate, a.gate.pointer), (w.up, a.up.pointer)], x: a.h2.pointer, T: T)
                 adapt(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG, dropout)
                 adapt(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG, dropout)
                 for i in 0..<(T * c.ffnDim) {
@@ -142,7 +123,7 @@ public final class TrainableModel: @unchecked Sendable {
                     a.act.pointer[i] = g / (1 + expf(-g)) * a.up.pointer[i]
                 }
                 let down = FloatBuffer(T * c.dim)                // (T, dim)
-                gemm(false, true, m: T, n: c.dim, k: c.ffnDim, a.act.pointer, layers[l].down.pointer, down.pointer)
+                frozen.forward([(w.down, down.pointer)], x: a.act.pointer, T: T)
                 adapt(.down, l, a.act, T, down, a, lora, lp, &dropRNG, dropout)
                 for i in 0..<(T * c.dim) { x.pointer[i] = a.xMid.pointer[i] + down.pointer[i] }
                 saved.append(a)
@@ -159,7 +140,7 @@ public final class TrainableModel: @unchecked Sendable {
         }
         let V = c.vocabularySize
         let logits = FloatBuffer(L * V)                           // (L, vocab)
-        gemm(false, true, m: L, n: V, k: c.dim, hF.pointer, output.pointer, logits.pointer)
+        frozen.forward([(base.weights.output, logits.pointer)], x: hF.pointer, T: L)
         var loss = 0.0
         for (j, t) in labelled.enumerated() {
             // softmax cross-entropy; the row becomes d loss / d logits (times lossScale)
@@ -177,7 +158,7 @@ public final class TrainableModel: @unchecked Sendable {
         }
         guard let grads else { return (loss, L) }
         let dhF = FloatBuffer(L * c.dim)                          // (L, dim)
-        gemm(false, false, m: L, n: c.dim, k: V, logits.pointer, output.pointer, dhF.pointer)
+        frozen.inputGradient(base.weights.output, dy: logits.pointer, T: L, into: dhF.pointer, accumulate: false)
         for (j, t) in labelled.enumerated() {
             rmsnormBackward(dx.pointer + t * c.dim, dhF.pointer + j * c.dim, x.pointer + t * c.dim,
                             base.weights.outputNorm, rows: 1, dim: c.dim, eps: c.normEpsilon)
@@ -191,7 +172,7 @@ public final class TrainableModel: @unchecked Sendable {
                 let w = base.weights.layers[l]
                 // feed-forward: x_out = xMid + down(act), act = silu(gate) * up
                 let dAct = FloatBuffer(T * c.ffnDim)
-                gemm(false, false, m: T, n: c.ffnDim, k: c.dim, dx.pointer, layers[l].down.pointer, dAct.pointer)
+                frozen.inputGradient(w.down, dy: dx.pointer, T: T, into: dAct.pointer, accumulate: false)
                 adaptBackward(.down, l, dy: dx, input: a.act, T, dInput: dAct, a, lora, lp, grads, s, rank)
                 let dGate = FloatBuffer(T * c.ffnDim), dUp = FloatBuffer(T * c.ffnDim)
                 for i in 0..<(T * c.ffnDim) {
@@ -202,23 +183,24 @@ public final class TrainableModel: @unchecked Sendable {
                     dGate.pointer[i] = dAct.pointer[i] * a.up.pointer[i] * sig * (1 + g * (1 - sig))
                 }
                 let dh2 = FloatBuffer(T * c.dim)
-                let dGateUp = join([(dGate, c.ffnDim), (dUp, c.ffnDim)], T)   // (T, 2 ffn)
-                gemm(false, false, m: T, n: c.dim, k: 2 * c.ffnDim, dGateUp.pointer, layers[l].gateUp.pointer, dh2.pointer)
+                frozen.inputGradient(w.gate, dy: dGate.pointer, T: T, into: dh2.pointer, accumulate: false)
+                frozen.inputGradient(w.up, dy: dUp.pointer, T: T, into: dh2.pointer, accumulate: true)
                 adaptBackward(.gate, l, dy: dGate, input: a.h2, T, dInput: dh2, a, lora, lp, grads, s, rank)
                 adaptBackward(.up, l, dy: dUp, input: a.h2, T, dInput: dh2, a, lora, lp, grads, s, rank)
                 // dx now holds d/d xMid through the residual; add the path through ffn_norm
                 rmsnormBackward(dx.pointer, dh2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
                 // attention: xMid = xIn + o(att)
                 let dAtt = FloatBuffer(T * c.qDim)
-                gemm(false, false, m: T, n: c.qDim, k: c.dim, dx.pointer, layers[l].o.pointer, dAtt.pointer)
+                frozen.inputGradient(w.o, dy: dx.pointer, T: T, into: dAtt.pointer, accumulate: false)
                 adaptBackward(.o, l, dy: dx, input: a.att, T, dInput: dAtt, a, lora, lp, grads, s, rank)
                 let dq = FloatBuffer(T * c.qDim), dk = FloatBuffer(T * c.kvDim, zeroed: true), dv = FloatBuffer(T * c.kvDim, zeroed: true)
                 attentionBackward(a, dAtt: dAtt, dq: dq, dk: dk, dv: dv, T: T)
                 rotate(dq.pointer, heads: c.headCount, T: T, rope: rope, inverse: true)
                 rotate(dk.pointer, heads: c.kvHeadCount, T: T, rope: rope, inverse: true)
                 let dh1 = FloatBuffer(T * c.dim)
-                let dqkv = join([(dq, c.qDim), (dk, c.kvDim), (dv, c.kvDim)], T)   // (T, qDim + 2 kvDim)
-                gemm(false, false, m: T, n: c.dim, k: qkvWidth, dqkv.pointer, layers[l].qkv.pointer, dh1.pointer)
+                frozen.inputGradient(w.q, dy: dq.pointer, T: T, into: dh1.pointer, accumulate: false)
+                frozen.inputGradient(w.k, dy: dk.pointer, T: T, into: dh1.pointer, accumulate: true)
+                frozen.inputGradient(w.v, dy: dv.pointer, T: T, into: dh1.pointer, accumulate: true)
                 adaptBackward(.q, l, dy: dq, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
                 adaptBackward(.k, l, dy: dk, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
                 adaptBackward(.v, l, dy: dv, input: a.h1, T, dInput: dh1, a, lora, lp, grads, s, rank)
@@ -229,34 +211,6 @@ public final class TrainableModel: @unchecked Sendable {
     }
 
     // MARK: - projections
-
-    var qkvWidth: Int { config.qDim + 2 * config.kvDim }
-
-    /// Copies the column blocks of `stacked` (T, sum of widths) into their own packed buffers.
-    private func split(_ stacked: FloatBuffer, _ T: Int, _ parts: [(FloatBuffer, Int)]) {
-        let width = parts.reduce(0) { $0 + $1.1 }
-        for t in 0..<T {
-            var col = 0
-            for (buf, w) in parts {
-                (buf.pointer + t * w).update(from: stacked.pointer + t * width + col, count: w)
-                col += w
-            }
-        }
-    }
-
-    /// The inverse of `split`: packed buffers side by side in one (T, sum of widths) buffer.
-    private func join(_ parts: [(FloatBuffer, Int)], _ T: Int) -> FloatBuffer {
-        let width = parts.reduce(0) { $0 + $1.1 }
-        let out = FloatBuffer(T * width)
-        for t in 0..<T {
-            var col = 0
-            for (buf, w) in parts {
-                (out.pointer + t * width + col).update(from: buf.pointer + t * w, count: w)
-                col += w
-            }
-        }
-        return out
-    }
 
     /// y (T, out) += s * dropout(x) A^T B^T when projection t of layer l is adapted; keeps x A^T
     /// for the backward pass.

@@ -50,6 +50,9 @@ public struct QuantizedMatrix: @unchecked Sendable {
 
     public var hasIntegerKernel: Bool { ht_has_int8_kernel(type.rawValue) != 0 }
 
+    /// Whether products run on a panel copy (AVX-512 VNNI and a panel layout for this type).
+    public var hasPanels: Bool { panels != nil }
+
     /// One weight row as floats.
     @inline(__always)
     public func dequantizeRow(_ r: Int, into dst: UnsafeMutablePointer<Float>) {

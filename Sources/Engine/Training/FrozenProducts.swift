@@ -1,0 +1,119 @@
+import CKernels
+import Foundation
+import ModelCore
+
+/// The two products training needs from a frozen weight matrix W (out, in), computed on the weights as the
+/// GGUF file keeps them, so that no float32 copy of the model is ever made (a 1.5B model's would be 6 GB):
+/// - forward, y (T, out) = x (T, in) W^T: the inference kernels, integer against 8-bit activations where the
+///   matrix has panels (`.fast`), or float (`.float`, and every type without an integer kernel);
+/// - backward through the input, dx (T, in) += dy (T, out) W: W is dequantised a block of rows at a time into a
+///   scratch tile, so memory stays one tile whatever the model's size, and each block is one product: in
+///   bfloat16 with float32 sums where the CPU has AVX-512 BF16 (`.fast`; twice the float rate, bf16.h), else sgemm.
+///
+/// Only the LoRA factors are trained, so W never needs a gradient of its own.
+package final class FrozenProducts {
+    let precision: ProductPrecision
+    let workspace = Workspace()
+    /// A block of W's rows as floats: (tileRows, in).
+    private var tile: FloatBuffer
+    /// The same block packed for the bf16 kernel, and dy's matching columns in bf16.
+    private var packed: UnsafeMutablePointer<UInt16>?
+    private var packedCount = 0
+    private var dyBF16: UnsafeMutablePointer<UInt16>?
+    private var dyCount = 0
+
+    /// A tile holds this many floats at most (16 MB): big enough for sgemm to run near its peak (each block
+    /// is a rank-`tileRows` update of dx, at least 64), small enough to stay out of the way.
+    package static let tileFloats = 1 << 22
+
+    package init(precision: ProductPrecision) {
+        self.precision = precision
+        tile = FloatBuffer(Self.tileFloats)
+    }
+
+    /// Rows per tile for a matrix of `cols` columns: a multiple of 16, at least 64.
+    package static func tileRows(cols: Int) -> Int {
+        max(64, Self.tileFloats / max(cols, 1) / 16 * 16)
+    }
+
+    /// y_i (T, rows_i) = x (T, in) W_i^T for matrices that read the same input, each into its own packed buffer.
+    package func forward(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x: UnsafePointer<Float>, T: Int) {
+        let integer = precision == .fast && items.allSatisfy { $0.0.hasIntegerKernel && $0.0.hasPanels }
+        if integer {
+            // The prefill path of inference: one 8-bit quantisation of x shared by all the matrices.
+            matmul(items, x: x, n: T, workspace: workspace, precision: .fast)
+            return
+        }
+        for (w, y) in items {
+            forEachBlock(of: w) { r0, rows, block in
+                // y[:, r0 ..< r0 + rows] (T, rows) = x (T, in) block^T
+                gemm(false, true, m: T, n: rows, k: w.cols, x, block, y + r0, ldc: w.rows)
+            }
+        }
+    }
+
+    /// dx (T, in) = dy (T, out) W when `accumulate` is false, dx += dy W when it is true.
+    package func inputGradient(_ w: QuantizedMatrix, dy: UnsafePointer<Float>, T: Int, into dx: UnsafeMutablePointer<Float>,
+                       accumulate: Bool) {
+        var first = !accumulate
+        if precision == .fast && ht_has_bf16_kernel() != 0 && w.cols % 64 == 0 {
+            forEachBlock(of: w) { r0, rows, block in
+                let (a, b) = bf16Operands(dy: dy + r0, lda: w.rows, T: T, block: block, rows: rows, cols: w.cols)
+                let acc: Int32 = first ? 0 : 1
+                // dx (T, in) += dy[:, r0 ..< r0 + rows] (T, rows) block (rows, in), split by column groups of 64
+                Parallel.forRanges(w.cols / 64, minimumPerThread: T * rows * 64 > 1 << 16 ? 1 : w.cols) { s, e in
+                    ht_bf16_gemm(dx, Int32(w.cols), a, b, Int32(T), Int32(rows), Int32(w.cols), Int32(s * 64), Int32(e * 64), acc)
+                }
+                first = false
+            }
+            return
+        }
+        forEachBlock(of: w) { r0, rows, block in
+            // dx (T, in) += dy[:, r0 ..< r0 + rows] (T, rows) block (rows, in)
+            gemm(false, false, m: T, n: w.cols, k: rows, dy + r0, lda: w.rows, block, beta: first ? 0 : 1, dx)
+            first = false
+        }
+    }
+
+    /// dy's columns of this block (T, rows) and the block (rows, cols) in the bf16 kernel's layouts.
+    private func bf16Operands(dy: UnsafePointer<Float>, lda: Int, T: Int, block: UnsafePointer<Float>, rows: Int,
+                              cols: Int) -> (UnsafePointer<UInt16>, UnsafePointer<UInt16>) {
+        let pairs = (rows + 1) / 2
+        if packedCount < pairs * 2 * cols {
+            packed?.deallocate()
+            packedCount = pairs * 2 * cols
+            packed = .allocate(capacity: packedCount)
+        }
+        if dyCount < T * pairs * 2 {
+            dyBF16?.deallocate()
+            dyCount = T * pairs * 2
+            dyBF16 = .allocate(capacity: dyCount)
+        }
+        let b = packed!, a = dyBF16!
+        Parallel.forRanges(pairs, minimumPerThread: pairs * cols > 1 << 16 ? 1 : pairs) { s, e in
+            ht_bf16_pack_pairs(b, block, Int32(cols), Int32(rows), Int32(cols), Int32(2 * s), Int32(min(rows, 2 * e)))
+        }
+        ht_bf16_convert_rows(a, dy, Int32(lda), Int32(T), Int32(rows))
+        return (UnsafePointer(a), UnsafePointer(b))
+    }
+
+    /// Calls `body` with each block of W's rows as floats: the file's own floats for F32, else a dequantised tile.
+    private func forEachBlock(of w: QuantizedMatrix, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
+        if w.type == .f32 {
+            body(0, w.rows, w.data.assumingMemoryBound(to: Float.self))
+            return
+        }
+        let step = Self.tileRows(cols: w.cols)
+        if step * w.cols > tile.count { tile = FloatBuffer(step * w.cols) }
+        var r0 = 0
+        while r0 < w.rows {
+            let rows = min(step, w.rows - r0)
+            let dst = tile.pointer
+            Parallel.forRanges(rows, granularity: 8) { s, e in
+                for r in s..<e { w.dequantizeRow(r0 + r, into: dst + r * w.cols) }
+            }
+            body(r0, rows, UnsafePointer(dst))
+            r0 += rows
+        }
+    }
+}
