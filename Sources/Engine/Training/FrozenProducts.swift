@@ -26,8 +26,9 @@ package final class FrozenProducts {
     /// is a rank-`tileRows` update of dx, at least 64), small enough to stay out of the way.
     package static let tileFloats = 1 << 22
 
-    package init(precision: ProductPrecision) {
+    package init(precision: ProductPrecision, cacheBytes: Int = FrozenProducts.defaultCacheBytes) {
         self.precision = precision
+        self.cacheBytes = cacheBytes
         tile = FloatBuffer(Self.tileFloats)
     }
 
@@ -45,9 +46,9 @@ package final class FrozenProducts {
             return
         }
         for (w, y) in items {
-            forEachBlock(of: w) { r0, rows, block in
+            forEachBlock(of: w) { r0, rows, floats in
                 // y[:, r0 ..< r0 + rows] (T, rows) = x (T, in) block^T
-                gemm(false, true, m: T, n: rows, k: w.cols, x, block, y + r0, ldc: w.rows)
+                gemm(false, true, m: T, n: rows, k: w.cols, x, floats(), y + r0, ldc: w.rows)
             }
         }
     }
@@ -57,8 +58,9 @@ package final class FrozenProducts {
                        accumulate: Bool) {
         var first = !accumulate
         if precision == .fast && ht_has_bf16_kernel() != 0 && w.cols % 64 == 0 {
-            forEachBlock(of: w) { r0, rows, block in
-                let (a, b) = bf16Operands(dy: dy + r0, lda: w.rows, T: T, block: block, rows: rows, cols: w.cols)
+            forEachBlock(of: w) { r0, rows, floats in
+                let b = packedBlock(w, r0: r0, rows: rows, floats)
+                let a = bf16Rows(dy + r0, lda: w.rows, T: T, k: rows)
                 let acc: Int32 = first ? 0 : 1
                 // dx (T, in) += dy[:, r0 ..< r0 + rows] (T, rows) block (rows, in), split by column groups of 64
                 Parallel.forRanges(w.cols / 64, minimumPerThread: T * rows * 64 > 1 << 16 ? 1 : w.cols) { s, e in
@@ -68,39 +70,72 @@ package final class FrozenProducts {
             }
             return
         }
-        forEachBlock(of: w) { r0, rows, block in
+        forEachBlock(of: w) { r0, rows, floats in
             // dx (T, in) += dy[:, r0 ..< r0 + rows] (T, rows) block (rows, in)
-            gemm(false, false, m: T, n: w.cols, k: rows, dy + r0, lda: w.rows, block, beta: first ? 0 : 1, dx)
+            gemm(false, false, m: T, n: w.cols, k: rows, dy + r0, lda: w.rows, floats(), beta: first ? 0 : 1, dx)
             first = false
         }
     }
 
-    /// dy's columns of this block (T, rows) and the block (rows, cols) in the bf16 kernel's layouts.
-    private func bf16Operands(dy: UnsafePointer<Float>, lda: Int, T: Int, block: UnsafePointer<Float>, rows: Int,
-                              cols: Int) -> (UnsafePointer<UInt16>, UnsafePointer<UInt16>) {
+    // MARK: - bf16 operands
+
+    /// Packed bf16 blocks kept from one example to the next, up to `cacheBytes`: every example multiplies by the
+    /// same frozen blocks, and unpacking them again cost a sixth of the default model's training time. A model
+    /// that fits (the default one: 270 MB) is unpacked once; a larger one keeps its first blocks and unpacks the
+    /// rest each time, so memory stays bounded.
+    private struct BlockKey: Hashable {
+        let matrix: Int     // the weights' address: one per matrix for the model's lifetime
+        let r0: Int
+    }
+    private var cache: [BlockKey: UnsafeMutablePointer<UInt16>] = [:]
+    private var cachedBytes = 0
+    package static let defaultCacheBytes = 512 << 20
+    private let cacheBytes: Int
+
+    /// Block [r0, r0 + rows) of W packed for the bf16 kernel: from the cache, or unpacked into it (or into the
+    /// scratch block once the cache is full).
+    private func packedBlock(_ w: QuantizedMatrix, r0: Int, rows: Int, _ floats: () -> UnsafePointer<Float>) -> UnsafePointer<UInt16> {
+        let key = BlockKey(matrix: Int(bitPattern: w.data), r0: r0)
+        if let hit = cache[key] { return UnsafePointer(hit) }
+        let count = (rows + 1) / 2 * 2 * w.cols
+        let dst: UnsafeMutablePointer<UInt16>
+        if cachedBytes + 2 * count <= cacheBytes {
+            dst = .allocate(capacity: count)
+            cache[key] = dst
+            cachedBytes += 2 * count
+        } else {
+            if packedCount < count {
+                packed?.deallocate()
+                packedCount = count
+                packed = .allocate(capacity: count)
+            }
+            dst = packed!
+        }
+        let block = floats(), cols = w.cols
         let pairs = (rows + 1) / 2
-        if packedCount < pairs * 2 * cols {
-            packed?.deallocate()
-            packedCount = pairs * 2 * cols
-            packed = .allocate(capacity: packedCount)
-        }
-        if dyCount < T * pairs * 2 {
-            dyBF16?.deallocate()
-            dyCount = T * pairs * 2
-            dyBF16 = .allocate(capacity: dyCount)
-        }
-        let b = packed!, a = dyBF16!
         Parallel.forRanges(pairs, minimumPerThread: pairs * cols > 1 << 16 ? 1 : pairs) { s, e in
-            ht_bf16_pack_pairs(b, block, Int32(cols), Int32(rows), Int32(cols), Int32(2 * s), Int32(min(rows, 2 * e)))
+            ht_bf16_pack_pairs(dst, block, Int32(cols), Int32(rows), Int32(cols), Int32(2 * s), Int32(min(rows, 2 * e)))
         }
-        ht_bf16_convert_rows(a, dy, Int32(lda), Int32(T), Int32(rows))
-        return (UnsafePointer(a), UnsafePointer(b))
+        return UnsafePointer(dst)
     }
 
-    /// Calls `body` with each block of W's rows as floats: the file's own floats for F32, else a dequantised tile.
-    private func forEachBlock(of w: QuantizedMatrix, _ body: (Int, Int, UnsafePointer<Float>) -> Void) {
+    /// Columns [0, k) of x (T rows, stride lda) as bf16 rows, the kernel's A.
+    private func bf16Rows(_ x: UnsafePointer<Float>, lda: Int, T: Int, k: Int) -> UnsafePointer<UInt16> {
+        let count = T * ((k + 1) / 2 * 2)
+        if dyCount < count {
+            dyBF16?.deallocate()
+            dyCount = count
+            dyBF16 = .allocate(capacity: count)
+        }
+        ht_bf16_convert_rows(dyBF16!, x, Int32(lda), Int32(T), Int32(k))
+        return UnsafePointer(dyBF16!)
+    }
+
+    /// Calls `body` with each block of W's rows and a way to read it as floats: the file's own floats for F32, else
+    /// a tile dequantised when first asked for.
+    private func forEachBlock(of w: QuantizedMatrix, _ body: (Int, Int, () -> UnsafePointer<Float>) -> Void) {
         if w.type == .f32 {
-            body(0, w.rows, w.data.assumingMemoryBound(to: Float.self))
+            body(0, w.rows) { w.data.assumingMemoryBound(to: Float.self) }
             return
         }
         let step = Self.tileRows(cols: w.cols)
@@ -109,10 +144,12 @@ package final class FrozenProducts {
         while r0 < w.rows {
             let rows = min(step, w.rows - r0)
             let dst = tile.pointer
-            Parallel.forRanges(rows, granularity: 8) { s, e in
-                for r in s..<e { w.dequantizeRow(r0 + r, into: dst + r * w.cols) }
+            body(r0, rows) {
+                Parallel.forRanges(rows, granularity: 8) { s, e in
+                    for r in s..<e { w.dequantizeRow(r0 + r, into: dst + r * w.cols) }
+                }
+                return UnsafePointer(dst)
             }
-            body(r0, rows, UnsafePointer(dst))
             r0 += rows
         }
     }

@@ -58,14 +58,20 @@ final class FrozenProductsTests: XCTestCase {
     }
 
     /// `.fast` runs the input gradient in bfloat16 where the CPU has AVX-512 BF16: 8 bits of mantissa per
-    /// operand, float32 sums. Every row count from 1 to 13 passes through the kernel's 6-row blocks and its tails.
+    /// operand, float32 sums. Every row count from 1 to 13 passes through the kernel's 6-row blocks and its tails,
+    /// with the packed blocks cached (a hit from the second count on) and with no cache at all.
     func testTheFastInputGradientIsTheFloatOneToBF16Rounding() throws {
+        try checkFastInputGradient(cacheBytes: FrozenProducts.defaultCacheBytes)
+        try checkFastInputGradient(cacheBytes: 0)
+    }
+
+    func checkFastInputGradient(cacheBytes: Int) throws {
         let rows = 20_000, cols = 256
         let (w, data) = matrix(rows: rows, cols: cols)
         defer { data.deallocate() }
         let full = FloatBuffer(rows * cols)
         w.dequantize(into: full.pointer)
-        let products = FrozenProducts(precision: .fast)
+        let products = FrozenProducts(precision: .fast, cacheBytes: cacheBytes)
         for T in 1...13 {
             let dy = random(T * rows, seed: UInt64(T)), start = random(T * cols, seed: 99)
             for accumulate in [false, true] {
@@ -80,7 +86,7 @@ final class FrozenProductsTests: XCTestCase {
                     norm += Double(ref.pointer[i]) * Double(ref.pointer[i])
                 }
                 // bf16 rounding of both operands: ~2^-9 relative per product, averaging out over 20,000 terms
-                XCTAssertLessThan((err / norm).squareRoot(), 4e-3, "T \(T) accumulate \(accumulate)")
+                XCTAssertLessThan((err / norm).squareRoot(), 4e-3, "T \(T) accumulate \(accumulate) cache \(cacheBytes)")
             }
         }
     }
