@@ -17,7 +17,7 @@ static inline uint16_t to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
-void ht_bf16_convert_rows(uint16_t *dst, const float *a, int lda, int T, int k) {
+static void convert_rows_scalar(uint16_t *dst, const float *a, int lda, int T, int k) {
     int width = (k + 1) / 2 * 2;
     for (int t = 0; t < T; t++) {
         const float *src = a + (long)t * lda;
@@ -32,6 +32,20 @@ void ht_bf16_convert_rows(uint16_t *dst, const float *a, int lda, int T, int k) 
 #define HT_BF16 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
 static int g_bf16 = 0;
+
+// The output layer's gradient is (labelled tokens, vocabulary): millions of values per example.
+HT_BF16 void ht_bf16_convert_rows(uint16_t *dst, const float *a, int lda, int T, int k) {
+    if (!g_bf16) { convert_rows_scalar(dst, a, lda, T, k); return; }
+    int width = (k + 1) / 2 * 2;
+    for (int t = 0; t < T; t++) {
+        const float *src = a + (long)t * lda;
+        uint16_t *out = dst + (long)t * width;
+        int i = 0;
+        for (; i + 16 <= k; i += 16) _mm256_storeu_si256((__m256i *)(out + i), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(src + i)));
+        for (; i < k; i++) out[i] = to_bf16(src[i]);
+        if (width > k) out[k] = 0;
+    }
+}
 
 __attribute__((constructor)) static void ht_bf16_init(void) {
     __builtin_cpu_init();
@@ -117,6 +131,7 @@ void ht_bf16_gemm(float *c, int ldc, const uint16_t *a, const uint16_t *b, int T
 #else
 
 int ht_has_bf16_kernel(void) { return 0; }
+void ht_bf16_convert_rows(uint16_t *dst, const float *a, int lda, int T, int k) { convert_rows_scalar(dst, a, lda, T, k); }
 void ht_bf16_pack_pairs(uint16_t *dst, const float *w, int ld, int rows, int cols, int r0, int r1) {
     (void)dst; (void)w; (void)ld; (void)rows; (void)cols; (void)r0; (void)r1;
 }

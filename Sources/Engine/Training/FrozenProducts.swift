@@ -132,23 +132,25 @@ package final class FrozenProducts {
     }
 
     /// Calls `body` with each block of W's rows and a way to read it as floats: the file's own floats for F32, else
-    /// a tile dequantised when first asked for.
+    /// a tile dequantised when first asked for. Blocks are `tileRows` rows for F32 too, so that the bf16 packing
+    /// of a block stays one tile's size.
     private func forEachBlock(of w: QuantizedMatrix, _ body: (Int, Int, () -> UnsafePointer<Float>) -> Void) {
-        if w.type == .f32 {
-            body(0, w.rows) { w.data.assumingMemoryBound(to: Float.self) }
-            return
-        }
         let step = Self.tileRows(cols: w.cols)
-        if step * w.cols > tile.count { tile = FloatBuffer(step * w.cols) }
+        if w.type != .f32 && step * w.cols > tile.count { tile = FloatBuffer(step * w.cols) }
         var r0 = 0
         while r0 < w.rows {
             let rows = min(step, w.rows - r0)
-            let dst = tile.pointer
-            body(r0, rows) {
-                Parallel.forRanges(rows, granularity: 8) { s, e in
-                    for r in s..<e { w.dequantizeRow(r0 + r, into: dst + r * w.cols) }
+            if w.type == .f32 {
+                let floats = w.data.assumingMemoryBound(to: Float.self) + r0 * w.cols
+                body(r0, rows) { floats }
+            } else {
+                let dst = tile.pointer, first = r0
+                body(r0, rows) {
+                    Parallel.forRanges(rows, granularity: 8) { s, e in
+                        for r in s..<e { w.dequantizeRow(first + r, into: dst + r * w.cols) }
+                    }
+                    return UnsafePointer(dst)
                 }
-                return UnsafePointer(dst)
             }
             r0 += rows
         }
