@@ -91,6 +91,26 @@ final class ScoringTests: XCTestCase {
         XCTAssertEqual(try m.logProbabilities(of: [], after: p, workspace: ws), [])
     }
 
+    /// Forced choice scores 100+ candidates after one prompt: they run together (past 32 rows the products go
+    /// through sgemm, and past 128 rows a second group starts), and each still gets its own score.
+    func testManyContinuationsInOnePassMatchSingleScores() throws {
+        let m = try TestModel.shared()
+        let p = prompt(m)
+        let words = ["Paris", "London", "Rome", "Berlin", "Madrid", "Lisbon", "Vienna", "Prague", "Oslo", "Dublin"]
+        var continuations = words.flatMap { w in [w, "\(w)<|im_end|>", "It is \(w).", "\(w), of course."] }
+            .map { m.tokenizer.encode($0) }
+        continuations += [[], m.tokenizer.encode("A much longer answer than the others, to stretch one sequence.")]
+        continuations += words.map { m.tokenizer.encode("The answer, as far as I can tell, is \($0).") }
+        XCTAssertGreaterThan(continuations.reduce(0) { $0 + max(0, $1.count - 1) }, 128)
+        let ws = Workspace()
+        let shared = try m.logProbabilities(of: continuations, after: p, workspace: ws)
+        XCTAssertEqual(shared.count, continuations.count)
+        for (c, s) in zip(continuations, shared) {
+            let single = try m.logProbability(of: c, after: p, workspace: ws)
+            XCTAssertEqual(s, single, accuracy: 1e-3 * abs(single) + 1e-3, "\(c)")
+        }
+    }
+
     func testNextTokenDistribution() throws {
         let m = try TestModel.shared()
         let p = prompt(m)

@@ -44,6 +44,25 @@ public final class KVCache: @unchecked Sendable {
         capacity = newCapacity
     }
 
+    /// A new cache holding this one's positions, with room for `maxPositions` in all: several continuations of one
+    /// prompt each extend their own copy.
+    public func copy(maxPositions: Int) -> KVCache {
+        let c = KVCache(layerCount: layerCount, kvDim: kvDim, maxPositions: max(maxPositions, count))
+        c.reserve(count)
+        for l in 0..<layerCount {
+            c.keys[l].update(from: keys[l], count: count * kvDim)
+            c.values[l].update(from: values[l], count: count * kvDim)
+        }
+        c.count = count
+        return c
+    }
+
+    private init(layerCount: Int, kvDim: Int, maxPositions: Int) {
+        self.layerCount = layerCount
+        self.kvDim = kvDim
+        self.maxPositions = maxPositions
+    }
+
     /// Forgets positions from `position` on (used to rewind a shared prompt, or to reuse the cache).
     public func truncate(to position: Int) {
         count = min(count, max(0, position))
