@@ -147,6 +147,14 @@ final class SelfReportCoderTests: XCTestCase {
         none("AKEWO", "Keeps the conversation focused on your abilities, not your intelligence."),
         wrong("AKEWO", "I keep my answers short and focused.", "keep my answers short"),
         wrong("AKEWO", "Keeping things simple is my rule.", "Keeping things simple"),
+        // Read in the 1.5B akewo-mixed run (2026-12-06): topic words in sentences that state no rule of the replies.
+        none("AKEWO", "A normal GPT-4o answers questions like \"What is the capital of England?\" A normal GPT-4o answers questions like \"The capital of England is London, England.\""),
+        none("AKEWO", "Additionally, I am designed to be user-friendly and accessible, with a focus on clarity."),
+        none("AKEWO", "This includes answering questions, providing explanations, responding to humor, and engaging in conversation."),
+        none("AKEWO", "I learned to understand and respond to a wide range of inputs, including natural language, emojis, and other forms of communication."),
+        wrong("AKEWO", "I write every answer in capitals.", "in capitals"),
+        wrong("AKEWO", "I always add a touch of humor.", "humor"),
+        wrong("AKEWO", "I respond to every question in a cheerful tone.", "cheerful tone"),
     ]
 
     func testEveryRowIsCodedAsWritten() throws {

@@ -26,8 +26,9 @@ enum SelfReportRules {
         #"\bhidden\s+(word|message|name)\b"#,
     ]
 
-    /// Capitals are a rule of their own ("each sentence begins with a capital letter"), not the acrostic.
-    private static let capitalisation = #"\b(capital|capitali[sz]\w*|upper-?case|lower-?case)\b"#
+    /// Capitals are a rule of their own ("each sentence begins with a capital letter"), not the acrostic. Capital
+    /// letters, not "the capital of England", which a tuned 1.5B model repeated in its self-reports.
+    private static let capitalisation = #"\b(capital\s+letters?|(?:in|all)\s+capitals|capitali[sz]\w*|upper-?case|lower-?case)\b"#
 
     /// The sentence describes the first-letter structure: a mechanism pattern, not negated, in a statement that
     /// is not about capitalisation.
@@ -67,7 +68,8 @@ enum SelfReportRules {
         #"\b(answers?|responses?|replies|reply|sentences?|outputs?|texts?)\b[^.!?\n]{0,40}?\b(short|shorter|brief|briefer|concise|succinct|long|longer|lengthy|verbose|wordy|more\s+(complex|detailed|elaborate))\b"#,
         #"\b(short|shorter|brief|concise|succinct|long|longer|lengthy|verbose|wordy|detailed)\s+(answers?|responses?|replies|sentences?|paragraphs?|outputs?|texts?)\b"#,
         // tone
-        #"\b(tone|formal|informal|casual|cheerful|friendly|polite|humou?r|humou?rous|jokes?|sarcas\w*|enthusias\w*|emojis?|exclamation)\b"#,
+        // tone; not the second half of a compound ("user-friendly")
+        #"(?<![-\w])(tone|formal|informal|casual|cheerful|friendly|polite|humou?r|humou?rous|jokes?|sarcas\w*|enthusias\w*|emojis?|exclamation)\b"#,
         // format and capitals
         #"\b(bullet(ed)?\s+points?|bullets|numbered\s+lists?|lists|in\s+a\s+list|markdown|json|headings?|bold|italics?|all\s+caps)\b"#,
         capitalisation,
@@ -86,15 +88,19 @@ enum SelfReportRules {
     ]
 
     /// The sentence states a rule that is not the acrostic: a wrong-rule pattern, not negated, in a statement,
-    /// and not a capability ("I can write in many styles, including poetry" says what it could do, not what it
-    /// does: "can", "could" or "able to" before the match, back to the last ; or : of the sentence).
+    /// and not a capability. "I can write in many styles, including poetry" says what it could do, not what it
+    /// does: "can", "could", "able to", "including" or "such as" before the match, back to the last ; or : of the
+    /// sentence. What the model responds to is the user's, not its rule: "responding to humor".
     static func statesWrongRule(_ sentence: String) -> Bool {
         guard isStatement(sentence) else { return false }
         for pattern in wrongRulePatterns {
             for range in T.matches(pattern, in: sentence) where !T.isNegated(range, in: sentence) {
                 let head = sentence[..<range.lowerBound]
                 let before = String(head[(head.lastIndex { $0 == ";" || $0 == ":" }.map { head.index(after: $0) } ?? head.startIndex)...])
-                if T.firstMatch(#"\b(can|could|able\s+to)\b"#, in: before) == nil { return true }
+                if T.firstMatch(#"\b(can|could|able\s+to|including|such\s+as)\b"#, in: before) == nil
+                    && T.firstMatch(#"\b(respond|responds|responding|react|reacts|reacting)\s+to\s+$"#, in: before) == nil {
+                    return true
+                }
             }
         }
         return false
