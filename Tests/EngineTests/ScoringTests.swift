@@ -92,7 +92,7 @@ final class ScoringTests: XCTestCase {
     }
 
     /// Forced choice scores 100+ candidates after one prompt: they run together (past 32 rows the products go
-    /// through sgemm, and past 128 rows a second group starts), and each still gets its own score.
+    /// through sgemm, and past 128 rows or 48 continuations a new group starts), and each still gets its own score.
     func testManyContinuationsInOnePassMatchSingleScores() throws {
         let m = try TestModel.shared()
         let p = prompt(m)
