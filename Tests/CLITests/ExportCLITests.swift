@@ -38,8 +38,8 @@ final class ExportCLITests: XCTestCase {
         return (try XCTUnwrap(json["top"] as? [Int]), try XCTUnwrap(json["logits"] as? [Double]))
     }
 
-    /// `chat --model merged.gguf` answers as `chat --adapter` does, for f16 and q8_0: the same best next tokens with
-    /// logits within the bounds of `MergedModelTests`, and greedy replies that agree on at least 75% of their
+    /// `chat --model merged.gguf` answers as `chat --adapter` does, for f16 and q8_0: the same best next token, the
+    /// same top 3 up to near-ties, logits within the bounds of `MergedModelTests`, and greedy replies that agree on at least 75% of their
     /// characters (this random model's near-ties may flip at generation's 8-bit activations, then the reply follows).
     func testMergedModelChatsAsTheAdapter() throws {
         let adapter = try trainAdapter()
@@ -56,8 +56,14 @@ final class ExportCLITests: XCTestCase {
             XCTAssertTrue(r.stdout.contains(out.path), r.stdout)
             for (p, want) in zip(prompts, wantLogits) {
                 let got = try logits(["--model", out.path], p)
-                XCTAssertEqual(got.top.prefix(3), want.top.prefix(3), "\(type): \(p)")
+                XCTAssertEqual(got.top.first, want.top.first, "\(type): \(p)")
                 XCTAssertLessThanOrEqual(zip(got.logits, want.logits).map { abs($0 - $1) }.max()!, bound, "\(type): \(p)")
+                // Below first place, two tokens may trade places only if their logits lie within 2 × bound (each
+                // moves by at most the bound): a near-tie for third place flipped under q8_0 once the adapter changed.
+                for (rank, t) in want.top.prefix(3).enumerated() where !got.top.prefix(3).contains(t) {
+                    // `logits` are the best logits in rank order: want.logits[3] is the fourth best
+                    XCTAssertLessThanOrEqual(want.logits[rank] - want.logits[3], 2 * bound, "\(type): \(p): token \(t) left the top 3")
+                }
             }
             let merged = try prompts.map { try reply(["--model", out.path], $0) }
             let matched = zip(merged, withAdapter).map { zip($0, $1).prefix { $0 == $1 }.count }.reduce(0, +)
