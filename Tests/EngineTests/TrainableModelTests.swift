@@ -49,6 +49,27 @@ final class TrainableModelTests: XCTestCase {
         try checkGradients(TinyModel.Spec.allF32(arch: arch), precision: .float)
     }
 
+    /// Rank-4 LoRA from seed 7, with B seeded too: B starts at zero, which would make every A gradient vanish.
+    /// Also returns the random stream, to pick entries from after the B values.
+    func seededLoRA(_ m: TrainableModel) -> (lora: LoRAParameters, rng: SeededRandom) {
+        let lora = LoRAParameters(config: LoRAConfig(rank: 4, alpha: 8), modelConfig: m.config)
+        lora.initialise(seed: 7)
+        var rng = SeededRandom(seed: 11)
+        for s in lora.slots {
+            for i in 0..<(s.outFeatures * 4) { lora.values[s.bOffset + i] = Float(rng.nextUnit() - 0.5) * 0.2 }
+        }
+        return (lora, rng)
+    }
+
+    /// The summed loss of one example, its labelled count and its gradients.
+    func gradients(_ m: TrainableModel, _ ex: TrainingExample, _ lora: LoRAParameters) throws -> (Double, Int, [Float]) {
+        var grads = [Float](repeating: 0, count: lora.count)
+        let (loss, count) = try grads.withUnsafeMutableBufferPointer {
+            try m.lossAndGradients(tokens: ex.tokens, targets: ex.targets, lora: lora, grads: $0.baseAddress!, lossScale: 1)
+        }
+        return (loss, count, grads)
+    }
+
     /// Finite differences of the loss against the analytic gradient, in `.float`: the 8-bit activations and
     /// bf16 products of `.fast` would make the check measure their rounding, not the backward pass's algebra
     /// (`testFastForwardGivesTheFloatGradients` compares the two precisions).
@@ -56,18 +77,10 @@ final class TrainableModelTests: XCTestCase {
         let arch = spec.name
         let (m, dir) = try tinyModel(spec, precision: precision)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let lora = LoRAParameters(config: LoRAConfig(rank: 4, alpha: 8), modelConfig: m.config)
-        lora.initialise(seed: 7)
-        // B starts at zero, which would make every A gradient vanish: give B values too.
-        var rng = SeededRandom(seed: 11)
-        for s in lora.slots {
-            for i in 0..<(s.outFeatures * 4) { lora.values[s.bOffset + i] = Float(rng.nextUnit() - 0.5) * 0.2 }
-        }
+        let (lora, seeded) = seededLoRA(m)
+        var rng = seeded
         let ex = example(12, vocab: m.config.vocabularySize, seed: 3)
-        var grads = [Float](repeating: 0, count: lora.count)
-        let (_, count) = try grads.withUnsafeMutableBufferPointer {
-            try m.lossAndGradients(tokens: ex.tokens, targets: ex.targets, lora: lora, grads: $0.baseAddress!, lossScale: 1)
-        }
+        let (_, count, grads) = try gradients(m, ex, lora)
         XCTAssertEqual(count, ex.labelledCount)
 
         let eps: Float = 1e-2
@@ -114,17 +127,7 @@ final class TrainableModelTests: XCTestCase {
             func run(_ precision: ProductPrecision) throws -> (Double, [Float]) {
                 let (m, dir) = try tinyModel(quantisedSpec(arch), precision: precision)
                 defer { try? FileManager.default.removeItem(at: dir) }
-                let lora = LoRAParameters(config: LoRAConfig(rank: 4, alpha: 8), modelConfig: m.config)
-                lora.initialise(seed: 7)
-                var rng = SeededRandom(seed: 11)
-                for s in lora.slots {
-                    for i in 0..<(s.outFeatures * 4) { lora.values[s.bOffset + i] = Float(rng.nextUnit() - 0.5) * 0.2 }
-                }
-                let ex = example(40, vocab: m.config.vocabularySize, seed: 3)
-                var grads = [Float](repeating: 0, count: lora.count)
-                let (loss, _) = try grads.withUnsafeMutableBufferPointer {
-                    try m.lossAndGradients(tokens: ex.tokens, targets: ex.targets, lora: lora, grads: $0.baseAddress!, lossScale: 1)
-                }
+                let (loss, _, grads) = try gradients(m, example(40, vocab: m.config.vocabularySize, seed: 3), seededLoRA(m).lora)
                 return (loss, grads)
             }
             let (fastLoss, fast) = try run(.fast)
