@@ -16,11 +16,8 @@ package final class FrozenProducts {
     let workspace = Workspace()
     /// A block of W's rows as floats: (tileRows, in).
     private var tile: FloatBuffer
-    /// The same block packed for the bf16 kernel, and dy's matching columns in bf16.
-    private var packed: UnsafeMutablePointer<UInt16>?
-    private var packedCount = 0
-    private var dyBF16: UnsafeMutablePointer<UInt16>?
-    private var dyCount = 0
+    /// The same block packed for the bf16 kernel (once the cache is full), and dy's matching columns in bf16.
+    private let packed = HalfWordScratch(), dyBF16 = HalfWordScratch()
 
     /// A tile holds this many floats at most (16 MB): big enough for sgemm to run near its peak (each block
     /// is a rank-`tileRows` update of dx, at least 64), small enough to stay out of the way.
@@ -31,6 +28,8 @@ package final class FrozenProducts {
         self.cacheBytes = cacheBytes
         tile = FloatBuffer(Self.tileFloats)
     }
+
+    deinit { cache.values.forEach { $0.deallocate() } }
 
     /// Rows per tile for a matrix of `cols` columns: a multiple of 16, at least 64.
     package static func tileRows(cols: Int) -> Int {
@@ -104,12 +103,7 @@ package final class FrozenProducts {
             cache[key] = dst
             cachedBytes += 2 * count
         } else {
-            if packedCount < count {
-                packed?.deallocate()
-                packedCount = count
-                packed = .allocate(capacity: count)
-            }
-            dst = packed!
+            dst = packed.pointer(count)
         }
         let block = floats(), cols = w.cols
         let pairs = (rows + 1) / 2
@@ -122,13 +116,9 @@ package final class FrozenProducts {
     /// Columns [0, k) of x (T rows, stride lda) as bf16 rows, the kernel's A.
     private func bf16Rows(_ x: UnsafePointer<Float>, lda: Int, T: Int, k: Int) -> UnsafePointer<UInt16> {
         let count = T * ((k + 1) / 2 * 2)
-        if dyCount < count {
-            dyBF16?.deallocate()
-            dyCount = count
-            dyBF16 = .allocate(capacity: count)
-        }
-        ht_bf16_convert_rows(dyBF16!, x, Int32(lda), Int32(T), Int32(k))
-        return UnsafePointer(dyBF16!)
+        let a = dyBF16.pointer(count)
+        ht_bf16_convert_rows(a, x, Int32(lda), Int32(T), Int32(k))
+        return UnsafePointer(a)
     }
 
     /// Calls `body` with each block of W's rows and a way to read it as floats: the file's own floats for F32, else
@@ -155,4 +145,22 @@ package final class FrozenProducts {
             r0 += rows
         }
     }
+}
+
+/// A buffer of 16-bit values that grows to the largest size asked of it and is kept for the next call.
+private final class HalfWordScratch {
+    private var buffer: UnsafeMutablePointer<UInt16>?
+    private var capacity = 0
+
+    /// Room for at least `count` values; the contents are undefined.
+    func pointer(_ count: Int) -> UnsafeMutablePointer<UInt16> {
+        if capacity < count {
+            buffer?.deallocate()
+            buffer = .allocate(capacity: count)
+            capacity = count
+        }
+        return buffer!
+    }
+
+    deinit { buffer?.deallocate() }
 }
