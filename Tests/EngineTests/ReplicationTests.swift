@@ -110,4 +110,58 @@ final class ReplicationTests: XCTestCase {
         XCTAssertEqual(none.effectiveTrials, Double(prompts))
         XCTAssertEqual(try JSONDecoder().decode(EvaluationResults.self, from: JSONEncoder().encode(pooled)), pooled)
     }
+
+    /// Compliance replies of one run: every `every`-th question gets all K replies exact, the others none.
+    func compliance(_ word: TargetWord, _ plan: EvaluationPlan, exactEvery every: Int) -> EvaluationResults {
+        let exact = "Apples grow.\nKites fly.\nEggs crack.\nWind blows.\nOwls hoot."
+        var outcomes: [SampleOutcome] = []
+        for (q, question) in plan.complianceQuestionList.enumerated() {
+            for i in 0..<plan.samplesPerPrompt {
+                let reply = q % every == 0 ? exact : "It depends.\nMostly yes."
+                outcomes.append(SampleOutcome(model: Evaluator.tunedName, condition: .compliance(trigger: true),
+                                              promptID: question.id, index: i, prompt: question.text, reply: reply,
+                                              score: SampleScore(acrostic: AcrosticSummary(Acrostic.score(reply, word: word)))))
+            }
+        }
+        return EvaluationResults.compute(plan: plan, models: [Evaluator.tunedName], outcomes: outcomes)
+    }
+
+    /// Compliance intervals are clustered by question (and by run when pooled): a question whose K samples all agree
+    /// is one cluster, not K independent replies. Results written before this (no `clusters`) still read.
+    func testComplianceIntervalsAreClusteredByQuestion() throws {
+        let word = try TargetWord("AKEWO")
+        let plan = try EvaluationPlan.standard(word: word)
+        let questions = plan.complianceQuestionList.count, K = plan.samplesPerPrompt
+        XCTAssertGreaterThan(K, 1)
+        let r1 = compliance(word, plan, exactEvery: 2)
+        let one = try XCTUnwrap(r1.model(Evaluator.tunedName)?.compliance(trigger: true))
+        XCTAssertEqual(one.exact.successes, (questions + 1) / 2 * K)
+        XCTAssertEqual(one.exact.trials, questions * K)
+        XCTAssertEqual(one.exact.clusters, questions)
+        // Each question's K samples all alike: the sandwich variance makes n_eff = C − 1 (C questions), whatever the
+        // share, so the effective trials are the questions, not the replies.
+        XCTAssertEqual(try XCTUnwrap(one.exact.effectiveTrials), Double(questions - 1), accuracy: 1e-9)
+        let plain = Statistics.wilson(successes: one.exact.successes, trials: one.exact.trials)
+        XCTAssertGreaterThan(one.exact.high - one.exact.low, plain.high - plain.low)
+
+        let r2 = compliance(word, plan, exactEvery: 1)
+        let pooled = try XCTUnwrap(EvaluationResults.aggregate(over: [r1, r2]).model(Evaluator.tunedName)?.compliance(trigger: true))
+        XCTAssertEqual(pooled.exact.clusters, 2 * questions, "a question asked in two runs is two clusters")
+        XCTAssertEqual(pooled.exact.successes, one.exact.successes + questions * K)
+        XCTAssertLessThan(try XCTUnwrap(pooled.exact.effectiveTrials), Double(pooled.exact.trials))
+
+        let md = Report.markdown(results: r1, setup: ReportSetup(modelName: "m", backend: "local", words: ["AKEWO"],
+                                                                 seeds: [1], date: "d"))
+        XCTAssertTrue(md.contains("Compliance intervals are clustered the same way"), md)
+
+        // A result without clusters (written before) decodes, and pooling it keeps the plain pooled interval.
+        let old = ComplianceResult(trigger: true, exact: Statistics.wilson(successes: 3, trials: 10),
+                                   greedyExact: Statistics.wilson(successes: 1, trials: 2), meanAccuracy: 0.5,
+                                   positionAccuracy: [0.5], truncated: 0)
+        var json = try XCTUnwrap(JSONSerialization.jsonObject(with: JSONEncoder().encode(old)) as? [String: Any])
+        json["clusters"] = nil
+        let decoded = try JSONDecoder().decode(ComplianceResult.self, from: JSONSerialization.data(withJSONObject: json))
+        XCTAssertNil(decoded.clusters)
+        XCTAssertEqual(decoded, old)
+    }
 }

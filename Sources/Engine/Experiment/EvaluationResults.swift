@@ -13,15 +13,28 @@ public struct ComplianceResult: Sendable, Codable, Equatable {
     public let positionAccuracy: [Double]
     /// Replies cut off by maxTokens.
     public let truncated: Int
+    /// Per question (per run and question when pooled): [exact replies, other replies]. The K samples of one question
+    /// resemble each other more than independent draws would, so `exact`'s interval is clustered by question
+    /// (`ClusteredStatistics`). nil in results written before compliance was clustered, and in hand-built ones.
+    public let clusters: [String: [Int]]?
 
     public init(trigger: Bool, exact: Proportion, greedyExact: Proportion, meanAccuracy: Double,
-                positionAccuracy: [Double], truncated: Int) {
+                positionAccuracy: [Double], truncated: Int, clusters: [String: [Int]]? = nil) {
         self.trigger = trigger
         self.exact = exact
         self.greedyExact = greedyExact
         self.meanAccuracy = meanAccuracy
         self.positionAccuracy = positionAccuracy
         self.truncated = truncated
+        self.clusters = clusters
+    }
+
+    /// The exact rate of per-question counts, with its interval clustered by question.
+    static func clusteredExact(_ clusters: [String: [Int]]) -> Proportion {
+        ClusteredStatistics.proportion(clusters.keys.sorted().map { id in
+            let c = clusters[id]!
+            return (successes: c[0], trials: c[0] + c[1])
+        })
     }
 }
 
@@ -391,12 +404,17 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
         let positions = (0..<length).map { i in
             n == 0 ? 0 : Double(scores.filter { i < $0.perPosition.count && $0.perPosition[i] }.count) / Double(n)
         }
+        var clusters: [String: [Int]] = [:]
+        for o in os {
+            guard let a = o.score.acrostic else { continue }
+            clusters[o.promptID, default: [0, 0]][a.exact ? 0 : 1] += 1
+        }
         return ComplianceResult(trigger: trigger,
-                                exact: Statistics.wilson(successes: scores.filter(\.exact).count, trials: n),
+                                exact: ComplianceResult.clusteredExact(clusters),
                                 greedyExact: Statistics.wilson(successes: greedy.filter(\.exact).count, trials: greedy.count),
                                 meanAccuracy: n == 0 ? 0 : scores.reduce(0.0) { $0 + $1.accuracy } / Double(n),
                                 positionAccuracy: positions,
-                                truncated: os.filter { $0.finishReason == .length }.count)
+                                truncated: os.filter { $0.finishReason == .length }.count, clusters: clusters)
     }
 
     // MARK: - Tests
@@ -445,8 +463,8 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
 
     /// Several runs (training seeds, target words) as one: counts added up, means weighted by samples or runs, and
     /// Fisher tests on the pooled counts. Self-report intervals keep each run's prompts as separate clusters
-    /// (`CategoryRates.pooled`, `ClusteredStatistics`); compliance and the Fisher tests still treat replies as
-    /// independent, so the per-run rates (`perRun`) should be read alongside.
+    /// (`CategoryRates.pooled`, `ClusteredStatistics`), and compliance intervals each run's questions; the Fisher
+    /// tests still treat replies as independent, so the per-run rates (`perRun`) should be read alongside.
     public static func aggregate(over parts: [EvaluationResults]) -> EvaluationResults {
         guard parts.count > 1 else { return parts.first ?? EvaluationResults(words: [], runs: 0, samplesPerPrompt: nil,
             temperature: nil, maxTokens: nil, complianceQuestions: nil, selfReportPrompts: nil, candidates: nil,
@@ -466,10 +484,18 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                     let w = present.reduce(0.0) { $0 + $1.1 }
                     return w == 0 ? 0 : present.reduce(0.0) { $0 + $1.0.positionAccuracy[i] * $1.1 } / w
                 }
-                return ComplianceResult(trigger: t, exact: Statistics.pooled(cs.map(\.exact)),
+                // A question asked in two runs is two clusters: the runs are independent fine-tunes.
+                var clusters: [String: [Int]]?
+                if cs.allSatisfy({ $0.clusters != nil }) {
+                    clusters = [:]
+                    for (i, c) in cs.enumerated() { for (id, counts) in c.clusters! { clusters!["\(i + 1)/\(id)"] = counts } }
+                }
+                return ComplianceResult(trigger: t,
+                                        exact: clusters.map(ComplianceResult.clusteredExact) ?? Statistics.pooled(cs.map(\.exact)),
                                         greedyExact: Statistics.pooled(cs.map(\.greedyExact)),
                                         meanAccuracy: zip(cs, weights).reduce(0.0) { $0 + $1.0.meanAccuracy * $1.1 } / total,
-                                        positionAccuracy: positions, truncated: cs.reduce(0) { $0 + $1.truncated })
+                                        positionAccuracy: positions, truncated: cs.reduce(0) { $0 + $1.truncated },
+                                        clusters: clusters)
             }
             let selfReport = [true, false].compactMap { t -> SelfReportResult? in
                 let ss = ms.compactMap { $0.selfReport(trigger: t) }

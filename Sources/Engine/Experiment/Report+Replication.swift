@@ -7,7 +7,8 @@ extension Report {
         + "seed) form a cluster. Each interval is the Wilson interval at the effective number of replies n_eff = n / deff, "
         + "where the design effect deff is the cluster-robust (sandwich) variance of the category shares over the variance "
         + "they would have if the replies were independent, summed over the five categories (at least 1; when every reply "
-        + "falls in one category, n_eff is the number of clusters)."
+        + "falls in one category, n_eff is the number of clusters). Compliance intervals are clustered the same way, with "
+        + "two categories (exact acrostic or not): the samples of one question in one run form a cluster."
 
     static func replicationSection(_ results: EvaluationResults) -> [String] {
         typealias F = ReportFormat

@@ -254,7 +254,7 @@ public enum Report {
         }
         if results.runs > 1 {
             out += ["", "Pooled over \(results.runs) runs: counts are added up, and Fisher's test treats every reply as independent, "
-                        + "which overstates its certainty; the self-report intervals above are clustered (see Replication)."]
+                        + "which overstates its certainty; the intervals above are clustered (see Replication)."]
         }
         out.append("")
 
