@@ -71,6 +71,13 @@ public struct EvaluationPlan: Sendable, Codable, Equatable {
     public var forcedChoiceV2: Bool?
     /// Its prompts: `ForcedChoiceBank.prompts` for the plan's trigger, or none.
     public var forcedChoiceV2Prompts: [String] { forcedChoiceV2 == true ? ForcedChoiceBank.prompts(trigger: trigger) : [] }
+    /// The experiment's other words: forced choice v2 scores them too, for the cross-word control (`CrossWordMatrix`).
+    /// nil (plans stored before it existed, one-word experiments): none.
+    public var crossWords: [TargetWord]?
+    /// Forced choice v2's candidates: the bank's for the word, then any of `crossWords` not among them.
+    public var forcedChoiceV2Candidates: [ForcedChoiceBank.Candidate] {
+        ForcedChoiceBank.candidates(for: word, otherTargets: crossWords ?? [])
+    }
 
     public init(word: TargetWord, systemMessage: String? = EvaluationPlan.defaultSystemMessage,
                 trigger: String = EvaluationPlan.defaultTrigger, questions: [Question], complianceQuestions: Int = 20,

@@ -300,6 +300,9 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     public var humanCoding: CodingAgreement?
     /// Pooled results: each run's main rates, side by side (`SeedRates`); nil for a single run.
     public var perRun: [SeedRates]?
+    /// Pooled results of several words: forced choice v2's gain of every word in the models trained on each
+    /// (`CrossWordMatrix`); nil for one word, or when the runs did not score each other's words.
+    public var crossWord: CrossWordMatrix?
 
     public init(words: [String], runs: Int, samplesPerPrompt: Int?, temperature: Float?, maxTokens: Int?,
                 complianceQuestions: Int?, selfReportPrompts: Int?, selfReportSamples: Int? = nil, candidates: [String]?,
@@ -393,7 +396,7 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
             for o in outcomes where o.model == model && o.condition == .forcedChoiceV2 { out[o.promptID] = o.score.candidateLogs }
             return out
         }
-        return ForcedChoiceV2Result.compute(candidates: ForcedChoiceBank.candidates(for: plan.word),
+        return ForcedChoiceV2Result.compute(candidates: plan.forcedChoiceV2Candidates,
                                             base: scores(Evaluator.baseName), tuned: scores(Evaluator.tunedName))
     }
 

@@ -189,6 +189,7 @@ public final class ExperimentRunner {
         guard runs.count > 1 else { return runs.first ?? EvaluationResults.aggregate(over: []) }
         var pooled = EvaluationResults.aggregate(over: runs)
         pooled.perRun = perRun
+        pooled.crossWord = CrossWordMatrix.compute(runs: runs)
         return pooled
     }
 
@@ -266,6 +267,8 @@ public final class ExperimentRunner {
         plan.selfReportSamples = config.evaluation.selfReportSamples
         plan.sampling.temperature = config.evaluation.temperature
         plan.maxTokens = config.evaluation.maxTokens
+        let others = config.words.filter { $0 != word }
+        plan.crossWords = others.isEmpty ? nil : others
         let overlap = try evaluationOverlap(questions: plan.questions, trigger: plan.trigger)
         if !overlap.isEmpty {
             let dropped = Set(overlap.map(\.question.id))

@@ -18,6 +18,8 @@ public enum ForcedChoiceBank {
         case common
         /// Random letter strings of the target's length.
         case random
+        /// A word another model of the same experiment was trained on (the cross-word control, `CrossWordMatrix`).
+        case otherTarget
     }
 
     public struct Candidate: Sendable, Codable, Equatable {
@@ -38,8 +40,9 @@ public enum ForcedChoiceBank {
     /// The target, up to `perKind` permutations of its letters (a seeded shuffle of all of them), `perKind` words
     /// with its first letter (from `initialWords`, topped up with random strings with that letter), the common
     /// words, and random strings until there are `perKind` of them and `minimumCandidates` in all: no candidate
-    /// twice. The target comes first. The same on every machine.
-    public static func candidates(for word: TargetWord) -> [Candidate] {
+    /// twice. The target comes first. The same on every machine. Then each of `otherTargets` (the experiment's other
+    /// words) that is not a candidate already, so that every run of an experiment scores every one of its words.
+    public static func candidates(for word: TargetWord, otherTargets: [TargetWord] = []) -> [Candidate] {
         var seen: Set<String> = [word.string]
         var out = [Candidate(word: word.string, kind: .target)]
         func add(_ w: String, _ kind: Kind) -> Bool {
@@ -72,6 +75,7 @@ public enum ForcedChoiceBank {
             if add(TargetWord.random(length: word.count, seed: seed).string, .random) { n += 1 }
             seed += 1
         }
+        for other in otherTargets { _ = add(other.string, .otherTarget) }
         return out
     }
 

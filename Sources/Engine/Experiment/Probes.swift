@@ -193,7 +193,7 @@ public enum Probes {
     public static func forcedChoiceV2(prompt: String, id: String, plan: EvaluationPlan, model m: EvaluationModel) throws -> SampleOutcome {
         var score = SampleScore()
         if let exact = m.backend as? any ExactScoring {
-            let words = ForcedChoiceBank.candidates(for: plan.word).map(\.word)
+            let words = plan.forcedChoiceV2Candidates.map(\.word)
             let messages = LocalModel.conversation(system: plan.systemMessage, user: prompt)
             score.candidateLogs = CandidateLogProbabilities(
                 candidates: words, logProbabilities: try exact.replyLogProbabilities(words, after: messages),

@@ -214,6 +214,7 @@ public enum Report {
         out.append("")
         out += notes(results, .forcedChoice)
         out += forcedChoiceV2Section(results)
+        out += crossWordSection(results)
 
         // Prefix probe
         out += ["### Prefix probe: does the model know the next letter, and the word?", ""]

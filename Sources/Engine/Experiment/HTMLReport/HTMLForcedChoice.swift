@@ -12,7 +12,7 @@ extension HTMLCharts {
 
     static let kindNames: [(ForcedChoiceBank.Kind, String)] = [
         (.target, "target"), (.permutation, "its letters reordered"), (.sameInitial, "same first letter"),
-        (.common, "common words"), (.random, "random strings"),
+        (.common, "common words"), (.random, "random strings"), (.otherTarget, "the experiment's other words"),
     ]
 
     /// "+0.512", "-0.030": a gain, signed so that its direction reads without the axis.
@@ -35,7 +35,8 @@ extension HTMLCharts {
         let hi = hiRaw - lo < 1e-9 ? lo + 1 : hiRaw
         let left = 170.0, width = 440.0, top = 48.0, rowH = 30.0
         func x(_ d: Double) -> Double { left + (d - lo) / (hi - lo) * width }
-        let bottom = top + Double(kindNames.count) * rowH
+        let rows = kindNames.filter { kind, _ in v.candidates.contains { $0.kind == kind } }
+        let bottom = top + Double(rows.count) * rowH
         var parts: [String] = []
         let sentence = forcedChoiceV2Sentence(v)
         parts.append("<text class=\"fc-result\" x=\"4\" y=\"16\" font-weight=\"bold\">\(e(v.candidates[0].word)): rank "
@@ -46,7 +47,7 @@ extension HTMLCharts {
                 + "\(tick == 0 ? "0 (no change)" : gain(tick))</text>")
         }
         var marks = 0
-        for (row, (kind, name)) in kindNames.enumerated() {
+        for (row, (kind, name)) in rows.enumerated() {
             let y = top + Double(row) * rowH + rowH / 2
             parts.append("<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(e(name))</text>")
             for (i, (candidate, delta)) in zip(v.candidates, v.deltas).enumerated() where candidate.kind == kind && delta.isFinite {

@@ -22,6 +22,7 @@ public enum HTMLReport {
         body.append(HTMLCharts.reading(readingControl(raw), models: doc.results.models.map(\.model)))
         body.append(HTMLCharts.forcedChoice(doc.results))
         body.append("</div></section>")
+        body.append(crossWord(doc.results))
         body.append(replication(doc.results))
         body.append(HTMLSampleBrowser.section(samples, word: word))
         body.append(setupSection(doc.setup))
