@@ -19,7 +19,7 @@ final class SetupExperimentFilesTests: XCTestCase {
             .write(to: home.appendingPathComponent("mine.toml"), atomically: true, encoding: .utf8)
         try "name = \"broken\"\nwords = [\"TUMBI\"\n".write(to: home.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)
         let (files, problems) = ExperimentCatalogue.files(in: [Self.shipped, home])
-        XCTAssertEqual(files.map(\.name), ["akewo-mixed", "akewo-scaled", "hello", "mine", "sweep"])
+        XCTAssertEqual(files.map(\.name), ["akewo-mixed", "akewo-scaled", "hello", "hello-mixed", "mine", "sweep"])
         XCTAssertEqual(problems.count, 1)
         XCTAssertTrue(problems[0].hasPrefix(home.appendingPathComponent("broken.toml").path), problems[0])
         XCTAssertEqual(ExperimentCatalogue.shippedFolder(executable: "/nonexistent/bin/hellotune", workingDirectory: Self.shipped
@@ -27,7 +27,7 @@ final class SetupExperimentFilesTests: XCTestCase {
 
         var s = AppState()
         s.setup.settings.files = files
-        XCTAssertEqual(s.setup.settings.presetChoices, ["akewo-mixed", "hello", "akewo-scaled", "mine", "sweep"])
+        XCTAssertEqual(s.setup.settings.presetChoices, ["akewo-mixed", "hello", "akewo-scaled", "hello-mixed", "mine", "sweep"])
         XCTAssertEqual(s.setup.settings.scheduleSummary, "constant, no warm-up")
         // Down to the preset field, then right until the scaled-up experiment is chosen.
         _ = update(&s, .key(.down))
@@ -43,6 +43,10 @@ final class SetupExperimentFilesTests: XCTestCase {
         let screen = render(s, size: Size(width: 100, height: 30)).lines.joined(separator: "\n")
         XCTAssertTrue(screen.contains("lr 0.002 (cosine") && screen.contains("decay after 100 warm-up steps), seed 1."), screen)
 
+        _ = update(&s, .key(.right))
+        XCTAssertEqual(s.setup.settings.preset, "hello-mixed")
+        XCTAssertEqual(s.setup.settings.word, "HELLO")
+        XCTAssertEqual(s.setup.settings.normalExamples, 10, "the HELLO control keeps akewo-mixed's design")
         _ = update(&s, .key(.right))
         XCTAssertEqual(s.setup.settings.preset, "mine")
         XCTAssertEqual(s.setup.settings.word, "TUMBI")
