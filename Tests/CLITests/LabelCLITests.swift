@@ -92,6 +92,19 @@ final class LabelCLITests: XCTestCase {
         let again = try hellotune(["report", folder])
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertTrue(again.stdout.contains("No self-report has a human label yet"), again.stdout)
+
+        // --recount rewrites the reports from the store with this version's statistics, labels or not.
+        let mdURL = home.appendingPathComponent("runs/\(folder)/report.md")
+        try "stale".write(to: mdURL, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try hellotune(["report", folder]).stdout, "stale", "without labels or --recount the report is as written")
+        let recount = try hellotune(["report", folder, "--recount"])
+        XCTAssertEqual(recount.status, 0, recount.stderr)
+        XCTAssertTrue(recount.stdout.contains("Compliance intervals are clustered"), recount.stdout)
+        XCTAssertTrue(try String(contentsOf: mdURL, encoding: .utf8).contains("Compliance intervals are clustered"))
+        let elsewhere = try CLI.run(["report", home.appendingPathComponent("runs/\(folder)").path, "--recount"],
+                                    env: ["HELLOTUNE_HOME": dir.appendingPathComponent("empty").path], timeout: 60, currentDirectory: dir)
+        XCTAssertNotEqual(elsewhere.status, 0)
+        XCTAssertTrue(elsewhere.stderr.contains("--recount reads the run's replies from the store"), elsewhere.stderr)
     }
 
     func testUnknownCategoryIsRefused() throws {

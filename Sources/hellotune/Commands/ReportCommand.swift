@@ -13,6 +13,8 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Print report.json instead of the Markdown.") var json = false
     @Flag(help: "Write report.html beside report.md (figures, numbers and every reply; no network needed to view it) and print its path.")
     var html = false
+    @Flag(help: "Recount every number from the replies in the store with this version's statistics and rewrite the reports (labelling does this by itself).")
+    var recount = false
 
     func validate() throws {
         if json, html { throw ValidationError("give --json (print report.json) or --html (write report.html), not both") }
@@ -20,7 +22,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let folder = try locate()
-        try relabel(folder)
+        try relabel(folder, force: recount)
         if html { return try writeHTML(folder) }
         let file = folder.appendingPathComponent(json ? "report.json" : "report.md")
         guard let data = FileManager.default.contents(atPath: file.path) else {
@@ -64,20 +66,29 @@ struct ReportCommand: ParsableCommand {
 
     /// Rewrites the experiment's reports from the store when a researcher has labelled any of its self-reports (or the
     /// report counted labels that are gone since): labels win over the coder, so the counts and verdicts change.
-    func relabel(_ folder: URL) throws {
-        guard FileManager.default.fileExists(atPath: Store.defaultPath) else { return }
+    /// `force` (--recount): always, and a run the store does not hold is an error rather than a report left as it was.
+    func relabel(_ folder: URL, force: Bool = false) throws {
+        guard FileManager.default.fileExists(atPath: Store.defaultPath) else {
+            if force { throw ValidationError("--recount reads the run's replies from the store, and \(Store.defaultPath) does not exist (set HELLOTUNE_HOME to the home the run was made in).") }
+            return
+        }
         let store = try Store.openDefault()
         guard let id = try? HumanLabels(store: store).experimentID(run: folder.lastPathComponent),
-              let experiment = try store.experiment(id) else { return }
+              let experiment = try store.experiment(id) else {
+            if force { throw ValidationError("--recount: the store \(Store.defaultPath) has no experiment for \(folder.path).") }
+            return
+        }
         let top = try Paths.runFolder("\(experiment.name)-\(id)")
         let counted = FileManager.default.contents(atPath: top.appendingPathComponent("report.json").path)
             .flatMap { try? Report.decode($0) }?.results.humanCoding != nil
         let labelled = !(try store.labels(experimentID: id)).isEmpty
-        guard counted || labelled else { return }
+        guard counted || labelled || force else { return }
         do {
             let runner = try ExperimentRunner.stored(experimentID: id, store: store)
             try runner.regenerateReports(experimentID: id)
             try ResultsSummary.write(folder: top, experimentID: id, store: store)
+        } catch where force {
+            throw ValidationError("--recount could not rewrite the reports of \(folder.path): \(error)")
         } catch {
             // The report as it stands is still worth printing (an imported dataset moved since, say): said, not hidden.
             FileHandle.standardError.write(Data(TerminalText.clean(
