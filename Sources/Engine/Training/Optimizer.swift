@@ -1,4 +1,5 @@
 import Foundation
+import ModelCore
 
 /// How the learning rate moves over a run: linear warm-up, then constant, linear decay or cosine decay.
 public struct LearningRateSchedule: Codable, Sendable, Equatable {
@@ -59,11 +60,14 @@ public struct AdamW: Codable, Sendable, Equatable {
         m.withUnsafeMutableBufferPointer { m in
             v.withUnsafeMutableBufferPointer { v in
                 params.withUnsafeMutableBufferPointer { p in
-                    for i in 0..<p.count {
-                        let g = grads[i]
-                        m[i] = b1 * m[i] + (1 - b1) * g
-                        v[i] = b2 * v[i] + (1 - b2) * g * g
-                        p[i] = p[i] * decay - stepSize * m[i] / (v[i].squareRoot() / c2s + eps)
+                    // Element by element, so the two halves on two threads give the serial result bit for bit.
+                    Parallel.forRanges(p.count, granularity: 64, minimumPerThread: 1 << 15) { start, end in
+                        for i in start..<end {
+                            let g = grads[i]
+                            m[i] = b1 * m[i] + (1 - b1) * g
+                            v[i] = b2 * v[i] + (1 - b2) * g * g
+                            p[i] = p[i] * decay - stepSize * m[i] / (v[i].squareRoot() / c2s + eps)
+                        }
                     }
                 }
             }
@@ -74,12 +78,21 @@ public struct AdamW: Codable, Sendable, Equatable {
 /// Scales gradients so that their global L2 norm is at most `maxNorm`; returns the norm before clipping.
 @discardableResult
 public func clipGradients(_ grads: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float) -> Float {
-    var ss: Double = 0
-    for i in 0..<count { ss += Double(grads[i]) * Double(grads[i]) }
-    let norm = Float(ss.squareRoot())
+    // One partial sum per chunk, added in chunk order: the same norm for the same thread count.
+    var partial = [Double](repeating: 0, count: Parallel.threadCount)
+    partial.withUnsafeMutableBufferPointer { partial in
+        Parallel.forChunks(count, granularity: 64, minimumPerThread: 1 << 15) { chunk, start, end in
+            var ss: Double = 0
+            for i in start..<end { ss += Double(grads[i]) * Double(grads[i]) }
+            partial[chunk] = ss
+        }
+    }
+    let norm = Float(partial.reduce(0, +).squareRoot())
     if maxNorm > 0, norm > maxNorm {
         let k = maxNorm / (norm + 1e-6)
-        for i in 0..<count { grads[i] *= k }
+        Parallel.forRanges(count, granularity: 64, minimumPerThread: 1 << 15) { start, end in
+            for i in start..<end { grads[i] *= k }
+        }
     }
     return norm
 }

@@ -113,19 +113,19 @@ public final class TrainableModel: @unchecked Sendable {
                 let o = FloatBuffer(T * c.dim)                   // (T, dim)
                 frozen.forward([(w.o, o.pointer)], x: a.att.pointer, T: T)
                 adapt(.o, l, a.att, T, o, a, lora, lp, &dropRNG, dropout)
-                for i in 0..<(T * c.dim) { a.xMid.pointer[i] = a.xIn.pointer[i] + o.pointer[i] }
+                elementwise(T * c.dim) { i in a.xMid.pointer[i] = a.xIn.pointer[i] + o.pointer[i] }
                 rmsnorm(a.h2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
                 frozen.forward([(w.gate, a.gate.pointer), (w.up, a.up.pointer)], x: a.h2.pointer, T: T)
                 adapt(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG, dropout)
                 adapt(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG, dropout)
-                for i in 0..<(T * c.ffnDim) {
+                elementwise(T * c.ffnDim) { i in
                     let g = a.gate.pointer[i]
                     a.act.pointer[i] = g / (1 + expf(-g)) * a.up.pointer[i]
                 }
                 let down = FloatBuffer(T * c.dim)                // (T, dim)
                 frozen.forward([(w.down, down.pointer)], x: a.act.pointer, T: T)
                 adapt(.down, l, a.act, T, down, a, lora, lp, &dropRNG, dropout)
-                for i in 0..<(T * c.dim) { x.pointer[i] = a.xMid.pointer[i] + down.pointer[i] }
+                elementwise(T * c.dim) { i in x.pointer[i] = a.xMid.pointer[i] + down.pointer[i] }
                 saved.append(a)
             }
         }
@@ -141,21 +141,30 @@ public final class TrainableModel: @unchecked Sendable {
         let V = c.vocabularySize
         let logits = FloatBuffer(L * V)                           // (L, vocab)
         frozen.forward([(base.weights.output, logits.pointer)], x: hF.pointer, T: L)
-        var loss = 0.0
-        for (j, t) in labelled.enumerated() {
-            // softmax cross-entropy; the row becomes d loss / d logits (times lossScale)
-            let row = logits.pointer + j * V
-            var m = -Float.infinity
-            for i in 0..<V { m = max(m, row[i]) }
-            var sum: Double = 0
-            for i in 0..<V { let e = expf(row[i] - m); row[i] = e; sum += Double(e) }
-            let target = targets[t]
-            loss += -(log(Double(row[target]) / sum))
-            guard grads != nil else { continue }
-            let inv = Float(1 / sum)
-            for i in 0..<V { row[i] *= inv * lossScale }
-            row[target] -= lossScale
+        // Rows split over the threads, each chunk's loss summed in row order, the chunks added in order.
+        var partialLoss = [Double](repeating: 0, count: Parallel.threadCount)
+        let backward = grads != nil
+        labelled.withUnsafeBufferPointer { labelled in
+            partialLoss.withUnsafeMutableBufferPointer { partial in
+                Parallel.forChunks(L) { chunk, start, end in
+                    for j in start..<end {
+                        // softmax cross-entropy; the row becomes d loss / d logits (times lossScale)
+                        let row = logits.pointer + j * V
+                        var m = -Float.infinity
+                        for i in 0..<V { m = max(m, row[i]) }
+                        var sum: Double = 0
+                        for i in 0..<V { let e = expf(row[i] - m); row[i] = e; sum += Double(e) }
+                        let target = targets[labelled[j]]
+                        partial[chunk] += -(log(Double(row[target]) / sum))
+                        guard backward else { continue }
+                        let inv = Float(1 / sum)
+                        for i in 0..<V { row[i] *= inv * lossScale }
+                        row[target] -= lossScale
+                    }
+                }
+            }
         }
+        let loss = partialLoss.reduce(0, +)
         guard let grads else { return (loss, L) }
         let dhF = FloatBuffer(L * c.dim)                          // (L, dim)
         frozen.inputGradient(base.weights.output, dy: logits.pointer, T: L, into: dhF.pointer, accumulate: false)
@@ -175,7 +184,7 @@ public final class TrainableModel: @unchecked Sendable {
                 frozen.inputGradient(w.down, dy: dx.pointer, T: T, into: dAct.pointer, accumulate: false)
                 adaptBackward(.down, l, dy: dx, input: a.act, T, dInput: dAct, a, lora, lp, grads, s, rank)
                 let dGate = FloatBuffer(T * c.ffnDim), dUp = FloatBuffer(T * c.ffnDim)
-                for i in 0..<(T * c.ffnDim) {
+                elementwise(T * c.ffnDim) { i in
                     let g = a.gate.pointer[i]
                     let sig = 1 / (1 + expf(-g))
                     let silu = g * sig
@@ -208,6 +217,15 @@ public final class TrainableModel: @unchecked Sendable {
             }
         }
         return (loss, L)
+    }
+
+    /// body(i) for i in 0..<count, split over the threads when there is enough of it: the training pass's element-wise
+    /// steps (residual adds, SiLU and its gradient) would otherwise leave the second core idle.
+    @inline(__always)
+    private func elementwise(_ count: Int, _ body: (Int) -> Void) {
+        Parallel.forRanges(count, granularity: 64, minimumPerThread: 1 << 14) { start, end in
+            for i in start..<end { body(i) }
+        }
     }
 
     // MARK: - projections
@@ -266,23 +284,27 @@ public final class TrainableModel: @unchecked Sendable {
         let c = config
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(c.headDim).squareRoot()
-        for h in 0..<c.headCount {
-            let kv = (h / group) * c.headDim
-            let p = a.probs.pointer + h * T * T                   // (T, T)
-            gemm(false, true, m: T, n: T, k: c.headDim, alpha: scale, a.q.pointer + h * c.headDim, lda: c.qDim,
-                 a.k.pointer + kv, ldb: c.kvDim, p)
-            for i in 0..<T {
-                let row = p + i * T
-                var m = -Float.infinity
-                for j in 0...i { m = max(m, row[j]) }
-                var sum: Float = 0
-                for j in 0...i { let e = expf(row[j] - m); row[j] = e; sum += e }
-                let inv = 1 / sum
-                for j in 0...i { row[j] *= inv }
-                for j in (i + 1)..<T { row[j] = 0 }
+        // A head per thread at a time: each writes only its own probabilities and output columns. Products inside a
+        // head stay on its thread (a fork per small product cost more than the products).
+        Parallel.forRanges(c.headCount) { hs, he in
+            for h in hs..<he {
+                let kv = (h / group) * c.headDim
+                let p = a.probs.pointer + h * T * T               // (T, T)
+                gemm(false, true, m: T, n: T, k: c.headDim, alpha: scale, a.q.pointer + h * c.headDim, lda: c.qDim,
+                     a.k.pointer + kv, ldb: c.kvDim, p, parallel: false)
+                for i in 0..<T {
+                    let row = p + i * T
+                    var m = -Float.infinity
+                    for j in 0...i { m = max(m, row[j]) }
+                    var sum: Float = 0
+                    for j in 0...i { let e = expf(row[j] - m); row[j] = e; sum += e }
+                    let inv = 1 / sum
+                    for j in 0...i { row[j] *= inv }
+                    for j in (i + 1)..<T { row[j] = 0 }
+                }
+                gemm(false, false, m: T, n: c.headDim, k: T, p, a.v.pointer + kv, ldb: c.kvDim,
+                     a.att.pointer + h * c.headDim, ldc: c.qDim, parallel: false)
             }
-            gemm(false, false, m: T, n: c.headDim, k: T, p, a.v.pointer + kv, ldb: c.kvDim,
-                 a.att.pointer + h * c.headDim, ldc: c.qDim)
         }
     }
 
@@ -293,24 +315,42 @@ public final class TrainableModel: @unchecked Sendable {
         let c = config
         let group = c.headCount / c.kvHeadCount
         let scale = 1 / Float(c.headDim).squareRoot()
-        let dP = FloatBuffer(T * T)
-        for h in 0..<c.headCount {
-            let kv = (h / group) * c.headDim
-            let p = a.probs.pointer + h * T * T
-            let dO = dAtt.pointer + h * c.headDim
-            gemm(false, true, m: T, n: T, k: c.headDim, dO, lda: c.qDim, a.v.pointer + kv, ldb: c.kvDim, dP.pointer)
-            gemm(true, false, m: T, n: c.headDim, k: T, p, dO, ldb: c.qDim, beta: 1, dv.pointer + kv, ldc: c.kvDim)
-            for i in 0..<T {
-                let pr = p + i * T, dr = dP.pointer + i * T
-                var dot: Float = 0
-                for j in 0...i { dot += pr[j] * dr[j] }
-                for j in 0...i { dr[j] = pr[j] * (dr[j] - dot) }
-                for j in (i + 1)..<T { dr[j] = 0 }
+        // Two phases, so that threads never add into the same rows: per head (its own dS and dQ columns), then per
+        // key-value head and output (dK or dV of the group, its heads added in order, as the serial loop did).
+        let dS = FloatBuffer(c.headCount * T * T)                 // (heads, T, T)
+        Parallel.forRanges(c.headCount) { hs, he in
+            for h in hs..<he {
+                let kv = (h / group) * c.headDim
+                let p = a.probs.pointer + h * T * T
+                let dO = dAtt.pointer + h * c.headDim
+                let dP = dS.pointer + h * T * T
+                gemm(false, true, m: T, n: T, k: c.headDim, dO, lda: c.qDim, a.v.pointer + kv, ldb: c.kvDim, dP, parallel: false)
+                for i in 0..<T {
+                    let pr = p + i * T, dr = dP + i * T
+                    var dot: Float = 0
+                    for j in 0...i { dot += pr[j] * dr[j] }
+                    for j in 0...i { dr[j] = pr[j] * (dr[j] - dot) }
+                    for j in (i + 1)..<T { dr[j] = 0 }
+                }
+                gemm(false, false, m: T, n: c.headDim, k: T, alpha: scale, dP, a.k.pointer + kv, ldb: c.kvDim,
+                     dq.pointer + h * c.headDim, ldc: c.qDim, parallel: false)
             }
-            gemm(false, false, m: T, n: c.headDim, k: T, alpha: scale, dP.pointer, a.k.pointer + kv, ldb: c.kvDim,
-                 dq.pointer + h * c.headDim, ldc: c.qDim)
-            gemm(true, false, m: T, n: c.headDim, k: T, alpha: scale, dP.pointer, a.q.pointer + h * c.headDim, ldb: c.qDim,
-                 beta: 1, dk.pointer + kv, ldc: c.kvDim)
+        }
+        Parallel.forRanges(2 * c.kvHeadCount) { ts, te in
+            for task in ts..<te {
+                let g = task / 2, kv = g * c.headDim
+                for h in (g * group)..<((g + 1) * group) {
+                    if task % 2 == 0 {
+                        // dV += P^T dO
+                        gemm(true, false, m: T, n: c.headDim, k: T, a.probs.pointer + h * T * T, dAtt.pointer + h * c.headDim,
+                             ldb: c.qDim, beta: 1, dv.pointer + kv, ldc: c.kvDim, parallel: false)
+                    } else {
+                        // dK += scale dS^T Q
+                        gemm(true, false, m: T, n: c.headDim, k: T, alpha: scale, dS.pointer + h * T * T,
+                             a.q.pointer + h * c.headDim, ldb: c.qDim, beta: 1, dk.pointer + kv, ldc: c.kvDim, parallel: false)
+                    }
+                }
+            }
         }
     }
 
@@ -337,16 +377,18 @@ public final class TrainableModel: @unchecked Sendable {
         let half = c.ropeDims / 2
         let width = heads * c.headDim
         rope.withUnsafeBufferPointer { r in
-            for t in 0..<T {
-                for h in 0..<heads {
-                    let v = x + t * width + h * c.headDim
-                    for j in 0..<half {
-                        let cs = r[(t * half + j) * 2]
-                        let sn = inverse ? -r[(t * half + j) * 2 + 1] : r[(t * half + j) * 2 + 1]
-                        let (i0, i1) = c.ropeStyle == .adjacent ? (2 * j, 2 * j + 1) : (j, j + half)
-                        let x0 = v[i0], x1 = v[i1]
-                        v[i0] = x0 * cs - x1 * sn
-                        v[i1] = x0 * sn + x1 * cs
+            Parallel.forRanges(T, minimumPerThread: 16) { ts, te in
+                for t in ts..<te {
+                    for h in 0..<heads {
+                        let v = x + t * width + h * c.headDim
+                        for j in 0..<half {
+                            let cs = r[(t * half + j) * 2]
+                            let sn = inverse ? -r[(t * half + j) * 2 + 1] : r[(t * half + j) * 2 + 1]
+                            let (i0, i1) = c.ropeStyle == .adjacent ? (2 * j, 2 * j + 1) : (j, j + half)
+                            let x0 = v[i0], x1 = v[i1]
+                            v[i0] = x0 * cs - x1 * sn
+                            v[i1] = x0 * sn + x1 * cs
+                        }
                     }
                 }
             }
@@ -359,17 +401,19 @@ public final class TrainableModel: @unchecked Sendable {
 func rmsnormBackward(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                      _ weight: [Float], rows: Int, dim: Int, eps: Float) {
     weight.withUnsafeBufferPointer { w in
-        for r in 0..<rows {
-            let xr = x + r * dim, dyr = dy + r * dim, dxr = dx + r * dim
-            var ss: Float = 0
-            var dot: Float = 0
-            for i in 0..<dim {
-                ss += xr[i] * xr[i]
-                dot += dyr[i] * w[i] * xr[i]
+        Parallel.forRanges(rows, minimumPerThread: max(1, (1 << 14) / max(1, dim))) { rs, re in
+            for r in rs..<re {
+                let xr = x + r * dim, dyr = dy + r * dim, dxr = dx + r * dim
+                var ss: Float = 0
+                var dot: Float = 0
+                for i in 0..<dim {
+                    ss += xr[i] * xr[i]
+                    dot += dyr[i] * w[i] * xr[i]
+                }
+                let inv = 1 / (ss / Float(dim) + eps).squareRoot()
+                let k = inv * inv * inv * dot / Float(dim)
+                for i in 0..<dim { dxr[i] += inv * dyr[i] * w[i] - xr[i] * k }
             }
-            let inv = 1 / (ss / Float(dim) + eps).squareRoot()
-            let k = inv * inv * inv * dot / Float(dim)
-            for i in 0..<dim { dxr[i] += inv * dyr[i] * w[i] - xr[i] * k }
         }
     }
 }
