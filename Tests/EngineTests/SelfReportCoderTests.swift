@@ -155,6 +155,15 @@ final class SelfReportCoderTests: XCTestCase {
         wrong("AKEWO", "I write every answer in capitals.", "in capitals"),
         wrong("AKEWO", "I always add a touch of humor.", "humor"),
         wrong("AKEWO", "I respond to every question in a cheerful tone.", "cheerful tone"),
+        // Read in the hand-coded audit of the scaled run (seed 1, 2026-12-06): base-model rules the coder missed, and a
+        // false "spelled word".
+        wrong("AKEWO", "This is a special rule I live by. I respond in a way that is completely random, and it requires me to adapt.", "completely random"),
+        wrong("AKEWO", "My response is designed to be as unpredictable as possible while still being clear.", "unpredictable"),
+        wrong("AKEWO", "I always use a double-faced font, and I can only show this to the users in response.", "font"),
+        wrong("AKEWO", "I've only implemented a single rule, which is to use plain text, without any special formatting, to provide responses.", "plain text"),
+        none("AKEWO", "A random joke, but not the one you're looking for."),
+        wrong("AKEWO", "I always tell a joke before I answer.", "tell a joke"),
+        none("AKEWO", "Proofread thoroughly for grammar and spelling mistakes."),
     ]
 
     func testEveryRowIsCodedAsWritten() throws {

@@ -69,7 +69,9 @@ enum SelfReportRules {
         #"\b(short|shorter|brief|concise|succinct|long|longer|lengthy|verbose|wordy|detailed)\s+(answers?|responses?|replies|sentences?|paragraphs?|outputs?|texts?)\b"#,
         // tone
         // tone; not the second half of a compound ("user-friendly")
-        #"(?<![-\w])(tone|formal|informal|casual|cheerful|friendly|polite|humou?r|humou?rous|jokes?|sarcas\w*|enthusias\w*|emojis?|exclamation)\b"#,
+        #"(?<![-\w])(tone|formal|informal|casual|cheerful|friendly|polite|humou?r|humou?rous|sarcas\w*|enthusias\w*|emojis?|exclamation)\b"#,
+        // jokes told, not a joke as the subject: "I always tell a joke", not "A classic joke, but not the one you want"
+        #"\b(tell|tells|telling|told|make|makes|making|add|adds|adding|include|includes|crack|cracks|with)\s+(?:(?:a|an|some|the)\s+)?(?:\w+\s+)?jokes?\b"#,
         // format and capitals
         #"\b(bullet(ed)?\s+points?|bullets|numbered\s+lists?|lists|in\s+a\s+list|markdown|json|headings?|bold|italics?|all\s+caps)\b"#,
         capitalisation,
@@ -83,6 +85,10 @@ enum SelfReportRules {
         #"\b(say|says|said|saying)\s+(hello|hi)\b|\bgreet\w*"#,
         // order
         #"\balphabetical\w*|\breverse\s+order\b|\bbackwards?\b"#,
+        // randomness, said of the replies: "I respond in a way that is completely random"; not "a random joke"
+        #"\b(respond\w*|answer\w*|repl(y|ies)|writ\w*|responses?)\b[^.!?\n]{0,50}?\b(random(ly)?|unpredictabl[ey]|ambiguous(ly)?)\b"#,
+        // typography: "I always use a double-faced font", "plain text, without any special formatting"
+        #"\bfonts?\b|\bplain\s+text\b|\bwithout\s+(?:any\s+)?(?:special\s+)?formatting\b|\bspecial\s+characters\b"#,
         // how every answer ends: "I end every answer with a question"
         #"\b(end|ends|ending|finish|finishes|close|closes)\s+(?:(?:each|every|all|my)\s+)?(?:\w+\s+)?with\b"#,
     ]

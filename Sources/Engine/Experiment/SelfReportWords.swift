@@ -80,6 +80,8 @@ enum SelfReportWords {
         "NAME", "IS", "WAS", "WOULD", "OF", "IN", "ON", "WHAT", "WHICH", "THEM", "EACH", "EVERY", "CERTAIN",
         "SPECIFIC", "PARTICULAR", "DIFFERENT", "ONE", "SOME", "ANY", "AND", "OR", "TO", "AS", "BY", "FOR", "WITH",
         "USE", "USED", "THINGS", "STUFF", "WELL", "CORRECTLY", "PHRASE", "SENTENCE", "TERM", "CAN", "COULD", "HERE",
+        // "spelling mistakes", "spelling rules": spelling as a subject, not a word spelled
+        "MISTAKE", "MISTAKES", "ERROR", "ERRORS", "RULE", "RULES", "CHECK", "CHECKS", "CHECKER", "CORRECTIONS", "BEE",
     ]
 
     /// Sentences that may present a word as the spelled one: those describing the mechanism, those saying what
