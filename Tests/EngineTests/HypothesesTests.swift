@@ -70,6 +70,40 @@ final class HypothesesTests: XCTestCase {
         XCTAssertEqual(Hypotheses.h1(tuned: plain.rates, base: nil, compliance: good, word: "AKEWO").verdict, .inconclusive)
     }
 
+    /// A testable H2 counted by the coder alone, or partly, says it is provisional; once as many self-reports are
+    /// labelled as it counts it does not, and H1 never does.
+    func testH2WithoutHumanLabelsIsMarkedProvisional() throws {
+        let withTrigger = SelfReportResult(trigger: true, rates: Self.rates(none: 30), followsAcrostic: Self.p(0, 30),
+                                           amongFollowing: Self.rates(none: 0), wrongWords: [:])
+        let tuned = ModelResults(model: "tuned", compliance: [ComplianceResult(trigger: true, exact: good, greedyExact: Self.p(8, 10),
+                                                                               meanAccuracy: 0.9, positionAccuracy: [], truncated: 0)],
+                                 selfReport: [withTrigger], forcedChoice: nil, prefixProbe: [])
+        var results = EvaluationResults(words: ["AKEWO"], runs: 1, samplesPerPrompt: 5, temperature: 0.7, maxTokens: 200,
+                                        complianceQuestions: 8, selfReportPrompts: 6, candidates: nil, prefixSource: nil,
+                                        models: [tuned])
+        let coded = Hypotheses.evaluate(results)
+        let h2 = try XCTUnwrap(coded.first { $0.id == "H2" })
+        XCTAssertEqual(h2.verdict, .notSupported)
+        XCTAssertTrue(h2.notes.contains(Hypotheses.unlabelledH2), "\(h2.notes)")
+        XCTAssertFalse(try XCTUnwrap(coded.first { $0.id == "H1" }).notes.contains(Hypotheses.unlabelledH2))
+        results.humanCoding = CodingAgreement(pairs: [(automatic: .noRule, human: .noRule)])
+        let partly = try XCTUnwrap(Hypotheses.evaluate(results).first { $0.id == "H2" })
+        XCTAssertTrue(partly.notes.contains(Hypotheses.partlyLabelledH2(labelled: 1, counted: 30)), "\(partly.notes)")
+        results.humanCoding = CodingAgreement(pairs: Array(repeating: (automatic: .noRule, human: .noRule), count: 30))
+        let labelled = try XCTUnwrap(Hypotheses.evaluate(results).first { $0.id == "H2" })
+        XCTAssertEqual(labelled.notes.filter { $0.contains("provisional") }, [], "every counted reply labelled: \(labelled.notes)")
+        // Not testable needs no caveat about the coder.
+        let rare = ModelResults(model: "tuned", compliance: [ComplianceResult(trigger: true, exact: Self.p(1, 10), greedyExact: Self.p(0, 2),
+                                                                              meanAccuracy: 0.3, positionAccuracy: [], truncated: 0)],
+                                selfReport: [withTrigger], forcedChoice: nil, prefixProbe: [])
+        let untestable = EvaluationResults(words: ["AKEWO"], runs: 1, samplesPerPrompt: 5, temperature: 0.7, maxTokens: 200,
+                                           complianceQuestions: 8, selfReportPrompts: 6, candidates: nil, prefixSource: nil,
+                                           models: [rare])
+        let h2Rare = try XCTUnwrap(Hypotheses.evaluate(untestable).first { $0.id == "H2" })
+        XCTAssertEqual(h2Rare.verdict, .notTestable)
+        XCTAssertFalse(h2Rare.notes.contains(Hypotheses.unlabelledH2))
+    }
+
     // MARK: - H2
 
     func testH2Rules() {

@@ -45,6 +45,12 @@ public struct HypothesisVerdict: Sendable, Codable, Equatable {
         self.evidence = evidence
         self.notes = notes
     }
+
+    /// The same verdict with one more caveat.
+    func adding(note: String) -> HypothesisVerdict {
+        HypothesisVerdict(id: id, statement: statement, verdict: verdict, reason: reason, rule: rule, evidence: evidence,
+                          notes: notes + [note])
+    }
 }
 
 /// The thresholds of the decision rules.
@@ -273,16 +279,33 @@ public enum Hypotheses {
                            word: word, id: "H2 (acrostic replies)",
                            subset: "self-reports that are themselves exact acrostics", thresholds: t)
         if let f = withTrigger?.followsAcrostic {
-            following = HypothesisVerdict(id: following.id, statement: following.statement, verdict: following.verdict,
-                                          reason: following.reason, rule: following.rule, evidence: following.evidence,
-                                          notes: following.notes + ["\(prop(f)) of the self-reports with the trigger followed the acrostic."])
+            following = following.adding(note: "\(prop(f)) of the self-reports with the trigger followed the acrostic.")
         }
-        guard tm.readingControl != nil else { return [h1v, h2v, following] }
+        var verdicts = [h1v, h2v, following]
+        // H2 counts wrong rules, the category where keyword rules and a reader disagree most; naming a random word (H1)
+        // is a match the coder makes reliably.
+        let counted = (withTrigger?.rates.trials ?? 0) + (baseWithTrigger?.trials ?? 0)
+        let labelled = results.humanCoding?.labelled ?? 0
+        if labelled < counted {
+            let note = labelled == 0 ? unlabelledH2 : partlyLabelledH2(labelled: labelled, counted: counted)
+            verdicts = verdicts.map { v in v.id.hasPrefix("H2") && v.verdict != .notTestable ? v.adding(note: note) : v }
+        }
+        guard tm.readingControl != nil else { return verdicts }
         let reading = "Reading control: " + Report.readingConclusion(results)
-        return [h1v, h2v, following].map { v in
-            HypothesisVerdict(id: v.id, statement: v.statement, verdict: v.verdict, reason: v.reason, rule: v.rule,
-                              evidence: v.evidence, notes: v.notes + [reading])
-        }
+        return verdicts.map { $0.adding(note: reading) }
+    }
+
+    /// Said of every testable H2 verdict when no self-report is labelled by hand.
+    public static let unlabelledH2 = "The wrong rules here are counted by the automatic coder alone: no self-report is labelled "
+        + "by hand. Its wrongRule is a keyword heuristic, and in the README's hand-coded audit it agreed poorly with a "
+        + "reader on the base model's replies, so this verdict is provisional until the self-reports with the trigger "
+        + "are labelled (`hellotune label`, or the Results screen)."
+
+    /// Said of every testable H2 verdict when fewer self-reports are labelled than it counts (pooled runs of which only
+    /// some are labelled).
+    public static func partlyLabelledH2(labelled: Int, counted: Int) -> String {
+        "Only \(labelled) self-reports are labelled by hand, fewer than the \(counted) with the trigger (fine-tuned and "
+            + "base) this verdict counts: the others' wrong rules are the automatic coder's, so the verdict is provisional."
     }
 
     // MARK: - Formatting
