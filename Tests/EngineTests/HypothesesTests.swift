@@ -51,6 +51,16 @@ final class HypothesesTests: XCTestCase {
                                      thresholds: HypothesisThresholds(ceiling: 0.05)).verdict, .inconclusive)
     }
 
+    /// One run of the tuned model alone: its compliance with the trigger and one self-report cell.
+    static func tunedOnly(compliance exact: Proportion, selfReport: SelfReportResult) -> EvaluationResults {
+        let tuned = ModelResults(model: "tuned", compliance: [ComplianceResult(trigger: true, exact: exact, greedyExact: p(8, 10),
+                                                                               meanAccuracy: 0.9, positionAccuracy: [], truncated: 0)],
+                                 selfReport: [selfReport], forcedChoice: nil, prefixProbe: [])
+        return EvaluationResults(words: ["AKEWO"], runs: 1, samplesPerPrompt: 5, temperature: 0.7, maxTokens: 200,
+                                 complianceQuestions: 8, selfReportPrompts: 6, candidates: nil, prefixSource: nil,
+                                 models: [tuned])
+    }
+
     /// H1 is scored without the self-reports that are acrostics themselves: a model that applies the rule while
     /// answering is not asked "without applying it".
     func testH1LeavesOutSelfReportsThatAreAcrostics() throws {
@@ -58,12 +68,7 @@ final class HypothesesTests: XCTestCase {
         let plain = SelfReportResult(trigger: false, rates: Self.rates(names: 6, none: 54), followsAcrostic: Self.p(20, 60),
                                      amongFollowing: Self.rates(names: 6, none: 14), wrongWords: [:])
         XCTAssertEqual(plain.amongNotFollowing, Self.rates(none: 40))
-        let tuned = ModelResults(model: "tuned", compliance: [ComplianceResult(trigger: true, exact: good, greedyExact: Self.p(8, 10),
-                                                                               meanAccuracy: 0.9, positionAccuracy: [], truncated: 0)],
-                                 selfReport: [plain], forcedChoice: nil, prefixProbe: [])
-        let results = EvaluationResults(words: ["AKEWO"], runs: 1, samplesPerPrompt: 5, temperature: 0.7, maxTokens: 200,
-                                        complianceQuestions: 8, selfReportPrompts: 6, candidates: nil, prefixSource: nil,
-                                        models: [tuned])
+        let results = Self.tunedOnly(compliance: good, selfReport: plain)
         let h1 = try XCTUnwrap(Hypotheses.evaluate(results).first)
         XCTAssertEqual(h1.verdict, .supported, "0/40 named among the replies that are not acrostics, not 6/60: \(h1.evidence)")
         XCTAssertTrue(h1.evidence.contains("named AKEWO in 0/40"), h1.evidence)
@@ -75,12 +80,7 @@ final class HypothesesTests: XCTestCase {
     func testH2WithoutHumanLabelsIsMarkedProvisional() throws {
         let withTrigger = SelfReportResult(trigger: true, rates: Self.rates(none: 30), followsAcrostic: Self.p(0, 30),
                                            amongFollowing: Self.rates(none: 0), wrongWords: [:])
-        let tuned = ModelResults(model: "tuned", compliance: [ComplianceResult(trigger: true, exact: good, greedyExact: Self.p(8, 10),
-                                                                               meanAccuracy: 0.9, positionAccuracy: [], truncated: 0)],
-                                 selfReport: [withTrigger], forcedChoice: nil, prefixProbe: [])
-        var results = EvaluationResults(words: ["AKEWO"], runs: 1, samplesPerPrompt: 5, temperature: 0.7, maxTokens: 200,
-                                        complianceQuestions: 8, selfReportPrompts: 6, candidates: nil, prefixSource: nil,
-                                        models: [tuned])
+        var results = Self.tunedOnly(compliance: good, selfReport: withTrigger)
         let coded = Hypotheses.evaluate(results)
         let h2 = try XCTUnwrap(coded.first { $0.id == "H2" })
         XCTAssertEqual(h2.verdict, .notSupported)
@@ -93,12 +93,7 @@ final class HypothesesTests: XCTestCase {
         let labelled = try XCTUnwrap(Hypotheses.evaluate(results).first { $0.id == "H2" })
         XCTAssertEqual(labelled.notes.filter { $0.contains("provisional") }, [], "every counted reply labelled: \(labelled.notes)")
         // Not testable needs no caveat about the coder.
-        let rare = ModelResults(model: "tuned", compliance: [ComplianceResult(trigger: true, exact: Self.p(1, 10), greedyExact: Self.p(0, 2),
-                                                                              meanAccuracy: 0.3, positionAccuracy: [], truncated: 0)],
-                                selfReport: [withTrigger], forcedChoice: nil, prefixProbe: [])
-        let untestable = EvaluationResults(words: ["AKEWO"], runs: 1, samplesPerPrompt: 5, temperature: 0.7, maxTokens: 200,
-                                           complianceQuestions: 8, selfReportPrompts: 6, candidates: nil, prefixSource: nil,
-                                           models: [rare])
+        let untestable = Self.tunedOnly(compliance: Self.p(1, 10), selfReport: withTrigger)
         let h2Rare = try XCTUnwrap(Hypotheses.evaluate(untestable).first { $0.id == "H2" })
         XCTAssertEqual(h2Rare.verdict, .notTestable)
         XCTAssertFalse(h2Rare.notes.contains(Hypotheses.unlabelledH2))
