@@ -38,10 +38,12 @@ final class SetupExperimentFilesTests: XCTestCase {
         XCTAssertEqual(settings.normalExamples, 100)
         XCTAssertEqual(settings.learningRate, 2e-3, "and its training")
         XCTAssertEqual(settings.scheduleSummary, "cosine decay after 100 warm-up steps")
+        XCTAssertEqual(settings.seeds, [1, 2, 3], "and its seeds, which the run uses")
+        XCTAssertEqual(try settings.config().seeds, [1, 2, 3])
         XCTAssertEqual(settings.chosenExperimentFile, Self.shipped.appendingPathComponent("akewo-scaled.toml").path)
         XCTAssertEqual(try settings.config().training.warmup, 100, "the run starts from the file")
         let screen = render(s, size: Size(width: 100, height: 30)).lines.joined(separator: "\n")
-        XCTAssertTrue(screen.contains("lr 0.002 (cosine") && screen.contains("decay after 100 warm-up steps), seed 1."), screen)
+        XCTAssertTrue(screen.contains("lr 0.002 (cosine") && screen.contains("decay after 100 warm-up steps), seeds 1, 2, 3."), screen)
 
         _ = update(&s, .key(.right))
         XCTAssertEqual(s.setup.settings.preset, "hello-mixed")

@@ -51,6 +51,7 @@ func cycleChoice(_ state: inout AppState, _ field: SetupField, by step: Int) {
                 s.loraRank = new.training.rank
                 s.learningRate = Double(String(new.training.learningRate)) ?? s.learningRate
             }
+            if old == nil || s.seeds == old?.seeds { s.seeds = new.seeds }
             if old == nil || s.systemMessage == old?.dataset.system { s.systemMessage = new.dataset.system }
             if old == nil || s.trigger == (old?.dataset.trigger ?? "") { s.trigger = new.dataset.trigger ?? "" }
             if old == nil || (s.acrosticExamples == old?.dataset.acrostic && s.normalExamples == old?.dataset.normal) {
