@@ -217,6 +217,46 @@ final class RunOpenAICLITests: XCTestCase {
         XCTAssertEqual(service.createdJobIDs.count, 1, "the finished fine-tuning job is reused")
     }
 
+    /// Two seeds: the second run takes the base model's replies from the first instead of asking the API again, except
+    /// for the probes that show its own fine-tuned model's lines; the pooled report counts the base replies once.
+    func testASecondSeedTakesTheBaseRepliesOfTheFirst() throws {
+        let experiment = try experimentFile(name: "openai-seeds", extra: "seeds = [1, 2]")
+        let r = try CLI.run(["run", experiment.path, "--headless", "--json"], env: env, timeout: 240)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        // Per model and run (see `samples`): 141 outcomes, of which the prefix probe (6), own replies (4) and explain
+        // early (24) show the tuned model's lines; the base model's other 107 are taken, not asked.
+        let perModel = Self.samples / 2, shared = perModel - (6 + 4 + 4 * 6)
+        XCTAssertEqual(o["samples_generated"] as? Int, 4 * perModel - shared)
+        XCTAssertEqual(o["samples_reused"] as? Int, shared)
+
+        let store = try store()
+        let id = try XCTUnwrap(try store.experiments().first?.id)
+        let samples = try store.samples(experimentID: id)
+        XCTAssertEqual(samples.count, 4 * perModel, "every run keeps its whole set of replies")
+        func base(_ run: String) -> [String: String] {
+            var out: [String: String] = [:]
+            for s in samples where s.key.model == Evaluator.baseName && s.key.condition.hasPrefix(run + "/") {
+                out[s.key.condition.dropFirst(run.count + 1) + "|\(s.key.promptID)|\(s.key.sampleIndex)"] = s.reply
+            }
+            return out
+        }
+        let first = base("AKEWO-s1"), second = base("AKEWO-s2")
+        XCTAssertEqual(first.count, perModel)
+        let copied = second.filter { first[$0.key] == $0.value }
+        XCTAssertGreaterThanOrEqual(copied.count, shared)
+        XCTAssertEqual(second.keys.filter { $0.hasPrefix(EvaluationCondition.explainEarly.rawValue) }.count, 4 * 6)
+
+        // Pooled: the tuned model's compliance over both runs, the base model's once.
+        let folder = URL(fileURLWithPath: try XCTUnwrap(o["folder"] as? String))
+        let doc = try Report.decode(Data(contentsOf: folder.appendingPathComponent("report.json")))
+        XCTAssertEqual(doc.results.model(Evaluator.tunedName)?.compliance(trigger: true)?.exact.trials, 2 * 2 * 2)
+        XCTAssertEqual(doc.results.model(Evaluator.baseName)?.compliance(trigger: true)?.exact.trials, 2 * 2)
+        XCTAssertEqual(doc.results.model(Evaluator.baseName)?.selfReport(trigger: true)?.rates.trials, 24)
+        let markdown = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("its pooled rates count each word's first run once"), markdown)
+    }
+
     func testOpenAIRunExplainsWhatIsMissing() throws {
         var noKey = env
         noKey["OPENAI_API_KEY"] = ""

@@ -164,4 +164,37 @@ final class ReplicationTests: XCTestCase {
         XCTAssertNil(decoded.clusters)
         XCTAssertEqual(decoded, old)
     }
+
+    /// The runs of one word ask the base model the same prompts with the same seeds: pooled as an experiment, the base
+    /// rates count each word's first run once, the tuned rates every run, and a second word's base run is its own.
+    func testPooledBaseRepliesCountOncePerWord() throws {
+        func run(_ word: String, tunedExactEvery: Int) throws -> EvaluationResults {
+            let w = try TargetWord(word)
+            let plan = try EvaluationPlan.standard(word: w)
+            let exact = w.string.map { "\($0)ll is well here." }.joined(separator: "\n")
+            var outcomes: [SampleOutcome] = []
+            for (q, question) in plan.complianceQuestionList.enumerated() {
+                for i in 0..<plan.samplesPerPrompt {
+                    for model in [Evaluator.baseName, Evaluator.tunedName] {
+                        let reply = model == Evaluator.tunedName && q % tunedExactEvery == 0 ? exact : "It depends."
+                        outcomes.append(SampleOutcome(model: model, condition: .complianceTrigger, promptID: question.id,
+                                                      index: i, prompt: question.text, reply: reply,
+                                                      score: SampleScore(acrostic: AcrosticSummary(Acrostic.score(reply, word: w)))))
+                    }
+                }
+            }
+            return EvaluationResults.compute(plan: plan, models: [Evaluator.baseName, Evaluator.tunedName], outcomes: outcomes)
+        }
+        let runs = [try run("AKEWO", tunedExactEvery: 1), try run("AKEWO", tunedExactEvery: 2), try run("KOMET", tunedExactEvery: 3)]
+        let n = try XCTUnwrap(runs[0].model(Evaluator.baseName)?.compliance(trigger: true)?.exact.trials)
+        XCTAssertGreaterThan(n, 0)
+        let experiment = EvaluationResults.aggregate(over: runs, baseOncePerWord: true)
+        XCTAssertEqual(experiment.model(Evaluator.baseName)?.compliance(trigger: true)?.exact.trials, 2 * n, "AKEWO once, KOMET once")
+        XCTAssertEqual(experiment.model(Evaluator.tunedName)?.compliance(trigger: true)?.exact.trials, 3 * n)
+        let tunedOverBase = try XCTUnwrap(experiment.test("compliance exact", first: (Evaluator.tunedName, true),
+                                                          second: (Evaluator.baseName, true)))
+        XCTAssertEqual(tunedOverBase.second.rate.trials, 2 * n)
+        // Parts that are not one experiment's runs pool every model as before.
+        XCTAssertEqual(EvaluationResults.aggregate(over: runs).model(Evaluator.baseName)?.compliance(trigger: true)?.exact.trials, 3 * n)
+    }
 }

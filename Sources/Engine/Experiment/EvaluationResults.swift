@@ -468,16 +468,26 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     /// Fisher tests on the pooled counts. Self-report intervals keep each run's prompts as separate clusters
     /// (`CategoryRates.pooled`, `ClusteredStatistics`), and compliance intervals each run's questions; the Fisher
     /// tests still treat replies as independent, so the per-run rates (`perRun`) should be read alongside.
-    public static func aggregate(over parts: [EvaluationResults]) -> EvaluationResults {
+    ///
+    /// `baseOncePerWord`: the parts are the runs of one experiment, whose base replies do not change with the training
+    /// seed (`EvaluationCondition.showsTunedReplies`): the base model's rates then come from each word's first run
+    /// only, so the same replies are not counted once per seed as if they were independent. The probes that show the
+    /// fine-tuned model's lines are pooled over every run.
+    public static func aggregate(over parts: [EvaluationResults], baseOncePerWord: Bool = false) -> EvaluationResults {
         guard parts.count > 1 else { return parts.first ?? EvaluationResults(words: [], runs: 0, samplesPerPrompt: nil,
             temperature: nil, maxTokens: nil, complianceQuestions: nil, selfReportPrompts: nil, candidates: nil,
             prefixSource: nil, models: []) }
         var names: [String] = []
         for p in parts { for m in p.models where !names.contains(m.model) { names.append(m.model) } }
+        var firstOfWord: [EvaluationResults] = []
+        for p in parts where !firstOfWord.contains(where: { $0.words == p.words }) { firstOfWord.append(p) }
         let models = names.map { name -> ModelResults in
             let ms = parts.compactMap { $0.model(name) }
+            // The rates of the replies that do not depend on the fine-tuned model: for the base model of an
+            // experiment, one run's per word.
+            let once = baseOncePerWord && name == Evaluator.baseName ? firstOfWord.compactMap { $0.model(name) } : ms
             let compliance = [true, false].compactMap { t -> ComplianceResult? in
-                let cs = ms.compactMap { $0.compliance(trigger: t) }
+                let cs = once.compactMap { $0.compliance(trigger: t) }
                 guard !cs.isEmpty else { return nil }
                 let weights = cs.map { Double($0.exact.trials) }
                 let total = max(1, weights.reduce(0, +))
@@ -501,10 +511,10 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                         clusters: clusters)
             }
             let selfReport = [true, false].compactMap { t -> SelfReportResult? in
-                let ss = ms.compactMap { $0.selfReport(trigger: t) }
+                let ss = once.compactMap { $0.selfReport(trigger: t) }
                 return ss.isEmpty ? nil : SelfReportResult.pooled(trigger: t, ss)
             }
-            let forced = ForcedChoiceResult.pooled(ms.compactMap(\.forcedChoice))
+            let forced = ForcedChoiceResult.pooled(once.compactMap(\.forcedChoice))
             let depth = ms.flatMap { $0.prefixProbe.map(\.k) }.max() ?? -1
             let prefix = depth < 0 ? [] : (0...depth).compactMap { k in
                 PrefixProbeRow.pooled(ms.compactMap { m in m.prefixProbe.first { $0.k == k } })
@@ -513,8 +523,8 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
             for m in ms { notes.merge(m.probeNotes ?? [:]) { first, _ in first } }
             return ModelResults(model: name, compliance: compliance, selfReport: selfReport, forcedChoice: forced,
                                 prefixProbe: prefix, probeNotes: notes,
-                                readingControl: NamingCount.pooled(ms.compactMap(\.readingControl)),
-                                readingControlListFirst: NamingCount.pooled(ms.compactMap(\.readingControlListFirst)),
+                                readingControl: NamingCount.pooled(once.compactMap(\.readingControl)),
+                                readingControlListFirst: NamingCount.pooled(once.compactMap(\.readingControlListFirst)),
                                 readingControlOwnReplies: NamingCount.pooled(ms.compactMap(\.readingControlOwnReplies)),
                                 explainEarly: ExplainEarlyRow.pooled(ms.compactMap(\.explainEarly)))
         }

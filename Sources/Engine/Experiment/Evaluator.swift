@@ -31,6 +31,18 @@ public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// Whether the question shows the fine-tuned model's own replies: the prefix probe, the own-reply reading control
+    /// and explain early show its acrostic lines to each model. The other conditions ask the base model the same
+    /// prompts with the same sampling seeds in every run of a word, whatever the training seed, so an experiment makes
+    /// those base replies once per word (`ExperimentRunner`) and pools them once (`EvaluationResults.aggregate`).
+    public var showsTunedReplies: Bool {
+        switch self {
+        case .prefixProbe, .readingOwnReplies, .explainEarly: return true
+        case .complianceTrigger, .compliancePlain, .selfReportTrigger, .selfReportPlain, .forcedChoice, .forcedChoiceV2,
+             .readingPlain, .readingListFirst: return false
+        }
+    }
+
     public static func compliance(trigger: Bool) -> EvaluationCondition { trigger ? .complianceTrigger : .compliancePlain }
     public static func selfReport(trigger: Bool) -> EvaluationCondition { trigger ? .selfReportTrigger : .selfReportPlain }
 

@@ -146,6 +146,8 @@ public final class ExperimentRunner {
         var trainingSummaries: [String] = []
         var curves: [TrainingCurve] = []
         for word in config.words {
+            // The word's first run: later seeds take its base replies rather than asking again (`copyBaseReplies`).
+            var baseRun: String?
             for seed in config.seeds {
                 // Each seed its own generated dataset, so that replication covers the data as well as the training.
                 let data = try dataset(for: word, seed: seed, generator: backends.datasets.chat, folder: folder)
@@ -161,7 +163,8 @@ public final class ExperimentRunner {
                 if let summary = tuned.summary { trainingSummaries.append(summary) }
                 let models = try backends.evaluationModels(tuned.result)
                 let computed = try evaluate(word: word, runName: runName, models: models,
-                                            message: backends.evaluationMessage, experimentID: id)
+                                            message: backends.evaluationMessage, experimentID: id, baseFrom: baseRun)
+                baseRun = baseRun ?? runName
                 let evaluated = try withHumanLabels(computed, word: word, runName: runName, models: models.map(\.name),
                                                     experimentID: id)
                 results[runName] = evaluated
@@ -187,7 +190,7 @@ public final class ExperimentRunner {
     static func pooled(_ results: [String: EvaluationResults], perRun: [SeedRates]) -> EvaluationResults {
         let runs = perRun.compactMap { results[$0.run] }
         guard runs.count > 1 else { return runs.first ?? EvaluationResults.aggregate(over: []) }
-        var pooled = EvaluationResults.aggregate(over: runs)
+        var pooled = EvaluationResults.aggregate(over: runs, baseOncePerWord: true)
         pooled.perRun = perRun
         pooled.crossWord = CrossWordMatrix.compute(runs: runs)
         return pooled
@@ -243,10 +246,14 @@ public final class ExperimentRunner {
     }
 
     /// The base and fine-tuned models through the evaluation protocol; samples go to the store as they finish, and
-    /// ones already there are not generated again.
+    /// ones already there are not generated again. `baseFrom`: an earlier run of the same word, whose base replies
+    /// this run takes (`copyBaseReplies`).
     func evaluate(word: TargetWord, runName: String, models: [EvaluationModel], message: String,
-                  experimentID: Int64) throws -> EvaluationResults {
+                  experimentID: Int64, baseFrom: String? = nil) throws -> EvaluationResults {
         let evaluator = Evaluator(plan: try evaluationPlan(for: word))
+        if let baseFrom, baseFrom != runName, models.contains(where: { $0.name == Evaluator.baseName }) {
+            try copyBaseReplies(from: baseFrom, to: runName, experimentID: experimentID, evaluator: evaluator)
+        }
         let previous = try reusedOutcomes(experimentID: experimentID, runName: runName, evaluator: evaluator)
         return try evaluator.run(
             models: models, previous: previous, cancel: cancel,
@@ -304,8 +311,27 @@ public final class ExperimentRunner {
         return previous
     }
 
+    /// The base model's replies of `source`, the word's first run, stored again under `runName`, except those to
+    /// questions that show the fine-tuned model's own lines (`EvaluationCondition.showsTunedReplies`). The base model,
+    /// the prompts and the sampling seeds do not change with the training seed, so asking again would give the same
+    /// replies (880 of 880 did in the scaled run's seeds 1 and 2) for half of each later run's evaluation. Kept under each
+    /// run, so that every run's report and replies stay whole; the pooled rates count them once.
+    func copyBaseReplies(from source: String, to runName: String, experimentID: Int64, evaluator: Evaluator) throws {
+        let planned = Set(evaluator.keys(model: Evaluator.baseName))
+        let have = Set(try storedOutcomes(experimentID: experimentID, runName: runName).map(\.key))
+        for o in try storedOutcomes(experimentID: experimentID, runName: source)
+        where o.model == Evaluator.baseName && !o.condition.showsTunedReplies && planned.contains(o.key) && !have.contains(o.key) {
+            try record(o, experimentID: experimentID, runName: runName)
+        }
+    }
+
     func storeSample(_ o: SampleOutcome, experimentID: Int64, runName: String) throws {
         samplesGenerated += 1
+        try record(o, experimentID: experimentID, runName: runName)
+    }
+
+    /// One outcome into the store and the run's samples.jsonl (once: a key already stored is left as it is).
+    func record(_ o: SampleOutcome, experimentID: Int64, runName: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let key = SampleKey(experimentID: experimentID, condition: runName + "/" + o.condition.rawValue, model: o.model,

@@ -10,6 +10,11 @@ extension Report {
         + "falls in one category, n_eff is the number of clusters). Compliance intervals are clustered the same way, with "
         + "two categories (exact acrostic or not): the samples of one question in one run form a cluster."
 
+    static let baseOnceNote = "The base model is asked the same prompts with the same sampling seeds in every run of a word, "
+        + "so its replies do not change with the training seed: its pooled rates count each word's first run once, not once "
+        + "per seed. (Runs since 2026-12-06 copy those replies rather than ask again.) The probes that show the fine-tuned "
+        + "model's own lines to the base model (prefix probe, own replies, explain early) differ by run and are pooled over all."
+
     static func replicationSection(_ results: EvaluationResults) -> [String] {
         typealias F = ReportFormat
         var out = ["### Replication and what the design can detect", "", clusteringMethod, ""]
@@ -23,7 +28,7 @@ extension Report {
                            + "\(cell(r.compliancePlain)) | \(cell(r.namesWordTrigger)) | \(cell(r.namesWordPlainNotFollowing)) | "
                            + "\(cell(r.wrongRuleTrigger)) |")
             }
-            out.append("")
+            out += ["", baseOnceNote, ""]
         }
         guard let tuned = results.model(Evaluator.tunedName) else { return out }
         let cells: [(String, Proportion?)] = [
