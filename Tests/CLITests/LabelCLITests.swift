@@ -105,6 +105,21 @@ final class LabelCLITests: XCTestCase {
                                     env: ["HELLOTUNE_HOME": dir.appendingPathComponent("empty").path], timeout: 60, currentDirectory: dir)
         XCTAssertNotEqual(elsewhere.status, 0)
         XCTAssertTrue(elsewhere.stderr.contains("--recount reads the run's replies from the store"), elsewhere.stderr)
+
+        // Seed 2 took the base model's replies from seed 1: the same reply, labelled in both runs, counts once in the
+        // pooled agreement, as the base rates count it once.
+        func base(_ run: String) throws -> [String: Any] {
+            try XCTUnwrap(entries.first { $0["run"] as? String == run && $0["model"] as? String == "base"
+                && $0["condition"] as? String == "self-report-trigger" && $0["promptID"] as? String == target["promptID"] as? String })
+        }
+        let (b1, b2) = (try base("AKEWO-s1"), try base("AKEWO-s2"))
+        XCTAssertEqual(b1["reply"] as? String, b2["reply"] as? String)
+        for b in [b1, b2] {
+            XCTAssertEqual(try hellotune(["label", folder, String(try XCTUnwrap(b["sampleID"] as? Int)), "noRule"]).status, 0)
+        }
+        let once = try hellotune(["report", folder, "--json"])
+        let onceDoc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(once.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(((onceDoc["results"] as? [String: Any])?["humanCoding"] as? [String: Any])?["labelled"] as? Int, 1)
     }
 
     func testUnknownCategoryIsRefused() throws {

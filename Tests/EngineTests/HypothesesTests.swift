@@ -86,11 +86,21 @@ final class HypothesesTests: XCTestCase {
         XCTAssertEqual(h2.verdict, .notSupported)
         XCTAssertTrue(h2.notes.contains(Hypotheses.unlabelledH2), "\(h2.notes)")
         XCTAssertFalse(try XCTUnwrap(coded.first { $0.id == "H1" }).notes.contains(Hypotheses.unlabelledH2))
-        results.humanCoding = CodingAgreement(pairs: [(automatic: .noRule, human: .noRule)])
-        let partly = try XCTUnwrap(Hypotheses.evaluate(results).first { $0.id == "H2" })
-        XCTAssertTrue(partly.notes.contains(Hypotheses.partlyLabelledH2(labelled: 1, counted: 30)), "\(partly.notes)")
+        // Labels elsewhere (30 of them, say on replies without the trigger, or a seed the pooled base rates leave
+        // out) do not make the counted replies labelled: what counts is the labels among them.
         results.humanCoding = CodingAgreement(pairs: Array(repeating: (automatic: .noRule, human: .noRule), count: 30))
-        let labelled = try XCTUnwrap(Hypotheses.evaluate(results).first { $0.id == "H2" })
+        let elsewhere = try XCTUnwrap(Hypotheses.evaluate(results).first { $0.id == "H2" })
+        XCTAssertTrue(elsewhere.notes.contains(Hypotheses.unlabelledH2), "\(elsewhere.notes)")
+        func labelledCell(_ n: Int) -> EvaluationResults {
+            var r = Self.tunedOnly(compliance: good, selfReport: SelfReportResult(
+                trigger: true, rates: Self.rates(none: 30), followsAcrostic: Self.p(0, 30), amongFollowing: Self.rates(none: 0),
+                wrongWords: [:], labelled: n))
+            r.humanCoding = results.humanCoding
+            return r
+        }
+        let partly = try XCTUnwrap(Hypotheses.evaluate(labelledCell(1)).first { $0.id == "H2" })
+        XCTAssertTrue(partly.notes.contains(Hypotheses.partlyLabelledH2(labelled: 1, counted: 30)), "\(partly.notes)")
+        let labelled = try XCTUnwrap(Hypotheses.evaluate(labelledCell(30)).first { $0.id == "H2" })
         XCTAssertEqual(labelled.notes.filter { $0.contains("provisional") }, [], "every counted reply labelled: \(labelled.notes)")
         // Not testable needs no caveat about the coder.
         let untestable = Self.tunedOnly(compliance: Self.p(1, 10), selfReport: withTrigger)

@@ -6,8 +6,9 @@ extension ExperimentRunner {
     /// A run's results with the researcher's labels in place of the coder's categories, recomputed from every stored
     /// outcome of the run; `computed` as it is when the run has no label.
     func withHumanLabels(_ computed: EvaluationResults, word: TargetWord, runName: String, models: [String],
-                         experimentID: Int64) throws -> EvaluationResults {
-        let labelled = try HumanLabels(store: store).labelledOutcomes(experimentID: experimentID, run: runName)
+                         experimentID: Int64, firstOfWord: Bool) throws -> EvaluationResults {
+        let labelled = try HumanLabels(store: store).labelledOutcomes(experimentID: experimentID, run: runName,
+                                                                      agreementOver: Self.countsInAgreement(firstOfWord: firstOfWord))
         guard let agreement = labelled.agreement else { return computed }
         var results = EvaluationResults.compute(plan: try evaluationPlan(for: word), models: models, outcomes: labelled.outcomes)
         results.humanCoding = agreement
@@ -28,10 +29,13 @@ extension ExperimentRunner {
         var perRun: [SeedRates] = []
         var curves: [TrainingCurve] = []
         for word in config.words {
+            var firstOfWord = true
             for seed in config.seeds {
                 let runName = "\(word.string)-s\(seed)"
-                let stored = try HumanLabels(store: store).labelledOutcomes(experimentID: id, run: runName)
+                let stored = try HumanLabels(store: store).labelledOutcomes(
+                    experimentID: id, run: runName, agreementOver: Self.countsInAgreement(firstOfWord: firstOfWord))
                 guard !stored.outcomes.isEmpty else { continue }
+                firstOfWord = false
                 let names = [Evaluator.baseName, Evaluator.tunedName].filter { n in stored.outcomes.contains { $0.model == n } }
                 var evaluated = EvaluationResults.compute(plan: try evaluationPlan(for: word), models: names,
                                                           outcomes: stored.outcomes)
@@ -50,6 +54,13 @@ extension ExperimentRunner {
         return try writeRunReport(Self.pooled(results, perRun: perRun), word: nil, seeds: config.seeds,
                                   training: Self.trainingSummary(in: folder), curves: curves,
                                   samples: (experimentID: id, run: nil), to: folder)
+    }
+
+    /// Whose labels a run's coder agreement counts: after a word's first run, not those on the base replies the
+    /// pooled rates take from the first run (`EvaluationResults.aggregate(over:baseOncePerWord:)`), so that a label on
+    /// the same reply is not counted once per seed.
+    static func countsInAgreement(firstOfWord: Bool) -> (SampleOutcome) -> Bool {
+        firstOfWord ? { _ in true } : { $0.model != Evaluator.baseName || $0.condition.showsTunedReplies }
     }
 
     /// What the backend said about training, as the folder's last report.json kept it.

@@ -164,9 +164,9 @@ public final class ExperimentRunner {
                 let models = try backends.evaluationModels(tuned.result)
                 let computed = try evaluate(word: word, runName: runName, models: models,
                                             message: backends.evaluationMessage, experimentID: id, baseFrom: baseRun)
-                baseRun = baseRun ?? runName
                 let evaluated = try withHumanLabels(computed, word: word, runName: runName, models: models.map(\.name),
-                                                    experimentID: id)
+                                                    experimentID: id, firstOfWord: baseRun == nil)
+                baseRun = baseRun ?? runName
                 results[runName] = evaluated
                 perRun.append(SeedRates(run: runName, seed: seed, dataset: data.lastPathComponent, results: evaluated))
                 let curve = TrainingCurve.read(log: runFolder.appendingPathComponent("log.jsonl"), run: runName)

@@ -87,14 +87,15 @@ public struct HumanLabels: Sendable {
 
     /// A run's stored outcomes (`run`: "AKEWO-s1") with each labelled self-report's category replaced by its label,
     /// and the agreement of coder and researcher over them (nil when the run has no label).
-    public func labelledOutcomes(experimentID: Int64, run: String) throws
+    /// `agreementOver`: the replies whose labels count in the agreement (every one by default).
+    public func labelledOutcomes(experimentID: Int64, run: String, agreementOver: (SampleOutcome) -> Bool = { _ in true }) throws
         -> (outcomes: [SampleOutcome], agreement: CodingAgreement?) {
         let labels = try labelsByID(experimentID: experimentID)
         var pairs: [(automatic: SelfReportCategory, human: SelfReportCategory)] = []
         let outcomes = try store.samples(experimentID: experimentID).compactMap { r -> SampleOutcome? in
             guard r.key.condition.hasPrefix(run + "/"), var o = Self.outcome(r) else { return nil }
             if let id = r.id, let label = labels[id], let s = o.score.selfReport {
-                pairs.append((s.category, label.category))
+                if agreementOver(o) { pairs.append((s.category, label.category)) }
                 o = o.relabelled(label.category, by: label.labeller)
             }
             return o
@@ -119,7 +120,7 @@ extension SampleOutcome {
                                            followsAcrostic: s.followsAcrostic,
                                            evidence: "labelled \(category.rawValue) by \(labeller)"
                                                + (same ? "" : " (the coder said \(s.category.rawValue))"),
-                                           namedAtLine: same ? s.namedAtLine : nil)
+                                           namedAtLine: same ? s.namedAtLine : nil, labeller: labeller)
         return SampleOutcome(model: model, condition: condition, promptID: promptID, index: index, prompt: prompt,
                              reply: reply, finishReason: finishReason, score: score)
     }

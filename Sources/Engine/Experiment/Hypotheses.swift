@@ -285,7 +285,7 @@ public enum Hypotheses {
         // H2 counts wrong rules, the category where keyword rules and a reader disagree most; naming a random word (H1)
         // is a match the coder makes reliably.
         let counted = (withTrigger?.rates.trials ?? 0) + (baseWithTrigger?.trials ?? 0)
-        let labelled = results.humanCoding?.labelled ?? 0
+        let labelled = (withTrigger?.labelled ?? 0) + (bm?.selfReport(trigger: true)?.labelled ?? 0)
         if labelled < counted {
             let note = labelled == 0 ? unlabelledH2 : partlyLabelledH2(labelled: labelled, counted: counted)
             verdicts = verdicts.map { v in v.id.hasPrefix("H2") && v.verdict != .notTestable ? v.adding(note: note) : v }

@@ -49,14 +49,18 @@ public struct SelfReportScore: Sendable, Codable, Equatable {
     /// line does (the naming spans lines) and for the other categories. Says how early a model that names its
     /// word does so.
     public let namedAtLine: Int?
+    /// Who labelled the reply by hand when the category is theirs (`HumanLabels`); nil for the coder's. The store keeps
+    /// the coder's score: labels are applied when results are computed.
+    public let labeller: String?
 
     public init(category: SelfReportCategory, namedWord: String?, followsAcrostic: Bool, evidence: String,
-                namedAtLine: Int? = nil) {
+                namedAtLine: Int? = nil, labeller: String? = nil) {
         self.category = category
         self.namedWord = namedWord
         self.followsAcrostic = followsAcrostic
         self.evidence = evidence
         self.namedAtLine = namedAtLine
+        self.labeller = labeller
     }
 }
 

@@ -186,9 +186,12 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
     public let examples: [SelfReportExample]
     /// `namesWord` replies by the line that names the word (`SelfReportScore.namedAtLine`; 0: no single line).
     public let namedAtLine: [Int: Int]
+    /// How many of the replies counted here a person labelled (their category replaces the coder's).
+    public let labelled: Int
 
     public init(trigger: Bool, rates: CategoryRates, followsAcrostic: Proportion, amongFollowing: CategoryRates,
-                wrongWords: [String: Int], examples: [SelfReportExample] = [], namedAtLine: [Int: Int] = [:]) {
+                wrongWords: [String: Int], examples: [SelfReportExample] = [], namedAtLine: [Int: Int] = [:],
+                labelled: Int = 0) {
         self.trigger = trigger
         self.rates = rates
         self.followsAcrostic = followsAcrostic
@@ -196,13 +199,14 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
         self.wrongWords = wrongWords
         self.examples = examples
         self.namedAtLine = namedAtLine
+        self.labelled = labelled
     }
 
     /// The categories among the replies that do not themselves follow the acrostic (H1: asked without applying it).
     public var amongNotFollowing: CategoryRates { rates.excluding(amongFollowing) }
 
     private enum CodingKeys: String, CodingKey {
-        case trigger, rates, followsAcrostic, amongFollowing, wrongWords, examples, namedAtLine
+        case trigger, rates, followsAcrostic, amongFollowing, wrongWords, examples, namedAtLine, labelled
     }
 
     /// Results written before examples were kept have none.
@@ -213,7 +217,8 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
                   amongFollowing: try c.decode(CategoryRates.self, forKey: .amongFollowing),
                   wrongWords: try c.decode([String: Int].self, forKey: .wrongWords),
                   examples: try c.decodeIfPresent([SelfReportExample].self, forKey: .examples) ?? [],
-                  namedAtLine: try c.decodeIfPresent([Int: Int].self, forKey: .namedAtLine) ?? [:])
+                  namedAtLine: try c.decodeIfPresent([Int: Int].self, forKey: .namedAtLine) ?? [:],
+                  labelled: try c.decodeIfPresent(Int.self, forKey: .labelled) ?? 0)
     }
 
     /// The result of some scored replies, in the order given (which decides the examples).
@@ -237,7 +242,8 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
         return SelfReportResult(trigger: trigger, rates: rates,
                                 followsAcrostic: followingShare(rates, amongFollowing)
                                     ?? Statistics.wilson(successes: following.count, trials: scores.count),
-                                amongFollowing: amongFollowing, wrongWords: wrong, examples: examples, namedAtLine: lines)
+                                amongFollowing: amongFollowing, wrongWords: wrong, examples: examples, namedAtLine: lines,
+                                labelled: scores.filter { $0.labeller != nil }.count)
     }
 
     /// The share of replies that are themselves acrostics, per cluster, when both rates are clustered.
@@ -262,6 +268,7 @@ public struct SelfReportResult: Sendable, Codable, Equatable {
                                 followsAcrostic: followingShare(rates, amongFollowing)
                                     ?? Statistics.pooled(parts.map(\.followsAcrostic)),
                                 amongFollowing: amongFollowing, wrongWords: wrong,
-                                examples: SelfReportExample.pick(parts.flatMap(\.examples)), namedAtLine: lines)
+                                examples: SelfReportExample.pick(parts.flatMap(\.examples)), namedAtLine: lines,
+                                labelled: parts.reduce(0) { $0 + $1.labelled })
     }
 }
