@@ -15,12 +15,20 @@ struct BenchCommand: ParsableCommand {
             discussion: """
             decode: 256 greedy tokens after the anchor's ChatML prompt, stop tokens ignored, median of 3 runs.
             prefill: the first 512 tokens of "The quick brown fox jumps over the lazy dog. " x 80, median of 3.
-            batch16: 16 sequences decoded together for --batch-steps steps after the same prompt, median of 3.
+            batchN: N sequences (--batch, 16 by default) decoded together for --batch-steps steps after the same
+            prompt, median of 3; reported as batchN_tok_s (batch16_tok_s by default).
             """)
         @OptionGroup var model: ModelOptions
-        @Option(name: .customLong("batch-steps"), help: "Decode steps of the 16-sequence batch.") var batchSteps: Int = 64
+        @Option(name: .customLong("batch-steps"), help: "Decode steps of the batch.") var batchSteps: Int = 64
+        @Option(help: "Sequences decoded together in the batched measurement.") var batch: Int = 16
         @Option(help: "Runs per measurement (the median is reported).") var runs: Int = 3
         @Flag(help: "Print JSON.") var json = false
+
+        func validate() throws {
+            guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
+            guard runs >= 1 else { throw ValidationError("--runs must be at least 1, got \(runs)") }
+            guard batchSteps >= 1 else { throw ValidationError("--batch-steps must be at least 1, got \(batchSteps)") }
+        }
 
         func run() throws {
             let m = try model.load()
@@ -55,23 +63,24 @@ struct BenchCommand: ParsableCommand {
                 note("prefill run \(run): \(String(format: "%.1f", prefill.last!)) tok/s")
             }
 
-            var batch: [Double] = []
+            let n = batch
+            var batched: [Double] = []
             for run in 1...runs {
-                let caches = (0..<16).map { _ in KVCache(config: lm.config, maxPositions: prompt.count + batchSteps + 1) }
+                let caches = (0..<n).map { _ in KVCache(config: lm.config, maxPositions: prompt.count + batchSteps + 1) }
                 var tokens: [Int] = []
                 for c in caches { tokens.append(argmax(try lm.prefill(prompt, cache: c, workspace: ws))) }
                 let t = Date()
                 for _ in 0..<batchSteps {
                     let rows = tokens.enumerated().map { LlamaModel.Row(token: $1, sequence: $0, position: caches[$0].count) }
-                    let logits = try lm.forward(rows: rows, caches: caches, logitRows: Array(0..<16), workspace: ws)
+                    let logits = try lm.forward(rows: rows, caches: caches, logitRows: Array(0..<n), workspace: ws)
                     let v = lm.config.vocabularySize
-                    tokens = (0..<16).map { j in argmax(Array(logits[(j * v)..<((j + 1) * v)])) }
+                    tokens = (0..<n).map { j in argmax(Array(logits[(j * v)..<((j + 1) * v)])) }
                 }
-                batch.append(Double(16 * batchSteps) / Date().timeIntervalSince(t))
-                note("batch16 run \(run): \(String(format: "%.1f", batch.last!)) tok/s")
+                batched.append(Double(n * batchSteps) / Date().timeIntervalSince(t))
+                note("batch\(n) run \(run): \(String(format: "%.1f", batched.last!)) tok/s")
             }
             let result: [String: Any] = ["decode_tok_s": median(decode), "prefill_tok_s": median(prefill),
-                                         "batch16_tok_s": median(batch), "model": m.path,
+                                         "batch\(n)_tok_s": median(batched), "model": m.path,
                                          "blas_kernel": BLASKernel.report, "quant_kernel": QuantizedMatrix.kernelName,
                                          "peak_rss_mb": Double(ProcessStats.peakRSSBytes()) / 1e6]
             if json { printJSON(result) } else {
