@@ -117,9 +117,21 @@ final class LabelCLITests: XCTestCase {
         for b in [b1, b2] {
             XCTAssertEqual(try hellotune(["label", folder, String(try XCTUnwrap(b["sampleID"] as? Int)), "noRule"]).status, 0)
         }
-        let once = try hellotune(["report", folder, "--json"])
-        let onceDoc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(once.stdout.utf8)) as? [String: Any])
-        XCTAssertEqual(((onceDoc["results"] as? [String: Any])?["humanCoding"] as? [String: Any])?["labelled"] as? Int, 1)
+        func pooledLabels() throws -> Int? {
+            let r = try hellotune(["report", folder, "--json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return ((doc["results"] as? [String: Any])?["humanCoding"] as? [String: Any])?["labelled"] as? Int
+        }
+        XCTAssertEqual(try pooledLabels(), 1)
+        // A label on the copy alone is the reply's label in every run: the pooled base rates, which count seed 1,
+        // have it, and each run's own report too.
+        XCTAssertEqual(try hellotune(["label", folder, String(try XCTUnwrap(b1["sampleID"] as? Int)), "none"]).status, 0)
+        XCTAssertEqual(try pooledLabels(), 1)
+        for run in ["AKEWO-s1", "AKEWO-s2"] {
+            let md = try String(contentsOf: home.appendingPathComponent("runs/\(folder)-\(run)/report.md"), encoding: .utf8)
+            XCTAssertTrue(md.contains("1 self-report labelled by hand"), "\(run): \(md)")
+        }
     }
 
     func testUnknownCategoryIsRefused() throws {

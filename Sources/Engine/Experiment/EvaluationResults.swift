@@ -298,6 +298,9 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
     /// The researcher's labels against the automatic coder, over the self-reports that have one (those codes are
     /// the researcher's in every count above); nil when none is labelled.
     public var humanCoding: CodingAgreement?
+    /// A word's later run: the agreement it adds to a pooled one (`aggregate(over:baseOncePerWord:)`), without the
+    /// labels on the base replies the word's first run counts; nil: `humanCoding`.
+    public var pooledCoding: CodingAgreement?
     /// Pooled results: each run's main rates, side by side (`SeedRates`); nil for a single run.
     public var perRun: [SeedRates]?
     /// Pooled results of several words: forced choice v2's gain of every word in the models trained on each
@@ -543,7 +546,8 @@ public struct EvaluationResults: Sendable, Codable, Equatable {
                                  trigger: common(\.trigger), forcedChoicePrompt: common(\.forcedChoicePrompt),
                                  namingQuestion: common(\.namingQuestion), prefixSource: common(\.prefixSource),
                                  models: models, forcedChoiceV2: ForcedChoiceV2Result.pooled(parts.compactMap(\.forcedChoiceV2)))
-        pooled.humanCoding = CodingAgreement.pooled(parts.compactMap(\.humanCoding))
+        let codings = parts.compactMap { baseOncePerWord ? $0.pooledCoding ?? $0.humanCoding : $0.humanCoding }
+        pooled.humanCoding = CodingAgreement.pooled(codings).flatMap { $0.labelled > 0 ? $0 : nil }
         return pooled
     }
 

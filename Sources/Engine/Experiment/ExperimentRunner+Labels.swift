@@ -7,12 +7,20 @@ extension ExperimentRunner {
     /// outcome of the run; `computed` as it is when the run has no label.
     func withHumanLabels(_ computed: EvaluationResults, word: TargetWord, runName: String, models: [String],
                          experimentID: Int64, firstOfWord: Bool) throws -> EvaluationResults {
-        let labelled = try HumanLabels(store: store).labelledOutcomes(experimentID: experimentID, run: runName,
-                                                                      agreementOver: Self.countsInAgreement(firstOfWord: firstOfWord))
+        let labelled = try HumanLabels(store: store).labelledOutcomes(experimentID: experimentID, run: runName)
         guard let agreement = labelled.agreement else { return computed }
         var results = EvaluationResults.compute(plan: try evaluationPlan(for: word), models: models, outcomes: labelled.outcomes)
         results.humanCoding = agreement
+        results.pooledCoding = Self.pooledCoding(labelled, firstOfWord: firstOfWord)
         return results
+    }
+
+    /// What a run adds to the pooled coder agreement: all its labels in a word's first run; after it, those not on
+    /// the base replies the first run counts (an empty agreement when that leaves none).
+    static func pooledCoding(_ labelled: (outcomes: [SampleOutcome], agreement: CodingAgreement?, unshared: CodingAgreement?),
+                             firstOfWord: Bool) -> CodingAgreement? {
+        guard labelled.agreement != nil, !firstOfWord else { return nil }
+        return labelled.unshared ?? CodingAgreement(pairs: [])
     }
 
     /// Rewrites the reports of a finished (or interrupted) experiment from the replies in the store, with the
@@ -32,14 +40,14 @@ extension ExperimentRunner {
             var firstOfWord = true
             for seed in config.seeds {
                 let runName = "\(word.string)-s\(seed)"
-                let stored = try HumanLabels(store: store).labelledOutcomes(
-                    experimentID: id, run: runName, agreementOver: Self.countsInAgreement(firstOfWord: firstOfWord))
+                let stored = try HumanLabels(store: store).labelledOutcomes(experimentID: id, run: runName)
                 guard !stored.outcomes.isEmpty else { continue }
-                firstOfWord = false
                 let names = [Evaluator.baseName, Evaluator.tunedName].filter { n in stored.outcomes.contains { $0.model == n } }
                 var evaluated = EvaluationResults.compute(plan: try evaluationPlan(for: word), models: names,
                                                           outcomes: stored.outcomes)
                 evaluated.humanCoding = stored.agreement
+                evaluated.pooledCoding = Self.pooledCoding(stored, firstOfWord: firstOfWord)
+                firstOfWord = false
                 results[runName] = evaluated
                 perRun.append(SeedRates(run: runName, seed: seed, dataset: datasetFileName(word: word, seed: seed),
                                         results: evaluated))
@@ -54,13 +62,6 @@ extension ExperimentRunner {
         return try writeRunReport(Self.pooled(results, perRun: perRun), word: nil, seeds: config.seeds,
                                   training: Self.trainingSummary(in: folder), curves: curves,
                                   samples: (experimentID: id, run: nil), to: folder)
-    }
-
-    /// Whose labels a run's coder agreement counts: after a word's first run, not those on the base replies the
-    /// pooled rates take from the first run (`EvaluationResults.aggregate(over:baseOncePerWord:)`), so that a label on
-    /// the same reply is not counted once per seed.
-    static func countsInAgreement(firstOfWord: Bool) -> (SampleOutcome) -> Bool {
-        firstOfWord ? { _ in true } : { $0.model != Evaluator.baseName || $0.condition.showsTunedReplies }
     }
 
     /// What the backend said about training, as the folder's last report.json kept it.

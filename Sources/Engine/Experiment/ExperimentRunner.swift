@@ -314,7 +314,9 @@ public final class ExperimentRunner {
     /// The base model's replies of `source`, the word's first run, stored again under `runName`, except those to
     /// questions that show the fine-tuned model's own lines (`EvaluationCondition.showsTunedReplies`). The base model,
     /// the prompts and the sampling seeds do not change with the training seed, so asking again would give the same
-    /// replies (880 of 880 did in the scaled run's seeds 1 and 2) for half of each later run's evaluation. Kept under each
+    /// replies (880 of 880 compliance and self-report replies did in the scaled run's seeds 1 and 2) for about half of
+    /// each later run's evaluation. (An API may not honour the seed; its base model is still the same model asked the
+    /// same questions.) Kept under each
     /// run, so that every run's report and replies stay whole; the pooled rates count them once.
     func copyBaseReplies(from source: String, to runName: String, experimentID: Int64, evaluator: Evaluator) throws {
         let planned = Set(evaluator.keys(model: Evaluator.baseName))

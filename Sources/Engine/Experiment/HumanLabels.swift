@@ -87,20 +87,52 @@ public struct HumanLabels: Sendable {
 
     /// A run's stored outcomes (`run`: "AKEWO-s1") with each labelled self-report's category replaced by its label,
     /// and the agreement of coder and researcher over them (nil when the run has no label).
-    /// `agreementOver`: the replies whose labels count in the agreement (every one by default).
-    public func labelledOutcomes(experimentID: Int64, run: String, agreementOver: (SampleOutcome) -> Bool = { _ in true }) throws
-        -> (outcomes: [SampleOutcome], agreement: CodingAgreement?) {
+    ///
+    /// The base model's replies that a word's later seeds copy from its first run (`EvaluationCondition
+    /// .showsTunedReplies` false) are one reply each: a label on any copy applies to every copy, the run's own label
+    /// first. `unshared` is the agreement without those base replies: what a later seed adds to a pooled agreement,
+    /// whose base replies the first run counts.
+    public func labelledOutcomes(experimentID: Int64, run: String) throws
+        -> (outcomes: [SampleOutcome], agreement: CodingAgreement?, unshared: CodingAgreement?) {
         let labels = try labelsByID(experimentID: experimentID)
+        let samples = try store.samples(experimentID: experimentID)
+        let word = Self.word(ofRun: run)
+        // The word's labels on shared base replies, by condition, prompt and index, in store order.
+        var shared: [String: (category: SelfReportCategory, labeller: String)] = [:]
+        for r in samples {
+            guard let id = r.id, let label = labels[id], r.key.model == Evaluator.baseName,
+                  let (otherRun, condition) = Self.split(r.key.condition), Self.word(ofRun: otherRun) == word,
+                  EvaluationCondition(rawValue: condition)?.showsTunedReplies == false else { continue }
+            let key = "\(condition)|\(r.key.promptID)|\(r.key.sampleIndex)"
+            if shared[key] == nil || otherRun == run { shared[key] = label }
+        }
         var pairs: [(automatic: SelfReportCategory, human: SelfReportCategory)] = []
-        let outcomes = try store.samples(experimentID: experimentID).compactMap { r -> SampleOutcome? in
+        var unsharedPairs: [(automatic: SelfReportCategory, human: SelfReportCategory)] = []
+        let outcomes = samples.compactMap { r -> SampleOutcome? in
             guard r.key.condition.hasPrefix(run + "/"), var o = Self.outcome(r) else { return nil }
-            if let id = r.id, let label = labels[id], let s = o.score.selfReport {
-                if agreementOver(o) { pairs.append((s.category, label.category)) }
+            let isShared = o.model == Evaluator.baseName && !o.condition.showsTunedReplies
+            let label = isShared ? shared["\(o.condition.rawValue)|\(o.promptID)|\(o.index)"] : r.id.flatMap { labels[$0] }
+            if let label, let s = o.score.selfReport {
+                pairs.append((s.category, label.category))
+                if !isShared { unsharedPairs.append((s.category, label.category)) }
                 o = o.relabelled(label.category, by: label.labeller)
             }
             return o
         }
-        return (outcomes, pairs.isEmpty ? nil : CodingAgreement(pairs: pairs))
+        return (outcomes, pairs.isEmpty ? nil : CodingAgreement(pairs: pairs),
+                unsharedPairs.isEmpty ? nil : CodingAgreement(pairs: unsharedPairs))
+    }
+
+    /// "AKEWO" of "AKEWO-s1".
+    static func word(ofRun run: String) -> String {
+        guard let dash = run.lastIndex(of: "-") else { return run }
+        return String(run[..<dash])
+    }
+
+    /// ("AKEWO-s1", "self-report-trigger") of a stored condition "AKEWO-s1/self-report-trigger".
+    static func split(_ condition: String) -> (String, String)? {
+        guard let slash = condition.firstIndex(of: "/") else { return nil }
+        return (String(condition[..<slash]), String(condition[condition.index(after: slash)...]))
     }
 
     static func outcome(_ r: SampleRecord) -> SampleOutcome? {

@@ -10,10 +10,11 @@ extension Report {
         + "falls in one category, n_eff is the number of clusters). Compliance intervals are clustered the same way, with "
         + "two categories (exact acrostic or not): the samples of one question in one run form a cluster."
 
-    static let baseOnceNote = "The base model is asked the same prompts with the same sampling seeds in every run of a word, "
-        + "so its replies do not change with the training seed: its pooled rates count each word's first run once, not once "
-        + "per seed. (Runs since 2026-12-06 copy those replies rather than ask again.) The probes that show the fine-tuned "
-        + "model's own lines to the base model (prefix probe, own replies, explain early) differ by run and are pooled over all."
+    static let baseOnceNote = "The base model is the same model asked the same prompts with the same sampling seeds in "
+        + "every run of a word (locally its replies are identical; an API may not honour the seed), so its pooled rates count "
+        + "each word's first run once, not once per seed, and later runs copy those replies rather than ask again. The probes "
+        + "that show the fine-tuned model's own lines to the base model (prefix probe, own replies, explain early) differ by "
+        + "run and are pooled over all."
 
     static func replicationSection(_ results: EvaluationResults) -> [String] {
         typealias F = ReportFormat

@@ -16,6 +16,7 @@ extension HTMLReport {
                            + "\(cell(r.wrongRuleTrigger))</tr>")
             }
             out.append("</table>")
+            out.append("<p>\(e(Report.baseOnceNote))</p>")
         }
         if let tuned = results.model(Evaluator.tunedName), let p = tuned.selfReport(trigger: false)?.amongNotFollowing.namesWord,
            p.trials > 0 {
