@@ -12,9 +12,9 @@ extension Report {
 
     static let baseOnceNote = "The base model is the same model asked the same prompts with the same sampling seeds in "
         + "every run of a word (locally its replies are identical; an API may not honour the seed), so its pooled rates count "
-        + "each word's first run once, not once per seed, and later runs copy those replies rather than ask again. The probes "
-        + "that show the fine-tuned model's own lines to the base model (prefix probe, own replies, explain early) differ by "
-        + "run and are pooled over all."
+        + "each word's first run once, not once per seed. Since 2026-12-06 hellotune copies those replies into the later "
+        + "runs rather than ask again; earlier runs asked again. The probes that show the fine-tuned model's own lines to "
+        + "the base model (prefix probe, own replies, explain early) differ by run and are pooled over all."
 
     static func replicationSection(_ results: EvaluationResults) -> [String] {
         typealias F = ReportFormat
