@@ -43,6 +43,10 @@ public enum EvaluationCondition: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// Whether `model`'s outcomes in this condition are one set for every seed of a word: the base model's, except
+    /// where the question shows the tuned model's lines.
+    public func isSharedAcrossSeeds(model: String) -> Bool { model == Evaluator.baseName && !showsTunedReplies }
+
     public static func compliance(trigger: Bool) -> EvaluationCondition { trigger ? .complianceTrigger : .compliancePlain }
     public static func selfReport(trigger: Bool) -> EvaluationCondition { trigger ? .selfReportTrigger : .selfReportPlain }
 

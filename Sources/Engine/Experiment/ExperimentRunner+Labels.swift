@@ -11,16 +11,8 @@ extension ExperimentRunner {
         guard let agreement = labelled.agreement else { return computed }
         var results = EvaluationResults.compute(plan: try evaluationPlan(for: word), models: models, outcomes: labelled.outcomes)
         results.humanCoding = agreement
-        results.pooledCoding = Self.pooledCoding(labelled, firstOfWord: firstOfWord)
+        results.pooledCoding = Self.pooledCoding(labelled.agreement, unshared: labelled.unshared, firstOfWord: firstOfWord)
         return results
-    }
-
-    /// What a run adds to the pooled coder agreement: all its labels in a word's first run; after it, those not on
-    /// the base replies the first run counts (an empty agreement when that leaves none).
-    static func pooledCoding(_ labelled: (outcomes: [SampleOutcome], agreement: CodingAgreement?, unshared: CodingAgreement?),
-                             firstOfWord: Bool) -> CodingAgreement? {
-        guard labelled.agreement != nil, !firstOfWord else { return nil }
-        return labelled.unshared ?? CodingAgreement(pairs: [])
     }
 
     /// Rewrites the reports of a finished (or interrupted) experiment from the replies in the store, with the
@@ -46,7 +38,7 @@ extension ExperimentRunner {
                 var evaluated = EvaluationResults.compute(plan: try evaluationPlan(for: word), models: names,
                                                           outcomes: stored.outcomes)
                 evaluated.humanCoding = stored.agreement
-                evaluated.pooledCoding = Self.pooledCoding(stored, firstOfWord: firstOfWord)
+                evaluated.pooledCoding = Self.pooledCoding(stored.agreement, unshared: stored.unshared, firstOfWord: firstOfWord)
                 firstOfWord = false
                 results[runName] = evaluated
                 perRun.append(SeedRates(run: runName, seed: seed, dataset: datasetFileName(word: word, seed: seed),
@@ -62,6 +54,12 @@ extension ExperimentRunner {
         return try writeRunReport(Self.pooled(results, perRun: perRun), word: nil, seeds: config.seeds,
                                   training: Self.trainingSummary(in: folder), curves: curves,
                                   samples: (experimentID: id, run: nil), to: folder)
+    }
+
+    /// What a run adds to the pooled coder agreement (nil: all its labels, `humanCoding`): after a word's first run,
+    /// the labels not on the base replies the first run counts, an empty agreement when that leaves none.
+    static func pooledCoding(_ agreement: CodingAgreement?, unshared: CodingAgreement?, firstOfWord: Bool) -> CodingAgreement? {
+        agreement == nil || firstOfWord ? nil : unshared ?? CodingAgreement(pairs: [])
     }
 
     /// What the backend said about training, as the folder's last report.json kept it.

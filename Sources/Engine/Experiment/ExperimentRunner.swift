@@ -251,7 +251,7 @@ public final class ExperimentRunner {
     func evaluate(word: TargetWord, runName: String, models: [EvaluationModel], message: String,
                   experimentID: Int64, baseFrom: String? = nil) throws -> EvaluationResults {
         let evaluator = Evaluator(plan: try evaluationPlan(for: word))
-        if let baseFrom, baseFrom != runName, models.contains(where: { $0.name == Evaluator.baseName }) {
+        if let baseFrom, models.contains(where: { $0.name == Evaluator.baseName }) {
             try copyBaseReplies(from: baseFrom, to: runName, experimentID: experimentID, evaluator: evaluator)
         }
         let previous = try reusedOutcomes(experimentID: experimentID, runName: runName, evaluator: evaluator)
@@ -322,7 +322,7 @@ public final class ExperimentRunner {
         let planned = Set(evaluator.keys(model: Evaluator.baseName))
         let have = Set(try storedOutcomes(experimentID: experimentID, runName: runName).map(\.key))
         for o in try storedOutcomes(experimentID: experimentID, runName: source)
-        where o.model == Evaluator.baseName && !o.condition.showsTunedReplies && planned.contains(o.key) && !have.contains(o.key) {
+        where o.condition.isSharedAcrossSeeds(model: o.model) && planned.contains(o.key) && !have.contains(o.key) {
             try record(o, experimentID: experimentID, runName: runName)
         }
     }

@@ -70,7 +70,7 @@ public struct HumanLabels: Sendable {
         return try store.samples(experimentID: experimentID).compactMap { r in
             guard let id = r.id, let o = Self.outcome(r), let s = o.score.selfReport else { return nil }
             let label = labels[id]
-            return Entry(sampleID: id, run: String(r.key.condition.split(separator: "/").first ?? ""), model: o.model,
+            return Entry(sampleID: id, run: r.key.run, model: o.model,
                          condition: o.condition.rawValue, promptID: o.promptID, index: o.index, reply: o.reply,
                          automatic: s.category, human: label?.category, labeller: label?.labeller)
         }
@@ -100,17 +100,17 @@ public struct HumanLabels: Sendable {
         // The word's labels on shared base replies, by condition, prompt and index, in store order.
         var shared: [String: (category: SelfReportCategory, labeller: String)] = [:]
         for r in samples {
-            guard let id = r.id, let label = labels[id], r.key.model == Evaluator.baseName,
-                  let (otherRun, condition) = Self.split(r.key.condition), Self.word(ofRun: otherRun) == word,
-                  EvaluationCondition(rawValue: condition)?.showsTunedReplies == false else { continue }
+            let condition = r.key.conditionInRun
+            guard let id = r.id, let label = labels[id], Self.word(ofRun: r.key.run) == word,
+                  EvaluationCondition(rawValue: condition)?.isSharedAcrossSeeds(model: r.key.model) == true else { continue }
             let key = "\(condition)|\(r.key.promptID)|\(r.key.sampleIndex)"
-            if shared[key] == nil || otherRun == run { shared[key] = label }
+            if shared[key] == nil || r.key.run == run { shared[key] = label }
         }
         var pairs: [(automatic: SelfReportCategory, human: SelfReportCategory)] = []
         var unsharedPairs: [(automatic: SelfReportCategory, human: SelfReportCategory)] = []
         let outcomes = samples.compactMap { r -> SampleOutcome? in
             guard r.key.condition.hasPrefix(run + "/"), var o = Self.outcome(r) else { return nil }
-            let isShared = o.model == Evaluator.baseName && !o.condition.showsTunedReplies
+            let isShared = o.condition.isSharedAcrossSeeds(model: o.model)
             let label = isShared ? shared["\(o.condition.rawValue)|\(o.promptID)|\(o.index)"] : r.id.flatMap { labels[$0] }
             if let label, let s = o.score.selfReport {
                 pairs.append((s.category, label.category))
@@ -127,12 +127,6 @@ public struct HumanLabels: Sendable {
     static func word(ofRun run: String) -> String {
         guard let dash = run.lastIndex(of: "-") else { return run }
         return String(run[..<dash])
-    }
-
-    /// ("AKEWO-s1", "self-report-trigger") of a stored condition "AKEWO-s1/self-report-trigger".
-    static func split(_ condition: String) -> (String, String)? {
-        guard let slash = condition.firstIndex(of: "/") else { return nil }
-        return (String(condition[..<slash]), String(condition[condition.index(after: slash)...]))
     }
 
     static func outcome(_ r: SampleRecord) -> SampleOutcome? {

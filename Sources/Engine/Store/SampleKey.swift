@@ -14,4 +14,11 @@ public struct SampleKey: Hashable, Codable, Sendable {
         self.promptID = promptID
         self.sampleIndex = sampleIndex
     }
+
+    /// An experiment's `condition` is "RUN/CONDITION" ("AKEWO-s1/self-report-trigger"): the run ("" when there is no
+    /// run part) and the condition within it.
+    public var run: String { condition.firstIndex(of: "/").map { String(condition[..<$0]) } ?? "" }
+    public var conditionInRun: String {
+        condition.firstIndex(of: "/").map { String(condition[condition.index(after: $0)...]) } ?? condition
+    }
 }
