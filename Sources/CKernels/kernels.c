@@ -399,9 +399,53 @@ HT_VNNI static void softmax_512(float *row, int visible, int span) {
     for (; i < visible; i++) row[i] *= _mm512_cvtss_f32(inv);
     for (i = visible; i < span; i++) row[i] = 0;
 }
+
+// Cross-entropy of one row of logits against `target`; the exponentials summed in double.
+HT_VNNI static double cross_entropy_512(float *row, int n, int target, float scale, int gradient) {
+    __m512 mv = _mm512_set1_ps(-INFINITY);
+    int i = 0;
+    for (; i + 16 <= n; i += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(row + i));
+    float m = _mm512_reduce_max_ps(mv);
+    for (; i < n; i++) m = row[i] > m ? row[i] : m;
+    const float zt = row[target] - m;
+    __m512 mb = _mm512_set1_ps(m);
+    __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+    for (i = 0; i + 16 <= n; i += 16) {
+        __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(row + i), mb));
+        _mm512_storeu_ps(row + i, e);
+        lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+        hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+    }
+    double sum = _mm512_reduce_add_pd(_mm512_add_pd(lo, hi));
+    for (; i < n; i++) { row[i] = expf(row[i] - m); sum += row[i]; }
+    if (gradient) {
+        __m512 f = _mm512_set1_ps((float)(scale / sum));
+        for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(row + i, _mm512_mul_ps(_mm512_loadu_ps(row + i), f));
+        for (; i < n; i++) row[i] *= _mm512_cvtss_f32(f);
+        row[target] -= scale;
+    }
+    return log(sum) - zt;
+}
 #endif
 
 static int g_avx512 = 0;
+
+double ht_cross_entropy(float *row, int n, int target, float scale, int gradient) {
+#ifdef HT_X86
+    if (g_avx512) return cross_entropy_512(row, n, target, scale, gradient);
+#endif
+    float m = -INFINITY;
+    for (int i = 0; i < n; i++) m = row[i] > m ? row[i] : m;
+    const float zt = row[target] - m;
+    double sum = 0;
+    for (int i = 0; i < n; i++) { row[i] = expf(row[i] - m); sum += row[i]; }
+    if (gradient) {
+        float f = (float)(scale / sum);
+        for (int i = 0; i < n; i++) row[i] *= f;
+        row[target] -= scale;
+    }
+    return log(sum) - zt;
+}
 
 void ht_softmax(float *row, int visible, int span) {
 #ifdef HT_X86

@@ -149,17 +149,8 @@ public final class TrainableModel: @unchecked Sendable {
                 Parallel.forChunks(L) { chunk, start, end in
                     for j in start..<end {
                         // softmax cross-entropy; the row becomes d loss / d logits (times lossScale)
-                        let row = logits.pointer + j * V
-                        var m = -Float.infinity
-                        for i in 0..<V { m = max(m, row[i]) }
-                        var sum: Double = 0
-                        for i in 0..<V { let e = expf(row[i] - m); row[i] = e; sum += Double(e) }
-                        let target = targets[labelled[j]]
-                        partial[chunk] += -(log(Double(row[target]) / sum))
-                        guard backward else { continue }
-                        let inv = Float(1 / sum)
-                        for i in 0..<V { row[i] *= inv * lossScale }
-                        row[target] -= lossScale
+                        partial[chunk] += ht_cross_entropy(logits.pointer + j * V, Int32(V), Int32(targets[labelled[j]]),
+                                                           lossScale, backward ? 1 : 0)
                     }
                 }
             }
