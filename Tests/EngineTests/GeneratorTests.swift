@@ -78,4 +78,28 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(results.map(\.finishReason), [.time, .time, .time])
         XCTAssertEqual(results.map(\.tokens.count), [1, 1, 1])
     }
+
+    /// Queued through two slots, five sampled replies of different lengths come out as they do decoded all together
+    /// and each alone: the next prompt takes a finished reply's slot, and a row's numbers do not depend on its
+    /// neighbours.
+    func testRepliesDoNotDependOnTheSlots() throws {
+        let model = try LocalModel(path: TestModel.defaultModelPath())
+        let users = ["Say hi.", "Name three colours.", "Write two sentences about the sea.", "What is 2 + 2?",
+                     "Describe a cat in one line."]
+        let prompts = users.map { model.encode(LocalModel.conversation(system: "Be brief.", user: $0)) }
+        var sampling = SamplingParameters(temperature: 0.8, topP: 0.95, repetitionPenalty: 1.1)
+        sampling.seed = 41
+        let options = GenerationOptions(maxTokens: 40, sampling: sampling)
+        let generator = Generator(model: model)
+        let together = try generator.generateBatch(prompts: prompts, options: options)
+        let queued = try generator.generateBatch(prompts: prompts, options: options, slots: 2)
+        XCTAssertEqual(queued.map(\.tokens), together.map(\.tokens))
+        XCTAssertEqual(queued.map(\.finishReason), together.map(\.finishReason))
+        XCTAssertGreaterThan(Set(together.map(\.tokens.count)).count, 1, "replies of different lengths, so slots are refilled mid-way")
+        for (i, p) in prompts.enumerated() {
+            var alone = options
+            alone.sampling.seed = sampling.seed + UInt64(i)
+            XCTAssertEqual(try generator.generate(prompt: p, options: alone).tokens, together[i].tokens, "reply \(i)")
+        }
+    }
 }

@@ -43,7 +43,9 @@ public struct EvaluationPlan: Sendable, Codable, Equatable {
     /// Temperature and seed of samples 1..<K.
     public var sampling: SamplingParameters
     public var maxTokens: Int
-    /// Sequences generated together.
+    /// Sequences generated together (requests in flight on an API unless the model says otherwise). Locally 32
+    /// decode about 1.3x faster than 16 on the default model (`bench generate --batch`: 774 against 590 tok/s),
+    /// and a reply is the same at any batch size: a row's numbers do not depend on the rows beside it.
     public var batchSize: Int
     /// Words the forced-choice and naming probes compare: the target first, then HELLO, then others.
     public var candidates: [TargetWord]
@@ -84,7 +86,7 @@ public struct EvaluationPlan: Sendable, Codable, Equatable {
                 selfReportPrompts: [SelfReportPrompt] = EvaluationPlan.defaultSelfReportPrompts,
                 samplesPerPrompt: Int = 5, selfReportSamples: Int? = nil,
                 sampling: SamplingParameters = SamplingParameters(temperature: 0.7, seed: 0),
-                maxTokens: Int = 200, batchSize: Int = 16, candidates: [TargetWord]? = nil,
+                maxTokens: Int = 200, batchSize: Int = 32, candidates: [TargetWord]? = nil,
                 forcedChoicePrompt: String? = nil, prefixDepth: Int? = nil,
                 namingQuestion: String = EvaluationPlan.defaultNamingQuestion) {
         self.word = word

@@ -102,7 +102,8 @@ extension Evaluator {
     func askNaming(_ jobs: [NamingJob], model m: EvaluationModel, record: (SampleOutcome) throws -> Void,
                    checkCancel: () throws -> Void) throws {
         let backend = m.backend
-        let size = m.batchSize ?? plan.batchSize
+        let inFlight = m.batchSize ?? plan.batchSize
+        let size = inFlight * m.batchesPerCall
         for start in stride(from: 0, to: jobs.count, by: size) {
             try checkCancel()
             let batch = Array(jobs[start..<min(start + size, jobs.count)])
@@ -110,7 +111,7 @@ extension Evaluator {
                 ChatRequest(messages: $0.messages, model: m.model, seed: 0, temperature: 0,
                             maxTokens: min(plan.maxTokens, ReadingControl.maxTokens))
             }
-            let completions = try runBlocking { try await backend.completeBatch(requests) }
+            let completions = try runBlocking { try await backend.completeBatch(requests, inFlight: inFlight) }
             for (job, completion) in zip(batch, completions) {
                 let choice = completion.choices.first
                 let text = choice?.message.content ?? ""

@@ -158,28 +158,35 @@ public struct EvaluationModel: Sendable {
     public let backend: any ChatBackend
     /// The model's name in the backend (an API's model id; the local backend has one model and ignores it).
     public let model: String
-    /// How many replies are asked for at once: one decode batch locally, requests in flight for an API.
+    /// How many replies are asked for at once: sequences decoded together locally, requests in flight for an API.
     /// Nil: the plan's batch size.
     public let batchSize: Int?
+    /// How many batches one call to the backend carries, its replies recorded when the call returns. The local
+    /// engine starts the next reply as soon as one finishes, so a call of several batches keeps every slot busy
+    /// where a call of one waits for its longest reply (evaluation spent about a fifth of its decoding on such
+    /// tails). An API's calls are one batch each, so that a killed run loses at most one batch of paid requests.
+    public let batchesPerCall: Int
 
-    public init(name: String, backend: any ChatBackend, model: String, batchSize: Int? = nil) {
+    public init(name: String, backend: any ChatBackend, model: String, batchSize: Int? = nil, batchesPerCall: Int = 1) {
         self.name = name
         self.backend = backend
         self.model = model
         self.batchSize = batchSize.map { max(1, $0) }
+        self.batchesPerCall = max(1, batchesPerCall)
     }
 
-    /// A local model, decoded in batches of the plan's size and probed exactly from its logits.
+    /// A local model, decoded in batches of the plan's size, four batches a call, and probed exactly from its logits.
     public init(name: String, model: LocalModel) {
-        self.init(name: name, backend: LocalChatBackend(model: model, name: name), model: name)
+        self.init(name: name, backend: LocalChatBackend(model: model, name: name), model: name, batchesPerCall: 4)
     }
 }
 
 /// Runs an `EvaluationPlan` on named models (at least "base" = the base model and "tuned" = base.with(adapter:)).
 ///
 /// Order: compliance for every model, then self-report, forced choice and the prefix probe. Replies are generated
-/// in batches of up to `plan.batchSize`; every finished unit goes to `onSample` right away. A rerun given the
-/// stored outcomes (`previous`) skips their keys, so a killed run loses at most one batch.
+/// in batches of up to `plan.batchSize`, `batchesPerCall` to a call; every finished unit goes to `onSample` as soon
+/// as its call is back. A rerun given the stored outcomes (`previous`) skips their keys, so a killed run loses at most
+/// one call's replies.
 ///
 /// Seeds: sampled reply j (1..<K) of prompt p in condition c gets seed `plan.sampling.seed + salt(c) + ordinal`,
 /// with ordinal = (p * 2 + (trigger ? 0 : 1)) * (K - 1) + (j - 1), whatever else is skipped or batched with it;
@@ -371,15 +378,16 @@ public final class Evaluator {
         return jobs
     }
 
-    /// Makes the replies of `jobs` (none of them stored yet) in batches, each outcome recorded as soon as its batch
-    /// is back: a killed run loses at most one batch.
+    /// Makes the replies of `jobs` (none of them stored yet) in calls of `batchesPerCall` batches, each outcome
+    /// recorded as soon as its call is back: a killed run loses at most one call's replies.
     func generate(_ jobs: [Job], model m: EvaluationModel, record: (SampleOutcome) throws -> Void,
                   checkCancel: () throws -> Void) throws {
         let backend = m.backend
-        for batch in batches(jobs, size: m.batchSize ?? plan.batchSize) {
+        let inFlight = m.batchSize ?? plan.batchSize
+        for batch in batches(jobs, size: inFlight * m.batchesPerCall) {
             try checkCancel()
             let requests = batch.map { request(for: $0, model: m.model) }
-            let completions = try runBlocking { try await backend.completeBatch(requests) }
+            let completions = try runBlocking { try await backend.completeBatch(requests, inFlight: inFlight) }
             for (job, completion) in zip(batch, completions) {
                 let choice = completion.choices.first
                     ?? ChatChoice(index: 0, message: ChatMessage(role: "assistant", content: ""), finishReason: nil)

@@ -9,20 +9,35 @@ public protocol ChatBackend: Sendable {
     func complete(_ request: ChatRequest) async throws -> ChatCompletion
     /// Replies as they are generated; the last chunk carries usage where the backend reports it.
     func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatChunk, Error>
-    /// The completions of several requests, in their order. The local engine decodes them as one batch; an API
-    /// sends them together.
-    func completeBatch(_ requests: [ChatRequest]) async throws -> [ChatCompletion]
+    /// The completions of several requests, in their order, at most `inFlight` at a time: the local engine decodes
+    /// that many together, each next request taking a finished one's place; an API has that many requests open.
+    func completeBatch(_ requests: [ChatRequest], inFlight: Int) async throws -> [ChatCompletion]
 }
 
 extension ChatBackend {
-    /// All requests in flight at once; the caller bounds how many it passes.
+    /// All requests at once: one decode batch locally, all in flight for an API; the caller bounds how many it passes.
     public func completeBatch(_ requests: [ChatRequest]) async throws -> [ChatCompletion] {
+        try await completeBatch(requests, inFlight: requests.count)
+    }
+
+    /// `inFlight` requests open at a time, the next sent as each one is answered.
+    public func completeBatch(_ requests: [ChatRequest], inFlight: Int) async throws -> [ChatCompletion] {
         try await withThrowingTaskGroup(of: (Int, ChatCompletion).self) { group in
-            for (i, r) in requests.enumerated() {
+            var next = 0
+            while next < min(max(1, inFlight), requests.count) {
+                let (i, r) = (next, requests[next])
                 group.addTask { (i, try await self.complete(r)) }
+                next += 1
             }
             var out = [ChatCompletion?](repeating: nil, count: requests.count)
-            for try await (i, completion) in group { out[i] = completion }
+            for try await (i, completion) in group {
+                out[i] = completion
+                if next < requests.count {
+                    let (j, r) = (next, requests[next])
+                    group.addTask { (j, try await self.complete(r)) }
+                    next += 1
+                }
+            }
             return out.map { $0! }
         }
     }

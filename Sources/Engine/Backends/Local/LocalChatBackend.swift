@@ -48,7 +48,8 @@ public final class LocalChatBackend: ChatBackend, @unchecked Sendable {
 
     /// One decode batch per run of requests that share their sampler and whose seeds follow each other (the generator
     /// seeds sequence i with seed + i), so a batch's replies are those each request would get alone.
-    public func completeBatch(_ requests: [ChatRequest]) async throws -> [ChatCompletion] {
+    /// Each run decodes `inFlight` sequences at a time, the next prompt taking a finished sequence's slot.
+    public func completeBatch(_ requests: [ChatRequest], inFlight: Int) async throws -> [ChatCompletion] {
         var out: [ChatCompletion] = []
         var start = 0
         while start < requests.count {
@@ -62,7 +63,7 @@ public final class LocalChatBackend: ChatBackend, @unchecked Sendable {
                 out.append(try await complete(group[0]))
             } else {
                 let prompts = group.map { model.encode($0.messages) }
-                let results = try await run(prompts, first)
+                let results = try await run(prompts, first, slots: max(1, inFlight))
                 for (r, (request, prompt)) in zip(results, zip(group, prompts)) {
                     out.append(completion([r], request: request, promptTokens: prompt.count))
                 }
@@ -82,12 +83,12 @@ public final class LocalChatBackend: ChatBackend, @unchecked Sendable {
     }
 
     /// Decodes on a thread of its own with an 8 MiB stack, as the generator's deep call chains need.
-    func run(_ prompts: [[Int]], _ options: GenerationOptions) async throws -> [GenerationResult] {
+    func run(_ prompts: [[Int]], _ options: GenerationOptions, slots: Int = .max) async throws -> [GenerationResult] {
         let generator = self.generator
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try generator.generateBatch(prompts: prompts, options: options))
+                    continuation.resume(returning: try generator.generateBatch(prompts: prompts, options: options, slots: slots))
                 } catch {
                     continuation.resume(throwing: error)
                 }

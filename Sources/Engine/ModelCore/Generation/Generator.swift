@@ -55,10 +55,13 @@ public final class Generator: @unchecked Sendable {
                           onToken: onToken.map { f in { _, id, text in f(id, text) } })[0]
     }
 
-    /// Generates one reply per prompt, decoding all unfinished sequences in one forward pass per step.
-    /// Each sequence gets its own sampler seeded with `seed + index`, so results do not depend on batching.
+    /// Generates one reply per prompt, decoding the unfinished sequences together, one forward pass per step.
+    /// At most `slots` sequences decode at once: when one finishes, the next prompt is prefilled and takes its
+    /// place, so one long reply does not hold a batch of short ones to its length. Each sequence gets its own
+    /// sampler seeded with `seed + index`, and a row's numbers do not depend on the rows beside it (`matmul`), so
+    /// results depend neither on batching nor on `slots`.
     public func generateBatch(prompts: [[Int]], options: GenerationOptions, processors: [any LogitsProcessor]? = nil,
-                              onToken: ((Int, Int, String) -> Bool)? = nil) throws -> [GenerationResult] {
+                              slots: Int = .max, onToken: ((Int, Int, String) -> Bool)? = nil) throws -> [GenerationResult] {
         let lm = model.model
         let vocab = lm.config.vocabularySize
         let n = prompts.count
@@ -68,7 +71,7 @@ public final class Generator: @unchecked Sendable {
         for p in prompts where p.count + 1 > context {
             throw EngineError.contextOverflow(needed: p.count + 1, limit: context)
         }
-        let caches = prompts.map { KVCache(config: lm.config, maxPositions: min(context, $0.count + options.maxTokens)) }
+        var caches = [KVCache?](repeating: nil, count: n)   // a sequence's cache lives while it decodes
         var processors = processors
         var samplers = (0..<n).map { i in
             var s = options.sampling
@@ -79,17 +82,30 @@ public final class Generator: @unchecked Sendable {
         var generated = [[Int]](repeating: [], count: n)
         var texts = [String](repeating: "", count: n)
         var finish = [GenerationResult.FinishReason?](repeating: nil, count: n)
+        var started = [Date](repeating: Date(), count: n)
+        var prefillSeconds = [Double](repeating: 0, count: n)
+        var decodeSeconds = [Double](repeating: 0, count: n)
         let ws = Workspace()
-        let start = Date()
 
-        // Prefill each prompt on its own (sgemm over its tokens), keeping its last logits.
+        // The last logits of each decoding sequence: from its prefill, then from each step.
         var pending = [[Float]](repeating: [], count: n)
-        for i in 0..<n {
-            pending[i] = try lm.prefill(prompts[i], cache: caches[i], workspace: ws)
+        var active: [Int] = []
+        var next = 0
+        /// Prefills prompts (each on its own, sgemm over its tokens) into the free slots.
+        func admit() throws {
+            guard active.count < slots, next < n else { return }
+            while active.count < slots, next < n {
+                let i = next
+                next += 1
+                started[i] = Date()
+                let cache = KVCache(config: lm.config, maxPositions: min(context, prompts[i].count + options.maxTokens))
+                pending[i] = try lm.prefill(prompts[i], cache: cache, workspace: ws)
+                caches[i] = cache
+                prefillSeconds[i] = Date().timeIntervalSince(started[i])
+                active.append(i)
+            }
+            ws.releaseLarge()
         }
-        ws.releaseLarge()
-        let prefillSeconds = Date().timeIntervalSince(start)
-        let decodeStart = Date()
 
         func pick(_ i: Int, _ logits: inout [Float]) throws -> Int {
             // Before the processor, which masks with -infinity on purpose. A NaN would otherwise sample as some
@@ -101,7 +117,7 @@ public final class Generator: @unchecked Sendable {
             }
         }
 
-        var active = Array(0..<n)
+        try admit()
         while !active.isEmpty {
             var nextTokens: [Int] = []
             var still: [Int] = []
@@ -112,44 +128,48 @@ public final class Generator: @unchecked Sendable {
                 if isStop {
                     finish[i] = .stop
                     texts[i] += decoders[i].flush()
-                    continue
-                }
-                generated[i].append(token)
-                let piece = decoders[i].push(token)
-                texts[i] += piece
-                if let onToken, !onToken(i, token, piece) {
-                    finish[i] = .cancelled
-                } else if generated[i].count >= options.maxTokens || prompts[i].count + generated[i].count >= context
-                            || caches[i].remaining == 0 {
-                    // Prompt and reply together fit the context, so the whole conversation can be fed back in
-                    // (a training example, the next turn).
-                    finish[i] = .length
-                } else if let limit = options.timeLimit, Date().timeIntervalSince(start) > limit {
-                    finish[i] = .time
+                } else {
+                    generated[i].append(token)
+                    let piece = decoders[i].push(token)
+                    texts[i] += piece
+                    if let onToken, !onToken(i, token, piece) {
+                        finish[i] = .cancelled
+                    } else if generated[i].count >= options.maxTokens || prompts[i].count + generated[i].count >= context
+                                || caches[i]!.remaining == 0 {
+                        // Prompt and reply together fit the context, so the whole conversation can be fed back in
+                        // (a training example, the next turn).
+                        finish[i] = .length
+                    } else if let limit = options.timeLimit, Date().timeIntervalSince(started[i]) > limit {
+                        finish[i] = .time
+                    }
+                    if finish[i] != nil { texts[i] += decoders[i].flush() }
                 }
                 if finish[i] != nil {
-                    texts[i] += decoders[i].flush()
+                    decodeSeconds[i] = Date().timeIntervalSince(started[i]) - prefillSeconds[i]
+                    caches[i] = nil
+                    pending[i] = []
                 } else {
                     still.append(i)
                     nextTokens.append(token)
                 }
             }
             active = still
-            guard !active.isEmpty else { break }
-            // One forward pass over the last token of every unfinished sequence.
-            let rows = active.enumerated().map { j, i in
-                LlamaModel.Row(token: nextTokens[j], sequence: j, position: caches[i].count)
+            if !active.isEmpty {
+                // One forward pass over the last token of every unfinished sequence.
+                let rows = active.enumerated().map { j, i in
+                    LlamaModel.Row(token: nextTokens[j], sequence: j, position: caches[i]!.count)
+                }
+                let logits = try lm.forward(rows: rows, caches: active.map { caches[$0]! },
+                                            logitRows: Array(0..<active.count), workspace: ws)
+                for (j, i) in active.enumerated() {
+                    pending[i] = Array(logits[(j * vocab)..<((j + 1) * vocab)])
+                }
             }
-            let logits = try lm.forward(rows: rows, caches: active.map { caches[$0] },
-                                        logitRows: Array(0..<active.count), workspace: ws)
-            for (j, i) in active.enumerated() {
-                pending[i] = Array(logits[(j * vocab)..<((j + 1) * vocab)])
-            }
+            try admit()   // the next prompts take the finished sequences' slots
         }
-        let decodeSeconds = Date().timeIntervalSince(decodeStart)
         return (0..<n).map { i in
             GenerationResult(text: texts[i], tokens: generated[i], promptTokens: prompts[i].count,
-                             finishReason: finish[i] ?? .length, prefillSeconds: prefillSeconds, decodeSeconds: decodeSeconds)
+                             finishReason: finish[i] ?? .length, prefillSeconds: prefillSeconds[i], decodeSeconds: decodeSeconds[i])
         }
     }
 
