@@ -196,6 +196,20 @@ final class EvaluatorTests: XCTestCase {
         }
     }
 
+    /// A local model's cancel stops its call at the next token, and the evaluation ends as cancelled, with nothing
+    /// recorded from the cut call.
+    func testALocalModelsCancelEndsTheEvaluationMidCall() throws {
+        let flag = CancellationFlag()
+        let base = try TestModel.shared()
+        let models = [EvaluationModel(name: "base", model: base, cancel: flag), EvaluationModel(name: "tuned", model: base, cancel: flag)]
+        flag.set()
+        var recorded = 0
+        XCTAssertThrowsError(try Evaluator(plan: try tinyPlan()).run(models: models, onSample: { _ in recorded += 1 })) {
+            XCTAssertEqual($0 as? EvaluationError, .cancelled)
+        }
+        XCTAssertEqual(recorded, 0)
+    }
+
     func testKeysAndSampledSeedsDoNotDependOnSkipping() throws {
         // Two sampled replies per prompt: a run that skips some keys samples the rest with the same seeds as a
         // full run, so the replies agree (greedy ones trivially).

@@ -28,6 +28,18 @@ final class LocalChatBackendTests: XCTestCase {
         XCTAssertEqual(batch.map { $0.usage?.completionTokens }, direct.map { $0.tokens.count })
     }
 
+    func testACancelledCallThrowsRatherThanReturnCutReplies() throws {
+        let m = try TestModel.shared()
+        let flag = CancellationFlag()
+        let backend = LocalChatBackend(model: m, cancel: flag)
+        let requests = ["Name a colour.", "Name a fruit."].enumerated().map { request($1, seed: 40 + $0) }
+        XCTAssertEqual(try runBlocking { try await backend.completeBatch(requests) }.count, 2)
+        flag.set()
+        XCTAssertThrowsError(try runBlocking { try await backend.completeBatch(requests) }) {
+            XCTAssertTrue($0 is CancellationError, "\($0)")
+        }
+    }
+
     func testSeedsThatDoNotFollowEachOtherAreDecodedApart() throws {
         let m = try TestModel.shared()
         let backend = LocalChatBackend(model: m)

@@ -176,8 +176,9 @@ public struct EvaluationModel: Sendable {
     }
 
     /// A local model, decoded in batches of the plan's size, four batches a call, and probed exactly from its logits.
-    public init(name: String, model: LocalModel) {
-        self.init(name: name, backend: LocalChatBackend(model: model, name: name), model: name, batchesPerCall: 4)
+    /// `cancel` (the evaluation's) stops a call at its next token.
+    public init(name: String, model: LocalModel, cancel: CancellationFlag? = nil) {
+        self.init(name: name, backend: LocalChatBackend(model: model, name: name, cancel: cancel), model: name, batchesPerCall: 4)
     }
 }
 
@@ -387,13 +388,18 @@ public final class Evaluator {
         for batch in batches(jobs, size: inFlight * m.batchesPerCall) {
             try checkCancel()
             let requests = batch.map { request(for: $0, model: m.model) }
-            let completions = try runBlocking { try await backend.completeBatch(requests, inFlight: inFlight) }
+            let completions = try Self.cancellable { try runBlocking { try await backend.completeBatch(requests, inFlight: inFlight) } }
             for (job, completion) in zip(batch, completions) {
                 let choice = completion.choices.first
                     ?? ChatChoice(index: 0, message: ChatMessage(role: "assistant", content: ""), finishReason: nil)
                 try record(outcome(job, model: m.name, reply: choice))
             }
         }
+    }
+
+    /// A backend call, its `CancellationError` (a local backend's cancel flag) reported as the evaluation's.
+    static func cancellable<T>(_ call: () throws -> T) throws -> T {
+        do { return try call() } catch is CancellationError { throw EvaluationError.cancelled }
     }
 
     /// Index 0 at temperature 0, the others at the plan's sampler, each with the job's seed (an API may or may not

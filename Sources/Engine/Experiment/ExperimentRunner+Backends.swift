@@ -37,11 +37,13 @@ extension ExperimentRunner {
     func localBackends(_ base: LazyLocalModel) -> RunBackends {
         let tuner = LocalFineTuner(store: store, modelPath: modelPath, options: trainingOptions(seed: 0), workerBinary: workerBinary)
         tuner.log = log
+        let cancel = self.cancel
         return RunBackends(fineTuner: tuner, datasets: base, evaluationModels: { result in
             guard case let .adapter(folder) = result else { throw ExperimentError.unexpectedResult(result) }
             let model = try base.get()
             let tuned = model.with(adapter: try AdapterIO.read(from: folder, modelConfig: model.model.config))
-            return [EvaluationModel(name: Evaluator.baseName, model: model), EvaluationModel(name: Evaluator.tunedName, model: tuned)]
+            return [EvaluationModel(name: Evaluator.baseName, model: model, cancel: cancel),
+                    EvaluationModel(name: Evaluator.tunedName, model: tuned, cancel: cancel)]
         }, evaluationMessage: "sampling base and fine-tuned replies")
     }
 

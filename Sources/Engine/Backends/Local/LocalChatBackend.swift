@@ -13,10 +13,15 @@ public final class LocalChatBackend: ChatBackend, @unchecked Sendable {
     let lock = NSLock()
     let workspace = Workspace()
     var initials: [Character: [Int]]?
+    /// Set from another thread to stop generation at the next token: the call then throws `CancellationError`, since
+    /// a reply cut short is not the model's reply. An evaluation's calls carry a few batches each, minutes on the
+    /// 1.5B model, so its cancel must not wait for them.
+    public let cancel: CancellationFlag?
 
-    public init(model: LocalModel, name: String? = nil) {
+    public init(model: LocalModel, name: String? = nil, cancel: CancellationFlag? = nil) {
         generator = Generator(model: model)
         modelName = name ?? URL(fileURLWithPath: model.path).lastPathComponent
+        self.cancel = cancel
     }
 
     /// The sampler a request asks for. A request's seed is the first reply's; reply i gets seed + i.
@@ -85,10 +90,14 @@ public final class LocalChatBackend: ChatBackend, @unchecked Sendable {
     /// Decodes on a thread of its own with an 8 MiB stack, as the generator's deep call chains need.
     func run(_ prompts: [[Int]], _ options: GenerationOptions, slots: Int = .max) async throws -> [GenerationResult] {
         let generator = self.generator
+        let cancel = self.cancel
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    continuation.resume(returning: try generator.generateBatch(prompts: prompts, options: options, slots: slots))
+                    let results = try generator.generateBatch(prompts: prompts, options: options, slots: slots,
+                                                              onToken: cancel.map { flag in { _, _, _ in !flag.isSet } })
+                    if cancel?.isSet == true { throw CancellationError() }
+                    continuation.resume(returning: results)
                 } catch {
                     continuation.resume(throwing: error)
                 }
