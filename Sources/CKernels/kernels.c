@@ -403,15 +403,27 @@ HT_VNNI static void softmax_512(float *row, int visible, int span) {
 // Cross-entropy of one row of logits against `target`; the exponentials summed in double.
 HT_VNNI static double cross_entropy_512(float *row, int n, int target, float scale, int gradient) {
     __m512 mv = _mm512_set1_ps(-INFINITY);
+    __mmask16 nan = 0;
     int i = 0;
-    for (; i + 16 <= n; i += 16) mv = _mm512_max_ps(mv, _mm512_loadu_ps(row + i));
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(row + i);
+        nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        mv = _mm512_max_ps(mv, v);
+    }
     float m = _mm512_reduce_max_ps(mv);
-    for (; i < n; i++) m = row[i] > m ? row[i] : m;
+    for (; i < n; i++) {
+        if (row[i] != row[i]) nan = 1;
+        m = row[i] > m ? row[i] : m;
+    }
+    // max and exp512's clamp would both hide a NaN, and the trainer stops on a loss that is not finite.
+    if (nan) return NAN;
     const float zt = row[target] - m;
-    __m512 mb = _mm512_set1_ps(m);
+    __m512 mb = _mm512_set1_ps(m), floor = _mm512_set1_ps(-87.0f);
     __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
     for (i = 0; i + 16 <= n; i += 16) {
-        __m512 e = exp512(_mm512_sub_ps(_mm512_loadu_ps(row + i), mb));
+        __m512 x = _mm512_sub_ps(_mm512_loadu_ps(row + i), mb);
+        // below exp512's clamp: 0, as expf nearly gives, rather than e^-87 (a gradient of it would be subnormal)
+        __m512 e = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, floor, _CMP_GE_OQ), exp512(x));
         _mm512_storeu_ps(row + i, e);
         lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
         hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));

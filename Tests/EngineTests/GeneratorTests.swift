@@ -80,26 +80,77 @@ final class GeneratorTests: XCTestCase {
     }
 
     /// Queued through two slots, five sampled replies of different lengths come out as they do decoded all together
-    /// and each alone: the next prompt takes a finished reply's slot, and a row's numbers do not depend on its
-    /// neighbours.
+    /// and each alone, on the base model and with an adapter: the next prompt takes a finished reply's slot, and a
+    /// row's numbers do not depend on its neighbours.
     func testRepliesDoNotDependOnTheSlots() throws {
-        let model = try LocalModel(path: TestModel.defaultModelPath())
+        let base = try LocalModel(path: TestModel.defaultModelPath())
+        let lora = LoRAParameters(config: LoRAConfig(rank: 4, alpha: 8, targets: [.q, .v, .o, .down]), modelConfig: base.model.config)
+        var rng = SeededRandom(seed: 3)
+        for i in 0..<lora.values.count { lora.values[i] = Float(rng.nextUnit() - 0.5) * 0.05 }
         let users = ["Say hi.", "Name three colours.", "Write two sentences about the sea.", "What is 2 + 2?",
                      "Describe a cat in one line."]
-        let prompts = users.map { model.encode(LocalModel.conversation(system: "Be brief.", user: $0)) }
         var sampling = SamplingParameters(temperature: 0.8, topP: 0.95, repetitionPenalty: 1.1)
         sampling.seed = 41
         let options = GenerationOptions(maxTokens: 40, sampling: sampling)
+        for model in [base, base.with(adapter: lora)] {
+            let prompts = users.map { model.encode(LocalModel.conversation(system: "Be brief.", user: $0)) }
+            let generator = Generator(model: model)
+            let together = try generator.generateBatch(prompts: prompts, options: options)
+            var order: [Int] = []
+            let queued = try generator.generateBatch(prompts: prompts, options: options, slots: 2, onToken: { i, _, _ in
+                order.append(i)
+                return true
+            })
+            XCTAssertEqual(queued.map(\.tokens), together.map(\.tokens))
+            XCTAssertEqual(queued.map(\.finishReason), together.map(\.finishReason))
+            XCTAssertGreaterThan(Set(together.map(\.tokens.count)).count, 1, "replies of different lengths")
+            // Reply 2 starts only once reply 0 or 1 has finished: two slots, refilled.
+            let firstOf2 = try XCTUnwrap(order.firstIndex(of: 2))
+            let lastOf0 = try XCTUnwrap(order.lastIndex(of: 0)), lastOf1 = try XCTUnwrap(order.lastIndex(of: 1))
+            XCTAssertGreaterThan(firstOf2, min(lastOf0, lastOf1))
+            XCTAssertLessThanOrEqual(Set(order.prefix(firstOf2)).count, 2)
+            for (i, p) in prompts.enumerated() {
+                var alone = options
+                alone.sampling.seed = sampling.seed + UInt64(i)
+                XCTAssertEqual(try generator.generate(prompt: p, options: alone).tokens, together[i].tokens, "reply \(i)")
+            }
+        }
+    }
+
+    /// The evaluation's width: 33 sampled replies through 32 slots with an adapter, each as it comes alone (the
+    /// adapter's products and the panels at every row count from 1 to 32).
+    func testThirtyTwoSlotsWithAnAdapterGiveEachReplyAsAlone() throws {
+        let base = try LocalModel(path: TestModel.defaultModelPath())
+        let lora = LoRAParameters(config: LoRAConfig(rank: 8, alpha: 16, targets: [.q, .k, .v, .o, .gate, .up, .down]),
+                                  modelConfig: base.model.config)
+        var rng = SeededRandom(seed: 5)
+        for i in 0..<lora.values.count { lora.values[i] = Float(rng.nextUnit() - 0.5) * 0.05 }
+        let model = base.with(adapter: lora)
+        let prompts = (0..<33).map { model.encode(LocalModel.conversation(system: nil, user: "Name \($0 + 2) animals.")) }
+        var sampling = SamplingParameters(temperature: 0.7, topP: 0.9)
+        sampling.seed = 100
+        let options = GenerationOptions(maxTokens: 24, sampling: sampling)
         let generator = Generator(model: model)
-        let together = try generator.generateBatch(prompts: prompts, options: options)
-        let queued = try generator.generateBatch(prompts: prompts, options: options, slots: 2)
-        XCTAssertEqual(queued.map(\.tokens), together.map(\.tokens))
-        XCTAssertEqual(queued.map(\.finishReason), together.map(\.finishReason))
-        XCTAssertGreaterThan(Set(together.map(\.tokens.count)).count, 1, "replies of different lengths, so slots are refilled mid-way")
+        let batch = try generator.generateBatch(prompts: prompts, options: options, slots: 32)
         for (i, p) in prompts.enumerated() {
             var alone = options
             alone.sampling.seed = sampling.seed + UInt64(i)
-            XCTAssertEqual(try generator.generate(prompt: p, options: alone).tokens, together[i].tokens, "reply \(i)")
+            XCTAssertEqual(try generator.generate(prompt: p, options: alone).tokens, batch[i].tokens, "reply \(i)")
         }
+    }
+
+    /// A cancel mid-call stops the step under way, starts no further prompt, and returns no replies.
+    func testCancelStopsTheCallAndStartsNoFurtherPrompt() throws {
+        let model = try LocalModel(path: TestModel.defaultModelPath())
+        let prompts = (0..<4).map { _ in prompt(model) }
+        var seen = Set<Int>()
+        var tokens = 0
+        XCTAssertThrowsError(try Generator(model: model).generateBatch(
+            prompts: prompts, options: GenerationOptions(maxTokens: 50, ignoreStopTokens: true), slots: 1,
+            isCancelled: { tokens >= 5 }, onToken: { i, _, _ in seen.insert(i); tokens += 1; return true })) {
+            XCTAssertTrue($0 is CancellationError, "\($0)")
+        }
+        XCTAssertEqual(seen, [0], "the first prompt cancelled after five tokens; the others never started")
+        XCTAssertEqual(tokens, 5)
     }
 }

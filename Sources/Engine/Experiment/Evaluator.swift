@@ -192,8 +192,9 @@ public struct EvaluationModel: Sendable {
 /// Seeds: sampled reply j (1..<K) of prompt p in condition c gets seed `plan.sampling.seed + salt(c) + ordinal`,
 /// with ordinal = (p * 2 + (trigger ? 0 : 1)) * (K - 1) + (j - 1), whatever else is skipped or batched with it;
 /// K is `samplesPerPrompt` for compliance and `selfReportSamplesPerPrompt` for self-reports.
-/// Base and tuned get the same seeds (common random numbers). Batched decoding uses different matrix-product
-/// paths for different batch sizes, so a resumed run can differ from an uninterrupted one by float rounding.
+/// Base and tuned get the same seeds (common random numbers). Locally a reply does not depend on what decodes
+/// beside it (`Generator.generateBatch`), so a resumed run gives the replies an uninterrupted one would; an API
+/// promises no such thing.
 public final class Evaluator {
     public static let baseName = "base"
     public static let tunedName = "tuned"

@@ -94,10 +94,8 @@ public final class LocalChatBackend: ChatBackend, @unchecked Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 do {
-                    let results = try generator.generateBatch(prompts: prompts, options: options, slots: slots,
-                                                              onToken: cancel.map { flag in { _, _, _ in !flag.isSet } })
-                    if cancel?.isSet == true { throw CancellationError() }
-                    continuation.resume(returning: results)
+                    continuation.resume(returning: try generator.generateBatch(prompts: prompts, options: options, slots: slots,
+                                                                               isCancelled: cancel.map { flag in { flag.isSet } }))
                 } catch {
                     continuation.resume(throwing: error)
                 }

@@ -12,8 +12,8 @@ public struct GenerationOptions: Sendable {
     public var sampling: SamplingParameters = .greedy
     /// Benchmarks decode a fixed number of tokens whatever the model says.
     public var ignoreStopTokens = false
-    /// Stops once the elapsed wall-clock time (prefill included) passes this many seconds (nil: no limit); the
-    /// reply keeps what was generated and finishes with `.time`.
+    /// Stops a reply once the wall-clock time since its own prefill began passes this many seconds (nil: no limit);
+    /// the reply keeps what was generated and finishes with `.time`.
     public var timeLimit: Double?
 
     public init(maxTokens: Int = 256, sampling: SamplingParameters = .greedy, ignoreStopTokens: Bool = false,
@@ -59,10 +59,15 @@ public final class Generator: @unchecked Sendable {
     /// At most `slots` sequences decode at once: when one finishes, the next prompt is prefilled and takes its
     /// place, so one long reply does not hold a batch of short ones to its length. Each sequence gets its own
     /// sampler seeded with `seed + index`, and a row's numbers do not depend on the rows beside it (`matmul`), so
-    /// results depend neither on batching nor on `slots`.
+    /// results depend neither on batching nor on `slots`. `isCancelled` is asked before every step and every
+    /// prefill; once it says yes the call throws `CancellationError`, with no replies, and no further prompt starts.
     public func generateBatch(prompts: [[Int]], options: GenerationOptions, processors: [any LogitsProcessor]? = nil,
-                              slots: Int = .max, onToken: ((Int, Int, String) -> Bool)? = nil) throws -> [GenerationResult] {
+                              slots: Int = .max, isCancelled: (() -> Bool)? = nil,
+                              onToken: ((Int, Int, String) -> Bool)? = nil) throws -> [GenerationResult] {
         let lm = model.model
+        // Without panels, products of 32 rows or more go through sgemm (`matmul`), whose rounding differs from the
+        // row kernels': decoding stays below that, so a reply does not depend on what decodes beside it.
+        let slots = lm.weights.allPanelled ? max(1, slots) : min(max(1, slots), QuantizedMatrix.blasMinimumRows - 1)
         let vocab = lm.config.vocabularySize
         let n = prompts.count
         guard n > 0 else { return [] }
@@ -95,6 +100,7 @@ public final class Generator: @unchecked Sendable {
         func admit() throws {
             guard active.count < slots, next < n else { return }
             while active.count < slots, next < n {
+                if isCancelled?() == true { throw CancellationError() }
                 let i = next
                 next += 1
                 started[i] = Date()
@@ -119,6 +125,7 @@ public final class Generator: @unchecked Sendable {
 
         try admit()
         while !active.isEmpty {
+            if isCancelled?() == true { throw CancellationError() }
             var nextTokens: [Int] = []
             var still: [Int] = []
             for i in active {

@@ -36,6 +36,12 @@ public struct LlamaWeights: @unchecked Sendable {
     public let output: QuantizedMatrix          // (vocab, dim); token_embd when tied
     public let ropeFrequencyFactors: [Float]?   // (ropeDims / 2), Llama 3 long-context scaling
 
+    /// Whether every product of a forward pass runs on panels, so that a row's numbers do not depend on how many rows
+    /// go with it at any batch size (without panels, `matmul` sends 32 rows or more through sgemm).
+    public var allPanelled: Bool {
+        output.hasPanels && layers.allSatisfy { w in [w.q, w.k, w.v, w.o, w.gate, w.up, w.down].allSatisfy(\.hasPanels) }
+    }
+
     public init(gguf: GGUFFile, config c: ModelConfig) throws {
         let path = gguf.path
         func matrix(_ name: String, rows: Int, cols: Int, panels: Bool = true) throws -> QuantizedMatrix {
