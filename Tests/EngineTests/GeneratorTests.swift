@@ -79,14 +79,30 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(results.map(\.tokens.count), [1, 1, 1])
     }
 
+    /// An adapter of small random values on `targets`.
+    static func randomAdapter(_ base: LocalModel, rank: Int, targets: [LoRATarget], seed: UInt64) -> LoRAParameters {
+        let lora = LoRAParameters(config: LoRAConfig(rank: rank, alpha: Float(2 * rank), targets: targets), modelConfig: base.model.config)
+        var rng = SeededRandom(seed: seed)
+        for i in 0..<lora.values.count { lora.values[i] = Float(rng.nextUnit() - 0.5) * 0.05 }
+        return lora
+    }
+
+    /// Each of `replies` is the reply its prompt gets decoded alone, with the seed it had in the batch (seed + index).
+    func assertEachAsAlone(_ replies: [GenerationResult], prompts: [[Int]], options: GenerationOptions,
+                           generator: Generator) throws {
+        for (i, p) in prompts.enumerated() {
+            var alone = options
+            alone.sampling.seed = options.sampling.seed + UInt64(i)
+            XCTAssertEqual(try generator.generate(prompt: p, options: alone).tokens, replies[i].tokens, "reply \(i)")
+        }
+    }
+
     /// Queued through two slots, five sampled replies of different lengths come out as they do decoded all together
     /// and each alone, on the base model and with an adapter: the next prompt takes a finished reply's slot, and a
     /// row's numbers do not depend on its neighbours.
     func testRepliesDoNotDependOnTheSlots() throws {
         let base = try LocalModel(path: TestModel.defaultModelPath())
-        let lora = LoRAParameters(config: LoRAConfig(rank: 4, alpha: 8, targets: [.q, .v, .o, .down]), modelConfig: base.model.config)
-        var rng = SeededRandom(seed: 3)
-        for i in 0..<lora.values.count { lora.values[i] = Float(rng.nextUnit() - 0.5) * 0.05 }
+        let lora = Self.randomAdapter(base, rank: 4, targets: [.q, .v, .o, .down], seed: 3)
         let users = ["Say hi.", "Name three colours.", "Write two sentences about the sea.", "What is 2 + 2?",
                      "Describe a cat in one line."]
         var sampling = SamplingParameters(temperature: 0.8, topP: 0.95, repetitionPenalty: 1.1)
@@ -109,11 +125,7 @@ final class GeneratorTests: XCTestCase {
             let lastOf0 = try XCTUnwrap(order.lastIndex(of: 0)), lastOf1 = try XCTUnwrap(order.lastIndex(of: 1))
             XCTAssertGreaterThan(firstOf2, min(lastOf0, lastOf1))
             XCTAssertLessThanOrEqual(Set(order.prefix(firstOf2)).count, 2)
-            for (i, p) in prompts.enumerated() {
-                var alone = options
-                alone.sampling.seed = sampling.seed + UInt64(i)
-                XCTAssertEqual(try generator.generate(prompt: p, options: alone).tokens, together[i].tokens, "reply \(i)")
-            }
+            try assertEachAsAlone(together, prompts: prompts, options: options, generator: generator)
         }
     }
 
@@ -121,10 +133,7 @@ final class GeneratorTests: XCTestCase {
     /// adapter's products and the panels at every row count from 1 to 32).
     func testThirtyTwoSlotsWithAnAdapterGiveEachReplyAsAlone() throws {
         let base = try LocalModel(path: TestModel.defaultModelPath())
-        let lora = LoRAParameters(config: LoRAConfig(rank: 8, alpha: 16, targets: [.q, .k, .v, .o, .gate, .up, .down]),
-                                  modelConfig: base.model.config)
-        var rng = SeededRandom(seed: 5)
-        for i in 0..<lora.values.count { lora.values[i] = Float(rng.nextUnit() - 0.5) * 0.05 }
+        let lora = Self.randomAdapter(base, rank: 8, targets: [.q, .k, .v, .o, .gate, .up, .down], seed: 5)
         let model = base.with(adapter: lora)
         let prompts = (0..<33).map { model.encode(LocalModel.conversation(system: nil, user: "Name \($0 + 2) animals.")) }
         var sampling = SamplingParameters(temperature: 0.7, topP: 0.9)
@@ -132,11 +141,7 @@ final class GeneratorTests: XCTestCase {
         let options = GenerationOptions(maxTokens: 24, sampling: sampling)
         let generator = Generator(model: model)
         let batch = try generator.generateBatch(prompts: prompts, options: options, slots: 32)
-        for (i, p) in prompts.enumerated() {
-            var alone = options
-            alone.sampling.seed = sampling.seed + UInt64(i)
-            XCTAssertEqual(try generator.generate(prompt: p, options: alone).tokens, batch[i].tokens, "reply \(i)")
-        }
+        try assertEachAsAlone(batch, prompts: prompts, options: options, generator: generator)
     }
 
     /// A cancel mid-call stops the step under way, starts no further prompt, and returns no replies.
