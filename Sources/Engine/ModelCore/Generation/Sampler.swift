@@ -50,7 +50,17 @@ public struct Sampler: Sendable {
 
     /// Candidates this far below the best logit (after temperature) carry < 1e-4 of the mass in
     /// total even over a 150k vocabulary; dropping them before sorting keeps sampling O(vocab).
-    static let logitWindow: Float = 20
+    package static let logitWindow: Float = 20
+
+    /// A key whose ascending order is the scaled logit's descending order, then the id's ascending order: what
+    /// a stable sort of the candidates (in id order) by logit gives, as one integer comparison (the sort was a
+    /// quarter of an evaluation's time over tuples and a closure).
+    @inline(__always)
+    package static func sortKey(_ scaled: Float, id: Int) -> UInt64 {
+        let bits = scaled == 0 ? 0 : scaled.bitPattern   // -0 ties with +0, as the float comparison has them
+        let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        return UInt64(~ascending) << 32 | UInt64(id)
+    }
 
     public init(_ parameters: SamplingParameters) {
         self.parameters = parameters
@@ -72,12 +82,13 @@ public struct Sampler: Sendable {
         }
         if p.temperature <= 0 || p.topK == 1 { return best }
 
-        // candidates: (id, scaled logit), most likely first
+        // candidates: (id, scaled logit), most likely first, equal logits in id order
         let invT = 1 / p.temperature
         let floor = bestLogit - Self.logitWindow * p.temperature
-        var candidates: [(id: Int, logit: Float)] = []
-        for i in 0..<logits.count where logits[i] >= floor { candidates.append((i, logits[i] * invT)) }
-        candidates.sort { $0.logit > $1.logit }
+        var keys: [UInt64] = []
+        for i in 0..<logits.count where logits[i] >= floor { keys.append(Self.sortKey(logits[i] * invT, id: i)) }
+        keys.sort()
+        var candidates = keys.map { (id: Int($0 & 0xFFFF_FFFF), logit: logits[Int($0 & 0xFFFF_FFFF)] * invT) }
         if p.topK > 0, candidates.count > p.topK { candidates.removeLast(candidates.count - p.topK) }
 
         let top = candidates[0].logit
