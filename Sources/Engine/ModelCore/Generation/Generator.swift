@@ -113,14 +113,35 @@ public final class Generator: @unchecked Sendable {
             ws.releaseLarge()
         }
 
-        func pick(_ i: Int, _ logits: inout [Float]) throws -> Int {
-            // Before the processor, which masks with -infinity on purpose. A NaN would otherwise sample as some
-            // token or none, and the reply would be empty text with nothing said.
-            guard Self.allFinite(logits) else { throw EngineError.nonFiniteLogits(step: generated[i].count) }
-            return logits.withUnsafeMutableBufferPointer { buf in
-                if processors != nil { processors![i].process(buf, generated: generated[i]) }
-                return samplers[i].sample(buf, history: prompts[i] + generated[i])
+        /// The next token of every decoding sequence, in `active` order, up to the first whose logits are not
+        /// finite (its index is then `failed`). Processors run here in order, since they may share caches; the
+        /// samplers, each with its own state, run across the cores (the candidates' sort is most of a step's
+        /// serial time in an evaluation).
+        func pickAll() -> (tokens: [Int], failed: Int?) {
+            var failed: Int?
+            for (j, i) in active.enumerated() {
+                // Before the processor, which masks with -infinity on purpose. A NaN would otherwise sample as some
+                // token or none, and the reply would be empty text with nothing said.
+                guard Self.allFinite(pending[i]) else { failed = j; break }
+                if processors != nil {
+                    pending[i].withUnsafeMutableBufferPointer { processors![i].process($0, generated: generated[i]) }
+                }
             }
+            let count = failed ?? active.count
+            var tokens = [Int](repeating: 0, count: count)
+            tokens.withUnsafeMutableBufferPointer { out in
+                samplers.withUnsafeMutableBufferPointer { samplers in
+                    pending.withUnsafeMutableBufferPointer { logits in
+                        Parallel.forEach(count) { j in
+                            let i = active[j]
+                            out[j] = logits[i].withUnsafeMutableBufferPointer {
+                                samplers[i].sample($0, history: prompts[i] + generated[i])
+                            }
+                        }
+                    }
+                }
+            }
+            return (tokens, failed)
         }
 
         try admit()
@@ -128,9 +149,10 @@ public final class Generator: @unchecked Sendable {
             if isCancelled?() == true { throw CancellationError() }
             var nextTokens: [Int] = []
             var still: [Int] = []
-            for i in active {
-                var logits = pending[i]
-                let token = try pick(i, &logits)
+            let picked = pickAll()
+            for (j, i) in active.enumerated() {
+                if j == picked.failed { throw EngineError.nonFiniteLogits(step: generated[i].count) }
+                let token = picked.tokens[j]
                 let isStop = !options.ignoreStopTokens && model.stopTokens.contains(token)
                 if isStop {
                     finish[i] = .stop
