@@ -50,7 +50,7 @@ public enum Parallel {
 
     /// Calls `body(i)` for every i in 0..<count, spread over the cores.
     @inline(__always)
-    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        forRanges(count) { s, e in for i in s..<e { body(i) } }
+    public static func forEach(_ count: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
+        forRanges(count, minimumPerThread: max(1, minimumPerThread)) { s, e in for i in s..<e { body(i) } }
     }
 }

@@ -291,7 +291,7 @@ public final class LlamaModel: @unchecked Sendable {
         let c = config
         let half = c.ropeDims / 2
         let width = heads * c.headDim
-        for i in 0..<rows {
+        Parallel.forEach(rows, minimumPerThread: elementwiseMinimum / width) { i in
             let angles = table + i * c.ropeDims
             for head in 0..<heads {
                 let v = x + i * width + head * c.headDim
@@ -307,11 +307,16 @@ public final class LlamaModel: @unchecked Sendable {
     }
 }
 
+/// Floats below which an element-wise pass stays on one core: a fork costs about as much as a few thousand
+/// floats' work, so a decoded token's passes stay serial and a batch's or prompt's split. Each element or row
+/// is computed the same way wherever it runs, so the split changes no number.
+package let elementwiseMinimum = 16_384
+
 /// y = x / sqrt(mean(x^2) + eps) * weight, for each of `rows` rows of `dim`.
 @inline(__always)
 package func rmsnorm(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: [Float], rows: Int, dim: Int, eps: Float) {
     weight.withUnsafeBufferPointer { w in
-        for r in 0..<rows {
+        Parallel.forEach(rows, minimumPerThread: elementwiseMinimum / dim) { r in
             let xr = x + r * dim, yr = y + r * dim
             var ss: Float = 0
             for i in 0..<dim { ss += xr[i] * xr[i] }
@@ -322,8 +327,10 @@ package func rmsnorm(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>
 }
 
 @inline(__always)
-func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { y[i] += x[i] }
+package func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    Parallel.forRanges(count, granularity: 16, minimumPerThread: elementwiseMinimum) { s, e in
+        for i in s..<e { y[i] += x[i] }
+    }
 }
 
 @inline(__always)
@@ -334,9 +341,11 @@ package func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: [Float], rows: In
 
 /// gate = silu(gate) * up
 @inline(__always)
-func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count {
-        let g = gate[i]
-        gate[i] = g / (1 + expf(-g)) * up[i]
+package func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+    Parallel.forRanges(count, granularity: 16, minimumPerThread: elementwiseMinimum / 4) { s, e in
+        for i in s..<e {
+            let g = gate[i]
+            gate[i] = g / (1 + expf(-g)) * up[i]
+        }
     }
 }
