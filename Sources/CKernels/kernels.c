@@ -300,7 +300,7 @@ HT_VNNI static void matmul_vnni(uint32_t type, float *out, size_t out_stride, co
     }
 }
 
-HT_AVX2 static float dot_f32_avx2(const float *a, const float *b, int n) {
+HT_AVX2 static inline float dot_f32_avx2(const float *a, const float *b, int n) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -316,7 +316,7 @@ HT_AVX2 static float dot_f32_avx2(const float *a, const float *b, int n) {
     return r;
 }
 
-HT_AVX2 static void axpy_f32_avx2(float *y, float a, const float *x, int n) {
+HT_AVX2 static inline void axpy_f32_avx2(float *y, float a, const float *x, int n) {
     __m256 av = _mm256_set1_ps(a);
     int i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
@@ -527,6 +527,47 @@ void ht_axpy_f32(float *y, float a, const float *x, int n) {
     if (g_avx2) { axpy_f32_avx2(y, a, x, n); return; }
 #endif
     for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+#ifdef HT_X86
+HT_AVX2 static void attention_scores_avx2(float *p, const float *q, const float *keys, size_t stride, int n, int d,
+                                          float scale) {
+    for (int t = 0; t < n; t++) p[t] = dot_f32_avx2(q, keys + (size_t)t * stride, d) * scale;
+}
+
+// The sum kept in registers across positions (the whole head when it fits in 16 vectors); each element sees the
+// same fused multiply-adds in the same order as ht_axpy_f32 position by position.
+HT_AVX2 static void attention_values_avx2(float *o, const float *p, const float *values, size_t stride, int n, int d) {
+    if (d % 8 != 0 || d > 128) {
+        for (int i = 0; i < d; i++) o[i] = 0;
+        for (int t = 0; t < n; t++) axpy_f32_avx2(o, p[t], values + (size_t)t * stride, d);
+        return;
+    }
+    __m256 acc[16];
+    const int nv = d / 8;
+    for (int j = 0; j < nv; j++) acc[j] = _mm256_setzero_ps();
+    for (int t = 0; t < n; t++) {
+        const float *v = values + (size_t)t * stride;
+        __m256 a = _mm256_set1_ps(p[t]);
+        for (int j = 0; j < nv; j++) acc[j] = _mm256_fmadd_ps(a, _mm256_loadu_ps(v + 8 * j), acc[j]);
+    }
+    for (int j = 0; j < nv; j++) _mm256_storeu_ps(o + 8 * j, acc[j]);
+}
+#endif
+
+void ht_attention_scores(float *p, const float *q, const float *keys, size_t stride, int n, int d, float scale) {
+#ifdef HT_X86
+    if (g_avx2) { attention_scores_avx2(p, q, keys, stride, n, d, scale); return; }
+#endif
+    for (int t = 0; t < n; t++) p[t] = ht_dot_f32(q, keys + (size_t)t * stride, d) * scale;
+}
+
+void ht_attention_values(float *o, const float *p, const float *values, size_t stride, int n, int d) {
+#ifdef HT_X86
+    if (g_avx2) { attention_values_avx2(o, p, values, stride, n, d); return; }
+#endif
+    for (int i = 0; i < d; i++) o[i] = 0;
+    for (int t = 0; t < n; t++) ht_axpy_f32(o, p[t], values + (size_t)t * stride, d);
 }
 
 int ht_dequantize_row_fast(uint32_t type, const void *src, float *dst, int n) {

@@ -39,6 +39,11 @@ void ht_matmul_q8(uint32_t type, float *out, size_t out_stride, const void *w, s
 float ht_dot_f32(const float *a, const float *b, int n);
 /// y += a * x
 void ht_axpy_f32(float *y, float a, const float *x, int n);
+/// One attention head over n cached positions (rows `stride` floats apart), with the arithmetic of ht_dot_f32 and
+/// ht_axpy_f32 position by position, so that the numbers are theirs, without a call per position:
+/// p[t] = (q . keys[t]) * scale, and o = sum over t of p[t] * values[t] (o of d floats, overwritten).
+void ht_attention_scores(float *p, const float *q, const float *keys, size_t stride, int n, int d, float scale);
+void ht_attention_values(float *o, const float *p, const float *values, size_t stride, int n, int d);
 
 /// Fast dequantisation of a Q4_0/Q4_1/Q8_0/Q4_K/Q6_K row (n elements) for the BLAS path; returns 0 when `type`
 /// has no fast path (the caller then uses the general Swift dequantiser).

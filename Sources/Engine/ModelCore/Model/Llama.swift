@@ -248,11 +248,10 @@ public final class LlamaModel: @unchecked Sendable {
                 let keys = cache.keys[l] + (head / group) * c.headDim         // (positions, kvDim) at this kv head
                 let values = cache.values[l] + (head / group) * c.headDim
                 let n = r.position + 1
-                for t in 0..<n { p[t] = ht_dot_f32(qh, keys + t * c.kvDim, Int32(c.headDim)) * scale }
+                ht_attention_scores(p, qh, keys, c.kvDim, Int32(n), Int32(c.headDim), scale)   // (n)
                 ht_softmax(p, Int32(n), Int32(n))
                 let o = out + i * c.qDim + head * c.headDim                   // (headDim)
-                o.initialize(repeating: 0, count: c.headDim)
-                for t in 0..<n { ht_axpy_f32(o, p[t], values + t * c.kvDim, Int32(c.headDim)) }
+                ht_attention_values(o, p, values, c.kvDim, Int32(n), Int32(c.headDim))
             }
         }
     }
