@@ -115,8 +115,8 @@ public final class Generator: @unchecked Sendable {
 
         /// The next token of every decoding sequence, in `active` order, up to the first whose logits are not
         /// finite (its index is then `failed`). Processors run here in order, since they may share caches; the
-        /// samplers, each with its own state, run across the cores (the candidates' sort is most of a step's
-        /// serial time in an evaluation).
+        /// samplers, each with its own state, run across the cores (sorting each row's candidates was serial work
+        /// that left the other core waiting).
         func pickAll() -> (tokens: [Int], failed: Int?) {
             var failed: Int?
             for (j, i) in active.enumerated() {
