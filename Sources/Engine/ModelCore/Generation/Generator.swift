@@ -149,6 +149,7 @@ public final class Generator: @unchecked Sendable {
             if isCancelled?() == true { throw CancellationError() }
             var nextTokens: [Int] = []
             var still: [Int] = []
+            let stepping = active, stepStart = Date()
             let picked = pickAll()
             for (j, i) in active.enumerated() {
                 if j == picked.failed { throw EngineError.nonFiniteLogits(step: generated[i].count) }
@@ -174,7 +175,6 @@ public final class Generator: @unchecked Sendable {
                     if finish[i] != nil { texts[i] += decoders[i].flush() }
                 }
                 if finish[i] != nil {
-                    decodeSeconds[i] = Date().timeIntervalSince(started[i]) - prefillSeconds[i]
                     caches[i] = nil
                     pending[i] = []
                 } else {
@@ -183,6 +183,9 @@ public final class Generator: @unchecked Sendable {
                 }
             }
             active = still
+            // A sequence's decode time is the steps it took part in, not the other prompts' prefills between them.
+            let sampledAt = Date()
+            for i in stepping { decodeSeconds[i] += sampledAt.timeIntervalSince(stepStart) }
             if !active.isEmpty {
                 // One forward pass over the last token of every unfinished sequence.
                 let rows = active.enumerated().map { j, i in
@@ -193,6 +196,8 @@ public final class Generator: @unchecked Sendable {
                 for (j, i) in active.enumerated() {
                     pending[i] = Array(logits[(j * vocab)..<((j + 1) * vocab)])
                 }
+                let forwardDone = Date()
+                for i in active { decodeSeconds[i] += forwardDone.timeIntervalSince(sampledAt) }
             }
             try admit()   // the next prompts take the finished sequences' slots
         }
