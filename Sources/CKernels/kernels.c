@@ -535,6 +535,18 @@ HT_AVX2 static void attention_scores_avx2(float *p, const float *q, const float 
     for (int t = 0; t < n; t++) p[t] = dot_f32_avx2(q, keys + (size_t)t * stride, d) * scale;
 }
 
+HT_AVX2 __attribute__((always_inline)) static inline void attention_values_nv(float *o, const float *p, const float *values,
+                                                                            size_t stride, int n, int nv) {
+    __m256 acc[16];
+    for (int j = 0; j < nv; j++) acc[j] = _mm256_setzero_ps();
+    for (int t = 0; t < n; t++) {
+        const float *v = values + (size_t)t * stride;
+        __m256 a = _mm256_set1_ps(p[t]);
+        for (int j = 0; j < nv; j++) acc[j] = _mm256_fmadd_ps(a, _mm256_loadu_ps(v + 8 * j), acc[j]);
+    }
+    for (int j = 0; j < nv; j++) _mm256_storeu_ps(o + 8 * j, acc[j]);
+}
+
 // The sum kept in registers across positions (the whole head when it fits in 16 vectors); each element sees the
 // same fused multiply-adds in the same order as ht_axpy_f32 position by position.
 HT_AVX2 static void attention_values_avx2(float *o, const float *p, const float *values, size_t stride, int n, int d) {
@@ -543,15 +555,12 @@ HT_AVX2 static void attention_values_avx2(float *o, const float *p, const float 
         for (int t = 0; t < n; t++) axpy_f32_avx2(o, p[t], values + (size_t)t * stride, d);
         return;
     }
-    __m256 acc[16];
-    const int nv = d / 8;
-    for (int j = 0; j < nv; j++) acc[j] = _mm256_setzero_ps();
-    for (int t = 0; t < n; t++) {
-        const float *v = values + (size_t)t * stride;
-        __m256 a = _mm256_set1_ps(p[t]);
-        for (int j = 0; j < nv; j++) acc[j] = _mm256_fmadd_ps(a, _mm256_loadu_ps(v + 8 * j), acc[j]);
+    // The models' head sizes get a copy with the vector count fixed, so that the sums stay in registers.
+    switch (d) {
+    case 64: attention_values_nv(o, p, values, stride, n, 8); break;
+    case 128: attention_values_nv(o, p, values, stride, n, 16); break;
+    default: attention_values_nv(o, p, values, stride, n, d / 8); break;
     }
-    for (int j = 0; j < nv; j++) _mm256_storeu_ps(o + 8 * j, acc[j]);
 }
 #endif
 

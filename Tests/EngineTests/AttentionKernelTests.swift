@@ -12,8 +12,9 @@ final class AttentionKernelTests: XCTestCase {
 
     func testBitForBitThePerPositionLoops() {
         var rng = SeededRandom(seed: 3)
-        // 64 and 128: the models' head sizes; 40: a size whose tail is scalar; 136: past what stays in registers.
-        for d in [64, 128, 40, 136] {
+        // 64 and 128: the models' head sizes (each its own copy); 40 and 72: other multiples of 8 (the dot's tail
+        // is scalar); 36: not a multiple of 8 (per-position axpy, scalar tails); 136: past what stays in registers.
+        for d in [64, 128, 40, 72, 36, 136] {
             for n in [1, 7, 300] {
                 let stride = d * 3
                 let q = random(d, &rng), keys = random(n * stride, &rng), values = random(n * stride, &rng)
