@@ -9,7 +9,8 @@ final class ElementwiseTests: XCTestCase {
         (0..<n).map { _ in Float(rng.nextUnit() * 8 - 4) }
     }
 
-    func testSplitPassesEqualTheSerialLoops() {
+    func testSplitPassesEqualTheSerialLoops() throws {
+        try XCTSkipIf(Parallel.threadCount < 2, "one thread: nothing is split (HELLOTUNE_THREADS or a one-core machine)")
         var rng = SeededRandom(seed: 11)
         let dim = 576
         for rows in [1, 5, 64] {   // below and above elementwiseMinimum

@@ -64,7 +64,8 @@ final class SamplerTests: XCTestCase {
     }
 
     func testSortKeyOrdersByLogitDescendingThenID() {
-        let values: [Float] = [3, -0.0, 0, -2.5, 3, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1e-30, -1e-30]
+        let values: [Float] = [3, -0.0, 0, -2.5, 3, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 1e-30, -1e-30,
+                               .leastNonzeroMagnitude, -.leastNonzeroMagnitude, .infinity, -.infinity, -2.5]
         let pairs = values.enumerated().map { (id: $0.offset, logit: $0.element) }
         let expected = pairs.sorted { $0.logit != $1.logit ? $0.logit > $1.logit : $0.id < $1.id }.map(\.id)
         let got = pairs.map { Sampler.sortKey($0.logit, id: $0.id) }.sorted().map { Int($0 & 0xFFFF_FFFF) }
