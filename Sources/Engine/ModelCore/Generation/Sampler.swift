@@ -54,7 +54,7 @@ public struct Sampler: Sendable {
 
     /// A key whose ascending order is the scaled logit's descending order, then the id's ascending order: what
     /// a stable sort of the candidates (in id order) by logit gives, as one integer comparison (the sort was a
-    /// quarter of an evaluation's time over tuples and a closure).
+    /// fifth of a batched evaluation's wall time over tuples and a closure).
     @inline(__always)
     package static func sortKey(_ scaled: Float, id: Int) -> UInt64 {
         let bits = scaled == 0 ? 0 : scaled.bitPattern   // -0 ties with +0, as the float comparison has them
