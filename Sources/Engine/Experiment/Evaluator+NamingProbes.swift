@@ -111,7 +111,7 @@ extension Evaluator {
                 ChatRequest(messages: $0.messages, model: m.model, seed: 0, temperature: 0,
                             maxTokens: min(plan.maxTokens, ReadingControl.maxTokens))
             }
-            let completions = try Self.cancellable { try runBlocking { try await backend.completeBatch(requests, inFlight: inFlight) } }
+            let completions = try Self.complete(requests, on: backend, inFlight: inFlight)
             for (job, completion) in zip(batch, completions) {
                 let choice = completion.choices.first
                 let text = choice?.message.content ?? ""

@@ -389,7 +389,7 @@ public final class Evaluator {
         for batch in batches(jobs, size: inFlight * m.batchesPerCall) {
             try checkCancel()
             let requests = batch.map { request(for: $0, model: m.model) }
-            let completions = try Self.cancellable { try runBlocking { try await backend.completeBatch(requests, inFlight: inFlight) } }
+            let completions = try Self.complete(requests, on: backend, inFlight: inFlight)
             for (job, completion) in zip(batch, completions) {
                 let choice = completion.choices.first
                     ?? ChatChoice(index: 0, message: ChatMessage(role: "assistant", content: ""), finishReason: nil)
@@ -398,9 +398,14 @@ public final class Evaluator {
         }
     }
 
-    /// A backend call, its `CancellationError` (a local backend's cancel flag) reported as the evaluation's.
-    static func cancellable<T>(_ call: () throws -> T) throws -> T {
-        do { return try call() } catch is CancellationError { throw EvaluationError.cancelled }
+    /// One call to a model's backend, its `CancellationError` (a local backend's cancel flag) reported as the
+    /// evaluation's.
+    static func complete(_ requests: [ChatRequest], on backend: any ChatBackend, inFlight: Int) throws -> [ChatCompletion] {
+        do {
+            return try runBlocking { try await backend.completeBatch(requests, inFlight: inFlight) }
+        } catch is CancellationError {
+            throw EvaluationError.cancelled
+        }
     }
 
     /// Index 0 at temperature 0, the others at the plan's sampler, each with the job's seed (an API may or may not
