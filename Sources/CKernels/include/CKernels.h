@@ -4,3 +4,4 @@
 #include "panels.h"
 #include "kquant.h"
 #include "bf16.h"
+#include "activations.h"

@@ -113,19 +113,16 @@ public final class TrainableModel: @unchecked Sendable {
                 let o = FloatBuffer(T * c.dim)                   // (T, dim)
                 frozen.forward([(w.o, o.pointer)], x: a.att.pointer, T: T)
                 adapt(.o, l, a.att, T, o, a, lora, lp, &dropRNG, dropout)
-                elementwise(T * c.dim) { i in a.xMid.pointer[i] = a.xIn.pointer[i] + o.pointer[i] }
+                elementwise(T * c.dim) { s, n in ht_add(a.xMid.pointer + s, a.xIn.pointer + s, o.pointer + s, n) }
                 rmsnorm(a.h2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
                 frozen.forward([(w.gate, a.gate.pointer), (w.up, a.up.pointer)], x: a.h2.pointer, T: T)
                 adapt(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG, dropout)
                 adapt(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG, dropout)
-                elementwise(T * c.ffnDim) { i in
-                    let g = a.gate.pointer[i]
-                    a.act.pointer[i] = g / (1 + expf(-g)) * a.up.pointer[i]
-                }
+                elementwise(T * c.ffnDim) { s, n in ht_swiglu(a.act.pointer + s, a.gate.pointer + s, a.up.pointer + s, n) }
                 let down = FloatBuffer(T * c.dim)                // (T, dim)
                 frozen.forward([(w.down, down.pointer)], x: a.act.pointer, T: T)
                 adapt(.down, l, a.act, T, down, a, lora, lp, &dropRNG, dropout)
-                elementwise(T * c.dim) { i in x.pointer[i] = a.xMid.pointer[i] + down.pointer[i] }
+                elementwise(T * c.dim) { s, n in ht_add(x.pointer + s, a.xMid.pointer + s, down.pointer + s, n) }
                 saved.append(a)
             }
         }
@@ -175,12 +172,9 @@ public final class TrainableModel: @unchecked Sendable {
                 frozen.inputGradient(w.down, dy: dx.pointer, T: T, into: dAct.pointer, accumulate: false)
                 adaptBackward(.down, l, dy: dx, input: a.act, T, dInput: dAct, a, lora, lp, grads, s, rank)
                 let dGate = FloatBuffer(T * c.ffnDim), dUp = FloatBuffer(T * c.ffnDim)
-                elementwise(T * c.ffnDim) { i in
-                    let g = a.gate.pointer[i]
-                    let sig = 1 / (1 + expf(-g))
-                    let silu = g * sig
-                    dUp.pointer[i] = dAct.pointer[i] * silu
-                    dGate.pointer[i] = dAct.pointer[i] * a.up.pointer[i] * sig * (1 + g * (1 - sig))
+                elementwise(T * c.ffnDim) { s, n in
+                    ht_swiglu_backward(dGate.pointer + s, dUp.pointer + s, dAct.pointer + s, a.gate.pointer + s,
+                                       a.up.pointer + s, n)
                 }
                 let dh2 = FloatBuffer(T * c.dim)
                 frozen.inputGradient(w.gate, dy: dGate.pointer, T: T, into: dh2.pointer, accumulate: false)
@@ -210,12 +204,12 @@ public final class TrainableModel: @unchecked Sendable {
         return (loss, L)
     }
 
-    /// body(i) for i in 0..<count, split over the threads when there is enough of it: the training pass's element-wise
-    /// steps (residual adds, SiLU and its gradient) would otherwise leave the second core idle.
+    /// body(start, count) over 0..<count in ranges split over the threads when there is enough of it: the training
+    /// pass's element-wise steps (residual adds, SiLU and its gradient) would otherwise leave the second core idle.
     @inline(__always)
-    private func elementwise(_ count: Int, _ body: (Int) -> Void) {
+    private func elementwise(_ count: Int, _ body: (Int, Int) -> Void) {
         Parallel.forRanges(count, granularity: 64, minimumPerThread: 1 << 14) { start, end in
-            for i in start..<end { body(i) }
+            body(start, end - start)
         }
     }
 

@@ -308,8 +308,7 @@ public final class LlamaModel: @unchecked Sendable {
 
 /// Floats below which an element-wise pass stays on one core: a fork costs about as much as a few thousand
 /// floats' work, so a decoded token's passes stay serial and a batch's or prompt's split. Each element or row
-/// is computed the same way wherever it runs, so the split changes no number. swiglu splits at a quarter of it,
-/// since each of its elements costs an exp.
+/// is computed the same way wherever it runs, so the split changes no number.
 package let elementwiseMinimum = 16_384
 
 /// y = x / sqrt(mean(x^2) + eps) * weight, for each of `rows` rows of `dim`.
@@ -329,7 +328,7 @@ package func rmsnorm(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>
 @inline(__always)
 package func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
     Parallel.forRanges(count, granularity: 16, minimumPerThread: elementwiseMinimum) { s, e in
-        for i in s..<e { y[i] += x[i] }
+        ht_add(y + s, y + s, x + s, e - s)
     }
 }
 
@@ -342,10 +341,7 @@ package func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: [Float], rows: In
 /// gate = silu(gate) * up
 @inline(__always)
 package func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-    Parallel.forRanges(count, granularity: 16, minimumPerThread: elementwiseMinimum / 4) { s, e in
-        for i in s..<e {
-            let g = gate[i]
-            gate[i] = g / (1 + expf(-g)) * up[i]
-        }
+    Parallel.forRanges(count, granularity: 16, minimumPerThread: elementwiseMinimum) { s, e in
+        ht_swiglu(gate + s, gate + s, up + s, e - s)
     }
 }
