@@ -144,6 +144,21 @@ final class GeneratorTests: XCTestCase {
         try assertEachAsAlone(batch, prompts: prompts, options: options, generator: generator)
     }
 
+    /// 97 sampled replies through 96 slots with an adapter, each as it comes alone: through sgemm, whose kernel
+    /// depends on the row count, most of these changed (lora.h).
+    func testNinetySixSlotsWithAnAdapterGiveEachReplyAsAlone() throws {
+        let base = try LocalModel(path: TestModel.defaultModelPath())
+        let lora = Self.randomAdapter(base, rank: 16, targets: [.q, .k, .v, .o, .gate, .up, .down], seed: 7)
+        let model = base.with(adapter: lora)
+        let prompts = (0..<97).map { model.encode(LocalModel.conversation(system: nil, user: "Name \($0 + 2) cities.")) }
+        var sampling = SamplingParameters(temperature: 0.7, topP: 0.9)
+        sampling.seed = 200
+        let options = GenerationOptions(maxTokens: 6, sampling: sampling)
+        let generator = Generator(model: model)
+        let batch = try generator.generateBatch(prompts: prompts, options: options, slots: 96)
+        try assertEachAsAlone(batch, prompts: prompts, options: options, generator: generator)
+    }
+
     /// A cancel mid-call stops the step under way, starts no further prompt, and returns no replies.
     func testCancelStopsTheCallAndStartsNoFurtherPrompt() throws {
         let model = try LocalModel(path: TestModel.defaultModelPath())

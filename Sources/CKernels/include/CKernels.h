@@ -5,3 +5,4 @@
 #include "kquant.h"
 #include "bf16.h"
 #include "activations.h"
+#include "lora.h"

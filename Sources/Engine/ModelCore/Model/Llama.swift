@@ -207,18 +207,26 @@ public final class LlamaModel: @unchecked Sendable {
     }
 
     /// y += s * (x A^T) B^T for each adapted projection of layer l; x (n, in), y (n, out).
+    /// In C, row by row in a fixed order (lora.h): through sgemm a tuned model's reply changed with the number of
+    /// sequences beside it (OpenBLAS picks its kernel by size; 96 replies 96 at a time differed from 32 at a time).
     private func applyAdapter(_ l: Int, _ items: [(LoRATarget, UnsafeMutablePointer<Float>)], x: UnsafePointer<Float>,
                               n: Int, workspace ws: Workspace) {
         guard let adapter else { return }
-        let r = adapter.config.rank
+        let r = adapter.config.rank, s = adapter.config.scale
         let xa = ws.floats(.loraScratch, n * r)                   // (n, rank)
         adapter.values.withUnsafeBufferPointer { lv in
             let p = lv.baseAddress!
             for (t, y) in items {
                 guard let slot = adapter.slot(layer: l, target: t) else { continue }
-                gemm(false, true, m: n, n: r, k: slot.inFeatures, x, p + slot.aOffset, xa)
-                gemm(false, true, m: n, n: slot.outFeatures, k: r, alpha: adapter.config.scale, xa, p + slot.bOffset,
-                     beta: 1, y)
+                let inF = slot.inFeatures, outF = slot.outFeatures
+                // xa (n, rank) = x (n, in) A^T, split by rows
+                Parallel.forRanges(n, minimumPerThread: max(1, (1 << 15) / (r * inF))) { j0, j1 in
+                    ht_lora_down(xa, x, p + slot.aOffset, Int32(inF), Int32(r), Int32(j0), Int32(j1))
+                }
+                // y (n, out) += s xa B^T, split by outputs (each thread transposes its own blocks of B)
+                Parallel.forRanges(outF, granularity: 16, minimumPerThread: max(16, (1 << 15) / (r * n))) { o0, o1 in
+                    ht_lora_up(y, Int32(outF), xa, p + slot.bOffset, Int32(r), s, 0, Int32(n), Int32(o0), Int32(o1))
+                }
             }
         }
     }
