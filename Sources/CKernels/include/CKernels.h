@@ -6,3 +6,4 @@
 #include "bf16.h"
 #include "activations.h"
 #include "lora.h"
+#include "sampling.h"

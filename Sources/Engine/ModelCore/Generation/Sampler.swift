@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// How the next token is chosen from the logits.
@@ -74,25 +75,31 @@ public struct Sampler: Sendable {
                 logits[id] = logits[id] > 0 ? logits[id] / p.repetitionPenalty : logits[id] * p.repetitionPenalty
             }
         }
-        var best = 0
-        var bestLogit = -Float.infinity
-        for i in 0..<logits.count where logits[i] > bestLogit {
-            bestLogit = logits[i]
-            best = i
-        }
+        // The scans, the keys and their sort are C (sampling.h), each exactly what a Swift loop here gave: the first
+        // index of the largest logit, the keys of the logits within the window in id order, and an ascending sort.
+        let best = Int(ht_argmax_first(logits.baseAddress, Int32(logits.count)))
+        let bestLogit = logits[best]
         if p.temperature <= 0 || p.topK == 1 { return best }
 
         // candidates: (id, scaled logit), most likely first, equal logits in id order
         let invT = 1 / p.temperature
         let floor = bestLogit - Self.logitWindow * p.temperature
-        var keys: [UInt64] = []
-        for i in 0..<logits.count where logits[i] >= floor { keys.append(Self.sortKey(logits[i] * invT, id: i)) }
-        keys.sort()
+        var keys = [UInt64](unsafeUninitializedCapacity: logits.count) { k, count in
+            count = Int(ht_candidate_keys(k.baseAddress, logits.baseAddress, Int32(logits.count), floor, invT))
+        }
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, keys.count))
+        keys.withUnsafeMutableBufferPointer { ht_sort_keys($0.baseAddress, Int32($0.count), scratch) }
+        scratch.deallocate()
         var candidates = keys.map { (id: Int($0 & 0xFFFF_FFFF), logit: logits[Int($0 & 0xFFFF_FFFF)] * invT) }
         if p.topK > 0, candidates.count > p.topK { candidates.removeLast(candidates.count - p.topK) }
 
         let top = candidates[0].logit
-        var probs = candidates.map { expf($0.logit - top) }
+        // expf of each, through activations.h's copy of the C library's expf (the same values, 16 at a time)
+        let shifted = candidates.map { $0.logit - top }
+        var probs = [Float](unsafeUninitializedCapacity: shifted.count) { out, count in
+            ht_expf_array(out.baseAddress, shifted, shifted.count)
+            count = shifted.count
+        }
         var total = probs.reduce(0, +)
         var keep = probs.count
         if p.minP > 0 {
