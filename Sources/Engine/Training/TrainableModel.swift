@@ -113,16 +113,16 @@ public final class TrainableModel: @unchecked Sendable {
                 let o = FloatBuffer(T * c.dim)                   // (T, dim)
                 frozen.forward([(w.o, o.pointer)], x: a.att.pointer, T: T)
                 adapt(.o, l, a.att, T, o, a, lora, lp, &dropRNG, dropout)
-                elementwise(T * c.dim) { s, n in ht_add(a.xMid.pointer + s, a.xIn.pointer + s, o.pointer + s, n) }
+                elementwise(T * c.dim) { i, n in ht_add(a.xMid.pointer + i, a.xIn.pointer + i, o.pointer + i, n) }
                 rmsnorm(a.h2.pointer, a.xMid.pointer, w.ffnNorm, rows: T, dim: c.dim, eps: c.normEpsilon)
                 frozen.forward([(w.gate, a.gate.pointer), (w.up, a.up.pointer)], x: a.h2.pointer, T: T)
                 adapt(.gate, l, a.h2, T, a.gate, a, lora, lp, &dropRNG, dropout)
                 adapt(.up, l, a.h2, T, a.up, a, lora, lp, &dropRNG, dropout)
-                elementwise(T * c.ffnDim) { s, n in ht_swiglu(a.act.pointer + s, a.gate.pointer + s, a.up.pointer + s, n) }
+                elementwise(T * c.ffnDim) { i, n in ht_swiglu(a.act.pointer + i, a.gate.pointer + i, a.up.pointer + i, n) }
                 let down = FloatBuffer(T * c.dim)                // (T, dim)
                 frozen.forward([(w.down, down.pointer)], x: a.act.pointer, T: T)
                 adapt(.down, l, a.act, T, down, a, lora, lp, &dropRNG, dropout)
-                elementwise(T * c.dim) { s, n in ht_add(x.pointer + s, a.xMid.pointer + s, down.pointer + s, n) }
+                elementwise(T * c.dim) { i, n in ht_add(x.pointer + i, a.xMid.pointer + i, down.pointer + i, n) }
                 saved.append(a)
             }
         }
@@ -172,9 +172,9 @@ public final class TrainableModel: @unchecked Sendable {
                 frozen.inputGradient(w.down, dy: dx.pointer, T: T, into: dAct.pointer, accumulate: false)
                 adaptBackward(.down, l, dy: dx, input: a.act, T, dInput: dAct, a, lora, lp, grads, s, rank)
                 let dGate = FloatBuffer(T * c.ffnDim), dUp = FloatBuffer(T * c.ffnDim)
-                elementwise(T * c.ffnDim) { s, n in
-                    ht_swiglu_backward(dGate.pointer + s, dUp.pointer + s, dAct.pointer + s, a.gate.pointer + s,
-                                       a.up.pointer + s, n)
+                elementwise(T * c.ffnDim) { i, n in
+                    ht_swiglu_backward(dGate.pointer + i, dUp.pointer + i, dAct.pointer + i, a.gate.pointer + i,
+                                       a.up.pointer + i, n)
                 }
                 let dh2 = FloatBuffer(T * c.dim)
                 frozen.inputGradient(w.gate, dy: dGate.pointer, T: T, into: dh2.pointer, accumulate: false)
@@ -204,7 +204,7 @@ public final class TrainableModel: @unchecked Sendable {
         return (loss, L)
     }
 
-    /// body(start, count) over 0..<count in ranges split over the threads when there is enough of it: the training
+    /// body(start, length) over 0..<count in ranges split over the threads when there is enough of it: the training
     /// pass's element-wise steps (residual adds, SiLU and its gradient) would otherwise leave the second core idle.
     @inline(__always)
     private func elementwise(_ count: Int, _ body: (Int, Int) -> Void) {
