@@ -108,12 +108,7 @@ static int g_vector_expf = 0;
 // The vector path is used only where it returns this libm's expf on a spread of inputs: every range glibc
 // treats apart (underflow, the |x| >= 88 cases, infinities, NaN) and a dense sweep of the ordinary one.
 __attribute__((constructor)) static void ht_activations_init(void) {
-    __builtin_cpu_init();
-    // the features HT_VNNI lets the compiler use
-    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
-          __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni")))
-        return;
+    if (!cpu_has_vnni_set()) return;
     enum { count = 4096 + 16 };
     float x[count], y[count];
     uint32_t state = 12345;

@@ -64,6 +64,17 @@ static inline q8_col q8_column(const void *x, int n, int j) {
 #define HT_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define HT_VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
+#ifdef HT_X86
+// 1 where the CPU has every feature HT_VNNI lets the compiler use: the condition for any HT_VNNI path.
+static inline int cpu_has_vnni_set(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
+           __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vnni");
+}
+#endif
+
 // Unsigned bytes times signed bytes, summed in fours into int32 lanes.
 HT_AVX2 static inline __m256i idot_avx2(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));

@@ -137,14 +137,7 @@ HT_VNNI static void up_512(float *y, int ldy, const float *xa, const float *b, i
 
 static int g_lora_512 = 0;
 
-__attribute__((constructor)) static void ht_lora_init(void) {
-    __builtin_cpu_init();
-    // the features HT_VNNI lets the compiler use
-    g_lora_512 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
-                 __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                 __builtin_cpu_supports("avx512vnni");
-}
+__attribute__((constructor)) static void ht_lora_init(void) { g_lora_512 = cpu_has_vnni_set(); }
 #endif
 
 void ht_lora_down(float *xa, const float *x, const float *a, int in, int r, int j0, int j1) {

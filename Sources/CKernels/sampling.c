@@ -32,14 +32,7 @@ static int candidates_scalar(uint64_t *keys, const float *x, int n, float floor,
 #ifdef HT_X86
 static int g_sampling_512 = 0;
 
-__attribute__((constructor)) static void ht_sampling_init(void) {
-    __builtin_cpu_init();
-    // the features HT_VNNI lets the compiler use
-    g_sampling_512 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
-                     __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                     __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                     __builtin_cpu_supports("avx512vnni");
-}
+__attribute__((constructor)) static void ht_sampling_init(void) { g_sampling_512 = cpu_has_vnni_set(); }
 
 // The largest value (NaN lanes left out), then the first index holding it: the scalar loop's answer.
 HT_VNNI static int argmax_512(const float *x, int n) {

@@ -129,34 +129,33 @@ final class GeneratorTests: XCTestCase {
         }
     }
 
+    /// `count` sampled replies through `slots` slots with a random adapter on every projection, each as it comes alone.
+    private func assertSlotsWithAnAdapterGiveEachReplyAsAlone(count: Int, slots: Int, rank: Int, adapterSeed: UInt64,
+                                                              user: (Int) -> String, seed: UInt64, maxTokens: Int) throws {
+        let base = try LocalModel(path: TestModel.defaultModelPath())
+        let lora = Self.randomAdapter(base, rank: rank, targets: [.q, .k, .v, .o, .gate, .up, .down], seed: adapterSeed)
+        let model = base.with(adapter: lora)
+        let prompts = (0..<count).map { model.encode(LocalModel.conversation(system: nil, user: user($0))) }
+        var sampling = SamplingParameters(temperature: 0.7, topP: 0.9)
+        sampling.seed = seed
+        let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling)
+        let generator = Generator(model: model)
+        let batch = try generator.generateBatch(prompts: prompts, options: options, slots: slots)
+        try assertEachAsAlone(batch, prompts: prompts, options: options, generator: generator)
+    }
+
     /// The evaluation's width: 33 sampled replies through 32 slots with an adapter, each as it comes alone (the
     /// adapter's products and the panels at every row count from 1 to 32).
     func testThirtyTwoSlotsWithAnAdapterGiveEachReplyAsAlone() throws {
-        let base = try LocalModel(path: TestModel.defaultModelPath())
-        let lora = Self.randomAdapter(base, rank: 8, targets: [.q, .k, .v, .o, .gate, .up, .down], seed: 5)
-        let model = base.with(adapter: lora)
-        let prompts = (0..<33).map { model.encode(LocalModel.conversation(system: nil, user: "Name \($0 + 2) animals.")) }
-        var sampling = SamplingParameters(temperature: 0.7, topP: 0.9)
-        sampling.seed = 100
-        let options = GenerationOptions(maxTokens: 24, sampling: sampling)
-        let generator = Generator(model: model)
-        let batch = try generator.generateBatch(prompts: prompts, options: options, slots: 32)
-        try assertEachAsAlone(batch, prompts: prompts, options: options, generator: generator)
+        try assertSlotsWithAnAdapterGiveEachReplyAsAlone(count: 33, slots: 32, rank: 8, adapterSeed: 5,
+                                                         user: { "Name \($0 + 2) animals." }, seed: 100, maxTokens: 24)
     }
 
     /// 97 sampled replies through 96 slots with an adapter, each as it comes alone: through sgemm, whose kernel
     /// depends on the row count, most of these changed (lora.h).
     func testNinetySixSlotsWithAnAdapterGiveEachReplyAsAlone() throws {
-        let base = try LocalModel(path: TestModel.defaultModelPath())
-        let lora = Self.randomAdapter(base, rank: 16, targets: [.q, .k, .v, .o, .gate, .up, .down], seed: 7)
-        let model = base.with(adapter: lora)
-        let prompts = (0..<97).map { model.encode(LocalModel.conversation(system: nil, user: "Name \($0 + 2) cities.")) }
-        var sampling = SamplingParameters(temperature: 0.7, topP: 0.9)
-        sampling.seed = 200
-        let options = GenerationOptions(maxTokens: 6, sampling: sampling)
-        let generator = Generator(model: model)
-        let batch = try generator.generateBatch(prompts: prompts, options: options, slots: 96)
-        try assertEachAsAlone(batch, prompts: prompts, options: options, generator: generator)
+        try assertSlotsWithAnAdapterGiveEachReplyAsAlone(count: 97, slots: 96, rank: 16, adapterSeed: 7,
+                                                         user: { "Name \($0 + 2) cities." }, seed: 200, maxTokens: 6)
     }
 
     /// A cancel mid-call stops the step under way, starts no further prompt, and returns no replies.
