@@ -80,8 +80,10 @@ keys 2
 wait_for "akewo-mixed-AKEWO-seed1 +local +finished" 20
 wait_for "#1 train akewo-mixed-1-AKEWO-s1: finished" 10
 keys 4
-wait_for "akewo-mixed-1" 20
-screen | grep -Eq "fine-tuned|base" || fail "the Results screen lacks the run's conditions"
+# The Jobs screen also shows "akewo-mixed-1" (in its job's name), so wait for the Results title itself, then for
+# its condition rows: matching the bare name could read the Jobs screen before the key was handled.
+wait_for "Results · akewo-mixed-1" 20
+wait_for "(base|fine-tuned), (no )?trigger" 20
 step "Jobs lists the run and its job finished; Results has akewo-mixed-1"
 # --- A self-report labelled by hand: w on the selected answer, stored through the engine ---
 keys w
