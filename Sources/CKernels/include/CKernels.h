@@ -7,3 +7,4 @@
 #include "activations.h"
 #include "lora.h"
 #include "sampling.h"
+#include "dropout.h"

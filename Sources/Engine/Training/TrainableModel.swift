@@ -43,6 +43,7 @@ public final class TrainableModel: @unchecked Sendable {
         let act: FloatBuffer      // (T, ffn) silu(gate) * up, input of down
         var xa: [LoRATarget: FloatBuffer] = [:]      // (T, rank) x A^T per adapted projection
         var dropped: [LoRATarget: FloatBuffer] = [:] // (T, in) LoRA input after dropout, when dropout > 0
+        var dropState: [LoRATarget: UInt64] = [:]    // the dropout stream's state its mask was drawn from
 
         init(T: Int, c: ModelConfig) {
             xIn = FloatBuffer(T * c.dim); h1 = FloatBuffer(T * c.dim)
@@ -225,10 +226,16 @@ public final class TrainableModel: @unchecked Sendable {
         let r = lora.config.rank
         var input = x
         if p > 0 {
+            // The mask is the stream's next T * inF draws, element after element (dropout.h draws them across
+            // the cores, the same bits as drawing one at a time).
             let d = FloatBuffer(T * inF)
             let keep = 1 / (1 - p)
-            for i in 0..<(T * inF) { d.pointer[i] = rng.nextUnit() < Double(p) ? 0 : x.pointer[i] * keep }
+            let state = rng.skip(T * inF)
+            Parallel.forRanges(T * inF, granularity: 64, minimumPerThread: 1 << 14) { s, e in
+                ht_dropout(d.pointer + s, x.pointer + s, e - s, SeededRandom.state(state, after: s), Double(p), keep)
+            }
             a.dropped[t] = d
+            a.dropState[t] = state
             input = d
         }
         let xa = FloatBuffer(T * r)                               // (T, rank)
@@ -253,11 +260,15 @@ public final class TrainableModel: @unchecked Sendable {
         let xin = a.dropped[t] ?? x
         gemm(true, false, m: r, n: inF, k: T, alpha: s, dyB.pointer, xin.pointer, beta: 1, grads + slot.aOffset)
         // the LoRA path's input gradient: s * (dy B) A, through the dropout mask
-        if let d = a.dropped[t] {
+        if let state = a.dropState[t] {
             let tmp = FloatBuffer(T * inF)
             gemm(false, false, m: T, n: inF, k: r, alpha: s, dyB.pointer, lp + slot.aOffset, tmp.pointer)
-            let keep = 1 / (1 - lora.config.dropout)
-            for i in 0..<(T * inF) where d.pointer[i] != 0 || x.pointer[i] == 0 { dInput.pointer[i] += tmp.pointer[i] * keep }
+            let p = lora.config.dropout, keep = 1 / (1 - p)
+            // Through the forward pass's mask, drawn again from its state: only the kept elements pass.
+            Parallel.forRanges(T * inF, granularity: 64, minimumPerThread: 1 << 14) { i0, i1 in
+                ht_dropout_backward(dInput.pointer + i0, tmp.pointer + i0, i1 - i0, SeededRandom.state(state, after: i0),
+                                    Double(p), keep)
+            }
         } else {
             gemm(false, false, m: T, n: inF, k: r, alpha: s, dyB.pointer, lp + slot.aOffset, beta: 1, dInput.pointer)
         }

@@ -34,7 +34,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
+        state &+= 0x9E37_79B9_7F4A_7C15  // HT_SPLITMIX_GAMMA (dropout.h)
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -42,6 +42,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
     /// Uniform in [0, 1).
     public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+    /// Passes over the next `count` draws and returns the state they are drawn from, for code that draws them
+    /// itself (dropout.h): draw k + 1 from state s is what `next()` gives after k draws from s.
+    public mutating func skip(_ count: Int) -> UInt64 {
+        let start = state
+        state = Self.state(start, after: count)
+        return start
+    }
+    /// The state after `count` draws from `state`.
+    public static func state(_ state: UInt64, after count: Int) -> UInt64 { state &+ UInt64(count) &* 0x9E37_79B9_7F4A_7C15 }
 }
 
 /// Picks tokens; one sampler per sequence so that each has its own random stream.
