@@ -17,7 +17,15 @@
 
 size_t ht_q8_column_bytes(int n) { return (size_t)n + (size_t)(n / 32) * 9 * sizeof(float); }
 
+#ifdef HT_X86
+static int g_avx512 = 0;
+static void quantize_q8_512(void *y, const float *x, int n);
+#endif
+
 void ht_quantize_q8(void *y, const float *x, int n) {
+#ifdef HT_X86
+    if (g_avx512) { quantize_q8_512(y, x, n); return; }
+#endif
     uint8_t *base = (uint8_t *)y;
     int8_t *q = (int8_t *)base;
     float *d8 = (float *)(base + n);
@@ -358,6 +366,38 @@ HT_AVX2 static int dequantize_avx2(uint32_t type, const void *src, float *dst, i
 #endif
 
 #ifdef HT_X86
+// ht_quantize_q8, 32 values at a time, with the scalar loop's numbers: the same division and reciprocal, each
+// product rounded to the nearest int as lrintf does under the default rounding mode, then truncated to a byte
+// (the profile of a batched evaluation had the scalar loop at 6% of its samples).
+// A NaN never wins the max there (`a > amax` is false), nor here (max_ps returns its second operand).
+HT_VNNI static void quantize_q8_512(void *y, const float *x, int n) {
+    uint8_t *base = (uint8_t *)y;
+    int8_t *q = (int8_t *)base;
+    float *d8 = (float *)(base + n);
+    float *s = d8 + (n / 32) * 8;
+    const __m512 sign = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+    for (int b = 0; b < n / 32; b++) {
+        __m512 x0 = _mm512_loadu_ps(x + b * 32), x1 = _mm512_loadu_ps(x + b * 32 + 16);
+        __m512 m = _mm512_max_ps(_mm512_and_ps(x0, sign), _mm512_setzero_ps());
+        m = _mm512_max_ps(_mm512_and_ps(x1, sign), m);
+        float amax = _mm512_reduce_max_ps(m);
+        float d = amax / 127.0f;
+        float id = d > 0 ? 1.0f / d : 0.0f;
+        __m512 iv = _mm512_set1_ps(id);
+        __m512 p0 = _mm512_mul_ps(x0, iv), p1 = _mm512_mul_ps(x1, iv);
+        // An infinite or NaN product (an infinite input, or a reciprocal that overflowed) is 0 in the scalar loop,
+        // whose 64-bit lrintf gives 2^63, an int of 0; cvtps_epi32 would give -2^31.
+        __m512 big = _mm512_set1_ps(2147483648.0f);
+        __m512i v0 = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(_mm512_and_ps(p0, sign), big, _CMP_LT_OQ), p0);
+        __m512i v1 = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(_mm512_and_ps(p1, sign), big, _CMP_LT_OQ), p1);
+        _mm_storeu_si128((__m128i *)(q + b * 32), _mm512_cvtepi32_epi8(v0));
+        _mm_storeu_si128((__m128i *)(q + b * 32 + 16), _mm512_cvtepi32_epi8(v1));
+        int sum = _mm512_reduce_add_epi32(_mm512_add_epi32(v0, v1));
+        _mm256_storeu_ps(d8 + b * 8, _mm256_set1_ps(d));
+        s[b] = d * (float)sum;
+    }
+}
+
 // exp(x) for 16 floats: 2^n * p(r) with x = n ln2 + r, |r| <= ln2/2, p a degree-6 polynomial
 // (relative error ~2e-7, like expf); inputs below -87 give 0.
 HT_VNNI static inline __m512 exp512(__m512 x) {
@@ -440,7 +480,6 @@ HT_VNNI static double cross_entropy_512(float *row, int n, int target, float sca
 }
 #endif
 
-static int g_avx512 = 0;
 
 double ht_cross_entropy(float *row, int n, int target, float scale, int gradient) {
 #ifdef HT_X86
