@@ -480,7 +480,6 @@ HT_VNNI static double cross_entropy_512(float *row, int n, int target, float sca
 }
 #endif
 
-
 double ht_cross_entropy(float *row, int n, int target, float scale, int gradient) {
 #ifdef HT_X86
     if (g_avx512) return cross_entropy_512(row, n, target, scale, gradient);
