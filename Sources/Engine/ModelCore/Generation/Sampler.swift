@@ -34,7 +34,7 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15  // HT_SPLITMIX_GAMMA (dropout.h)
+        state &+= Self.gamma
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -50,7 +50,9 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return start
     }
     /// The state after `count` draws from `state`.
-    public static func state(_ state: UInt64, after count: Int) -> UInt64 { state &+ UInt64(count) &* 0x9E37_79B9_7F4A_7C15 }
+    public static func state(_ state: UInt64, after count: Int) -> UInt64 { state &+ UInt64(count) &* gamma }
+    /// SplitMix64's increment (HT_SPLITMIX_GAMMA in dropout.h).
+    private static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
 }
 
 /// Picks tokens; one sampler per sequence so that each has its own random stream.
