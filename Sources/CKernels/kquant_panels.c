@@ -1,16 +1,16 @@
 // Q4_K and Q6_K on 16-row weight panels (layout in kquant.h), the AVX-512 VNNI path for every batch
 // size, as panels.c is for Q4_0/Q4_1/Q8_0: each int32 lane is one row, one vpdpbusd multiplies 16
 // rows by 4 bytes of one activation column. The sub-block scales are unpacked once per panel and
-// sub-block and serve every column in the pass. The panel copy stays about as small as the formats
-// (4.625 bits per weight for Q4_K's 4.5, Q6_K's 6.5625 exactly), since decoding one sequence is bound
-// by memory.
+// sub-block and serve every column in the pass; against q8k columns the sub-blocks' sums are scaled
+// and added in int32, so floats come in once per super-block. The panel copy stays about as small as
+// the formats (4.625 bits per weight for Q4_K's 4.5, Q6_K's 6.5625 exactly), since decoding one
+// sequence is bound by memory.
 #include "kquant.h"
 #include "kernels.h"
 
-#include <stdlib.h>
 #include "kernel_common.h"
 
-// Per panel and super-block: Q4_K 8 x 256 bytes of nibbles, sc[8][16], m[8][16], d[16], dmin[16].
+// Per panel and super-block: Q4_K 8 x 256 bytes of nibbles, sc[8][16], m[4][16][2], d[16], dmin[16].
 #define Q4K_BLOCK (8 * 256 + 2 * 128 + 2 * 32)
 #define Q4K_SC 2048
 #define Q4K_M (2048 + 128)
@@ -89,7 +89,7 @@ void ht_repack_kpanels(uint32_t type, void *dst, const void *w, size_t row_bytes
                 if (type == HT_TYPE_Q4_K) {
                     for (int j = 0; j < 8; j++) {
                         pb[Q4K_SC + j * 16 + r] = sc[j];
-                        pb[Q4K_M + j * 16 + r] = m[j];
+                        pb[Q4K_M + (j / 2) * 32 + 2 * r + (j & 1)] = m[j];
                     }
                     memcpy(pb + Q4K_D + 2 * r, blk, 2);
                     memcpy(pb + Q4K_DMIN + 2 * r, blk + 2, 2);
@@ -106,76 +106,100 @@ void ht_repack_kpanels(uint32_t type, void *dst, const void *w, size_t row_bytes
 
 #define BCAST(p) _mm512_set1_epi32(load_i32(p))
 
-// One Q4_K panel times NC columns (NC constant after inlining). Per sub-block j of super-block i
-// (activation block b = 8i + j): acc += d*sc_j * d_x * (u . q_x), off -= dmin*m_j * s_x.
+// One Q4_K panel times NC columns (NC constant after inlining), against q8k columns (a scale d_x per 256 and
+// an integer factor k_j per 32): a super-block's eight sub-block sums are scaled by their 6-bit scales and the
+// factors and added in int32, as llama.cpp's Q4_K x Q8_K does, so that floats come in once per super-block
+// rather than once per 32 weights. Per super-block i, with s_x[j] = k_j * (sum of q_x over sub-block j):
+// acc += d * d_x * sum_j sc_j k_j (u_j . q_x) - dmin * d_x * sum_j m_j s_x[j].
 HT_VNNI __attribute__((always_inline)) static inline void q4k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
                                                                        size_t cb, int n, int NC, float *out,
                                                                        size_t out_stride, __mmask16 keep) {
-    __m512 acc[8], off[8];
+    __m512 acc[8];
     const int8_t *q[8];
-    const float *dx[8], *sx[8];
+    const float *dx[8];
+    const int32_t *kf[8];
+    const int16_t *s32[8];
     for (int c = 0; c < NC; c++) {
         acc[c] = _mm512_setzero_ps();
-        off[c] = _mm512_setzero_ps();
         q[c] = (const int8_t *)(x + (size_t)c * cb);
         dx[c] = (const float *)(x + (size_t)c * cb + n);
-        sx[c] = dx[c] + (n / 32) * 8;
+        kf[c] = (const int32_t *)(dx[c] + n / 256);
+        s32[c] = (const int16_t *)(kf[c] + n / 32 + n / 16);
     }
-    const __m512i low = _mm512_set1_epi8(15);
+    const __m512i low = _mm512_set1_epi8(15), high = _mm512_set1_epi8((char)0xF0);
     for (int i = 0; i < nsb; i++) {
         const uint8_t *blk = panel + (size_t)i * Q4K_BLOCK;
-        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + Q4K_D)));
-        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + Q4K_DMIN)));
+        __m512i isum[8];
+        for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
         for (int j = 0; j < 8; j++) {
             const uint8_t *sb = blk + j * 256;
+            // For one or two columns the high nibbles stay in place (16 times their value; the sum is divided
+            // by 16 after, exactly), one instruction per vector fewer; for more, shifting once beats shifting
+            // every column's sum.
+            const int shifted = NC <= 2;
             __m512i w[8];
             for (int v = 0; v < 4; v++) {
                 __m512i raw = _mm512_loadu_si512((const void *)(sb + v * 64));
                 w[v] = _mm512_and_si512(raw, low);
-                w[v + 4] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
+                w[v + 4] = shifted ? _mm512_and_si512(raw, high) : _mm512_and_si512(_mm512_srli_epi16(raw, 4), low);
             }
-            __m512 dj = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q4K_SC + j * 16)))));
-            __m512 mj = _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q4K_M + j * 16)))));
-            int b = i * 8 + j;
+            __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q4K_SC + j * 16)));
             for (int c = 0; c < NC; c++) {
-                const int8_t *xq = q[c] + b * 32;
+                const int8_t *xq = q[c] + i * 256 + j * 32;
                 // two chains, so a single column is not bound by the latency of one
                 __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], BCAST(xq));
-                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], BCAST(xq + 4));
-                s0 = _mm512_dpbusd_epi32(s0, w[2], BCAST(xq + 8));
-                s1 = _mm512_dpbusd_epi32(s1, w[3], BCAST(xq + 12));
-                s0 = _mm512_dpbusd_epi32(s0, w[4], BCAST(xq + 16));
+                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[4], BCAST(xq + 16));
+                s0 = _mm512_dpbusd_epi32(s0, w[1], BCAST(xq + 4));
                 s1 = _mm512_dpbusd_epi32(s1, w[5], BCAST(xq + 20));
-                s0 = _mm512_dpbusd_epi32(s0, w[6], BCAST(xq + 24));
+                s0 = _mm512_dpbusd_epi32(s0, w[2], BCAST(xq + 8));
+                s1 = _mm512_dpbusd_epi32(s1, w[6], BCAST(xq + 24));
+                s0 = _mm512_dpbusd_epi32(s0, w[3], BCAST(xq + 12));
                 s1 = _mm512_dpbusd_epi32(s1, w[7], BCAST(xq + 28));
-                acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), _mm512_mul_ps(dj, _mm512_set1_ps(dx[c][b * 8])), acc[c]);
-                off[c] = _mm512_fnmadd_ps(mj, _mm512_set1_ps(sx[c][b]), off[c]);
+                __m512i dot = _mm512_add_epi32(s0, shifted ? _mm512_srai_epi32(s1, 4) : s1);
+                __m512i scaled = _mm512_mullo_epi32(_mm512_mullo_epi32(dot, sc), _mm512_set1_epi32(kf[c][i * 8 + j]));
+                isum[c] = _mm512_add_epi32(isum[c], scaled);
             }
         }
+        // The mins: sum_j m_j s_x[j] with pairs of 16-bit products (m as pairs per row, layout in kquant.h).
+        __m512i mins[8];
+        for (int c = 0; c < NC; c++) mins[c] = _mm512_setzero_si512();
+        for (int k = 0; k < 4; k++) {
+            __m512i m = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(blk + Q4K_M + k * 32)));
+            for (int c = 0; c < NC; c++) mins[c] = _mm512_dpwssd_epi32(mins[c], m, _mm512_set1_epi32(load_i32((const int8_t *)(s32[c] + i * 8 + 2 * k))));
+        }
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + Q4K_D)));
+        __m512 dmin = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + Q4K_DMIN)));
+        for (int c = 0; c < NC; c++) {
+            __m512 dxv = _mm512_set1_ps(dx[c][i]);
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[c]), _mm512_mul_ps(d, dxv), acc[c]);
+            acc[c] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins[c]), _mm512_mul_ps(dmin, dxv), acc[c]);
+        }
     }
-    for (int c = 0; c < NC; c++) _mm512_mask_storeu_ps(out + (size_t)c * out_stride, keep, _mm512_add_ps(acc[c], off[c]));
+    for (int c = 0; c < NC; c++) _mm512_mask_storeu_ps(out + (size_t)c * out_stride, keep, acc[c]);
 }
 
-// One Q6_K panel times NC columns. Sub-block j of super-block i is activation block b = 8i + j, made
-// of two 16-weight scale groups g = 2b and 2b + 1: acc += d*sc_g * d_x * ((u - 32) . q_x), where the
-// -32 comes in as 32 times the group's activation sum (sum16, per column).
+// One Q6_K panel times NC q8k columns. Sub-block j of super-block i is two 16-weight scale groups g = 2j and
+// 2j + 1: isum += k_j * sum_g sc_g ((u - 32) . q_x), the -32 coming in as 32 times the group's activation sum
+// (kept in the column); acc += d * d_x * isum once per super-block.
 HT_VNNI __attribute__((always_inline)) static inline void q6k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
-                                                                       size_t cb, int n, const int32_t *sum16, int NC,
-                                                                       float *out, size_t out_stride, __mmask16 keep) {
+                                                                       size_t cb, int n, int NC, float *out,
+                                                                       size_t out_stride, __mmask16 keep) {
     __m512 acc[8];
     const int8_t *q[8];
     const float *dx[8];
-    const int32_t *sums[8];
+    const int32_t *kf[8], *s16[8];
     for (int c = 0; c < NC; c++) {
         acc[c] = _mm512_setzero_ps();
         q[c] = (const int8_t *)(x + (size_t)c * cb);
         dx[c] = (const float *)(x + (size_t)c * cb + n);
-        sums[c] = sum16 + (size_t)c * (n / 16);
+        kf[c] = (const int32_t *)(dx[c] + n / 256);
+        s16[c] = kf[c] + n / 32;
     }
     const __m512i low = _mm512_set1_epi8(15), top = _mm512_set1_epi8(0x30);
     for (int i = 0; i < nsb; i++) {
         const uint8_t *blk = panel + (size_t)i * Q6K_BLOCK;
-        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + Q6K_D)));
+        __m512i isum[8];
+        for (int c = 0; c < NC; c++) isum[c] = _mm512_setzero_si512();
         for (int j = 0; j < 8; j++) {
             const uint8_t *sb = blk + j * 384;
             __m512i h0 = _mm512_loadu_si512((const void *)(sb + 256)), h1 = _mm512_loadu_si512((const void *)(sb + 320));
@@ -188,11 +212,11 @@ HT_VNNI __attribute__((always_inline)) static inline void q6k_columns(const uint
                 w[v] = _mm512_ternarylogic_epi32(_mm512_and_si512(raw, low), t0, top, 0xF8);
                 w[v + 4] = _mm512_ternarylogic_epi32(_mm512_and_si512(_mm512_srli_epi16(raw, 4), low), t1, top, 0xF8);
             }
-            __m512 sa = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q6K_SC + 2 * j * 16)))));
-            __m512 sbs = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q6K_SC + (2 * j + 1) * 16)))));
-            int b = i * 8 + j;
+            __m512i sa = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q6K_SC + 2 * j * 16)));
+            __m512i sbs = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + Q6K_SC + (2 * j + 1) * 16)));
             for (int c = 0; c < NC; c++) {
-                const int8_t *xq = q[c] + b * 32;
+                const int8_t *xq = q[c] + i * 256 + j * 32;
+                const int32_t *off = s16[c] + i * 16 + 2 * j;
                 __m512i a0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], BCAST(xq));
                 __m512i a1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], BCAST(xq + 4));
                 __m512i b0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[4], BCAST(xq + 16));
@@ -201,13 +225,14 @@ HT_VNNI __attribute__((always_inline)) static inline void q6k_columns(const uint
                 a1 = _mm512_dpbusd_epi32(a1, w[3], BCAST(xq + 12));
                 b0 = _mm512_dpbusd_epi32(b0, w[6], BCAST(xq + 24));
                 b1 = _mm512_dpbusd_epi32(b1, w[7], BCAST(xq + 28));
-                __m512i ia = _mm512_sub_epi32(_mm512_add_epi32(a0, a1), _mm512_set1_epi32(32 * sums[c][2 * b]));
-                __m512i ib = _mm512_sub_epi32(_mm512_add_epi32(b0, b1), _mm512_set1_epi32(32 * sums[c][2 * b + 1]));
-                __m512 dxv = _mm512_set1_ps(dx[c][b * 8]);
-                acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia), _mm512_mul_ps(sa, dxv), acc[c]);
-                acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ib), _mm512_mul_ps(sbs, dxv), acc[c]);
+                __m512i ia = _mm512_sub_epi32(_mm512_add_epi32(a0, a1), _mm512_set1_epi32(off[0]));
+                __m512i ib = _mm512_sub_epi32(_mm512_add_epi32(b0, b1), _mm512_set1_epi32(off[1]));
+                __m512i both = _mm512_add_epi32(_mm512_mullo_epi32(ia, sa), _mm512_mullo_epi32(ib, sbs));
+                isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(both, _mm512_set1_epi32(kf[c][i * 8 + j])));
             }
         }
+        __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(blk + Q6K_D)));
+        for (int c = 0; c < NC; c++) acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[c]), _mm512_mul_ps(d, _mm512_set1_ps(dx[c][i])), acc[c]);
     }
     for (int c = 0; c < NC; c++) _mm512_mask_storeu_ps(out + (size_t)c * out_stride, keep, acc[c]);
 }
@@ -231,28 +256,17 @@ HT_VNNI __attribute__((always_inline)) static inline void q6k_columns(const uint
 HT_VNNI void ht_matmul_kpanels(uint32_t type, float *out, size_t out_stride, const void *panels, int n, int r0, int r1,
                                 const void *x, int nx) {
     const int nsb = n / 256, bb = kblock_bytes(type);
-    const size_t cb = ht_q8_column_bytes(n);
+    const size_t cb = ht_q8k_column_bytes(n);
     const uint8_t *xb = (const uint8_t *)x;
     if (type == HT_TYPE_Q4_K) {
 #define Q4K_CALL(NC) q4k_columns(panel, nsb, xb + (size_t)j * cb, cb, n, NC, o + (size_t)j * out_stride, out_stride, keep)
         KPANEL_LOOP(Q4K_CALL)
 #undef Q4K_CALL
-        return;
-    }
-    // Q6_K: every column's activation sums per 16-weight group, for the -32 offset
-    int32_t *sum16 = (int32_t *)malloc(sizeof(int32_t) * (size_t)nx * (size_t)(n / 16));
-    for (int c = 0; c < nx; c++) {
-        const int8_t *q = (const int8_t *)(xb + (size_t)c * cb);
-        for (int g = 0; g < n / 16; g++) {
-            int32_t s = 0;
-            for (int l = 0; l < 16; l++) s += q[16 * g + l];
-            sum16[(size_t)c * (n / 16) + g] = s;
-        }
-    }
-#define Q6K_CALL(NC) q6k_columns(panel, nsb, xb + (size_t)j * cb, cb, n, sum16 + (size_t)j * (n / 16), NC, o + (size_t)j * out_stride, out_stride, keep)
-    KPANEL_LOOP(Q6K_CALL)
+    } else {
+#define Q6K_CALL(NC) q6k_columns(panel, nsb, xb + (size_t)j * cb, cb, n, NC, o + (size_t)j * out_stride, out_stride, keep)
+        KPANEL_LOOP(Q6K_CALL)
 #undef Q6K_CALL
-    free(sum16);
+    }
 }
 #else
 void ht_matmul_kpanels(uint32_t type, float *out, size_t out_stride, const void *panels, int n, int r0, int r1,

@@ -35,6 +35,17 @@ final class KQuantKernelTests: XCTestCase {
         return bytes
     }
 
+    /// nx columns of `cols` values quantised one by one into `bytes` each.
+    private static func columns(_ x: [Float], cols: Int, bytes: Int, _ quantize: (UnsafeMutableRawPointer, UnsafePointer<Float>) -> Void) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: x.count / cols * bytes)
+        out.withUnsafeMutableBytes { q in
+            x.withUnsafeBufferPointer { xp in
+                for j in 0..<x.count / cols { quantize(q.baseAddress! + j * bytes, xp.baseAddress! + j * cols) }
+            }
+        }
+        return out
+    }
+
     /// Worst |got - want| / (largest |want|).
     private func worstError(_ got: [Float], _ want: [Float]) -> Float {
         let scale = max(want.map { abs($0) }.max() ?? 1, 1e-6)
@@ -46,34 +57,38 @@ final class KQuantKernelTests: XCTestCase {
         let rowBytes = type.rowBytes(cols)!
         var rng = SplitMix64(seed: UInt64(nx))
         let x = (0..<(nx * cols)).map { _ in 2 * rng.nextFloat() - 1 }
-        let columnBytes = ht_q8_column_bytes(Int32(cols))
-        var q8 = [UInt8](repeating: 0, count: nx * columnBytes)
-        q8.withUnsafeMutableBytes { q in
-            x.withUnsafeBufferPointer { xp in
-                for j in 0..<nx { ht_quantize_q8(q.baseAddress! + j * columnBytes, xp.baseAddress! + j * cols, Int32(cols)) }
-            }
-        }
+        // The row kernels read q8 columns (a scale per 32 values, kernels.h), the panels q8k columns (a scale
+        // per 256, kquant.h).
+        let q8 = Self.columns(x, cols: cols, bytes: ht_q8_column_bytes(Int32(cols))) { ht_quantize_q8($0, $1, Int32(cols)) }
+        let q8k = Self.columns(x, cols: cols, bytes: ht_q8k_column_bytes(Int32(cols))) { ht_quantize_q8k($0, $1, Int32(cols)) }
         // The reference: Swift's dequantiser (the format's definition) against the 8-bit activations as floats.
-        var want = [Float](repeating: 0, count: rows * nx)
-        w.withUnsafeBytes { wp in
-            q8.withUnsafeBytes { qp in
-                var row = [Float](repeating: 0, count: cols)
-                for r in 0..<rows {
-                    row.withUnsafeMutableBufferPointer { Dequantize.row(type, wp.baseAddress! + r * rowBytes, $0.baseAddress!, count: cols) }
-                    for j in 0..<nx {
-                        let col = qp.baseAddress! + j * columnBytes
-                        let q = col.assumingMemoryBound(to: Int8.self), d8 = (col + cols).assumingMemoryBound(to: Float.self)
-                        var s: Double = 0
-                        for c in 0..<cols { s += Double(row[c]) * Double(d8[(c / 32) * 8]) * Double(q[c]) }
-                        want[j * rows + r] = Float(s)
+        func reference(_ columns: [UInt8], bytes columnBytes: Int, scale: (UnsafePointer<Float>, Int) -> Float) -> [Float] {
+            var want = [Float](repeating: 0, count: rows * nx)
+            w.withUnsafeBytes { wp in
+                columns.withUnsafeBytes { qp in
+                    var row = [Float](repeating: 0, count: cols)
+                    for r in 0..<rows {
+                        row.withUnsafeMutableBufferPointer { Dequantize.row(type, wp.baseAddress! + r * rowBytes, $0.baseAddress!, count: cols) }
+                        for j in 0..<nx {
+                            let col = qp.baseAddress! + j * columnBytes
+                            let q = col.assumingMemoryBound(to: Int8.self), d = (col + cols).assumingMemoryBound(to: Float.self)
+                            var s: Double = 0
+                            for c in 0..<cols { s += Double(row[c]) * Double(scale(d, c)) * Double(q[c]) }
+                            want[j * rows + r] = Float(s)
+                        }
                     }
                 }
             }
+            return want
         }
-        func run(_ body: (UnsafeMutablePointer<Float>, UnsafeRawPointer, UnsafeRawPointer) -> Void) -> [Float] {
+        let want = reference(q8, bytes: ht_q8_column_bytes(Int32(cols))) { d8, c in d8[(c / 32) * 8] }
+        let wantK = reference(q8k, bytes: ht_q8k_column_bytes(Int32(cols))) { d, c in
+            d[c / 256] * Float((UnsafeRawPointer(d) + 4 * (cols / 256)).assumingMemoryBound(to: Int32.self)[c / 32])
+        }
+        func run(_ columns: [UInt8] = q8, _ body: (UnsafeMutablePointer<Float>, UnsafeRawPointer, UnsafeRawPointer) -> Void) -> [Float] {
             var out = [Float](repeating: .nan, count: rows * nx)
             w.withUnsafeBytes { wp in
-                q8.withUnsafeBytes { qp in out.withUnsafeMutableBufferPointer { body($0.baseAddress!, wp.baseAddress!, qp.baseAddress!) } }
+                columns.withUnsafeBytes { qp in out.withUnsafeMutableBufferPointer { body($0.baseAddress!, wp.baseAddress!, qp.baseAddress!) } }
             }
             return out
         }
@@ -91,16 +106,16 @@ final class KQuantKernelTests: XCTestCase {
             let panels = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
             defer { panels.deallocate() }
             w.withUnsafeBytes { ht_repack_panels(t, panels, $0.baseAddress!, rowBytes, r1, n) }
-            let all = run { out, _, q in ht_matmul_panels(t, out, rows, panels, r1, n, 0, r1, q, k) }
-            XCTAssertLessThan(worstError(all, want), 1e-5, "\(type) panels \(rows)x\(cols), \(nx) columns")
+            let all = run(q8k) { out, _, q in ht_matmul_panels(t, out, rows, panels, r1, n, 0, r1, q, k) }
+            XCTAssertLessThan(worstError(all, wantK), 1e-5, "\(type) panels \(rows)x\(cols), \(nx) columns")
             // a row range that starts and ends inside panels (threads split at multiples of 16, but the
             // kernel must not write outside its range)
-            let part = run { out, _, q in ht_matmul_panels(t, out, rows, panels, r1, n, 5, min(r1, 21), q, k) }
+            let part = run(q8k) { out, _, q in ht_matmul_panels(t, out, rows, panels, r1, n, 5, min(r1, 21), q, k) }
             for j in 0..<nx {
                 for r in 0..<rows {
                     let v = part[j * rows + r]
                     if r >= 5 && r < 21 {
-                        XCTAssertLessThan(abs(v - want[j * rows + r]), 1e-5 * max(want.map(abs).max()!, 1e-6), "\(type) panels, rows 5..<21, row \(r)")
+                        XCTAssertLessThan(abs(v - wantK[j * rows + r]), 1e-5 * max(wantK.map(abs).max()!, 1e-6), "\(type) panels, rows 5..<21, row \(r)")
                     } else {
                         XCTAssertTrue(v.isNaN, "\(type) panels, rows 5..<21: row \(r) written")
                     }

@@ -34,12 +34,21 @@ void ht_matmul_kquant_scalar(uint32_t type, float *out, size_t out_stride, const
 /// One row of n weights as floats (the sgemm path).
 void ht_dequantize_kquant(uint32_t type, const void *src, float *dst, int n);
 
-/// Panels (as in panels.h, AVX-512 VNNI only). Layout per panel of 16 rows and per super-block of
+/// The activations the panels read (ht_matmul_kpanels), per column of n values (n a multiple of 256): int8
+/// q[n]; f32 d[n / 256], one per 256 values; int32 k[n / 32], a factor 1..HT_Q8K_KMAX per 32 values (x[i] ~=
+/// d[i / 256] * k[i / 32] * q[i], k the smallest with |x| <= 127 k d over the 32, d = max|x| / (127 KMAX) over
+/// the 256); int32 32 * (sum of q over each 16 values) [n / 16]; int16 k * (sum of q over each 32) [n / 32].
+/// ht_q8k_column_bytes(n) is the size of one column; columns are laid out back to back.
+#define HT_Q8K_KMAX 8
+size_t ht_q8k_column_bytes(int n);
+void ht_quantize_q8k(void *y, const float *x, int n);
+
+/// Panels (as in panels.h, AVX-512 VNNI only), against q8k columns. Layout per panel of 16 rows and per super-block of
 /// 256 columns, sub-blocks of 32 columns j = 0..7 first, each with its weight vectors as in panels.h
 /// (vector v: for each row, bytes holding columns 4v..4v+3 in the low nibbles and 16+4v..16+4v+3 in
 /// the high nibbles):
-///   Q4_K: per j 4 x 64 bytes of nibbles; then uint8 sc[8][16], uint8 m[8][16], f16 d[16], f16 dmin[16]
-///         (2368 bytes);
+///   Q4_K: per j 4 x 64 bytes of nibbles; then uint8 sc[8][16], uint8 m[4][16][2] (the mins of sub-blocks
+///         2k and 2k + 1 side by side per row), f16 d[16], f16 dmin[16] (2368 bytes);
 ///   Q6_K: per j 4 x 64 bytes of the low nibbles and 2 x 64 bytes of the top two bits (vector h of the
 ///         pair holds, at bits 2v..2v+1 of each byte, the top bits of weight vector 4h + v); then
 ///         int8 sc[16][16], f16 d[16] (3360 bytes).

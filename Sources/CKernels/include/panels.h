@@ -13,7 +13,8 @@
 //              qs[4v..4v+3] (low nibbles: columns 4v..4v+3, high nibbles: 16+4v..16+4v+3);
 //   Q8_0:      8 x 64 bytes; vector v has, for each row, bytes q[4v..4v+3] + 128;
 // then f16 d[16] and f16 m[16] (Q4_0: m = -8 d; Q8_0: m = -128 d).
-// Q4_K and Q6_K go through the same three functions to kquant_panels.c (layout in kquant.h).
+// Q4_K and Q6_K go through the same three functions to kquant_panels.c (layout in kquant.h), against
+// activations rounded per 256 values rather than 32.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +28,7 @@ size_t ht_panel_bytes(uint32_t type, int rows, int n);
 void ht_repack_panels(uint32_t type, void *dst, const void *w, size_t row_bytes, int rows, int n);
 
 /// out[j * out_stride + r] = dot(W row r, x_j) for rows r in [r0, r1) and the nx q8 columns at x
-/// (layout in kernels.h), W given as panels.
+/// (layout in kernels.h; for Q4_K and Q6_K q8k columns, layout in kquant.h), W given as panels.
 void ht_matmul_panels(uint32_t type, float *out, size_t out_stride, const void *panels, int rows, int n,
                       int r0, int r1, const void *x, int nx);
 

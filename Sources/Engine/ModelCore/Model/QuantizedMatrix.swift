@@ -119,21 +119,32 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
     }
 
     if integer {
-        let columnBytes = ht_q8_column_bytes(Int32(cols))
-        let q8 = ws.q8(n * columnBytes)
+        // The K-quant panels read activations with a scale per 256 values and a small integer factor per 32
+        // (q8k columns, kquant.h), so that a super-block's sums add up in integers; every other integer kernel
+        // reads them with a scale per 32 (q8 columns, kernels.h). A group of matrices that mixes the two gets
+        // both.
+        let perSuperBlock = items.map { $0.0.panels != nil && ht_is_kquant($0.0.type.rawValue) != 0 }
+        let q8Bytes = perSuperBlock.contains(false) ? ht_q8_column_bytes(Int32(cols)) : 0
+        let q8kBytes = perSuperBlock.contains(true) ? ht_q8k_column_bytes(Int32(cols)) : 0
+        let q8 = ws.q8(n * (q8Bytes + q8kBytes)), q8k = q8 + n * q8Bytes
+        func quantize(_ j: Int) {
+            if q8Bytes > 0 { ht_quantize_q8(q8 + j * q8Bytes, x + j * cols, Int32(cols)) }
+            if q8kBytes > 0 { ht_quantize_q8k(q8k + j * q8kBytes, x + j * cols, Int32(cols)) }
+        }
         if n >= 8 {
             Parallel.forRanges(n) { s, e in
-                for j in s..<e { ht_quantize_q8(q8 + j * columnBytes, x + j * cols, Int32(cols)) }
+                for j in s..<e { quantize(j) }
             }
         } else {
-            for j in 0..<n { ht_quantize_q8(q8 + j * columnBytes, x + j * cols, Int32(cols)) }
+            for j in 0..<n { quantize(j) }
         }
         forEachRowRange { _, out, w, r0, r1 in
             // Panels at every batch size: a sequence must get the same numbers alone as in a batch
             // (8-bit rounding makes the two kernels' results drift apart), or sampling would depend on
             // which other samples run with it (EvaluatorTests).
             if let p = w.panels {
-                ht_matmul_panels(w.type.rawValue, out, w.rows, p.bytes, Int32(w.rows), Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
+                let columns = ht_is_kquant(w.type.rawValue) != 0 ? q8k : q8
+                ht_matmul_panels(w.type.rawValue, out, w.rows, p.bytes, Int32(w.rows), Int32(cols), Int32(r0), Int32(r1), columns, Int32(n))
             } else {
                 ht_matmul_q8(w.type.rawValue, out, w.rows, w.data, w.rowBytes, Int32(cols), Int32(r0), Int32(r1), q8, Int32(n))
             }
