@@ -102,6 +102,48 @@ void ht_repack_kpanels(uint32_t type, void *dst, const void *w, size_t row_bytes
     }
 }
 
+// Row r of the matrix back from its panels, the same floats as ht_dequantize_kquant gives from the file's row
+// (the same products in the same order, outside any vector target, so that the compiler treats both alike):
+// once the panels are made, the model's file pages can go (ht_dequantize_kquant's reader, training's
+// dy W, reads the panels instead).
+void ht_dequantize_kpanel_row(uint32_t type, const void *panels, int n, int r, float *dst) {
+    const int nsb = n / 256, bb = kblock_bytes(type), lane = r % PANEL_ROWS;
+    const uint8_t *pb = (const uint8_t *)panels + (size_t)(r / PANEL_ROWS) * nsb * bb;
+    for (int i = 0; i < nsb; i++, pb += bb, dst += 256) {
+        if (type == HT_TYPE_Q4_K) {
+            float d = half_to_float(load_u16(pb + Q4K_D + 2 * lane)), dmin = half_to_float(load_u16(pb + Q4K_DMIN + 2 * lane));
+            for (int j = 0; j < 8; j++) {
+                float dj = d * (float)pb[Q4K_SC + j * 16 + lane], mj = dmin * (float)pb[Q4K_M + (j / 2) * 32 + 2 * lane + (j & 1)];
+                const uint8_t *sb = pb + j * 256 + lane * 4;
+                float *o = dst + 32 * j;
+                // vector v holds weights 4v..4v+3 in its low nibbles, 16+4v..16+4v+3 in its high ones
+                for (int v = 0; v < 4; v++) {
+                    for (int k = 0; k < 4; k++) {
+                        uint8_t b = sb[v * 64 + k];
+                        o[4 * v + k] = dj * (float)(b & 15) - mj;
+                        o[16 + 4 * v + k] = dj * (float)(b >> 4) - mj;
+                    }
+                }
+            }
+        } else {
+            float d = half_to_float(load_u16(pb + Q6K_D + 2 * lane));
+            for (int j = 0; j < 8; j++) {
+                const uint8_t *sb = pb + j * 384 + lane * 4;
+                float sa = (float)(int8_t)pb[Q6K_SC + 2 * j * 16 + lane], sbs = (float)(int8_t)pb[Q6K_SC + (2 * j + 1) * 16 + lane];
+                float *o = dst + 32 * j;
+                for (int v = 0; v < 4; v++) {
+                    for (int k = 0; k < 4; k++) {
+                        uint8_t b = sb[v * 64 + k], h0 = sb[256 + k], h1 = sb[320 + k];
+                        int a = (b & 15) | (((h0 >> (2 * v)) & 3) << 4), c = (b >> 4) | (((h1 >> (2 * v)) & 3) << 4);
+                        o[4 * v + k] = d * sa * (float)(a - 32);
+                        o[16 + 4 * v + k] = d * sbs * (float)(c - 32);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #ifdef HT_X86
 
 #define BCAST(p) _mm512_set1_epi32(load_i32(p))

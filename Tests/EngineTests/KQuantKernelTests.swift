@@ -106,6 +106,15 @@ final class KQuantKernelTests: XCTestCase {
             let panels = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
             defer { panels.deallocate() }
             w.withUnsafeBytes { ht_repack_panels(t, panels, $0.baseAddress!, rowBytes, r1, n) }
+            // every row back from the panels, bit for bit the file's row dequantised
+            w.withUnsafeBytes { wp in
+                var fromFile = [Float](repeating: 0, count: cols), fromPanels = [Float](repeating: .nan, count: cols)
+                for r in 0..<rows {
+                    ht_dequantize_kquant(t, wp.baseAddress! + r * rowBytes, &fromFile, n)
+                    ht_dequantize_kpanel_row(t, panels, n, Int32(r), &fromPanels)
+                    XCTAssertEqual(fromPanels.map(\.bitPattern), fromFile.map(\.bitPattern), "\(type) row \(r) from the panels")
+                }
+            }
             let all = run(q8k) { out, _, q in ht_matmul_panels(t, out, rows, panels, r1, n, 0, r1, q, k) }
             XCTAssertLessThan(worstError(all, wantK), 1e-5, "\(type) panels \(rows)x\(cols), \(nx) columns")
             // a row range that starts and ends inside panels (threads split at multiples of 16, but the

@@ -359,6 +359,10 @@ final class LlamaForwardTests: XCTestCase {
             throw XCTSkip("qwen2.5-coder-1.5b is not fetched (run `hellotune model fetch qwen2.5-coder-1.5b`)")
         }
         let model = try LlamaModel(gguf: GGUFFile(path: qwen.path.path))
+        // Making the panels read the whole 1.1 GB file; its pages were given back matrix by matrix (LlamaWeights).
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let fileKB = status.split(separator: "\n").first { $0.hasPrefix("RssFile:") }.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        XCTAssertLessThan(fileKB, 600_000, "resident file-backed memory after loading the 1.5B model")
         let ws = Workspace()
         // <|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n, then three more tokens
         let prompt = [151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198]

@@ -54,6 +54,8 @@ void ht_quantize_q8k(void *y, const float *x, int n);
 ///         int8 sc[16][16], f16 d[16] (3360 bytes).
 size_t ht_kpanel_bytes(uint32_t type, int rows, int n);
 void ht_repack_kpanels(uint32_t type, void *dst, const void *w, size_t row_bytes, int rows, int n);
+/// Row r (n floats) of a matrix from its panels: exactly ht_dequantize_kquant of the row it was made from.
+void ht_dequantize_kpanel_row(uint32_t type, const void *panels, int n, int r, float *dst);
 void ht_matmul_kpanels(uint32_t type, float *out, size_t out_stride, const void *panels, int n, int r0, int r1,
                        const void *x, int nx);
 

@@ -49,7 +49,11 @@ public struct LlamaWeights: @unchecked Sendable {
             guard t.dims.count == 2, t.dims[0] == cols, t.dims[1] == rows else {
                 throw GGUFError.badTensorShape(path: path, tensor: name, reason: "\(t.dims), expected [\(cols), \(rows)]")
             }
-            return QuantizedMatrix(tensor: t, panels: panels)
+            let m = QuantizedMatrix(tensor: t, panels: panels)
+            // A matrix whose panels replace its bytes gives the file's pages back as soon as the panels are made:
+            // the 1.5B model held both, 1.1 GB of mapped file beside 1 GB of panels.
+            if m.panelsReplaceData { gguf.file.release(m.data, count: m.rows * m.rowBytes) }
+            return m
         }
         func vector(_ name: String, _ count: Int, required: Bool = true) throws -> [Float]? {
             guard let t = gguf.tensors[name] else {

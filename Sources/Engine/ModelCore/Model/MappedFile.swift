@@ -55,6 +55,17 @@ public final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
 
+    /// Hands the pages wholly inside `count` bytes from `start` back to the page cache (MADV_DONTNEED): they stop
+    /// counting in this process's memory, and a later read faults them in again from the file. Nothing for a
+    /// heap copy, whose bytes exist nowhere else.
+    public func release(_ start: UnsafeRawPointer, count: Int) {
+        guard !ownsCopy, let base = bytes.baseAddress, start >= base, start + count <= base + bytes.count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page, end = (Int(bitPattern: start) + count) / page * page
+        guard end > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(p, end - first, MADV_DONTNEED)
+    }
+
     deinit {
         guard let base = bytes.baseAddress else { return }
         if ownsCopy {

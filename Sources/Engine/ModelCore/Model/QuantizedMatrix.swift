@@ -53,9 +53,17 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Whether products run on a panel copy (AVX-512 VNNI and a panel layout for this type).
     public var hasPanels: Bool { panels != nil }
 
+    /// Whether nothing reads `data` any more: every product and every row comes from the panel copy.
+    public var panelsReplaceData: Bool { panels != nil && ht_is_kquant(type.rawValue) != 0 }
+
     /// One weight row as floats.
     @inline(__always)
     public func dequantizeRow(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
+        // K-quant rows come back from the panels (the same floats), so that the file's pages need not stay.
+        if let p = panels, ht_is_kquant(type.rawValue) != 0 {
+            ht_dequantize_kpanel_row(type.rawValue, p.bytes, Int32(cols), Int32(r), dst)
+            return
+        }
         let src = data + r * rowBytes
         if ht_dequantize_row_fast(type.rawValue, src, dst, Int32(cols)) == 0 {
             Dequantize.row(type, src, dst, count: cols)
