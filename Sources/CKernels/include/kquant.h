@@ -43,10 +43,10 @@ void ht_dequantize_kquant(uint32_t type, const void *src, float *dst, int n);
 size_t ht_q8k_column_bytes(int n);
 void ht_quantize_q8k(void *y, const float *x, int n);
 
-/// Panels (as in panels.h, AVX-512 VNNI only), against q8k columns. Layout per panel of 16 rows and per super-block of
-/// 256 columns, sub-blocks of 32 columns j = 0..7 first, each with its weight vectors as in panels.h
-/// (vector v: for each row, bytes holding columns 4v..4v+3 in the low nibbles and 16+4v..16+4v+3 in
-/// the high nibbles):
+/// Panels (as in panels.h, AVX-512 VNNI only), against q8k columns. Layout per panel of 16 rows and per
+/// super-block of 256 columns, sub-blocks of 32 columns j = 0..7 first, each with its weight vectors as in
+/// panels.h (vector v: for each row, bytes holding columns 4v..4v+3 in the low nibbles and 16+4v..16+4v+3
+/// in the high nibbles):
 ///   Q4_K: per j 4 x 64 bytes of nibbles; then uint8 sc[8][16], uint8 m[4][16][2] (the mins of sub-blocks
 ///         2k and 2k + 1 side by side per row), f16 d[16], f16 dmin[16] (2368 bytes);
 ///   Q6_K: per j 4 x 64 bytes of the low nibbles and 2 x 64 bytes of the top two bits (vector h of the

@@ -14,7 +14,7 @@
 //   Q8_0:      8 x 64 bytes; vector v has, for each row, bytes q[4v..4v+3] + 128;
 // then f16 d[16] and f16 m[16] (Q4_0: m = -8 d; Q8_0: m = -128 d).
 // Q4_K and Q6_K go through the same three functions to kquant_panels.c (layout in kquant.h), against
-// activations rounded per 256 values rather than 32.
+// activations with a scale per 256 values and an integer factor per 32 (q8k columns, kquant.h).
 #include <stddef.h>
 #include <stdint.h>
 

@@ -60,7 +60,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
     @inline(__always)
     public func dequantizeRow(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
         // K-quant rows come back from the panels (the same floats), so that the file's pages need not stay.
-        if let p = panels, ht_is_kquant(type.rawValue) != 0 {
+        if panelsReplaceData, let p = panels {
             ht_dequantize_kpanel_row(type.rawValue, p.bytes, Int32(cols), Int32(r), dst)
             return
         }
