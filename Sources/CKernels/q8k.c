@@ -30,6 +30,20 @@ static inline int8_t round_q(float p) {
     return (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
 }
 
+// What both paths store for block j of super-block b once its values are rounded: the factor and the sums.
+static inline void put_block(int32_t *kf, int32_t *s16, int16_t *s32, int b, int j, int k, const int sums[2]) {
+    kf[b * 8 + j] = k;
+    s16[b * 16 + 2 * j] = 32 * sums[0];
+    s16[b * 16 + 2 * j + 1] = 32 * sums[1];
+    s32[b * 8 + j] = (int16_t)(k * (sums[0] + sums[1]));
+}
+
+// 1 / (k d), the block's reciprocal step (0 for a zero step), computed alike by both paths.
+static inline float inverse_step(float db, int k) {
+    float step = db * (float)k;
+    return step > 0 ? 1.0f / step : 0.0f;
+}
+
 static void quantize_q8k_scalar(void *y, const float *x, int n) {
     int8_t *q = (int8_t *)y;
     float *d = (float *)(q + n);
@@ -48,18 +62,14 @@ static void quantize_q8k_scalar(void *y, const float *x, int n) {
         d[b] = db;
         for (int j = 0; j < 8; j++) {
             int k = block_factor(amax[j], top);
-            float step = db * (float)k;
-            float id = step > 0 ? 1.0f / step : 0.0f;
+            float id = inverse_step(db, k);
             int sums[2] = {0, 0};
             for (int i = 0; i < 32; i++) {
                 int8_t v = round_q(xb[32 * j + i] * id);
                 q[b * 256 + 32 * j + i] = v;
                 sums[i / 16] += v;
             }
-            kf[b * 8 + j] = k;
-            s16[b * 16 + 2 * j] = 32 * sums[0];
-            s16[b * 16 + 2 * j + 1] = 32 * sums[1];
-            s32[b * 8 + j] = (int16_t)(k * (sums[0] + sums[1]));
+            put_block(kf, s16, s32, b, j, k, sums);
         }
     }
 }
@@ -93,8 +103,7 @@ HT_VNNI static void quantize_q8k_512(void *y, const float *x, int n) {
         d[b] = db;
         for (int j = 0; j < 8; j++) {
             int k = block_factor(amax[j], top);
-            float step = db * (float)k;
-            __m512 iv = _mm512_set1_ps(step > 0 ? 1.0f / step : 0.0f);
+            __m512 iv = _mm512_set1_ps(inverse_step(db, k));
             int sums[2];
             for (int h = 0; h < 2; h++) {
                 __m512 p = _mm512_mul_ps(v[2 * j + h], iv);
@@ -103,10 +112,7 @@ HT_VNNI static void quantize_q8k_512(void *y, const float *x, int n) {
                 _mm_storeu_si128((__m128i *)(q + b * 256 + 32 * j + 16 * h), _mm512_cvtepi32_epi8(r));
                 sums[h] = _mm512_reduce_add_epi32(r);
             }
-            kf[b * 8 + j] = k;
-            s16[b * 16 + 2 * j] = 32 * sums[0];
-            s16[b * 16 + 2 * j + 1] = 32 * sums[1];
-            s32[b * 8 + j] = (int16_t)(k * (sums[0] + sums[1]));
+            put_block(kf, s16, s32, b, j, k, sums);
         }
     }
 }
