@@ -2,6 +2,7 @@ import CKernels
 import Foundation
 import XCTest
 import ModelCore
+import TestSupport
 
 /// kernels.c's `ht_quantize_q8`: the 8-bit activation column every integer product reads. The AVX-512 path must
 /// give the scalar rule's bytes (kernels.h's layout), or a product's result would depend on the CPU.
@@ -36,22 +37,7 @@ final class QuantizeQ8Tests: XCTestCase {
     }
 
     func testColumnsFollowTheScalarRuleOnOrdinaryAndOddInputs() {
-        var rng = SeededRandom(seed: 11)
-        func uniform() -> Float { Float(rng.nextUnit() * 2 - 1) }
-        let n = 1536
-        var cases: [(String, [Float])] = [
-            ("wide range", (0..<n).map { _ in uniform() * powf(10, Float(Int(rng.nextUnit() * 20) - 10)) }),
-            ("ties at .5", (0..<n).map { _ in Float(Int(rng.nextUnit() * 255) - 127) / 127 * 3 }),
-            ("halves", (0..<n).map { _ in Float(Int(rng.nextUnit() * 1000) - 500) * 0.5 }),
-            ("zeros", [Float](repeating: 0, count: n)),
-            ("reciprocal overflows", (0..<n).map { Float($0 % 5) * 1e-38 }),
-            ("subnormals and -0", (0..<n).map { $0 % 3 == 0 ? -0.0 : Float(1e-45) * Float($0 % 7) }),
-        ]
-        var withNaN = cases[0].1, withInf = cases[0].1
-        for i in stride(from: 0, to: n, by: 37) { withNaN[i] = .nan }
-        for i in stride(from: 0, to: n, by: 41) { withInf[i] = i % 2 == 0 ? .infinity : -.infinity }
-        cases += [("NaN", withNaN), ("infinities", withInf)]
-        for (name, x) in cases {
+        for (name, x) in ActivationCases.ordinaryAndOdd(count: 1536, seed: 11) {
             XCTAssertEqual(quantize(x), reference(x), name)
         }
     }
