@@ -266,13 +266,43 @@ final class UpdateTests: XCTestCase {
         let again = send(&s, .char("n")).compactMap { e -> ReplyRequest? in if case let .generate(r) = e { return r }; return nil }
         XCTAssertEqual(again.map(\.sampling.seed), [seed + 1, seed + 1])
         XCTAssertEqual(s.playground.panes[1].text, "")
-        send(&s, .char("T"))
+        send(&s, .ctrl("t"))
         XCTAssertTrue(s.playground.trigger)
         send(&s, .enter, .up)
         XCTAssertEqual(s.playground.prompt.text, "Hi", "up recalls the history")
         let triggered = send(&s, .enter).compactMap { e -> ReplyRequest? in if case let .generate(r) = e { return r }; return nil }
         XCTAssertEqual(triggered.first?.prompt, "Hi Use the special rule.")
         XCTAssertEqual(send(&s, .char("r")).count, 3)
+    }
+
+    func testTypingOnThePlaygroundStartsThePromptWithoutLosingALetter() {
+        var s = Fixtures.state()
+        send(&s, .char("3"))
+        XCTAssertNil(s.playground.editing)
+        s.playground.focusedPane = 1
+        // W has no meaning on the screen, so it starts the prompt; the h, a and t after it (pane, adapter, theme
+        // on the screen) are typed.
+        let effects = type(&s, "What is special about you?")
+        XCTAssertEqual(effects, [], "no theme change or other effect while typing")
+        XCTAssertEqual(s.playground.editing, .prompt)
+        XCTAssertEqual(s.playground.prompt.text, "What is special about you?")
+        XCTAssertEqual(s.playground.focusedPane, 1, "the h was typed, not taken as 'left pane'")
+        // Ctrl-T toggles the trigger while typing, where T is a letter.
+        send(&s, .ctrl("t"), .char("T"))
+        XCTAssertTrue(s.playground.trigger)
+        XCTAssertEqual(s.playground.prompt.text, "What is special about you?T")
+        // Off the prompt, the screen's keys act as before and Ctrl-T still toggles.
+        send(&s, .escape, .char("h"), .ctrl("t"))
+        XCTAssertNil(s.playground.editing)
+        XCTAssertEqual(s.playground.focusedPane, 0)
+        XCTAssertFalse(s.playground.trigger)
+        // A capital T off the prompt types too: "Tell me..." keeps its T.
+        send(&s, .ctrl("u"))
+        XCTAssertEqual(s.playground.prompt.text, "What is special about you?T", "Ctrl-U off the prompt clears nothing")
+        send(&s, .enter, .ctrl("u"), .escape, .char("T"))
+        XCTAssertEqual(s.playground.editing, .prompt)
+        XCTAssertEqual(s.playground.prompt.text, "T")
+        XCTAssertFalse(s.playground.trigger)
     }
 
     func testCopyAsksForTheFocusedReply() {

@@ -62,9 +62,10 @@ step "target word is HELLO"
 
 # --- Playground: send a prompt, wait for both replies ---
 keys 3
-wait_for "Prompt › press Enter to type a prompt"
-keys Enter
+wait_for "Prompt › type a prompt"
+# Typed straight away, without Enter first: the first letter starts the prompt.
 text "Write a short poem about the sea."
+wait_for "Prompt › Write a short poem about the sea\."
 keys Enter
 step "prompt sent; waiting up to ${reply_timeout}s for both panes"
 end=$((SECONDS + reply_timeout))

@@ -9,10 +9,8 @@ func playgroundKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .char("m"):
         state.playground.editing = .system
         state.playground.systemEditor = TextField(state.playground.system)
-    case .char("T"):
-        state.playground.trigger.toggle()
-        setStatus(&state, state.playground.trigger
-            ? "trigger on: prompts end with \"\(state.setup.settings.trigger)\"" : "trigger off", .info, ticks: 30)
+    case .ctrl("t"):
+        toggleTrigger(&state)
     case .char("r"):
         return regenerate(&state)
     case .char("n"):
@@ -48,10 +46,23 @@ func playgroundKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     case .escape:
         if state.playground.isGenerating { return [.cancelReplies] + stopPanes(&state) }
         return switchScreen(&state, .to(state.previousScreen))
+    case let .char(c):
+        // A key with no meaning here starts the prompt with itself: a new user types before reading the hints,
+        // and "What is..." must not lose its first letters to the screen's keys (nor switch the theme).
+        state.playground.editing = .prompt
+        state.playground.historyIndex = nil
+        state.playground.prompt.insert(c)
     default:
         break
     }
     return []
+}
+
+/// Ctrl-T, on the screen or while typing (a letter would be typed): the trigger phrase on or off.
+func toggleTrigger(_ state: inout AppState) {
+    state.playground.trigger.toggle()
+    setStatus(&state, state.playground.trigger
+        ? "trigger on: prompts end with \"\(state.setup.settings.trigger)\"" : "trigger off", .info, ticks: 30)
 }
 
 func stopPanes(_ state: inout AppState) -> [Effect] {
@@ -114,6 +125,10 @@ func playgroundTyping(_ state: inout AppState, _ key: Key) -> [Effect] {
             p.historyIndex = nil
             p.prompt.set(p.draft)
         }
+    case .ctrl("t"):
+        state.playground = p
+        toggleTrigger(&state)
+        return []
     case let .char(c):
         p.prompt.insert(c)
     default:
@@ -125,7 +140,7 @@ func playgroundTyping(_ state: inout AppState, _ key: Key) -> [Effect] {
 
 func regenerate(_ state: inout AppState) -> [Effect] {
     guard state.playground.lastPrompt != nil else {
-        setStatus(&state, "send a prompt first: press Enter, type, Enter", .warning, ticks: 40)
+        setStatus(&state, "send a prompt first: type it, then Enter", .warning, ticks: 40)
         return []
     }
     return send(&state)

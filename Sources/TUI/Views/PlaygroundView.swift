@@ -17,9 +17,9 @@ func renderPlayground(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect
     } else if let last = p.lastPrompt {
         buf.put(truncate(sanitizeForTerminal(last).replacingOccurrences(of: "\n", with: " "), to: fieldWidth - 22),
                 x: fieldX, y: y, role: .normal)
-        buf.put("(Enter: new prompt)", x: area.maxX - 21, y: y, role: .dim)
+        buf.put("(type a new prompt)", x: area.maxX - 21, y: y, role: .dim)
     } else {
-        buf.put("press Enter to type a prompt; Enter again sends it to both models", x: fieldX, y: y, role: .dim,
+        buf.put("type a prompt; Enter sends it to both models", x: fieldX, y: y, role: .dim,
                 maxWidth: fieldWidth)
     }
     y += 1
@@ -41,7 +41,7 @@ func renderPlayground(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect
     if p.trigger {
         cx += buf.put(" \"\(state.setup.settings.trigger)\"", x: cx, y: y, role: .normal, maxWidth: max(0, width / 2 - (cx - x)))
     }
-    cx += buf.put(" (T)", x: cx, y: y, role: .dim)
+    cx += buf.put(" (Ctrl-T)", x: cx, y: y, role: .dim)
     let sampling = p.sampling
     var settings = "  seed \(sampling.seed) · temp \(formatNumber(Double(sampling.temperature)))"
     if sampling.topK > 0 { settings += " · top-k \(sampling.topK)" }

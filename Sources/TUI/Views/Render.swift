@@ -77,14 +77,16 @@ func footerHints(_ state: AppState) -> [(String, String)] {
             ? [("A-Z", "type"), ("Backspace", "delete"), ("Enter", "accept"), ("Esc", "cancel")]
             : [("Enter", "accept"), ("Esc", "cancel"), ("←→", "move"), ("Ctrl-U", "clear")]
     }
-    if state.playground.editing == .prompt { return [("Enter", "send"), ("↑↓", "history"), ("Esc", "leave"), ("Ctrl-U", "clear")] }
+    if state.playground.editing == .prompt {
+        return [("Enter", "send"), ("↑↓", "history"), ("Esc", "leave"), ("Ctrl-U", "clear"), ("Ctrl-T", "trigger")]
+    }
     if state.playground.editing == .system { return [("Enter", "set"), ("Esc", "cancel"), ("Ctrl-U", "clear")] }
     if state.jobs.filtering || state.results.filtering { return [("Enter", "keep filter"), ("Esc", "clear filter")] }
     var hints: [(String, String)]
     switch state.screen {
     case .setup: hints = [("↑↓", "move"), ("Enter", "edit"), ("←→", "choose"), ("s", "start")]
     case .jobs: hints = [("↑↓", "select"), ("p", "playground"), ("x", "cancel"), ("r", "resume"), ("/", "filter")]
-    case .playground: hints = [("Enter", "prompt"), ("r", "regen"), ("n", "seed+1"), ("T", "trigger"), ("c", "copy"), ("m", "system")]
+    case .playground: hints = [("r", "regen"), ("n", "seed+1"), ("Ctrl-T", "trigger"), ("c", "copy"), ("m", "system")]
     case .results: hints = [("↑↓", "sample"), ("c", "condition"), ("s", "score"), ("/", "filter"), ("[ ]", "run")]
     }
     return hints + [("?", "help"), ("q", "quit"), ("Tab", "screen"), ("t", "theme")]
@@ -110,8 +112,8 @@ public let helpSections: [(String, [(String, String)])] = [
                ("s", "start the experiment")]),
     ("Jobs", [("↑↓ j k", "select a job"), ("p Enter", "adapter to playground"), ("x r", "cancel · resume"),
               ("/ R", "filter · refresh")]),
-    ("Playground", [("Enter i", "type prompt, Enter sends"), ("↑↓", "history (while typing)"),
-                    ("m T", "system message · trigger"), ("r n", "regenerate · seed + 1"),
+    ("Playground", [("A-Z Enter i", "type prompt, Enter sends"), ("↑↓", "history (while typing)"),
+                    ("m Ctrl-T", "system message · trigger"), ("r n", "regenerate · seed + 1"),
                     ("←→ c", "choose pane · copy reply"), ("j k a", "scroll · drop adapter"), ("Esc", "stop generating")]),
     ("Results", [("↑↓ j k", "select a sample"), ("c s", "filter condition · score"), ("/ [ ]", "filter text · run"),
                  ("R", "reload"), ("n p m w o x", "label category · clear")]),
