@@ -60,4 +60,27 @@ final class SetupExperimentFilesTests: XCTestCase {
         XCTAssertEqual(s.setup.settings.word, "HELLO")
         XCTAssertEqual(try s.setup.settings.config().words.count, 6, "a sweep runs all its words")
     }
+
+    /// A row of presets wider than the screen scrolls so that the chosen one shows, with "…" for those before it.
+    func testTheChosenPresetStaysVisibleInALongRow() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("setup-row-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let names = ["a-rather-long-experiment-name", "another-long-experiment-name", "the-last-long-experiment"]
+        for name in names {
+            try "name = \"\(name)\"\nwords = [\"TUMBI\"]\n".write(to: home.appendingPathComponent("\(name).toml"), atomically: true, encoding: .utf8)
+        }
+        var s = AppState()
+        s.setup.settings.files = ExperimentCatalogue.files(in: [Self.shipped, home]).0
+        _ = update(&s, .key(.down))
+        func presetLine() -> String {
+            render(s, size: Size(width: 80, height: 24)).lines.first { $0.contains("Preset") } ?? ""
+        }
+        XCTAssertTrue(presetLine().contains("‹akewo-mixed›"), presetLine())
+        XCTAssertFalse(presetLine().contains("…"), "the first option shows without scrolling: \(presetLine())")
+        while s.setup.settings.preset != "the-last-long-experiment" { _ = update(&s, .key(.right)) }
+        XCTAssertTrue(presetLine().contains("‹the-last-long-experiment›"), presetLine())
+        XCTAssertTrue(presetLine().contains("… "), presetLine())
+        XCTAssertFalse(presetLine().contains("akewo-mixed "), "options before the window are left out: \(presetLine())")
+    }
 }

@@ -54,7 +54,16 @@ func renderSetupForm(_ state: AppState, _ buf: inout ScreenBuffer, _ rect: Rect)
             let options = field == .preset ? setup.settings.presetChoices : ExperimentSettings.backends
             let current = fieldText(setup.settings, field)
             var cx = valueX
-            for option in options {
+            // The user's own experiment files join the row: when it is wider than the field, it starts late
+            // enough for the chosen option to show, and "…" says that some came before.
+            let room = rect.maxX - 2 - valueX
+            let widths = options.map { displayWidth($0) + 3 }
+            var first = 0
+            if let chosen = options.firstIndex(of: current) {
+                while first < chosen && widths[first...chosen].reduce(0, +) + (first > 0 ? 2 : 0) > room { first += 1 }
+            }
+            if first > 0 { cx += buf.put("… ", x: cx, y: y, role: focused ? .selection : .dim) }
+            for option in options[first...] {
                 let chosen = option == current
                 let text = chosen ? "‹\(option)›" : " \(option) "
                 cx += buf.put(text, x: cx, y: y, role: chosen ? (focused ? .selection : .accent) : (focused ? .selection : .dim),
