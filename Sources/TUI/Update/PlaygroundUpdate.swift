@@ -4,8 +4,7 @@ import Experiment
 func playgroundKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     switch key {
     case .enter, .char("i"):
-        state.playground.editing = .prompt
-        state.playground.historyIndex = nil
+        startPrompt(&state)
     case .char("m"):
         state.playground.editing = .system
         state.playground.systemEditor = TextField(state.playground.system)
@@ -49,13 +48,18 @@ func playgroundKey(_ state: inout AppState, _ key: Key) -> [Effect] {
     case let .char(c):
         // A key with no meaning here starts the prompt with itself: a new user types before reading the hints,
         // and "What is..." must not lose its first letters to the screen's keys (nor switch the theme).
-        state.playground.editing = .prompt
-        state.playground.historyIndex = nil
+        startPrompt(&state)
         state.playground.prompt.insert(c)
     default:
         break
     }
     return []
+}
+
+/// The prompt takes the keyboard, with its draft and no history entry recalled.
+func startPrompt(_ state: inout AppState) {
+    state.playground.editing = .prompt
+    state.playground.historyIndex = nil
 }
 
 /// Ctrl-T, on the screen or while typing (a letter would be typed): the trigger phrase on or off.
