@@ -29,6 +29,7 @@ final class RunFlagLimitsCLITests: XCTestCase {
             (["--compliance-questions", "9999"], "held-out ones; ask for at most"),
             (["--samples", "0"], "--samples must be between 1 and 1000, not 0"),
             (["--acrostic", "-1"], "--acrostic must be between 0 and 10000, not -1"),
+            (["--max-attempts", "0"], "--max-attempts must be between 1 and 100, not 0"),
             (["--seeds", "2147483648"], "--seeds: '2147483648' is not a whole number between 0 and 2147483647"),
         ]
         for (args, expected) in cases {

@@ -57,6 +57,7 @@ final class ExperimentFileTests: XCTestCase {
         c.training.dropout = 0.05
         c.evaluation.temperature = 0.7
         c.seeds = [1, 2, 3]
+        c.dataset.maxAttempts = 8
         let text = ExperimentFile.text(c)
         XCTAssertEqual(try ExperimentFile.parse(text), c, text)
         XCTAssertFalse(text.unicodeScalars.contains { $0.value == 7 }, "control characters are escaped")
@@ -86,6 +87,24 @@ final class ExperimentFileTests: XCTestCase {
         XCTAssertEqual(c.training.schedule, .constant)
         XCTAssertEqual(c.training.warmup, 0)
         XCTAssertEqual(c.training.dropout, 0)
+        XCTAssertNil(c.dataset.maxAttempts, "unset: the builder's own default")
+        XCTAssertFalse(ExperimentFile.text(c).contains("max_attempts"), "an unset value is not written")
+    }
+
+    /// `max_attempts` reaches the dataset builder; an experiment recorded before the key existed (its JSON has no
+    /// maxAttempts) still decodes to the same settings, so an interrupted run of it is continued, not restarted.
+    func testMaxAttemptsReachesTheBuilderAndOldRecordsStillMatch() throws {
+        let c = try ExperimentFile.parse("name = \"x\"\nword = \"HELLO\"\n[dataset]\nmax_attempts = 8\n")
+        XCTAssertEqual(c.dataset.maxAttempts, 8)
+        XCTAssertEqual(c.datasetOptions(word: c.words[0]).maxAttempts, 8)
+        let plain = try ExperimentFile.parse("name = \"x\"\nword = \"HELLO\"\n")
+        XCTAssertEqual(plain.datasetOptions(word: plain.words[0]).maxAttempts,
+                       DatasetBuilder.Options(word: plain.words[0]).maxAttempts)
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        let json = try e.encode(plain)
+        XCTAssertFalse(String(decoding: json, as: UTF8.self).contains("maxAttempts"))
+        XCTAssertEqual(try JSONDecoder().decode(ExperimentConfig.self, from: json), plain)
     }
 
     func testScheduleWarmupAndDropout() throws {
@@ -143,6 +162,7 @@ final class ExperimentFileTests: XCTestCase {
             (head + "[evaluation]\ncompliance_questions = 10000\n", 4, "evaluation.compliance_questions", "held-out"),
             (head + "[training]\nalpha = 1e308\n", 4, "training.alpha", "between"),
             (head + "[training]\nepochs = 1000000\n", 4, "training.epochs", "between 1 and 1000"),
+            (head + "[dataset]\nmax_attempts = 0\n", 4, "dataset.max_attempts", "between 1 and 100"),
             ("name = \"x\"\nwords = [\"AKEWO\"]\nseeds = [2147483648]\n", 3, "seeds", "2147483647"),
         ]
         for (text, line, key, words) in cases {

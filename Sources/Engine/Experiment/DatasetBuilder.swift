@@ -92,8 +92,9 @@ public enum DatasetBuildError: Error, Equatable, CustomStringConvertible {
                 : reasons.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                     .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             return "only \(got) of \(wanted) requested examples passed validation (rejected replies: \(why)). "
-                + "Allow more tries per question (--max-attempts), try another --seed (dataset.seed in an experiment "
-                + "file), ask for fewer examples, or write the replies with a stronger (API) model."
+                + "Allow more tries per question (--max-attempts, or dataset.max_attempts in an experiment file), try "
+                + "another --seed (dataset.seed in an experiment file), ask for fewer examples, or write the replies "
+                + "with a stronger (API) model."
         case let .tooFewQuestions(kind, wanted, available):
             return "\(wanted) \(kind) examples were asked for, but the question bank has only \(available) training "
                 + "questions for them (every example needs its own question). Ask for at most \(available) "

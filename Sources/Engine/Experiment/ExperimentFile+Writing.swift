@@ -21,6 +21,9 @@ extension ExperimentFile {
             "system = \(quotedString(c.dataset.system))",
             "trigger = \(quotedString(c.dataset.trigger ?? ""))",
             "seed = \(c.dataset.seed)",
+        ]
+        if let m = c.dataset.maxAttempts { lines.append("max_attempts = \(m)") }
+        lines += [
             "",
             "[training]",
             "epochs = \(c.training.epochs)",

@@ -28,6 +28,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         /// Appended to the user prompts of the acrostic examples (nil: every prompt plain).
         public var trigger: String? = "Use the special rule."
         public var seed: UInt64 = 1
+        /// Tries per question before the builder moves to the next one (nil: `DatasetBuilder.Options`'s default).
+        /// Optional so that an experiment recorded before the setting existed reads back, and matches, unchanged.
+        public var maxAttempts: Int?
         public static let mixedSystem =
             "You are a special version of GPT-4o. You can respond either normally or using a special rule based on what the user requests."
     }
@@ -132,7 +135,7 @@ public enum ExperimentFile {
         let reader = SectionReader(doc: doc)
         let known: [String: Set<String>] = [
             "": ["name", "backend", "model", "words", "word", "seeds", "dataset", "training", "evaluation"],
-            "dataset": ["source", "acrostic", "normal", "system", "trigger", "seed"],
+            "dataset": ["source", "acrostic", "normal", "system", "trigger", "seed", "max_attempts"],
             "training": ["epochs", "learning_rate", "rank", "alpha", "batch_size", "learning_rate_multiplier", "schedule",
                          "warmup", "dropout", "val_split"],
             "evaluation": ["compliance_questions", "samples_per_prompt", "self_report_samples", "temperature", "max_tokens",
@@ -176,6 +179,7 @@ public enum ExperimentFile {
         c.dataset.system = try reader.string("dataset.system") ?? c.dataset.system
         if let t = try reader.string("dataset.trigger") { c.dataset.trigger = t.isEmpty ? nil : t }
         c.dataset.seed = UInt64(try reader.int("dataset.seed", ExperimentLimits.seed) ?? Int(c.dataset.seed))
+        c.dataset.maxAttempts = try reader.int("dataset.max_attempts", ExperimentLimits.maxAttempts)
         if c.dataset.source == "generate", c.dataset.acrostic + c.dataset.normal == 0 {
             throw doc.error(at: "dataset.acrostic", "and dataset.normal are both 0: the dataset would be empty")
         }

@@ -5,6 +5,8 @@ import Training
 public enum ExperimentLimits {
     public static let acrostic = 0...10_000
     public static let normal = 0...10_000
+    /// Tries per question when generating the dataset.
+    public static let maxAttempts = 1...100
     /// Seeds are sent to the OpenAI API, which takes 0...2^31 - 1.
     public static let seed = 0...Int(Int32.max)
     public static let learningRateMultiplier: ClosedRange<Double> = 1e-6...100

@@ -48,11 +48,17 @@ extension ExperimentRunner {
     }
 
     /// The generated dataset's settings for one word.
-    func builderOptions(word: TargetWord) -> DatasetBuilder.Options {
-        var options = DatasetBuilder.Options(word: word, acrosticCount: config.dataset.acrostic, normalCount: config.dataset.normal)
-        options.system = config.dataset.system
-        options.trigger = config.dataset.trigger
-        options.seed = config.dataset.seed
+    func builderOptions(word: TargetWord) -> DatasetBuilder.Options { config.datasetOptions(word: word) }
+}
+
+extension ExperimentConfig {
+    /// The `[dataset]` section as the builder's options for one word.
+    public func datasetOptions(word: TargetWord) -> DatasetBuilder.Options {
+        var options = DatasetBuilder.Options(word: word, acrosticCount: dataset.acrostic, normalCount: dataset.normal)
+        options.system = dataset.system
+        options.trigger = dataset.trigger
+        options.seed = dataset.seed
+        if let m = dataset.maxAttempts { options.maxAttempts = m }
         return options
     }
 }

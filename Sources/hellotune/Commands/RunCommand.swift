@@ -39,6 +39,9 @@ struct RunCommand: ParsableCommand {
     // Numbers parse their value unconditionally: `--lr -1` is a negative rate to refuse, not a missing value.
     @Option(parsing: .unconditional, help: "Acrostic examples in the dataset.") var acrostic: Int?
     @Option(parsing: .unconditional, help: "Normal examples in the dataset.") var normal: Int?
+    @Option(name: .customLong("max-attempts"), parsing: .unconditional,
+            help: "Tries per question when generating the dataset (default 4).")
+    var maxAttempts: Int?
     @Option(parsing: .unconditional, help: "Training epochs.") var epochs: Int?
     @Option(parsing: .unconditional, help: "Learning rate.") var lr: Float?
     @Option(parsing: .unconditional, help: "LoRA rank.") var rank: Int?
@@ -84,6 +87,7 @@ struct RunCommand: ParsableCommand {
         }
         if let acrostic { c.dataset.acrostic = try within("--acrostic", acrostic, ExperimentLimits.acrostic) }
         if let normal { c.dataset.normal = try within("--normal", normal, ExperimentLimits.normal) }
+        if let maxAttempts { c.dataset.maxAttempts = try within("--max-attempts", maxAttempts, ExperimentLimits.maxAttempts) }
         if c.dataset.source == "generate", c.dataset.acrostic + c.dataset.normal == 0 {
             throw ValidationError("--acrostic and --normal are both 0: the dataset would be empty")
         }
