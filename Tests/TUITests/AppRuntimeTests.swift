@@ -139,14 +139,14 @@ final class AppRuntimeTests: XCTestCase {
         let streaming = await frames.wait { $0.playground.panes[1].text.count > 200 && $0.playground.panes[0].text.count > 200 }
         XCTAssertNotNil(streaming, "the fake stream should be producing tokens")
 
+        // The prompt keeps the keyboard after sending: each key is the next prompt's next letter.
         var latencies: [Double] = []
         for i in 0..<10 {
-            let wantHelp = i % 2 == 0
             let framesBefore = frames.count
             let pressed = Date()
-            terminal.push(.key(.char("?")))
+            terminal.push(.key(.char("x")))
             let shown = await frames.wait {
-                $0.showHelp == wantHelp && $0.playground.isGenerating && $0.playground.panes[1].text.count > 200
+                $0.playground.prompt.text.count == i + 1 && $0.playground.isGenerating && $0.playground.panes[1].text.count > 200
             }
             let drawn = try XCTUnwrap(shown, "the key was never handled")
             latencies.append(drawn.timeIntervalSince(pressed))
@@ -161,8 +161,8 @@ final class AppRuntimeTests: XCTestCase {
               + "mean \(String(format: "%.1f", latencies.reduce(0, +) / Double(latencies.count) * 1000)) ms")
         XCTAssertLessThan(worst, 0.1, "a keypress during generation took \(worst * 1000) ms")
 
-        terminal.push(.key(.escape))  // close help (if open)
         terminal.push(.key(.escape))  // stop generating
+        terminal.push(.key(.escape))  // leave the prompt
         terminal.push(.key(.char("q")))
         let final = await run.value
         XCTAssertTrue(final.shouldQuit)
@@ -195,6 +195,7 @@ final class AppRuntimeTests: XCTestCase {
         XCTAssertNotNil(done)
         let reply = try XCTUnwrap(frames.last?.playground.panes[1].text)
         XCTAssertTrue(reply.hasPrefix("Apples Apples"), reply)
+        terminal.push(.key(.escape))  // leave the prompt for the screen's keys
         terminal.push(.key(.char("c")))
         _ = await frames.wait { $0.status?.text.hasPrefix("copied") == true }
         XCTAssertEqual(terminal.copied, [reply])

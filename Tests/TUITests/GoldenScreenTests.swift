@@ -30,6 +30,9 @@ final class GoldenScreenTests: XCTestCase {
         _ = update(&resultsEmpty, .resultsLoaded([]))
         var playgroundIdle = base
         _ = update(&playgroundIdle, .key(.char("3")))
+        // Off the prompt after a reply: the footer lists the screen's keys.
+        var playgroundKeys = Fixtures.withReplies(base)
+        _ = update(&playgroundKeys, .key(.escape))
         return [
             ("setup", base),
             ("setup-editing", editing),
@@ -40,6 +43,7 @@ final class GoldenScreenTests: XCTestCase {
             ("playground", Fixtures.withReplies(base)),
             ("playground-idle", playgroundIdle),
             ("playground-no-adapter", Fixtures.withReplies(base, adapter: nil)),
+            ("playground-keys", playgroundKeys),
             ("results", Fixtures.withResults(base)),
             ("results-empty", resultsEmpty),
             ("help", help),

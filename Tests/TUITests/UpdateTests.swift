@@ -180,6 +180,8 @@ final class UpdateTests: XCTestCase {
         send(&s, .char("3"))
         XCTAssertEqual(s.screen, .playground)
         send(&s, .escape)
+        XCTAssertEqual(s.screen, .playground, "the first Esc leaves the prompt")
+        send(&s, .escape)
         XCTAssertEqual(s.screen, .jobs, "Esc goes back")
         send(&s, .char("1"))
         XCTAssertEqual(s.screen, .setup)
@@ -260,9 +262,13 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.playground.panes[1].text, "Apples are red\nKites")
         _ = update(&s, .reply(request: id, pane: 1, .finished(tokens: 3, tokensPerSecond: 10, reason: "stop")))
         XCTAssertEqual(s.playground.panes[1].status, .done(tokens: 3, tokensPerSecond: 10, reason: "stop"))
+        _ = update(&s, .reply(request: id, pane: 0, .finished(tokens: 0, tokensPerSecond: 0, reason: "stop")))
+        XCTAssertEqual(s.playground.editing, .prompt, "the prompt keeps the keyboard after sending")
 
-        // n samples again with seed + 1; r regenerates with the same seed; the trigger is appended.
+        // Off the prompt (Esc): n samples again with seed + 1; r regenerates with the same seed; the trigger is
+        // appended.
         let seed = s.playground.sampling.seed
+        send(&s, .escape)
         let again = send(&s, .char("n")).compactMap { e -> ReplyRequest? in if case let .generate(r) = e { return r }; return nil }
         XCTAssertEqual(again.map(\.sampling.seed), [seed + 1, seed + 1])
         XCTAssertEqual(s.playground.panes[1].text, "")
@@ -272,41 +278,58 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.playground.prompt.text, "Hi", "up recalls the history")
         let triggered = send(&s, .enter).compactMap { e -> ReplyRequest? in if case let .generate(r) = e { return r }; return nil }
         XCTAssertEqual(triggered.first?.prompt, "Hi Use the special rule.")
+        // While replies stream, Esc stops them and the prompt keeps the keyboard; a second Esc leaves it.
+        send(&s, .escape)
+        XCTAssertFalse(s.playground.isGenerating)
+        XCTAssertEqual(s.playground.editing, .prompt)
+        send(&s, .escape)
         XCTAssertEqual(send(&s, .char("r")).count, 3)
     }
 
-    func testTypingOnThePlaygroundStartsThePromptWithoutLosingALetter() {
+    /// The prompt has the keyboard on arrival, so a prompt keeps every letter whatever its first one: h, t, n and
+    /// a (pane, theme, seed, adapter off the prompt) are typed.
+    func testThePlaygroundPromptHasTheKeyboardOnArrival() {
         var s = Fixtures.state()
         send(&s, .char("3"))
-        XCTAssertNil(s.playground.editing)
-        s.playground.focusedPane = 1
-        // W has no meaning on the screen, so it starts the prompt; the h, a and t after it (pane, adapter, theme
-        // on the screen) are typed.
-        let effects = type(&s, "What is special about you?")
-        XCTAssertEqual(effects, [], "no theme change or other effect while typing")
         XCTAssertEqual(s.playground.editing, .prompt)
-        XCTAssertEqual(s.playground.prompt.text, "What is special about you?")
+        s.playground.focusedPane = 1
+        let effects = type(&s, "how are you? tell me, name a thing")
+        XCTAssertEqual(effects, [], "no theme change, new seed or other effect while typing")
+        XCTAssertEqual(s.playground.prompt.text, "how are you? tell me, name a thing")
         XCTAssertEqual(s.playground.focusedPane, 1, "the h was typed, not taken as 'left pane'")
-        // Ctrl-T toggles the trigger while typing, where T is a letter.
+        XCTAssertEqual(s.screen, .playground)
+        // Ctrl-T toggles the trigger while typing, where T is a letter; an empty Enter sends nothing and keeps the
+        // prompt; PgDn scrolls the replies while typing.
         send(&s, .ctrl("t"), .char("T"))
         XCTAssertTrue(s.playground.trigger)
-        XCTAssertEqual(s.playground.prompt.text, "What is special about you?T")
-        // Off the prompt, the screen's keys act as before and Ctrl-T still toggles.
+        XCTAssertEqual(s.playground.prompt.text, "how are you? tell me, name a thingT")
+        send(&s, .ctrl("u"))
+        XCTAssertEqual(send(&s, .enter), [])
+        XCTAssertEqual(s.playground.editing, .prompt)
+        send(&s, .pageDown)
+        XCTAssertEqual(s.playground.scroll, 10)
+        // Off the prompt (Esc), the screen's keys act and Ctrl-T still toggles; Enter, or a key the screen does not
+        // use, goes back to the prompt.
         send(&s, .escape, .char("h"), .ctrl("t"))
         XCTAssertNil(s.playground.editing)
         XCTAssertEqual(s.playground.focusedPane, 0)
         XCTAssertFalse(s.playground.trigger)
-        // A capital T off the prompt types too: "Tell me..." keeps its T.
-        send(&s, .ctrl("u"))
-        XCTAssertEqual(s.playground.prompt.text, "What is special about you?T", "Ctrl-U off the prompt clears nothing")
-        send(&s, .enter, .ctrl("u"), .escape, .char("T"))
+        send(&s, .char("T"))
         XCTAssertEqual(s.playground.editing, .prompt)
         XCTAssertEqual(s.playground.prompt.text, "T")
-        XCTAssertFalse(s.playground.trigger)
+        send(&s, .escape, .enter)
+        XCTAssertEqual(s.playground.editing, .prompt)
+        // Tab leaves for the next screen while typing; coming back, the prompt has the keyboard again.
+        send(&s, .tab)
+        XCTAssertEqual(s.screen, .results)
+        send(&s, .backTab)
+        XCTAssertEqual(s.playground.editing, .prompt)
+        XCTAssertEqual(s.playground.prompt.text, "T", "the draft is kept")
     }
 
     func testCopyAsksForTheFocusedReply() {
         var s = Fixtures.withReplies(Fixtures.state())
+        send(&s, .escape)
         XCTAssertEqual(send(&s, .char("c")), [.copyToClipboard(Fixtures.acrosticReply)])
         send(&s, .left)
         XCTAssertEqual(send(&s, .char("c")).first, .copyToClipboard(s.playground.panes[0].text))
@@ -323,7 +346,8 @@ final class UpdateTests: XCTestCase {
         send(&s, .char("p"))
         XCTAssertEqual(s.screen, .playground)
         XCTAssertEqual(s.playground.adapter, "/runs/hello-HELLO-seed1")
-        send(&s, .char("2"), .char("j"))
+        XCTAssertEqual(s.playground.editing, .prompt, "the prompt has the keyboard on arrival")
+        send(&s, .escape, .char("2"), .char("j"))
         XCTAssertEqual(send(&s, .char("r")), [.resumeJob(Fixtures.jobs[2].id)])
         // Filter.
         send(&s, .char("/"))

@@ -62,10 +62,10 @@ step "target word is HELLO"
 
 # --- Playground: send a prompt, wait for both replies ---
 keys 3
-wait_for "Prompt › type a prompt"
-# Typed straight away, without Enter first: the first letter starts the prompt.
-text "Write a short poem about the sea."
-wait_for "Prompt › Write a short poem about the sea\."
+wait_for "Prompt › +type a prompt"
+# The prompt has the keyboard on arrival: its first letter, t, is also the theme key off the prompt.
+text "tell me a short poem about the sea."
+wait_for "Prompt › tell me a short poem about the sea\."
 keys Enter
 step "prompt sent; waiting up to ${reply_timeout}s for both panes"
 end=$((SECONDS + reply_timeout))
@@ -92,7 +92,9 @@ if ! screen_e | grep -aEq "${esc}\[([0-9;]*;)?(41|92)(;[0-9;]*)?m(${esc}\[[0-9;]
 fi
 step "both replies streamed in, first letters highlighted"
 
-# --- Jobs ---
+# --- Jobs --- (Esc leaves the prompt, which keeps the keyboard after a reply, for the screen's keys)
+keys Escape
+wait_for "r regen"
 keys 2
 wait_for "e2e-run +local +finished"
 wait_for "loss .*2\.500 → 1\.200"

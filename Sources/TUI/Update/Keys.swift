@@ -72,6 +72,11 @@ func switchScreen(_ state: inout AppState, _ move: ScreenMove) -> [Effect] {
     switch target {
     case .jobs: return [.loadJobs]
     case .results: return [.loadResults]
+    case .playground:
+        // The prompt has the keyboard on arrival, so that whatever is typed is the prompt: "how", "tell" and
+        // "list" start with keys the screen uses (Esc leaves the prompt for them).
+        startPrompt(&state)
+        return []
     default: return []
     }
 }

@@ -46,8 +46,7 @@ func playgroundKey(_ state: inout AppState, _ key: Key) -> [Effect] {
         if state.playground.isGenerating { return [.cancelReplies] + stopPanes(&state) }
         return switchScreen(&state, .to(state.previousScreen))
     case let .char(c):
-        // A key with no meaning here starts the prompt with itself: a new user types before reading the hints,
-        // and "What is..." must not lose its first letters to the screen's keys (nor switch the theme).
+        // After Esc, a key with no meaning here goes back to the prompt with itself.
         startPrompt(&state)
         state.playground.prompt.insert(c)
     default:
@@ -100,20 +99,25 @@ func playgroundTyping(_ state: inout AppState, _ key: Key) -> [Effect] {
     switch key {
     case .enter:
         let text = p.prompt.text.trimmingCharacters(in: .whitespaces)
-        guard !text.isEmpty else {
-            state.playground.editing = nil
-            return []
-        }
+        guard !text.isEmpty else { return [] }
         if p.history.last != text { p.history.append(text) }
         p.historyIndex = nil
         p.prompt.set("")
-        p.editing = nil
+        // The prompt keeps the keyboard for the next one.
+        p.editing = .prompt
         let trigger = state.setup.settings.trigger
         p.lastPrompt = p.trigger && !trigger.isEmpty ? text + " " + trigger : text
         state.playground = p
         return send(&state)
     case .escape:
+        // While replies stream, Esc stops them (the prompt keeps the keyboard); otherwise it leaves the prompt
+        // for the screen's keys.
+        if p.isGenerating { return [.cancelReplies] + stopPanes(&state) }
         p.editing = nil
+    case .pageDown:
+        p.scroll += 10
+    case .pageUp:
+        p.scroll = max(0, p.scroll - 10)
     case .up:
         guard !p.history.isEmpty else { break }
         if p.historyIndex == nil { p.draft = p.prompt.text }

@@ -14,6 +14,11 @@ func renderPlayground(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect
     let fieldWidth = width - label.count
     if p.editing == .prompt {
         renderEditor(p.prompt, &buf, x: fieldX, y: y, width: fieldWidth)
+        // An empty prompt says what it is for (the cursor shows it has the keyboard).
+        if p.prompt.text.isEmpty, fieldWidth > 4 {
+            buf.put(p.lastPrompt == nil ? "type a prompt; Enter sends it to both models" : "type the next prompt",
+                    x: fieldX + 2, y: y, role: .dim, maxWidth: fieldWidth - 2)
+        }
     } else if let last = p.lastPrompt {
         buf.put(truncate(sanitizeForTerminal(last).replacingOccurrences(of: "\n", with: " "), to: fieldWidth - 22),
                 x: fieldX, y: y, role: .normal)

@@ -59,6 +59,9 @@ func renderStatus(_ state: AppState, _ buf: inout ScreenBuffer) {
     if let s = state.status {
         let role: StyleRole = s.kind == .error ? .error : s.kind == .warning ? .warning : .accent
         buf.put(" " + truncate(s.text, to: width - 2), x: 0, y: y, role: role)
+    } else if state.screen == .playground, state.playground.editing == .prompt {
+        buf.put(" " + truncate("prompt: Esc for the screen's keys (r n c m ←→), Tab for the next screen",
+                               to: width - 2), x: 0, y: y, role: .dim)
     } else if state.isTyping {
         buf.put(" typing: Enter accepts · Esc cancels · Tab leaves the field", x: 0, y: y, role: .dim)
     } else if let id = state.launchedRunID {
@@ -78,7 +81,8 @@ func footerHints(_ state: AppState) -> [(String, String)] {
             : [("Enter", "accept"), ("Esc", "cancel"), ("←→", "move"), ("Ctrl-U", "clear")]
     }
     if state.playground.editing == .prompt {
-        return [("Enter", "send"), ("↑↓", "history"), ("Esc", "leave"), ("Ctrl-U", "clear"), ("Ctrl-T", "trigger")]
+        return [("Enter", "send"), ("↑↓", "history"), ("Esc", state.playground.isGenerating ? "stop" : "keys r n c m"),
+                ("Ctrl-T", "trigger"), ("Tab", "screen"), ("Ctrl-C", "quit")]
     }
     if state.playground.editing == .system { return [("Enter", "set"), ("Esc", "cancel"), ("Ctrl-U", "clear")] }
     if state.jobs.filtering || state.results.filtering { return [("Enter", "keep filter"), ("Esc", "clear filter")] }
@@ -112,9 +116,10 @@ public let helpSections: [(String, [(String, String)])] = [
                ("s", "start the experiment")]),
     ("Jobs", [("↑↓ j k", "select a job"), ("p Enter", "adapter to playground"), ("x r", "cancel · resume"),
               ("/ R", "filter · refresh")]),
-    ("Playground", [("A-Z Enter i", "type prompt, Enter sends"), ("↑↓", "history (while typing)"),
-                    ("m Ctrl-T", "system message · trigger"), ("r n", "regenerate · seed + 1"),
-                    ("←→ c", "choose pane · copy reply"), ("j k a", "scroll · drop adapter"), ("Esc", "stop generating")]),
+    ("Playground", [("type Enter", "write · send the prompt"), ("↑↓ PgUp/Dn", "history · scroll"),
+                    ("Esc", "stop replies, or leave"), ("Ctrl-T", "trigger, even typing"),
+                    ("then m r n", "system · regen · seed+1"), ("then ←→ j k", "choose pane · scroll"),
+                    ("then c a", "copy · drop adapter")]),
     ("Results", [("↑↓ j k", "select a sample"), ("c s", "filter condition · score"), ("/ [ ]", "filter text · run"),
                  ("R", "reload"), ("n p m w o x", "label category · clear")]),
     ("Typing", [("Enter Esc", "accept · cancel"), ("←→ Home End", "move · Ctrl-U clears")]),
