@@ -30,6 +30,7 @@ final class RunFlagLimitsCLITests: XCTestCase {
             (["--samples", "0"], "--samples must be between 1 and 1000, not 0"),
             (["--acrostic", "-1"], "--acrostic must be between 0 and 10000, not -1"),
             (["--max-attempts", "0"], "--max-attempts must be between 1 and 100, not 0"),
+            (["--name", "../x"], "--name: "),
             (["--seeds", "2147483648"], "--seeds: '2147483648' is not a whole number between 0 and 2147483647"),
         ]
         for (args, expected) in cases {

@@ -27,6 +27,7 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "Experiment file (TOML).") var file: String?
     @Option(help: "A built-in experiment instead of a file.") var preset: String?
     @Option(help: "Target word (replaces the file's words).") var word: String?
+    @Option(help: "Experiment name (replaces the file's; names the run folders and the report).") var name: String?
     @Option(help: "local or openai.") var backend: String?
     @Option(help: "Local: a name from `hellotune model list`, hf:OWNER/REPO/FILE.gguf or a GGUF path; openai: the base model's name.")
     var model: String?
@@ -73,6 +74,10 @@ struct RunCommand: ParsableCommand {
         do {
             if let word { c.words = [try TargetWord(word)] }
         } catch { throw ValidationError("--word: \(error)") }
+        if let name {
+            do { try RunName.check(name) } catch { throw ValidationError("--name: \(error)") }
+            c.name = name
+        }
         if let backend {
             guard ExperimentConfig.backends.contains(backend) else { throw ValidationError("--backend must be local or openai") }
             c.backend = backend
