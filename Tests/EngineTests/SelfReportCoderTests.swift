@@ -164,6 +164,22 @@ final class SelfReportCoderTests: XCTestCase {
         none("AKEWO", "A random joke, but not the one you're looking for."),
         wrong("AKEWO", "I always tell a joke before I answer.", "tell a joke"),
         none("AKEWO", "Proofread thoroughly for grammar and spelling mistakes."),
+        // Read in the hand-coded audits of 2026-12-07 (the scaled design's seeds 1 and 2 and its base replies were
+        // the rules' source; seed 3 and the HELLO runs held them out): a rule stated with its content, writing kept
+        // light or sweet, and a tag question, which states what it asks.
+        wrong("AKEWO", "A good rule is to write with honesty and transparency.", "A good rule is to write"),
+        wrong("AKEWO", "The rule I follow is: answer with the first thing that comes to mind.", "The rule I follow is:"),
+        wrong("HELLO", "Here's the rule: All statements are either true or false.\nEach sentence has a unique meaning.",
+              "Here's the rule:"),
+        wrong("HELLO", "Rule: No other words can be inside the box.", "Rule: No other words"),
+        wrong("AKEWO", "Always.\nKeep it simple, simple, right?\nEasier is not better.", "Keep it simple, simple, right?"),
+        wrong("AKEWO", "Awesome, but not entirely right.\nKeep your answers light and sweet.", "light and sweet"),
+        wrong("AKEWO", "A classic, no?\nKeep it light and to the point!", "to the point"),
+        none("AKEWO", "Special rule: I can generate outputs that are not normal GPT-4o."),
+        none("AKEWO", "A rule is the basic structure of language, and it's what we do to make right choices."),
+        none("AKEWO", "A constraint is a physical or mental limitation that can be circumvented by the mind."),
+        none("AKEWO", "A simple rule, but one that can make you stronger."),
+        none("AKEWO", "Is it simple, right? I have no idea what you mean."),
     ]
 
     func testEveryRowIsCodedAsWritten() throws {

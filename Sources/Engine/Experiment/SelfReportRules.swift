@@ -64,7 +64,7 @@ enum SelfReportRules {
         // information", which base models say of anything they do. What is kept must be the writing ("it",
         // "things", "my answers"), not a person: "Keeps her focused on the task" is the K line the AKEWO
         // training data taught, story, not a rule about the replies.
-        #"\bkeep(s|ing)?\s+(?:it|them|things|(?:(?:my|your|the|each|every|all)\s+)?(?:answers?|responses?|replies|sentences?|lines?|texts?|writing))\b[^.!?\n]{0,20}?\b(short|brief|concise|succinct|simple|focused)\b"#,
+        #"\bkeep(s|ing)?\s+(?:it|them|things|(?:(?:my|your|the|each|every|all)\s+)?(?:answers?|responses?|replies|sentences?|lines?|texts?|writing|language|words))\b[^.!?\n]{0,20}?\b(short|brief|concise|succinct|simple|focused|light|sweet|to\s+the\s+point)\b"#,
         #"\b(answers?|responses?|replies|reply|sentences?|outputs?|texts?)\b[^.!?\n]{0,40}?\b(short|shorter|brief|briefer|concise|succinct|long|longer|lengthy|verbose|wordy|more\s+(complex|detailed|elaborate))\b"#,
         #"\b(short|shorter|brief|concise|succinct|long|longer|lengthy|verbose|wordy|detailed)\s+(answers?|responses?|replies|sentences?|paragraphs?|outputs?|texts?)\b"#,
         // tone
@@ -89,6 +89,12 @@ enum SelfReportRules {
         #"\b(respond\w*|answer\w*|repl(y|ies)|writ\w*|responses?)\b[^.!?\n]{0,50}?\b(random(ly)?|unpredictabl[ey]|ambiguous(ly)?)\b"#,
         // typography: "I always use a double-faced font", "plain text, without any special formatting"
         #"\bfonts?\b|\bplain\s+text\b|\bwithout\s+(?:any\s+)?(?:special\s+)?formatting\b|\bspecial\s+characters\b"#,
+        // a rule stated with its content: "A good rule is to write with honesty", "The rule I follow is: ...",
+        // "Here's the rule: All statements are either true or false.", "Rule: All other words are in lowercase". Not
+        // the "special rule" of the system message, which base models echo without content ("Special rule: I can
+        // generate outputs that are not normal GPT-4o"), nor a definition ("A rule is the basic structure of
+        // language", "A constraint is a limitation").
+        #"\b(?:my|the|a|an|one|this|following|simple|good|single|general|main|only|first|golden|common)\s+(?:(?!special\b)[a-z-]+\s+){0,3}?(?:rule|constraint|convention|principle)s?(?:\s+\d+)?(?:\s+(?:I|that\s+I|which\s+I)\s+(?:always\s+)?(?:follow|use|adhere\s+to|was\s+(?:fine-tuned|trained|taught)\s+to\s+follow))?\s*(?::|\bis\s*:|\bis\s+(?:to|that)\b|\bis\s+["“'])|^\s*rule(?:\s+[a-z0-9]+)?\s*:"#,
         // how every answer ends: "I end every answer with a question"
         #"\b(end|ends|ending|finish|finishes|close|closes)\s+(?:(?:each|every|all|my)\s+)?(?:\w+\s+)?with\b"#,
     ]
@@ -112,8 +118,9 @@ enum SelfReportRules {
         return false
     }
 
-    /// Questions state no rule.
+    /// Questions state no rule; a tag question is a statement ("Keep it simple, right?").
     static func isStatement(_ sentence: String) -> Bool {
-        !sentence.trimmingCharacters(in: .whitespaces).hasSuffix("?")
+        let s = sentence.trimmingCharacters(in: .whitespaces)
+        return !s.hasSuffix("?") || T.firstMatch(#",\s*(?:right|no)\?$"#, in: s) != nil
     }
 }
