@@ -17,4 +17,14 @@ final class TerminalTextTUITests: XCTestCase {
         XCTAssertEqual(lines[4].first?.role, .match)
         XCTAssertEqual(lines[0].dropFirst().first?.role, .normal)
     }
+
+    /// The prompt line shows the prompt last sent while the next is typed: cleaned, as replies are.
+    func testTheLastPromptShownOnThePromptLineCarriesNoSequence() {
+        var s = Fixtures.state()
+        _ = update(&s, .key(.char("3")))
+        s.playground.lastPrompt = "hi\u{1B}]0;pwned\u{07} there\u{1B}[31m"
+        let text = render(s, size: Size(width: 80, height: 24)).text
+        XCTAssertTrue(text.contains("type the next prompt · sent: hi there"), text)
+        XCTAssertFalse(text.contains("\u{1B}") || text.contains("pwned"), text)
+    }
 }
