@@ -278,10 +278,15 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.playground.prompt.text, "Hi", "up recalls the history")
         let triggered = send(&s, .enter).compactMap { e -> ReplyRequest? in if case let .generate(r) = e { return r }; return nil }
         XCTAssertEqual(triggered.first?.prompt, "Hi Use the special rule.")
-        // While replies stream, Esc stops them and the prompt keeps the keyboard; a second Esc leaves it.
+        // While replies stream, Esc stops them and the prompt keeps the keyboard; a second Esc leaves it. A token of
+        // the stopped request that arrives late is dropped, not taken as streaming again.
+        let stopped = s.playground.requestID
         send(&s, .escape)
         XCTAssertFalse(s.playground.isGenerating)
         XCTAssertEqual(s.playground.editing, .prompt)
+        _ = update(&s, .reply(request: stopped, pane: 1, .token("late")))
+        XCTAssertFalse(s.playground.isGenerating, "a late token of a stopped request revives nothing")
+        XCTAssertFalse(s.playground.panes[1].text.contains("late"))
         send(&s, .escape)
         XCTAssertEqual(send(&s, .char("r")).count, 3)
     }

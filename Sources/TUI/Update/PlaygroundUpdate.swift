@@ -69,6 +69,9 @@ func toggleTrigger(_ state: inout AppState) {
 }
 
 func stopPanes(_ state: inout AppState) -> [Effect] {
+    // Tokens of the stopped request may still be on their way: a new id drops them, rather than let them mark the
+    // panes streaming again (and take the next Esc, or the keys after it, as another stop).
+    state.playground.requestID += 1
     for i in state.playground.panes.indices {
         switch state.playground.panes[i].status {
         case .waiting, .streaming: state.playground.panes[i].status = .done(tokens: 0, tokensPerSecond: 0, reason: "stopped")
