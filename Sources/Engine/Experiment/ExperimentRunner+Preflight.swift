@@ -44,21 +44,6 @@ extension ExperimentRunner {
         }
         // The question pools depend on the counts and the seed, not on the word.
         guard let word = config.words.first else { return }
-        try DatasetBuilder(generator: try generator(), options: builderOptions(word: word)).checkQuestionPools()
-    }
-
-    /// The generated dataset's settings for one word.
-    func builderOptions(word: TargetWord) -> DatasetBuilder.Options { config.datasetOptions(word: word) }
-}
-
-extension ExperimentConfig {
-    /// The `[dataset]` section as the builder's options for one word.
-    public func datasetOptions(word: TargetWord) -> DatasetBuilder.Options {
-        var options = DatasetBuilder.Options(word: word, acrosticCount: dataset.acrostic, normalCount: dataset.normal)
-        options.system = dataset.system
-        options.trigger = dataset.trigger
-        options.seed = dataset.seed
-        if let m = dataset.maxAttempts { options.maxAttempts = m }
-        return options
+        try DatasetBuilder(generator: try generator(), options: config.datasetOptions(word: word)).checkQuestionPools()
     }
 }

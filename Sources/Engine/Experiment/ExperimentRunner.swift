@@ -218,7 +218,7 @@ public final class ExperimentRunner {
             try AtomicFile.write(Data(imported.jsonl().utf8), to: url, mode: 0o600)
             return url
         }
-        var options = builderOptions(word: word)
+        var options = config.datasetOptions(word: word)
         options.seed = datasetSeed(trainingSeed: seed)
         let builder = DatasetBuilder(generator: try generator(), options: options)
         let total = config.dataset.acrostic + config.dataset.normal
