@@ -23,6 +23,7 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Sequences decoded together in the batched measurement.") var batch: Int = 16
         @Option(help: "Runs per measurement (the median is reported).") var runs: Int = 3
         @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var anchor: AnchorOptions
 
         func validate() throws {
             guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
@@ -31,6 +32,7 @@ struct BenchCommand: ParsableCommand {
         }
 
         func run() throws {
+            if anchor.anchor != nil { return try compareWithAnchor() }
             let m = try model.load()
             let lm = m.model
             let ws = Workspace()
@@ -87,6 +89,21 @@ struct BenchCommand: ParsableCommand {
                 for k in result.keys.sorted() { print("\(k): \(result[k]!)") }
             }
         }
+
+        /// The anchor (llama_cpp_bench.py) takes the model file and the thread count, and measures decode and
+        /// prefill as above; it has no batched measurement, so the batch is left out of hellotune's side.
+        private func compareWithAnchor() throws {
+            guard model.adapter == nil else { throw ValidationError("--adapter: the anchor runs the base model, so compare without it") }
+            let path = try model.path()
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("--model: no model at \(path) (run `hellotune model fetch`)")
+            }
+            var own = ["bench", "generate", "--model", path, "--runs", String(runs), "--batch", "1", "--batch-steps", "1", "--json"]
+            if let t = model.template { own += ["--template", t] }
+            if let c = model.context { own += ["--context", String(c)] }
+            try anchor.compare(AnchorComparison(ownArguments: own, anchorArguments: [path, String(Parallel.threadCount)],
+                                                rates: ["decode_tok_s", "prefill_tok_s"], shown: ["peak_rss_mb"]), json: json)
+        }
     }
 
     struct Train: ParsableCommand {
@@ -101,6 +118,7 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "Epochs (the median skips the first).") var epochs: Int = 4
         @Option(help: "Train on the first K examples only (the anchor's LIMIT), for larger models.") var limit: Int?
         @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var anchor: AnchorOptions
 
         func validate() throws {
             guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
@@ -108,6 +126,7 @@ struct BenchCommand: ParsableCommand {
         }
 
         func run() throws {
+            if anchor.anchor != nil { return try compareWithAnchor() }
             let m = try model.load()
             var examples = try TrainingExample.encodeAll(ChatDataset.load(path: data), model: m)
             if let limit { examples = Array(examples.prefix(limit)) }
@@ -137,6 +156,28 @@ struct BenchCommand: ParsableCommand {
                 "peak_rss_mb": Double(ProcessStats.peakRSSBytes()) / 1e6, "blas_kernel": BLASKernel.report,
             ]
             if json { printJSON(result) } else { for k in result.keys.sorted() { print("\(k): \(result[k]!)") } }
+        }
+
+        /// The anchor (torch_lora_bench.py) takes the model file, the data and the thread count, and its epochs
+        /// and example limit from EPOCHS and LIMIT.
+        private func compareWithAnchor() throws {
+            guard model.adapter == nil else { throw ValidationError("--adapter: the anchor trains the base model, so compare without it") }
+            let path = try model.path()
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("--model: no model at \(path) (run `hellotune model fetch`)")
+            }
+            guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data: no file at \(data)") }
+            let dataPath = URL(fileURLWithPath: data).standardizedFileURL.path
+            var own = ["bench", "train", "--model", path, "--data", dataPath, "--epochs", String(epochs), "--json"]
+            if let t = model.template { own += ["--template", t] }
+            var environment = ["EPOCHS": String(epochs)]
+            if let limit {
+                own += ["--limit", String(limit)]
+                environment["LIMIT"] = String(limit)
+            }
+            try anchor.compare(AnchorComparison(ownArguments: own, anchorArguments: [path, dataPath, String(Parallel.threadCount)],
+                                                anchorEnvironment: environment, rates: ["train_tok_s"],
+                                                shown: ["tokens_per_epoch", "peak_rss_mb"]), json: json)
         }
     }
 }
