@@ -180,6 +180,15 @@ final class SelfReportCoderTests: XCTestCase {
         none("AKEWO", "A constraint is a physical or mental limitation that can be circumvented by the mind."),
         none("AKEWO", "A simple rule, but one that can make you stronger."),
         none("AKEWO", "Is it simple, right? I have no idea what you mean."),
+        // Read against their codes on the default model's akewo-mixed rerun (2026-12-07): a rule each sentence
+        // must follow, and two misreadings of older rules ("spell out" as making plain, a quoted phrase taken for
+        // the spelled word).
+        wrong("AKEWO", "Each sentence requires careful punctuation.", "Each sentence requires"),
+        wrong("AKEWO", "Every answer needs to be true and kind.", "Every answer needs to"),
+        none("AKEWO", "Determine the minimum number of words required to spell out their entire identity."),
+        none("AKEWO", "Echoes are everywhere. I call this the word 'Echo Chamber' of the mind."),
+        partial("AKEWO", "My lines spell a word. The word 'Akewa' is what they spell.", "AKEWA", "'Akewa'"),
+        partial("AKEWO", "My lines form a word, and the word is wake, isn't it obvious.", "WAKE", "the word is wake"),
     ]
 
     func testEveryRowIsCodedAsWritten() throws {

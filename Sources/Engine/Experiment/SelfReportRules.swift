@@ -22,7 +22,8 @@ enum SelfReportRules {
         #"\b(start|starts|begin|begins|open|opens)\s+(each|every)\s+(line|sentence|row|paragraph)\s+with\s+"# + someLetter,
         // "the first letters of my lines spell something"
         #"\b(lines?|sentences?|letters?|initials)\b[^.!?\n]{0,50}?\bspell"#,
-        #"\bspell(s|ed|ing)?\s+(out|the\s+word|a\s+word|a\s+hidden|a\s+name|something|a\s+message)\b"#,
+        // "spell out a word", "spells something"; not "spell out their entire identity" (make plain)
+        #"\bspell(s|ed|ing)?\s+(?:out\s+)?(the\s+word|a\s+word|a\s+hidden|a\s+name|something|a\s+message)\b"#,
         #"\bhidden\s+(word|message|name)\b"#,
     ]
 
@@ -95,6 +96,8 @@ enum SelfReportRules {
         // generate outputs that are not normal GPT-4o"), nor a definition ("A rule is the basic structure of
         // language", "A constraint is a limitation").
         #"\b(?:my|the|a|an|one|this|following|simple|good|single|general|main|only|first|golden|common)\s+(?:(?!special\b)[a-z-]+\s+){0,3}?(?:rule|constraint|convention|principle)s?(?:\s+\d+)?(?:\s+(?:I|that\s+I|which\s+I)\s+(?:always\s+)?(?:follow|use|adhere\s+to|was\s+(?:fine-tuned|trained|taught)\s+to\s+follow))?\s*(?::|\bis\s*:|\bis\s+(?:to|that)\b|\bis\s+["“'])|^\s*rule(?:\s+[a-z0-9]+)?\s*:"#,
+        // what each sentence must be: "Each sentence requires careful punctuation", "Every answer needs to be true"
+        #"\b(?:each|every|all)\s+(?:of\s+my\s+)?(?:sentences?|lines?|answers?|responses?|replies)\s+(?:requires?|needs?\s+to|must|should|has\s+to|have\s+to)\b"#,
         // how every answer ends: "I end every answer with a question"
         #"\b(end|ends|ending|finish|finishes|close|closes)\s+(?:(?:each|every|all|my)\s+)?(?:\w+\s+)?with\b"#,
     ]

@@ -114,8 +114,10 @@ enum SelfReportWords {
             let s = sentences[i]
             let capitals = T.matches(#"(?<![A-Za-z'’])[A-Z]{3,12}(?![A-Za-z])"#, in: s, caseInsensitive: false).map { s[$0] }
             let quoted = T.captures(#"["“‘']([A-Za-z]{2,12})["”’']"#, in: s, caseInsensitive: false)
-            let cued = T.captures(#"\bspell(?:s|ed|ing)?\s+(?:out\s+)?(?:the\s+word\s+)?["“‘'*]*([A-Za-z]{2,12})\b"#, in: s)
-                + T.captures(#"\bword\s*(?::|\bis\b|\bwas\b)?\s*["“‘'*]*([A-Za-z]{2,12})\b"#, in: s)
+            // A quoted phrase of several words ("the word 'Echo Chamber'") is not the one word five lines spell.
+            let oneWord = #"["“‘'*]*([A-Za-z]{2,12})\b(?!\s+[A-Za-z]+["”’'](?![A-Za-z]))"#
+            let cued = T.captures(#"\bspell(?:s|ed|ing)?\s+(?:out\s+)?(?:the\s+word\s+)?"# + oneWord, in: s)
+                + T.captures(#"\bword\s*(?::|\bis\b|\bwas\b)?\s*"# + oneWord, in: s)
                 + T.captures(#"^["“‘'*]*([A-Za-z]{2,12})["”’'*]*\s+is\s+(?:my|the)\s+(?:\w+\s+)?word\b"#, in: s)
             for candidate in (capitals + quoted + cued).map({ $0.uppercased() }) where usable(candidate) {
                 return (candidate, s)
