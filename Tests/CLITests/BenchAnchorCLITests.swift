@@ -125,7 +125,8 @@ final class BenchAnchorCLITests: XCTestCase {
             XCTAssertEqual(r.status, 64, r.stderr)
             XCTAssertTrue(r.stderr.contains(message), "\(message) in \(r.stderr)")
         }
-        try refused(["--pairs", "4"], "--pairs and --bar compare with an anchor: add --anchor SCRIPT")
+        try refused(["--pairs", "4"], "--pairs, --bar and --python compare with an anchor: add --anchor SCRIPT")
+        try refused(["--python", "/usr/bin/python3"], "--pairs, --bar and --python compare with an anchor")
         try refused(["--anchor", dir.appendingPathComponent("missing.py").path], "--anchor: no script at")
         try refused(["--anchor", anchor.path, "--pairs", "0"], "--pairs must be between 1 and 100, not 0")
         try refused(["--anchor", anchor.path, "--bar", "0"], "--bar must be a ratio above 0, not 0.0")

@@ -22,8 +22,8 @@ struct AnchorOptions: ParsableArguments {
     func validate() throws {
         guard pairs >= 1, pairs <= 100 else { throw ValidationError("--pairs must be between 1 and 100, not \(pairs)") }
         if let bar, !(bar > 0 && bar.isFinite) { throw ValidationError("--bar must be a ratio above 0, not \(bar)") }
-        if anchor == nil, pairs != 3 || bar != nil {
-            throw ValidationError("--pairs and --bar compare with an anchor: add --anchor SCRIPT")
+        if anchor == nil, pairs != 3 || bar != nil || python != "python3" {
+            throw ValidationError("--pairs, --bar and --python compare with an anchor: add --anchor SCRIPT")
         }
         if let anchor {
             var isDirectory: ObjCBool = false

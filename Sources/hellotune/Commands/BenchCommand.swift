@@ -41,18 +41,26 @@ struct BenchCommand: ParsableCommand {
             func argmax(_ l: [Float]) -> Int { l.indices.max { l[$0] < l[$1] }! }
 
             var decode: [Double] = []
+            // Each token's time as well, to tell a run slowed evenly from one slowed by a few stalls.
+            var tokenMilliseconds: [Double] = []
             for run in 1...runs {
                 let cache = KVCache(config: lm.config, maxPositions: prompt.count + 257)
                 var logits = try lm.prefill(prompt, cache: cache, workspace: ws)
                 let t = Date()
+                var last = t
                 for _ in 0..<256 {
                     let tok = argmax(logits)
                     logits = try lm.forward(rows: [.init(token: tok, sequence: 0, position: cache.count)], caches: [cache],
                                             logitRows: [0], workspace: ws)
+                    let now = Date()
+                    tokenMilliseconds.append(now.timeIntervalSince(last) * 1000)
+                    last = now
                 }
-                decode.append(256 / Date().timeIntervalSince(t))
+                decode.append(256 / last.timeIntervalSince(t))
                 note("decode run \(run): \(String(format: "%.1f", decode.last!)) tok/s")
             }
+            let sortedTokens = tokenMilliseconds.sorted()
+            func percentile(_ p: Double) -> Double { sortedTokens[min(sortedTokens.count - 1, Int(p * Double(sortedTokens.count)))] }
 
             let text = Array(m.tokenizer.encode(String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 80),
                                                 parseSpecial: false).prefix(512))
@@ -82,6 +90,8 @@ struct BenchCommand: ParsableCommand {
                 note("batch\(n) run \(run): \(String(format: "%.1f", batched.last!)) tok/s")
             }
             let result: [String: Any] = ["decode_tok_s": median(decode), "prefill_tok_s": median(prefill),
+                                         "decode_token_ms": ["p10": percentile(0.1), "p50": percentile(0.5),
+                                                             "p90": percentile(0.9), "max": sortedTokens.last!],
                                          "batch\(n)_tok_s": median(batched), "model": m.path,
                                          "blas_kernel": BLASKernel.report, "quant_kernel": QuantizedMatrix.kernelName,
                                          "peak_rss_mb": Double(ProcessStats.peakRSSBytes()) / 1e6]
