@@ -187,7 +187,7 @@ public struct ChatDataset: Sendable {
             let content = try string("content")
             var weight: Int?
             if let w = fields["weight"], !(w is NSNull) {
-                guard let n = w as? NSNumber, !isBool(w), n.doubleValue == 0 || n.doubleValue == 1 else {
+                guard let n = w as? NSNumber, !JSONBoolean.isBoolean(w), n.doubleValue == 0 || n.doubleValue == 1 else {
                     throw DatasetError.invalidWeight(path: path, line: line, index: i, value: literal(w))
                 }
                 weight = n.doubleValue == 0 ? 0 : 1
@@ -206,14 +206,6 @@ public struct ChatDataset: Sendable {
         return e.localizedDescription
     }
 
-    static func isBool(_ value: Any) -> Bool {
-        guard let n = value as? NSNumber else { return false }
-        #if canImport(Darwin)
-        return CFGetTypeID(n) == CFBooleanGetTypeID()
-        #else
-        return String(cString: n.objCType) == "c" && String(describing: type(of: n)).contains("Boolean")
-        #endif
-    }
 
     static func isNumber(_ value: Any) -> Bool {
         value is NSNumber && !(value is String)
@@ -226,7 +218,7 @@ public struct ChatDataset: Sendable {
         case is [Any]: return "array"
         case is [String: Any]: return "object"
         default:
-            if isBool(value) { return "boolean" }
+            if JSONBoolean.isBoolean(value) { return "boolean" }
             if value is NSNumber { return "number" }
             return "\(type(of: value))"
         }
@@ -242,7 +234,7 @@ public struct ChatDataset: Sendable {
         case is [Any]: return "an array"
         case is [String: Any]: return "an object"
         default:
-            if isBool(value) { return (value as! NSNumber).boolValue ? "true" : "false" }
+            if JSONBoolean.isBoolean(value) { return (value as! NSNumber).boolValue ? "true" : "false" }
             if let n = value as? NSNumber {
                 let d = n.doubleValue
                 if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }

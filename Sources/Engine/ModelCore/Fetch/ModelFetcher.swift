@@ -142,24 +142,3 @@ struct FetchLock {
 
     func release() { close(fd) }
 }
-
-/// The pid of the child a fetch is running, if any.
-final class ChildRecord: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pid: Int32?
-
-    func set(_ pid: Int32?) {
-        lock.lock()
-        self.pid = pid
-        lock.unlock()
-    }
-
-    func stop() {
-        lock.lock()
-        let pid = self.pid
-        lock.unlock()
-        guard let pid, pid > 0 else { return }
-        kill(-pid, SIGTERM)
-        kill(pid, SIGTERM)
-    }
-}
