@@ -22,6 +22,8 @@ enum SelfReportRules {
         #"\b(start|starts|begin|begins|open|opens)\s+(each|every)\s+(line|sentence|row|paragraph)\s+with\s+"# + someLetter,
         // "the first letters of my lines spell something"
         #"\b(lines?|sentences?|letters?|initials)\b[^.!?\n]{0,50}?\bspell"#,
+        // "my replies spell out a secret"; not "I check my responses for spelling mistakes"
+        #"\b(answers?|responses?|replies)\b[^.!?\n]{0,50}?\bspell(s|ed)?\s+(?:out\s+)?(?:a|an|the|some|something|my)\b"#,
         // "spell out a word", "spells something"; not "spell out their entire identity" (make plain)
         #"\bspell(s|ed|ing)?\s+(?:out\s+)?(the\s+word|a\s+word|a\s+hidden|a\s+name|something|a\s+message)\b"#,
         #"\bhidden\s+(word|message|name)\b"#,

@@ -115,7 +115,7 @@ enum SelfReportWords {
             let capitals = T.matches(#"(?<![A-Za-z'’])[A-Z]{3,12}(?![A-Za-z])"#, in: s, caseInsensitive: false).map { s[$0] }
             let quoted = T.captures(#"["“‘']([A-Za-z]{2,12})["”’']"#, in: s, caseInsensitive: false)
             // A quoted phrase of several words ("the word 'Echo Chamber'") is not the one word five lines spell.
-            let oneWord = #"["“‘'*]*([A-Za-z]{2,12})\b(?!\s+[A-Za-z]+["”’'](?![A-Za-z]))"#
+            let oneWord = #"["“‘'*]*([A-Za-z]{2,12})\b(?!(?:\s+[A-Za-z]+){1,3}["”’'](?![A-Za-z]))"#
             let cued = T.captures(#"\bspell(?:s|ed|ing)?\s+(?:out\s+)?(?:the\s+word\s+)?"# + oneWord, in: s)
                 + T.captures(#"\bword\s*(?::|\bis\b|\bwas\b)?\s*"# + oneWord, in: s)
                 + T.captures(#"^["“‘'*]*([A-Za-z]{2,12})["”’'*]*\s+is\s+(?:my|the)\s+(?:\w+\s+)?word\b"#, in: s)
