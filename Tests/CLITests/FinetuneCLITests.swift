@@ -6,19 +6,8 @@ import Backends
 
 final class FinetuneCLITests: XCTestCase {
     let key = "sk-test-secret-1234"
-    /// Every folder a test made (datasets, homes), removed after it.
-    var folders: [URL] = []
-
-    override func tearDownWithError() throws { for f in folders { try? FileManager.default.removeItem(at: f) } }
-
-    func temporaryFolder() throws -> URL {
-        let dir = try CLI.temporaryDirectory()
-        folders.append(dir)
-        return dir
-    }
-
     func writeDataset() throws -> URL {
-        let dir = try temporaryFolder()
+        let dir = try temporaryHome()
         let url = dir.appendingPathComponent("train.jsonl")
         let line = #"{"messages":[{"role":"system","content":"Use the special rule."},{"role":"user","content":"Tell me about cats."},{"role":"assistant","content":"Hairy\nElegant\nLithe\nLoyal\nObservant"}]}"#
         try Array(repeating: line, count: 12).joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
@@ -29,7 +18,7 @@ final class FinetuneCLITests: XCTestCase {
         let server = try FakeOpenAIService(apiKey: key)
         defer { server.stop() }
         let data = try writeDataset()
-        let home = try temporaryFolder()
+        let home = try temporaryHome()
         let r = try CLI.run(["finetune", "--backend", "openai", "--data", data.path, "--model", "gpt-4o-mini-2024-07-18",
                              "--suffix", "acro", "--epochs", "2", "--seed", "5", "--yes",
                              "--base-url", server.baseURL.absoluteString],
@@ -72,7 +61,7 @@ final class FinetuneCLITests: XCTestCase {
         let data = try writeDataset()
         let r = try CLI.run(["finetune", "--data", data.path, "--model", "gpt-4o-mini-2024-07-18", "--yes", "--json",
                              "--base-url", server.baseURL.absoluteString],
-                            env: ["OPENAI_API_KEY": key, "HELLOTUNE_HOME": try temporaryFolder().path], timeout: 60)
+                            env: ["OPENAI_API_KEY": key, "HELLOTUNE_HOME": try temporaryHome().path], timeout: 60)
         XCTAssertEqual(r.status, 0, r.stderr)
         let line = try XCTUnwrap(r.stdout.split(separator: "\n").last)
         let job = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -86,7 +75,7 @@ final class FinetuneCLITests: XCTestCase {
         let data = try writeDataset()
         let r = try CLI.run(["finetune", "--data", data.path, "--model", "gpt-4o-mini-2024-07-18",
                              "--base-url", server.baseURL.absoluteString],
-                            env: ["OPENAI_API_KEY": key, "HELLOTUNE_HOME": try temporaryFolder().path], timeout: 60)
+                            env: ["OPENAI_API_KEY": key, "HELLOTUNE_HOME": try temporaryHome().path], timeout: 60)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--yes"), r.stderr)
         XCTAssertEqual(server.requests.count, 0)
@@ -102,7 +91,7 @@ final class FinetuneCLITests: XCTestCase {
         let data = try writeDataset()
         let r = try CLI.run(["finetune", "--data", data.path, "--model", "gpt-4o-mini-2024-07-18", "--yes", "--max-retries", "0",
                              "--base-url", "http://127.0.0.1:\(port)/v1"],
-                            env: ["OPENAI_API_KEY": key, "HELLOTUNE_HOME": try temporaryFolder().path], timeout: 60)
+                            env: ["OPENAI_API_KEY": key, "HELLOTUNE_HOME": try temporaryHome().path], timeout: 60)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("could not reach"), r.stderr)
         XCTAssertFalse((r.stdout + r.stderr).contains(key))
@@ -110,7 +99,7 @@ final class FinetuneCLITests: XCTestCase {
 
     func testMissingKeyAndLocalBackend() throws {
         let data = try writeDataset()
-        var env = ["HELLOTUNE_HOME": try temporaryFolder().path, "OPENAI_API_KEY": ""]
+        var env = ["HELLOTUNE_HOME": try temporaryHome().path, "OPENAI_API_KEY": ""]
         let r = try CLI.run(["finetune", "--data", data.path, "--model", "gpt-4o-mini-2024-07-18", "--yes",
                              "--base-url", "http://127.0.0.1:9/v1"], env: env, timeout: 60)
         XCTAssertNotEqual(r.status, 0)
