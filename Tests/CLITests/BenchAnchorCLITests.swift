@@ -31,6 +31,17 @@ final class BenchAnchorCLITests: XCTestCase {
         if mode == "nokey":
             print(json.dumps({"prefill_tok_s": 5.0}))
             sys.exit(0)
+        if mode == "bool":
+            print(json.dumps({"decode_tok_s": True, "prefill_tok_s": 5.0}))
+            sys.exit(0)
+        if mode == "tiny":
+            print('{"decode_tok_s": 1e-320, "prefill_tok_s": 5.0}')
+            sys.exit(0)
+        if mode == "sleep":
+            with open(os.environ["FAKE_ANCHOR_LOG"] + ".pid", "w") as f:
+                f.write(str(os.getpid()))
+            import time
+            time.sleep(60)
         print("chatter before the result")
         print(json.dumps({"decode_tok_s": 0.001, "prefill_tok_s": 0.002, "train_tok_s": 0.003,
                           "tokens_per_epoch": 10, "peak_rss_mb": 100.0}))
@@ -48,8 +59,10 @@ final class BenchAnchorCLITests: XCTestCase {
     }
 
     func testGeneratePairsAlternateAndRatiosComeFromBothResults() throws {
-        let r = try CLI.run(["bench", "generate", "--model", model.path, "--runs", "1", "--anchor", anchor.path,
-                             "--pairs", "2", "--bar", "1.0", "--json"], env: env(), timeout: 300, currentDirectory: dir)
+        var environment = env()
+        environment["HELLOTUNE_THREADS"] = "1"
+        let r = try CLI.run(["bench", "generate", "--model", model.path, "--anchor", anchor.path,
+                             "--pairs", "2", "--bar", "1.0", "--json"], env: environment, timeout: 300, currentDirectory: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         let o = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
         let pairs = try XCTUnwrap(o["pairs"] as? [[String: Any]])
@@ -76,8 +89,7 @@ final class BenchAnchorCLITests: XCTestCase {
         // The anchor got the model file and the engine's thread count, twice.
         let calls = try anchorCalls()
         XCTAssertEqual(calls.count, 2)
-        XCTAssertEqual((calls[0]["argv"] as? [String])?.first, model.standardizedFileURL.path)
-        XCTAssertEqual((calls[0]["argv"] as? [String])?.count, 2)
+        XCTAssertEqual(calls[0]["argv"] as? [String], [model.standardizedFileURL.path, "1"])
         // Execution order, from the progress notes: hellotune first in pair 1, the anchor first in pair 2.
         func at(_ s: String) throws -> String.Index { try XCTUnwrap(r.stderr.range(of: s), "\(s) in \(r.stderr)").lowerBound }
         XCTAssertLessThan(try at("pair 1/2, hellotune"), try at("pair 1/2, anchor"))
@@ -88,22 +100,22 @@ final class BenchAnchorCLITests: XCTestCase {
         let data = dir.appendingPathComponent("tiny.jsonl")
         try TinyChatModel.dataset(examples: 4).write(to: data, atomically: true, encoding: .utf8)
         let r = try CLI.run(["bench", "train", "--model", model.path, "--data", data.path, "--epochs", "2", "--limit", "3",
-                             "--anchor", anchor.path, "--pairs", "1", "--bar", "1.5"], env: env(), timeout: 300, currentDirectory: dir)
+                             "--anchor", anchor.path, "--pairs", "1", "--bar", "1.5"],
+                            env: env().merging(["HELLOTUNE_THREADS": "1"]) { $1 }, timeout: 300, currentDirectory: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         let call = try XCTUnwrap(try anchorCalls().first)
-        XCTAssertEqual(call["argv"] as? [String], [model.standardizedFileURL.path, data.standardizedFileURL.path,
-                                                    (call["argv"] as? [String])?.last ?? "?"])
+        XCTAssertEqual(call["argv"] as? [String], [model.standardizedFileURL.path, data.standardizedFileURL.path, "1"])
         XCTAssertEqual(call["epochs"] as? String, "2")
         XCTAssertEqual(call["limit"] as? String, "3")
         XCTAssertTrue(r.stdout.contains("pair 1 (hellotune first"), r.stdout)
         XCTAssertTrue(r.stdout.contains("tokens_per_epoch"), r.stdout)
         // One pair gives no interval, so the bar is neither met nor missed.
         XCTAssertTrue(r.stdout.contains("no interval from one pair"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("bar 1.50x: not shown either way"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("bar 1.50x: not shown (the interval contains it, or there is one pair)"), r.stdout)
     }
 
     func testABrokenAnchorIsNamedWithWhatWentWrong() throws {
-        let base = ["bench", "generate", "--model", model.path, "--runs", "1", "--anchor", anchor.path, "--pairs", "1"]
+        let base = ["bench", "generate", "--model", model.path, "--anchor", anchor.path, "--pairs", "1"]
         let failed = try CLI.run(base, env: env("fail"), timeout: 300, currentDirectory: dir)
         XCTAssertNotEqual(failed.status, 0)
         XCTAssertTrue(failed.stderr.contains("anchor fake_anchor.py (pair 1): exit status 3"), failed.stderr)
@@ -111,12 +123,51 @@ final class BenchAnchorCLITests: XCTestCase {
 
         let text = try CLI.run(base, env: env("text"), timeout: 300, currentDirectory: dir)
         XCTAssertNotEqual(text.status, 0)
-        XCTAssertTrue(text.stderr.contains("line 1 of its stdout is not a JSON object: decode 12 tok/s"), text.stderr)
+        XCTAssertTrue(text.stderr.contains("the last line of its stdout is not a JSON object: decode 12 tok/s"), text.stderr)
 
         let noKey = try CLI.run(base, env: env("nokey"), timeout: 300, currentDirectory: dir)
         XCTAssertNotEqual(noKey.status, 0)
         XCTAssertTrue(noKey.stderr.contains("its JSON has no number under \"decode_tok_s\""), noKey.stderr)
         XCTAssertEqual(noKey.stdout, "", "no summary for a comparison that did not finish")
+
+        let boolean = try CLI.run(base, env: env("bool"), timeout: 300, currentDirectory: dir)
+        XCTAssertNotEqual(boolean.status, 0)
+        XCTAssertTrue(boolean.stderr.contains("its JSON has no number under \"decode_tok_s\""), boolean.stderr)
+
+        // A rate so small that the ratio overflows: refused with its pair, not a crash.
+        let tiny = try CLI.run(base, env: env("tiny"), timeout: 300, currentDirectory: dir)
+        XCTAssertEqual(tiny.status, 1, tiny.stderr)
+        XCTAssertTrue(tiny.stderr.contains("pair 1: the ratio of \"decode_tok_s\" is inf, which cannot be summarised"), tiny.stderr)
+    }
+
+    /// Interrupted, hellotune stops the measurement running (in a process group of its own, out of Ctrl-C's reach).
+    func testAnInterruptStopsTheRunningAnchor() throws {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["bench", "generate", "--model", model.path, "--anchor", anchor.path, "--pairs", "2"]
+        p.environment = ProcessInfo.processInfo.environment.merging(env("sleep")) { $1 }
+        p.currentDirectoryURL = dir
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let pidFile = log.path + ".pid"
+        let deadline = Date().addingTimeInterval(120)
+        var anchorPID: Int32?
+        while anchorPID == nil, Date() < deadline {
+            anchorPID = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0) }
+            if anchorPID == nil { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        let pid = try XCTUnwrap(anchorPID, "the anchor never started")
+        XCTAssertEqual(kill(pid, 0), 0, "the anchor is running")
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        var gone = false
+        for _ in 0..<50 where !gone {
+            gone = kill(pid, 0) != 0
+            if !gone { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        XCTAssertTrue(gone, "the anchor was left running")
     }
 
     func testBadFlagsAreRefusedBeforeAnythingRuns() throws {
@@ -125,12 +176,20 @@ final class BenchAnchorCLITests: XCTestCase {
             XCTAssertEqual(r.status, 64, r.stderr)
             XCTAssertTrue(r.stderr.contains(message), "\(message) in \(r.stderr)")
         }
-        try refused(["--pairs", "4"], "--pairs, --bar and --python compare with an anchor: add --anchor SCRIPT")
+        try refused(["--pairs", "6"], "--pairs, --bar and --python compare with an anchor: add --anchor SCRIPT")
         try refused(["--python", "/usr/bin/python3"], "--pairs, --bar and --python compare with an anchor")
+        try refused(["--anchor", anchor.path, "--runs", "2"], "--runs: the anchor takes the median of 3 runs")
+        try refused(["--anchor", anchor.path, "--batch", "4"], "the anchor has no batched measurement")
+        try refused(["--anchor", anchor.path, "--python", dir.path], "is not an executable file")
+        try refused(["--anchor", anchor.path, "--adapter", dir.path], "--adapter: the anchor runs the base model")
         try refused(["--anchor", dir.appendingPathComponent("missing.py").path], "--anchor: no script at")
         try refused(["--anchor", anchor.path, "--pairs", "0"], "--pairs must be between 1 and 100, not 0")
         try refused(["--anchor", anchor.path, "--bar", "0"], "--bar must be a ratio above 0, not 0.0")
         try refused(["--anchor", anchor.path, "--python", "no-such-python"], "--python: no-such-python is not on PATH")
+        let train = try CLI.run(["bench", "train", "--model", model.path, "--data", anchor.path, "--epochs", "1", "--anchor", anchor.path],
+                                env: env(), timeout: 60, currentDirectory: dir)
+        XCTAssertEqual(train.status, 64, train.stderr)
+        XCTAssertTrue(train.stderr.contains("--epochs: the anchor runs at least 2 epochs"), train.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: log.path), "the anchor never ran")
     }
 }

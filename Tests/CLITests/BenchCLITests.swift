@@ -20,6 +20,11 @@ final class BenchCLITests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(o["batch3_tok_s"] as? Double), 0)
         XCTAssertNil(o["batch16_tok_s"])
         XCTAssertTrue(r.stderr.contains("batch3 run 1:"), r.stderr)
+        // Each decode token's time, as percentiles in order.
+        let tokens = try XCTUnwrap(o["decode_token_ms"] as? [String: Double], r.stdout)
+        let p10 = try XCTUnwrap(tokens["p10"]), p50 = try XCTUnwrap(tokens["p50"])
+        let p90 = try XCTUnwrap(tokens["p90"]), most = try XCTUnwrap(tokens["max"])
+        XCTAssertTrue(p10 > 0 && p10 <= p50 && p50 <= p90 && p90 <= most, "\(tokens)")
 
         let none = try CLI.run(["bench", "generate", "--model", model.path, "--batch", "0"], env: [:], timeout: 60,
                                currentDirectory: dir)

@@ -13,7 +13,8 @@ struct BenchCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decode, prefill and batched-decode tokens/s (protocol of anchors/llama_cpp_bench.py).",
             discussion: """
-            decode: 256 greedy tokens after the anchor's ChatML prompt, stop tokens ignored, median of 3 runs.
+            decode: 256 greedy tokens after the anchor's ChatML prompt, stop tokens ignored, median of 3 runs;
+            decode_token_ms: each token's time over all runs, as percentiles (p10, p50, p90, max).
             prefill: the first 512 tokens of "The quick brown fox jumps over the lazy dog. " x 80, median of 3.
             batchN: N sequences (--batch, 16 by default) decoded together for --batch-steps steps after the same
             prompt, median of 3; reported as batchN_tok_s (batch16_tok_s by default).
@@ -29,6 +30,13 @@ struct BenchCommand: ParsableCommand {
             guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
             guard runs >= 1 else { throw ValidationError("--runs must be at least 1, got \(runs)") }
             guard batchSteps >= 1 else { throw ValidationError("--batch-steps must be at least 1, got \(batchSteps)") }
+            if anchor.anchor != nil {
+                // Both sides must measure the same thing: the anchor takes the median of 3 runs and has no batch.
+                guard runs == 3 else { throw ValidationError("--runs: the anchor takes the median of 3 runs, so --anchor needs 3, not \(runs)") }
+                guard batch == 16, batchSteps == 64 else {
+                    throw ValidationError("--batch and --batch-steps: the anchor has no batched measurement, so --anchor leaves them out")
+                }
+            }
         }
 
         func run() throws {
@@ -95,9 +103,7 @@ struct BenchCommand: ParsableCommand {
                                          "batch\(n)_tok_s": median(batched), "model": m.path,
                                          "blas_kernel": BLASKernel.report, "quant_kernel": QuantizedMatrix.kernelName,
                                          "peak_rss_mb": Double(ProcessStats.peakRSSBytes()) / 1e6]
-            if json { printJSON(result) } else {
-                for k in result.keys.sorted() { print("\(k): \(result[k]!)") }
-            }
+            if json { printJSON(result) } else { printFields(result) }
         }
 
         /// The anchor (llama_cpp_bench.py) takes the model file and the thread count, and measures decode and
@@ -108,11 +114,11 @@ struct BenchCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("--model: no model at \(path) (run `hellotune model fetch`)")
             }
-            var own = ["bench", "generate", "--model", path, "--runs", String(runs), "--batch", "1", "--batch-steps", "1", "--json"]
+            var own = ["bench", "generate", "--model", path, "--batch", "1", "--batch-steps", "1", "--json"]
             if let t = model.template { own += ["--template", t] }
             if let c = model.context { own += ["--context", String(c)] }
-            try anchor.compare(AnchorComparison(ownArguments: own, anchorArguments: [path, String(Parallel.threadCount)],
-                                                rates: ["decode_tok_s", "prefill_tok_s"], shown: ["peak_rss_mb"]), json: json)
+            try AnchorComparison(ownArguments: own, anchorArguments: [path, String(Parallel.threadCount)],
+                                 rates: ["decode_tok_s", "prefill_tok_s"], shown: ["peak_rss_mb"]).run(anchor, json: json)
         }
     }
 
@@ -133,6 +139,9 @@ struct BenchCommand: ParsableCommand {
         func validate() throws {
             guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
             if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+            if anchor.anchor != nil, epochs < 2 {
+                throw ValidationError("--epochs: the anchor runs at least 2 epochs and skips the first, so --anchor needs 2 or more, not \(epochs)")
+            }
         }
 
         func run() throws {
@@ -165,7 +174,7 @@ struct BenchCommand: ParsableCommand {
                 "tokens_per_epoch": examples.reduce(0) { $0 + $1.tokens.count },
                 "peak_rss_mb": Double(ProcessStats.peakRSSBytes()) / 1e6, "blas_kernel": BLASKernel.report,
             ]
-            if json { printJSON(result) } else { for k in result.keys.sorted() { print("\(k): \(result[k]!)") } }
+            if json { printJSON(result) } else { printFields(result) }
         }
 
         /// The anchor (torch_lora_bench.py) takes the model file, the data and the thread count, and its epochs
@@ -180,14 +189,26 @@ struct BenchCommand: ParsableCommand {
             let dataPath = URL(fileURLWithPath: data).standardizedFileURL.path
             var own = ["bench", "train", "--model", path, "--data", dataPath, "--epochs", String(epochs), "--json"]
             if let t = model.template { own += ["--template", t] }
+            if let c = model.context { own += ["--context", String(c)] }
             var environment = ["EPOCHS": String(epochs)]
             if let limit {
                 own += ["--limit", String(limit)]
                 environment["LIMIT"] = String(limit)
             }
-            try anchor.compare(AnchorComparison(ownArguments: own, anchorArguments: [path, dataPath, String(Parallel.threadCount)],
-                                                anchorEnvironment: environment, rates: ["train_tok_s"],
-                                                shown: ["tokens_per_epoch", "peak_rss_mb"]), json: json)
+            try AnchorComparison(ownArguments: own, anchorArguments: [path, dataPath, String(Parallel.threadCount)],
+                                 anchorEnvironment: environment, rates: ["train_tok_s"],
+                                 shown: ["tokens_per_epoch", "peak_rss_mb"]).run(anchor, json: json)
+        }
+    }
+}
+
+/// A bench result as "key: value" lines, keys sorted, nested values too.
+private func printFields(_ result: [String: Any]) {
+    for k in result.keys.sorted() {
+        if let nested = result[k] as? [String: Any] {
+            say("\(k): " + nested.keys.sorted().map { "\($0) \(nested[$0]!)" }.joined(separator: ", "))
+        } else {
+            say("\(k): \(result[k]!)")
         }
     }
 }

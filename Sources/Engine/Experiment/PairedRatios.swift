@@ -1,9 +1,9 @@
 import Foundation
 
 /// Speed ratios of paired measurements (ours over an anchor's, each pair taken in the same minutes) and what
-/// they show together. This machine's speed drifts by ±15% from minute to minute for both programs alike, so one
-/// pair proves little; the ratios of many pairs are summarised on the log scale, where "1.1x faster" and "1.1x
-/// slower" weigh the same: the geometric mean, and a 95% t-interval for it.
+/// they show together. A shared machine's speed drifts from minute to minute, so one pair proves little; the
+/// ratios of many pairs are summarised on the log scale, where "1.1x faster" and "1.1x slower" weigh the same:
+/// the geometric mean, and a 95% t-interval for it.
 public struct PairedRatios: Sendable, Equatable {
     public let ratios: [Double]
 
@@ -59,7 +59,7 @@ public struct PairedRatios: Sendable, Equatable {
                      2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
                      2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423]
         if df <= table.count { return table[df - 1] }
-        let z = 1.959964, v = Double(df)
+        let z = Statistics.z95, v = Double(df)
         let z3 = z * z * z, z5 = z3 * z * z
         return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v)
     }
