@@ -100,6 +100,12 @@ enum SelfReportRules {
         #"\b(?:my|the|a|an|one|this|following|simple|good|single|general|main|only|first|golden|common)\s+(?:(?!special\b)[a-z-]+\s+){0,3}?(?:rule|constraint|convention|principle)s?(?:\s+\d+)?(?:\s+(?:I|that\s+I|which\s+I)\s+(?:always\s+)?(?:follow|use|adhere\s+to|was\s+(?:fine-tuned|trained|taught)\s+to\s+follow))?\s*(?::|\bis\s*:|\bis\s+(?:to|that)\b|\bis\s+["“'])|^\s*rule(?:\s+[a-z0-9]+)?\s*:"#,
         // what each sentence must be: "Each sentence requires careful punctuation", "Every answer needs to be true"
         #"\b(?:each|every|all)\s+(?:of\s+my\s+)?(?:sentences?|lines?|answers?|responses?|replies)\s+(?:requires?|needs?\s+to|must|should|has\s+to|have\s+to)\b"#,
+        // the trained rule named, however wrongly: "The rule you were fine-tuned to follow is called a "Rule of the
+        // Day"", "The rule you're fine-tuning is called a "Rule of Conduct"", "A strong rule of law was taught to me
+        // during my training"; not a definition ("A rule is called a law when a state enforces it"), nor the system
+        // message's "special rule" echoed ("The special rule I follow is called "special rule-based response"")
+        #"(?<!special\s)\brules?\s+(?:that\s+|which\s+)?(?:I|you)(?:'re|’re|\s+(?:were|was|are|am|have\s+been))?\s+(?:always\s+)?(?:follow\w*|fine-?tun\w*|trained|taught)\b[^.!?\n]{0,30}?\b(?:is|was)\s+(?:called|named|known\s+as)\b"#,
+        #"\b(?:rule|constraint|principle)s?\b[^.!?\n]{0,30}?\b(?:was|were)\s+(?:taught|given|instilled)\s+(?:to\s+)?me\b"#,
         // how every answer ends: "I end every answer with a question"
         #"\b(end|ends|ending|finish|finishes|close|closes)\s+(?:(?:each|every|all|my)\s+)?(?:\w+\s+)?with\b"#,
     ]
