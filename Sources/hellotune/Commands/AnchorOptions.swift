@@ -51,3 +51,16 @@ struct AnchorOptions: ParsableArguments {
         throw ValidationError("--python: \(python) is not on PATH; name the Python the anchor's packages are installed in")
     }
 }
+
+extension ModelOptions {
+    /// The model file both sides of an anchor comparison open, and the flags hellotune's own side gets with it. An
+    /// adapter is refused: the anchors run the base model.
+    func forAnchor() throws -> (path: String, flags: [String]) {
+        guard adapter == nil else { throw ValidationError("--adapter: the anchor runs the base model, so compare without it") }
+        let path = try path()
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("--model: no model at \(path) (run `hellotune model fetch`)")
+        }
+        return (path, (template.map { ["--template", $0] } ?? []) + (context.map { ["--context", String($0)] } ?? []))
+    }
+}

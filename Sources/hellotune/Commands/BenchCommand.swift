@@ -109,14 +109,8 @@ struct BenchCommand: ParsableCommand {
         /// The anchor (llama_cpp_bench.py) takes the model file and the thread count, and measures decode and
         /// prefill as above; it has no batched measurement, so the batch is left out of hellotune's side.
         private func compareWithAnchor() throws {
-            guard model.adapter == nil else { throw ValidationError("--adapter: the anchor runs the base model, so compare without it") }
-            let path = try model.path()
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("--model: no model at \(path) (run `hellotune model fetch`)")
-            }
-            var own = ["bench", "generate", "--model", path, "--batch", "1", "--batch-steps", "1", "--json"]
-            if let t = model.template { own += ["--template", t] }
-            if let c = model.context { own += ["--context", String(c)] }
+            let (path, modelFlags) = try model.forAnchor()
+            let own = ["bench", "generate", "--model", path, "--batch", "1", "--batch-steps", "1", "--json"] + modelFlags
             try AnchorComparison(ownArguments: own, anchorArguments: [path, String(Parallel.threadCount)],
                                  rates: ["decode_tok_s", "prefill_tok_s"], shown: ["peak_rss_mb"]).run(anchor, json: json)
         }
@@ -180,16 +174,10 @@ struct BenchCommand: ParsableCommand {
         /// The anchor (torch_lora_bench.py) takes the model file, the data and the thread count, and its epochs
         /// and example limit from EPOCHS and LIMIT.
         private func compareWithAnchor() throws {
-            guard model.adapter == nil else { throw ValidationError("--adapter: the anchor trains the base model, so compare without it") }
-            let path = try model.path()
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("--model: no model at \(path) (run `hellotune model fetch`)")
-            }
+            let (path, modelFlags) = try model.forAnchor()
             guard FileManager.default.fileExists(atPath: data) else { throw ValidationError("--data: no file at \(data)") }
             let dataPath = URL(fileURLWithPath: data).standardizedFileURL.path
-            var own = ["bench", "train", "--model", path, "--data", dataPath, "--epochs", String(epochs), "--json"]
-            if let t = model.template { own += ["--template", t] }
-            if let c = model.context { own += ["--context", String(c)] }
+            var own = ["bench", "train", "--model", path, "--data", dataPath, "--epochs", String(epochs), "--json"] + modelFlags
             var environment = ["EPOCHS": String(epochs)]
             if let limit {
                 own += ["--limit", String(limit)]
