@@ -100,6 +100,11 @@ public func sanitizeForTerminal(_ s: String) -> String {
     TerminalText.clean(s).replacingOccurrences(of: "\t", with: "    ")
 }
 
+/// A text that may span lines (a prompt) on one line of the screen, sanitised.
+public func singleLine(_ s: String) -> String {
+    sanitizeForTerminal(s).replacingOccurrences(of: "\n", with: " ")
+}
+
 /// Cuts a one-line string to at most `width` columns, ending in "…" when it was cut.
 public func truncate(_ s: String, to width: Int) -> String {
     guard width > 0 else { return "" }

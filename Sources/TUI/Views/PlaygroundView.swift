@@ -16,12 +16,12 @@ func renderPlayground(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect
         renderEditor(p.prompt, &buf, x: fieldX, y: y, width: fieldWidth)
         // An empty prompt says what it is for, and what was sent last (the cursor shows it has the keyboard).
         if p.prompt.text.isEmpty, fieldWidth > 4 {
-            let sent = p.lastPrompt.map { sanitizeForTerminal($0).replacingOccurrences(of: "\n", with: " ") }
+            let sent = p.lastPrompt.map(singleLine)
             let hint = sent.map { "type the next prompt · sent: " + $0 } ?? "type a prompt; Enter sends it to both models"
             buf.put(truncate(hint, to: fieldWidth - 2), x: fieldX + 2, y: y, role: .dim, maxWidth: fieldWidth - 2)
         }
     } else if let last = p.lastPrompt {
-        buf.put(truncate(sanitizeForTerminal(last).replacingOccurrences(of: "\n", with: " "), to: fieldWidth - 22),
+        buf.put(truncate(singleLine(last), to: fieldWidth - 22),
                 x: fieldX, y: y, role: .normal)
         buf.put("(type a new prompt)", x: area.maxX - 21, y: y, role: .dim)
     } else {

@@ -116,7 +116,7 @@ func renderResults(_ state: AppState, _ buf: inout ScreenBuffer, _ area: Rect) {
     var dy = inner.y + listRows
     guard dy < inner.maxY else { return }
     buf.put(String(repeating: "─", count: inner.width), x: inner.x, y: dy, role: .border)
-    let question = " Q: " + sanitizeForTerminal(sample.prompt).replacingOccurrences(of: "\n", with: " ") + " "
+    let question = " Q: " + singleLine(sample.prompt) + " "
     buf.put(truncate(question, to: inner.width - 4), x: inner.x + 2, y: dy, role: .title)
     dy += 1
     let rows = wrapStyled(styledReplyLines(sample.reply, word: word), width: width, indent: 2)
