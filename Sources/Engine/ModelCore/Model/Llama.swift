@@ -66,6 +66,14 @@ public final class LlamaModel: @unchecked Sendable {
         try self.init(file: gguf, config: config, weights: LlamaWeights(gguf: gguf, config: config), adapter: adapter, storage: [])
     }
 
+    /// With the panel copies from `panelCache` (nil: repacked, no file), where the other initialisers take the cache a
+    /// model gets by default (`PanelCache.automatic`).
+    public convenience init(gguf: GGUFFile, panelCache: PanelCache?) throws {
+        let config = try ModelConfig(gguf: gguf)
+        try self.init(file: gguf, config: config, weights: LlamaWeights(gguf: gguf, config: config, panelCache: panelCache),
+                      adapter: nil, storage: [])
+    }
+
     init(file: GGUFFile, config c: ModelConfig, weights: LlamaWeights, adapter: LoRAParameters?, storage: [FloatBuffer]) {
         self.file = file
         config = c

@@ -1,3 +1,4 @@
+import Foundation
 /// The weights of one transformer block, looked up by their GGUF names.
 public struct LayerWeights: @unchecked Sendable {
     public let attentionNorm: [Float]  // (dim)
@@ -42,14 +43,63 @@ public struct LlamaWeights: @unchecked Sendable {
         output.hasPanels && layers.allSatisfy { w in [w.q, w.k, w.v, w.o, w.gate, w.up, w.down].allSatisfy(\.hasPanels) }
     }
 
+    /// Where the panel copies came from, for `bench generate` and the README's measurements.
+    public private(set) var panelSource: PanelSource = .repacked
+
+    /// With the panel cache a model in hellotune's models folder gets (`PanelCache.automatic`).
     public init(gguf: GGUFFile, config c: ModelConfig) throws {
+        try self.init(gguf: gguf, config: c, panelCache: PanelCache.automatic(for: gguf))
+    }
+
+    /// Panels mapped from `panelCache` when it holds this model's, otherwise repacked and written there for the next
+    /// process (and then mapped, so that this one decodes as fast). A cache that cannot be written costs only speed:
+    /// the weights load from the repacked panels and `panelSource` says why.
+    public init(gguf: GGUFFile, config c: ModelConfig, panelCache: PanelCache?) throws {
+        guard let panelCache else {
+            try self.init(gguf: gguf, config: c, mapping: nil)
+            return
+        }
+        if let mapping = panelCache.open() {
+            let w = try LlamaWeights(gguf: gguf, config: c, mapping: mapping)
+            if w.panelledMatrices.allSatisfy(\.panelsMapped) {
+                self = w
+                self.panelSource = .mapped(panelCache.url)
+                return
+            }
+        }
+        var built: LlamaWeights? = try LlamaWeights(gguf: gguf, config: c, mapping: nil)
+        do {
+            try panelCache.write(built!.panelledMatrices)
+        } catch {
+            self = built!
+            self.panelSource = .notWritten(panelCache.url, reason: "\(error)")
+            return
+        }
+        built = nil  // the repacked copies go before the file's pages come in
+        guard let mapping = panelCache.open() else {
+            try self.init(gguf: gguf, config: c, mapping: nil)
+            self.panelSource = .notWritten(panelCache.url, reason: "the file just written does not read back")
+            return
+        }
+        try self.init(gguf: gguf, config: c, mapping: mapping)
+        panelSource = .written(panelCache.url)
+    }
+
+    /// Every matrix with a panel copy, each once (the output matrix is the token embedding when tied).
+    var panelledMatrices: [QuantizedMatrix] {
+        var all = [tokenEmbedding] + layers.flatMap { [$0.q, $0.k, $0.v, $0.o, $0.gate, $0.up, $0.down] }
+        if output.name != tokenEmbedding.name { all.append(output) }
+        return all.filter(\.hasPanels)
+    }
+
+    private init(gguf: GGUFFile, config c: ModelConfig, mapping: PanelCache.Mapping?) throws {
         let path = gguf.path
         func matrix(_ name: String, rows: Int, cols: Int, panels: Bool = true) throws -> QuantizedMatrix {
             let t = try gguf.tensor(name)
             guard t.dims.count == 2, t.dims[0] == cols, t.dims[1] == rows else {
                 throw GGUFError.badTensorShape(path: path, tensor: name, reason: "\(t.dims), expected [\(cols), \(rows)]")
             }
-            let m = QuantizedMatrix(tensor: t, panels: panels)
+            let m = QuantizedMatrix(tensor: t, panels: panels, cache: mapping)
             // A matrix whose panels replace its bytes gives the file's pages back as soon as the panels are made:
             // the 1.5B model held both, 1.1 GB of mapped file beside 1 GB of panels.
             if m.panelsReplaceData { gguf.file.release(m.data, count: m.rows * m.rowBytes) }
@@ -97,5 +147,26 @@ public struct LlamaWeights: @unchecked Sendable {
         outputNorm = try vector("output_norm.weight", c.dim)!
         output = tied ? tokenEmbedding : try matrix("output.weight", rows: c.vocabularySize, cols: c.dim)
         ropeFrequencyFactors = try vector("rope_freqs.weight", c.ropeDims / 2, required: false)
+    }
+}
+
+/// Where a model's panel copies came from.
+public enum PanelSource: Sendable, Equatable, CustomStringConvertible {
+    /// Made by this process, with no cache file (a small model, one outside the models folder, or the cache off).
+    case repacked
+    /// Read from the cache file.
+    case mapped(URL)
+    /// Made by this process, written to the cache file, and read back from it.
+    case written(URL)
+    /// Made by this process; the cache file could not be written (a full disk, a read-only home).
+    case notWritten(URL, reason: String)
+
+    public var description: String {
+        switch self {
+        case .repacked: return "repacked"
+        case let .mapped(url): return "mapped from \(url.path)"
+        case let .written(url): return "repacked, written to \(url.path)"
+        case let .notWritten(url, reason): return "repacked; \(url.path) not written: \(reason)"
+        }
     }
 }

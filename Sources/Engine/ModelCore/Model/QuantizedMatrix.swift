@@ -37,21 +37,42 @@ public struct QuantizedMatrix: @unchecked Sendable {
         self.init(name: t.name, type: t.type, rows: t.rowCount, cols: t.dims[0], data: t.data.baseAddress!, panels: panels)
     }
 
+    /// With the panels from `cache` where it holds them for this name, type and shape (repacked otherwise).
+    init(tensor t: GGUFTensor, panels: Bool, cache: PanelCache.Mapping?) {
+        let rows = t.rowCount, cols = t.dims[0], data = t.data.baseAddress!
+        if panels, let cache, let mapped = cache.panels(name: t.name, type: t.type, rows: rows, cols: cols) {
+            self.init(name: t.name, type: t.type, rows: rows, cols: cols, data: data, copy: PanelCopy(mapped: mapped, in: cache))
+        } else {
+            self.init(name: t.name, type: t.type, rows: rows, cols: cols, data: data, panels: panels)
+        }
+    }
+
     /// A matrix over memory the caller keeps alive: `rows` rows of `cols` elements of `type`, back to back.
     public init(name: String, type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, panels: Bool = true) {
+        let copy = panels ? PanelCopy(type: type, rows: rows, cols: cols, data: data, rowBytes: type.rowBytes(cols)!) : nil
+        self.init(name: name, type: type, rows: rows, cols: cols, data: data, copy: copy)
+    }
+
+    private init(name: String, type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, copy: PanelCopy?) {
         self.name = name
         self.type = type
         self.cols = cols
         self.rows = rows
         rowBytes = type.rowBytes(cols)!
         self.data = data
-        self.panels = panels ? PanelCopy(type: type, rows: rows, cols: cols, data: data, rowBytes: rowBytes) : nil
+        panels = copy
     }
 
     public var hasIntegerKernel: Bool { ht_has_int8_kernel(type.rawValue) != 0 }
 
     /// Whether products run on a panel copy (AVX-512 VNNI and a panel layout for this type).
     public var hasPanels: Bool { panels != nil }
+
+    /// The size of the panel copy (0 without one).
+    var panelBytes: Int { panels == nil ? 0 : ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols)) }
+
+    /// Whether the panel copy is read from a panel cache file rather than made by this process.
+    public var panelsMapped: Bool { panels?.mapping != nil }
 
     /// Whether nothing reads `data` any more: every product and every row comes from the panel copy.
     public var panelsReplaceData: Bool { panels != nil && ht_is_kquant(type.rawValue) != 0 }
@@ -175,24 +196,32 @@ public func matmul(_ items: [(QuantizedMatrix, UnsafeMutablePointer<Float>)], x:
     }
 }
 
-/// A panel copy of a matrix (layout in panels.h), owned here and freed with the last matrix using it.
+/// A panel copy of a matrix (layout in panels.h), owned here and freed with the last matrix using it, or part of a
+/// panel cache file's mapping, which it keeps alive.
 final class PanelCopy: @unchecked Sendable {
-    let bytes: UnsafeMutableRawPointer
+    let bytes: UnsafeRawPointer
+    let mapping: PanelCache.Mapping?
+
+    init(mapped: UnsafeRawPointer, in mapping: PanelCache.Mapping) {
+        bytes = mapped
+        self.mapping = mapping
+    }
 
     init?(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int) {
         guard QuantizedMatrix.panelsEnabled, ht_has_panel_kernel() != 0, ht_has_int8_kernel(type.rawValue) != 0, cols % 32 == 0 else { return nil }
         let size = ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols))
         guard size > 0 else { return nil }
-        bytes = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        let out = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        bytes = UnsafeRawPointer(out)
+        mapping = nil
         // Panels are independent, so the repacking splits over the cores at panel boundaries (the 1.5B
         // model's Q4_K/Q6_K unpacking is seconds of work on one core).
         let raw = type.rawValue, n = Int32(cols)
-        let out = bytes
         Parallel.forRanges((rows + 15) / 16) { s, e in
             let r0 = s * 16, r1 = min(rows, e * 16)
             ht_repack_panels(raw, out + ht_panel_bytes(raw, Int32(r0), n), data + r0 * rowBytes, rowBytes, Int32(r1 - r0), n)
         }
     }
 
-    deinit { bytes.deallocate() }
+    deinit { if mapping == nil { bytes.deallocate() } }
 }

@@ -1,0 +1,196 @@
+import CKernels
+import Support
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The panel copies of one model's matrices kept in a file, so that the next process maps them instead of repacking.
+///
+/// Why a file and not only memory: decoding the 1.5B model reads ~1 GB of panels a token, and read from a mapped
+/// file (page-cache pages) it ran 1.055x faster than from anonymous memory, 10 of 12 alternating processes ahead
+/// (2026-12-07 22:20–22:40, README "Performance"); it also spares each start the repacking. The file is only ever
+/// replaced whole (`AtomicFile`), so a mapping never sees it change, and it is checked against the model file
+/// (size, modification time, inode, the SHA-256 of its first 4 MiB) and against every matrix's name, type and shape
+/// before any of it is used; anything that does not match is rebuilt.
+///
+/// Layout: a header, one entry per matrix, then each matrix's panels at a page-aligned offset.
+///   header:  "HTPANELS" | version u32 | entry count u32 | model size u64 | mtime ns i64 | inode u64 | head SHA-256 [32]
+///   entry:   name [64, NUL padded] | type u32 | rows u32 | cols u32 | 0 u32 | offset u64 | size u64
+public final class PanelCache: @unchecked Sendable {
+    /// Bumped whenever a panel layout (panels.h, kquant.h) changes, so that old files are rebuilt.
+    static let version: UInt32 = 1
+    static let magic = Array("HTPANELS".utf8)
+    static let headerBytes = 8 + 4 + 4 + 8 + 8 + 8 + 32
+    static let entryBytes = 64 + 4 * 4 + 8 + 8
+    static let headBytes = 4 << 20
+    /// Models below this size repack in well under a second and mostly fit in the caches; they keep no file.
+    public static let minimumModelBytes = 256 << 20
+
+    public let url: URL
+    let identity: [UInt8]
+
+    /// A cache at `url` for the model file `modelPath`; nil when the model file cannot be read.
+    public init?(url: URL, modelPath: String) {
+        guard let id = Self.identity(of: modelPath) else { return nil }
+        self.url = url
+        identity = id
+    }
+
+    /// The cache a model gets without being asked: models in hellotune's models folder (fetched ones) of
+    /// `minimumModelBytes` or more, where the CPU has a panel kernel. Other files repack at every load, so that
+    /// a scratch GGUF (a test's, a merged model's) leaves no second copy behind. HELLOTUNE_PANEL_CACHE=off turns
+    /// it off (to compare both ways on one build).
+    public static func automatic(for gguf: GGUFFile) -> PanelCache? {
+        guard ProcessInfo.processInfo.environment["HELLOTUNE_PANEL_CACHE"] != "off", QuantizedMatrix.panelsEnabled,
+              ht_has_panel_kernel() != 0, gguf.file.bytes.count >= minimumModelBytes else { return nil }
+        let model = URL(fileURLWithPath: gguf.path).standardizedFileURL
+        guard model.deletingLastPathComponent().path == Paths.models.standardizedFileURL.path else { return nil }
+        return PanelCache(url: folder.appendingPathComponent(model.lastPathComponent + ".panels"), modelPath: gguf.path)
+    }
+
+    /// $HELLOTUNE_HOME/panels.
+    public static var folder: URL { Paths.home.appendingPathComponent("panels", isDirectory: true) }
+
+    /// What the file must record of the model: size, mtime, inode and the SHA-256 of its head, in header order.
+    private static func identity(of path: String) -> [UInt8]? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        var bytes: [UInt8] = []
+        append(&bytes, UInt64(st.st_size))
+        append(&bytes, UInt64(bitPattern: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)))
+        append(&bytes, UInt64(st.st_ino))
+        let headCount = min(headBytes, Int(st.st_size))
+        var head = [UInt8](repeating: 0, count: headCount)
+        var got = 0
+        while got < headCount {
+            let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, headCount - got, off_t(got)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            got += n
+        }
+        var sha = SHA256()
+        head.withUnsafeBytes { sha.update($0) }
+        bytes += hexBytes(sha.finalize())
+        return bytes
+    }
+
+    /// The file's panels if it is whole and was made from this model file; nil otherwise (missing, stale, damaged).
+    func open() -> Mapping? {
+        let fd = Glibc.open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= Self.headerBytes else { return nil }
+        let size = Int(st.st_size)
+        // The header is checked before anything is mapped, so that a file of the wrong model is never read whole.
+        guard let base = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED else { return nil }
+        let mapping = Mapping(base: UnsafeRawPointer(base), size: size)
+        guard let entries = mapping.entries(identity: identity) else { return nil }
+        mapping.entries = entries
+        // Fault the panels in now (from the page cache, or the disk once after a reboot) rather than during the first
+        // token: MADV_POPULATE_READ (22, Linux 5.14), or at least a read-ahead where the kernel is older.
+        if madvise(base, size, 22) != 0 { _ = madvise(base, size, MADV_WILLNEED) }
+        return mapping
+    }
+
+    /// Writes the panels of `matrices` (each once, by name), replacing any earlier file whole.
+    func write(_ matrices: [QuantizedMatrix]) throws {
+        var seen = Set<String>()
+        let panelled = matrices.filter { $0.panels != nil && seen.insert($0.name).inserted }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        func aligned(_ x: Int) -> Int { (x + page - 1) / page * page }
+        var header: [UInt8] = Self.magic
+        Self.append(&header, Self.version)
+        Self.append(&header, UInt32(panelled.count))
+        header += identity
+        var offset = aligned(Self.headerBytes + panelled.count * Self.entryBytes)
+        var layout: [(QuantizedMatrix, Int, Int)] = []
+        for m in panelled {
+            let size = m.panelBytes
+            var name = Array(m.name.utf8.prefix(63))
+            name += [UInt8](repeating: 0, count: 64 - name.count)
+            header += name
+            for v in [UInt32(m.type.rawValue), UInt32(m.rows), UInt32(m.cols), 0] { Self.append(&header, v) }
+            Self.append(&header, UInt64(offset))
+            Self.append(&header, UInt64(size))
+            layout.append((m, offset, size))
+            offset = aligned(offset + size)
+        }
+        try Paths.ensureDirectory(url.deletingLastPathComponent())
+        try AtomicFile.write(to: url, mode: 0o600) { emit in
+            var written = 0
+            func pad(to target: Int) throws {
+                let zeros = [UInt8](repeating: 0, count: target - written)
+                try zeros.withUnsafeBytes { try emit($0) }
+                written = target
+            }
+            try header.withUnsafeBytes { try emit($0) }
+            written = header.count
+            for (m, at, size) in layout {
+                try pad(to: at)
+                try emit(UnsafeRawBufferPointer(start: m.panels!.bytes, count: size))
+                written += size
+            }
+        }
+    }
+
+    /// A whole, checked cache file mapped read-only; it lives as long as a matrix uses it.
+    final class Mapping: @unchecked Sendable {
+        let base: UnsafeRawPointer
+        let size: Int
+        var entries: [String: Entry] = [:]
+
+        struct Entry {
+            let type: UInt32, rows: Int, cols: Int, offset: Int, size: Int
+        }
+
+        init(base: UnsafeRawPointer, size: Int) {
+            self.base = base
+            self.size = size
+        }
+
+        deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+        /// The panels of a matrix, if the file holds them for exactly this type and shape.
+        func panels(name: String, type: GGMLType, rows: Int, cols: Int) -> UnsafeRawPointer? {
+            guard let e = entries[name], e.type == UInt32(type.rawValue), e.rows == rows, e.cols == cols,
+                  e.size == ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols)) else { return nil }
+            return base + e.offset
+        }
+
+        func entries(identity: [UInt8]) -> [String: Entry]? {
+            func u32(_ at: Int) -> UInt32 { base.loadUnaligned(fromByteOffset: at, as: UInt32.self) }
+            func u64(_ at: Int) -> Int? { Int(exactly: base.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+            guard Array(UnsafeRawBufferPointer(start: base, count: 8)) == PanelCache.magic, u32(8) == PanelCache.version,
+                  Array(UnsafeRawBufferPointer(start: base + 16, count: identity.count)) == identity else { return nil }
+            let count = Int(u32(12))
+            guard PanelCache.headerBytes + count * PanelCache.entryBytes <= size else { return nil }
+            var result: [String: Entry] = [:]
+            for i in 0..<count {
+                let at = PanelCache.headerBytes + i * PanelCache.entryBytes
+                let nameBytes = UnsafeRawBufferPointer(start: base + at, count: 64).prefix { $0 != 0 }
+                guard let name = String(bytes: nameBytes, encoding: .utf8), let offset = u64(at + 80), let bytes = u64(at + 88),
+                      offset <= size, bytes <= size - offset else { return nil }
+                result[name] = Entry(type: u32(at + 64), rows: Int(u32(at + 68)), cols: Int(u32(at + 72)), offset: offset, size: bytes)
+            }
+            return result
+        }
+    }
+
+    private static func append<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ value: T) {
+        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+    }
+
+    private static func hexBytes(_ hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var it = hex.utf8.makeIterator()
+        while let a = it.next(), let b = it.next() {
+            out.append(UInt8(String(decoding: [a, b], as: UTF8.self), radix: 16)!)
+        }
+        return out
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import XCTest
+import ModelCore
+
+/// The panel cache file: written on the first load, mapped on the next with the same numbers, and rebuilt whenever
+/// it is stale, damaged or cannot be written, so that a bad file costs speed, never a wrong answer.
+final class PanelCacheTests: XCTestCase {
+    private var dir: URL!
+    private var modelURL: URL { dir.appendingPathComponent("qwen2-kquants.gguf") }
+    private var cacheURL: URL { dir.appendingPathComponent("panels/qwen2-kquants.gguf.panels") }
+    private let ids = [122, 106, 99, 230, 98, 166, 25, 210]
+
+    override func setUpWithError() throws {
+        dir = try TinyModel.temporaryDirectory("panel-cache")
+        try writeModel(seed: nil)
+        // The tiny Q4_K/Q6_K model has panels only where the CPU has AVX-512 VNNI.
+        try XCTSkipUnless(try LlamaModel(gguf: GGUFFile(path: modelURL.path), panelCache: nil).weights.layers[0].q.hasPanels,
+                          "no panel kernel on this CPU: nothing to cache")
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    private func writeModel(seed: UInt64?) throws {
+        var spec = try LlamaForwardTests.tinyFixture("qwen2-kquants").spec
+        if let seed { spec.seed = seed }
+        try TinyModel.writer(spec).write(to: modelURL)
+    }
+
+    private func load(_ cache: PanelCache?) throws -> LlamaModel {
+        try LlamaModel(gguf: GGUFFile(path: modelURL.path), panelCache: cache)
+    }
+
+    private func cache(at url: URL? = nil) throws -> PanelCache {
+        try XCTUnwrap(PanelCache(url: url ?? cacheURL, modelPath: modelURL.path))
+    }
+
+    /// Decode logits, one token at a time, at 8-bit activations (the panels' path).
+    private func logits(_ model: LlamaModel) throws -> [Float] {
+        let ws = Workspace(), kv = KVCache(config: model.config, maxPositions: 64)
+        var last: [Float] = []
+        for (p, id) in ids.enumerated() {
+            last = try model.forward(rows: [.init(token: id, sequence: 0, position: p)], caches: [kv], logitRows: [0], workspace: ws)
+        }
+        return last
+    }
+
+    func testSecondLoadMapsTheSamePanels() throws {
+        let plain = try load(nil)
+        XCTAssertEqual(plain.weights.panelSource, .repacked)
+        let first = try load(cache())
+        XCTAssertEqual(first.weights.panelSource, .written(cacheURL))
+        let second = try load(cache())
+        XCTAssertEqual(second.weights.panelSource, .mapped(cacheURL))
+        let w = second.weights
+        let panelled = ([w.output] + w.layers.flatMap { [$0.q, $0.k, $0.v, $0.o, $0.gate, $0.up, $0.down] }).filter(\.hasPanels)
+        XCTAssertGreaterThan(panelled.count, 4)
+        for m in panelled { XCTAssertTrue(m.panelsMapped, "\(m.name) was repacked, not mapped") }
+        XCTAssertFalse(plain.weights.layers[0].q.panelsMapped)
+        // The same bytes in the same kernels: the same floats, bit for bit.
+        let want = try logits(plain)
+        XCTAssertEqual(try logits(first), want)
+        XCTAssertEqual(try logits(second), want)
+        // A row read back for training's dy W comes from the mapped panels too.
+        var a = [Float](repeating: 0, count: w.layers[1].down.cols), b = a
+        plain.weights.layers[1].down.dequantizeRow(5, into: &a)
+        w.layers[1].down.dequantizeRow(5, into: &b)
+        XCTAssertEqual(a, b)
+    }
+
+    func testAChangedModelFileIsNotServedItsOldPanels() throws {
+        _ = try load(cache())
+        try writeModel(seed: 77)
+        let want = try logits(load(nil))
+        let reloaded = try load(cache())
+        XCTAssertEqual(reloaded.weights.panelSource, .written(cacheURL), "panels of the old model were used")
+        XCTAssertEqual(try logits(reloaded), want)
+        XCTAssertEqual(try load(cache()).weights.panelSource, .mapped(cacheURL))
+    }
+
+    func testADamagedCacheFileIsRebuilt() throws {
+        let want = try logits(load(nil))
+        _ = try load(cache())
+        let whole = try Data(contentsOf: cacheURL)
+        var badMagic = whole
+        badMagic[0] ^= 0xFF
+        var badVersion = whole
+        badVersion[8] &+= 1
+        var badOffset = whole
+        badOffset[72 + 80 + 7] = 0x7F  // the first entry's offset, far past the end
+        for (label, bytes) in [("truncated", whole.prefix(whole.count / 2)), ("header only", whole.prefix(72)),
+                               ("empty", Data()), ("bad magic", badMagic), ("other version", badVersion),
+                               ("offset past the end", badOffset)] {
+            try bytes.write(to: cacheURL)
+            let model = try load(cache())
+            XCTAssertEqual(model.weights.panelSource, .written(cacheURL), label)
+            XCTAssertEqual(try logits(model), want, label)
+            XCTAssertEqual(try Data(contentsOf: cacheURL), whole, "\(label): the file was not rewritten whole")
+        }
+    }
+
+    func testACacheThatCannotBeWrittenCostsOnlySpeed() throws {
+        let want = try logits(load(nil))
+        // A file where the cache's folder should be: no folder can be made there, root or not.
+        let blocker = dir.appendingPathComponent("blocker")
+        try Data("x".utf8).write(to: blocker)
+        let url = blocker.appendingPathComponent("m.panels")
+        let model = try load(cache(at: url))
+        guard case let .notWritten(at, reason) = model.weights.panelSource else {
+            return XCTFail("expected notWritten, got \(model.weights.panelSource)")
+        }
+        XCTAssertEqual(at, url)
+        XCTAssertFalse(reason.isEmpty)
+        XCTAssertEqual(try logits(model), want)
+    }
+
+    func testOnlyLargeModelsInTheModelsFolderGetOneUnasked() throws {
+        // The tiny model lies outside hellotune's models folder and far below the size that pays for a file.
+        XCTAssertNil(PanelCache.automatic(for: try GGUFFile(path: modelURL.path)))
+        XCTAssertEqual(try LlamaModel(gguf: GGUFFile(path: modelURL.path)).weights.panelSource, .repacked)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cacheURL.path))
+    }
+}
