@@ -18,6 +18,8 @@ struct BenchCommand: ParsableCommand {
             prefill: the first 512 tokens of "The quick brown fox jumps over the lazy dog. " x 80, median of 3.
             batchN: N sequences (--batch, 16 by default) decoded together for --batch-steps steps after the same
             prompt, median of 3; reported as batchN_tok_s (batch16_tok_s by default).
+            load_s: seconds to load the model; panels: whether its panel copies were repacked or mapped from the
+            panel cache ($HELLOTUNE_HOME/panels; HELLOTUNE_PANEL_CACHE=off to measure without it).
             """)
         @OptionGroup var model: ModelOptions
         @Option(name: .customLong("batch-steps"), help: "Decode steps of the batch.") var batchSteps: Int = 64
@@ -41,7 +43,9 @@ struct BenchCommand: ParsableCommand {
 
         func run() throws {
             if anchor.anchor != nil { return try compareWithAnchor() }
+            let loadStart = Date()
             let m = try model.load()
+            let loadSeconds = Date().timeIntervalSince(loadStart)
             let lm = m.model
             let ws = Workspace()
             let prompt = m.tokenizer.encode("<|im_start|>user\nWrite a long story about a dragon who learns to code.<|im_end|>\n<|im_start|>assistant\n")
@@ -102,7 +106,9 @@ struct BenchCommand: ParsableCommand {
                                                              "p90": percentile(0.9), "max": sortedTokens.last!],
                                          "batch\(n)_tok_s": median(batched), "model": m.path,
                                          "blas_kernel": BLASKernel.report, "quant_kernel": QuantizedMatrix.kernelName,
-                                         "peak_rss_mb": Double(ProcessStats.peakRSSBytes()) / 1e6]
+                                         "peak_rss_mb": Double(ProcessStats.peakRSSBytes()) / 1e6,
+                                         // whether the panels were mapped from the panel cache (PanelCache says why it matters)
+                                         "load_s": loadSeconds, "panels": lm.weights.panelSource.description]
             if json { printJSON(result) } else { printFields(result) }
         }
 
