@@ -113,6 +113,29 @@ final class PanelCacheTests: XCTestCase {
         XCTAssertEqual(try logits(model), want)
     }
 
+    func testAFetchedModelGetsOneUnaskedAtItsOwnPath() throws {
+        // A model of the size that pays for a file, under models/hf/ in a home of its own: the tiny model with
+        // zeros after its tensor data (a sparse file, so it takes no disk).
+        let home = dir.appendingPathComponent("home")
+        let folder = home.appendingPathComponent("models/hf/owner/repo")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let model = folder.appendingPathComponent("tiny.gguf")
+        try FileManager.default.copyItem(at: modelURL, to: model)
+        let h = try FileHandle(forWritingTo: model)
+        try h.truncate(atOffset: UInt64(PanelCache.minimumModelBytes))
+        try h.close()
+        let old = ProcessInfo.processInfo.environment["HELLOTUNE_HOME"]
+        setenv("HELLOTUNE_HOME", home.path, 1)
+        defer { if let old { setenv("HELLOTUNE_HOME", old, 1) } else { unsetenv("HELLOTUNE_HOME") } }
+        let want = home.appendingPathComponent("panels/hf/owner/repo/tiny.gguf.panels")
+        XCTAssertEqual(PanelCache.automatic(for: try GGUFFile(path: model.path))?.url.path, want.path)
+        let first = try LlamaModel(gguf: GGUFFile(path: model.path))
+        XCTAssertEqual(first.weights.panelSource, .written(want))
+        let second = try LlamaModel(gguf: GGUFFile(path: model.path))
+        XCTAssertEqual(second.weights.panelSource, .mapped(want))
+        XCTAssertEqual(try logits(second), try logits(load(nil)))
+    }
+
     func testOnlyLargeModelsInTheModelsFolderGetOneUnasked() throws {
         // The tiny model lies outside hellotune's models folder and far below the size that pays for a file.
         XCTAssertNil(PanelCache.automatic(for: try GGUFFile(path: modelURL.path)))

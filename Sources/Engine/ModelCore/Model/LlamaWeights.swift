@@ -1,4 +1,5 @@
 import Foundation
+
 /// The weights of one transformer block, looked up by their GGUF names.
 public struct LayerWeights: @unchecked Sendable {
     public let attentionNorm: [Float]  // (dim)
@@ -52,8 +53,8 @@ public struct LlamaWeights: @unchecked Sendable {
     }
 
     /// Panels mapped from `panelCache` when it holds this model's, otherwise repacked and written there for the next
-    /// process (and then mapped, so that this one decodes as fast). A cache that cannot be written costs only speed:
-    /// the weights load from the repacked panels and `panelSource` says why.
+    /// process (and then mapped, so that this process runs on the same copy as the next ones). A cache that cannot be
+    /// written costs only speed: the weights load from the repacked panels and `panelSource` says why.
     public init(gguf: GGUFFile, config c: ModelConfig, panelCache: PanelCache?) throws {
         guard let panelCache else {
             try self.init(gguf: gguf, config: c, mapping: nil)

@@ -7,12 +7,12 @@ import Glibc
 
 /// The panel copies of one model's matrices kept in a file, so that the next process maps them instead of repacking.
 ///
-/// Why a file and not only memory: decoding the 1.5B model reads ~1 GB of panels a token, and read from a mapped
-/// file (page-cache pages) it ran 1.055x faster than from anonymous memory, 10 of 12 alternating processes ahead
-/// (2026-12-07 22:20–22:40, README "Performance"); it also spares each start the repacking. The file is only ever
-/// replaced whole (`AtomicFile`), so a mapping never sees it change, and it is checked against the model file
-/// (size, modification time, inode, the SHA-256 of its first 4 MiB) and against every matrix's name, type and shape
-/// before any of it is used; anything that does not match is rebuilt.
+/// Why: repacking the 1.5B model's ~1 GB of panels took 0.74–0.81 s of every start, mapping them takes 0.24–0.28 s
+/// (`bench generate`'s load_s, README "Performance"). Decode was hoped to gain too, since a first trial ran faster
+/// from a mapped file than from anonymous memory; the finished cache did not repeat that within the machine's noise.
+/// The file is only ever replaced whole (`AtomicFile`), so a mapping never sees it change, and it is checked against
+/// the model file (size, modification time, inode, the SHA-256 of its first 4 MiB) and against every matrix's name,
+/// type and shape before any of it is used; anything that does not match is rebuilt.
 ///
 /// Layout: a header, one entry per matrix, then each matrix's panels at a page-aligned offset.
 ///   header:  "HTPANELS" | version u32 | entry count u32 | model size u64 | mtime ns i64 | inode u64 | head SHA-256 [32]
@@ -37,16 +37,23 @@ public final class PanelCache: @unchecked Sendable {
         identity = id
     }
 
-    /// The cache a model gets without being asked: models in hellotune's models folder (fetched ones) of
-    /// `minimumModelBytes` or more, where the CPU has a panel kernel. Other files repack at every load, so that
-    /// a scratch GGUF (a test's, a merged model's) leaves no second copy behind. HELLOTUNE_PANEL_CACHE=off turns
-    /// it off (to compare both ways on one build).
+    /// The cache a model gets without being asked: models in hellotune's models folder (fetched ones, the Hub's
+    /// included, each at its own path under `panels/`) of `minimumModelBytes` or more, where the CPU has a panel
+    /// kernel. Other files repack at every load, so that a scratch GGUF (a test's, a merged model's) leaves no
+    /// second copy behind. HELLOTUNE_PANEL_CACHE=off turns it off (to compare both ways on one build).
     public static func automatic(for gguf: GGUFFile) -> PanelCache? {
         guard ProcessInfo.processInfo.environment["HELLOTUNE_PANEL_CACHE"] != "off", QuantizedMatrix.panelsEnabled,
               ht_has_panel_kernel() != 0, gguf.file.bytes.count >= minimumModelBytes else { return nil }
-        let model = URL(fileURLWithPath: gguf.path).standardizedFileURL
-        guard model.deletingLastPathComponent().path == Paths.models.standardizedFileURL.path else { return nil }
-        return PanelCache(url: folder.appendingPathComponent(model.lastPathComponent + ".panels"), modelPath: gguf.path)
+        guard let relative = pathInModelsFolder(gguf.path) else { return nil }
+        return PanelCache(url: folder.appendingPathComponent(relative + ".panels"), modelPath: gguf.path)
+    }
+
+    /// `path` relative to the models folder (`NAME.gguf`, or `hf/OWNER/REPO/FILE.gguf`), nil outside it.
+    static func pathInModelsFolder(_ path: String) -> String? {
+        let models = Paths.models.standardizedFileURL.path + "/"
+        let model = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard model.hasPrefix(models), model.count > models.count else { return nil }
+        return String(model.dropFirst(models.count))
     }
 
     /// $HELLOTUNE_HOME/panels.
@@ -74,9 +81,28 @@ public final class PanelCache: @unchecked Sendable {
         }
         var sha = SHA256()
         head.withUnsafeBytes { sha.update($0) }
+        sha.update(layoutSample)
         bytes += hexBytes(sha.finalize())
         return bytes
     }
+
+    /// Panels this build makes of one small made-up matrix of each panelled type: hashed with the model's head, so a
+    /// file made by a build that lays panels out differently never matches, even where `version` was not bumped.
+    static let layoutSample: Data = {
+        var out = Data()
+        for type in [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K] {
+            let rows = 17, cols = 256, rowBytes = type.rowBytes(cols)!
+            let src = (0..<rows * rowBytes).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+            let size = ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols))
+            guard size > 0 else { continue }
+            var dst = [UInt8](repeating: 0, count: size)
+            src.withUnsafeBytes { s in
+                dst.withUnsafeMutableBytes { ht_repack_panels(type.rawValue, $0.baseAddress!, s.baseAddress!, rowBytes, Int32(rows), Int32(cols)) }
+            }
+            out.append(contentsOf: dst)
+        }
+        return out
+    }()
 
     /// The file's panels if it is whole and was made from this model file; nil otherwise (missing, stale, damaged).
     func open() -> Mapping? {
