@@ -135,10 +135,38 @@ final class KQuantKernelTests: XCTestCase {
 
     func testQ4_K() throws {
         for nx in [1, 3, 8, 13] { try check(.q4_K, rows: 37, cols: 512, columns: nx) }
+        // whole panels, an odd number of them and of super-blocks: one column reads two panels at a time
+        try check(.q4_K, rows: 112, cols: 768, columns: 1)
     }
 
     func testQ6_K() throws {
         for nx in [1, 3, 8, 13] { try check(.q6_K, rows: 37, cols: 512, columns: nx) }
+        try check(.q6_K, rows: 112, cols: 768, columns: 1)
+    }
+
+    /// One column reads two panels at a time (kquant_panels.c) and must give exactly the floats a column gets beside
+    /// another, one panel at a time, over whole ranges and ranges that start and end at other panels.
+    func testOneColumnTwoPanelsAtATimeIsExact() throws {
+        guard ht_has_panel_kernel() != 0 else { throw XCTSkip("no panel kernel on this CPU") }
+        let rows = 112, cols = 768, n = Int32(cols), r1 = Int32(rows)
+        for type in [GGMLType.q4_K, .q6_K] {
+            let t = type.rawValue, rowBytes = type.rowBytes(cols)!
+            let w = Self.randomRows(type, rows: rows, cols: cols, seed: 5)
+            let panels = UnsafeMutableRawPointer.allocate(byteCount: ht_panel_bytes(t, r1, n), alignment: 64)
+            defer { panels.deallocate() }
+            w.withUnsafeBytes { ht_repack_panels(t, panels, $0.baseAddress!, rowBytes, r1, n) }
+            var rng = SplitMix64(seed: 9)
+            let x = (0..<cols).map { _ in 2 * rng.nextFloat() - 1 }
+            let one = Self.columns(x, cols: cols, bytes: ht_q8k_column_bytes(n)) { ht_quantize_q8k($0, $1, n) }
+            let two = Self.columns(x + x, cols: cols, bytes: ht_q8k_column_bytes(n)) { ht_quantize_q8k($0, $1, n) }
+            for (lo, hi) in [(0, rows), (16, 80), (32, 64), (48, 96)] {
+                var single = [Float](repeating: .nan, count: rows), pair = [Float](repeating: .nan, count: 2 * rows)
+                one.withUnsafeBytes { ht_matmul_panels(t, &single, rows, panels, r1, n, Int32(lo), Int32(hi), $0.baseAddress!, 1) }
+                two.withUnsafeBytes { ht_matmul_panels(t, &pair, rows, panels, r1, n, Int32(lo), Int32(hi), $0.baseAddress!, 2) }
+                XCTAssertEqual(single.map(\.bitPattern), Array(pair[0..<rows]).map(\.bitPattern), "\(type) rows \(lo)..<\(hi)")
+                XCTAssertTrue(single[..<lo].allSatisfy(\.isNaN) && single[hi...].allSatisfy(\.isNaN), "\(type) rows \(lo)..<\(hi): written outside")
+            }
+        }
     }
 
     /// The C dequantiser (the sgemm path) reproduces Swift's, the format's definition, exactly.
