@@ -14,7 +14,7 @@ final class PanelCacheTests: XCTestCase {
         dir = try TinyModel.temporaryDirectory("panel-cache")
         try writeModel(seed: nil)
         // The tiny Q4_K/Q6_K model has panels only where the CPU has AVX-512 VNNI.
-        try XCTSkipUnless(try LlamaModel(gguf: GGUFFile(path: modelURL.path), panelCache: nil).weights.layers[0].q.hasPanels,
+        try XCTSkipUnless(try load(cacheAt: nil).weights.layers[0].q.hasPanels,
                           "no panel kernel on this CPU: nothing to cache")
     }
 
@@ -26,12 +26,11 @@ final class PanelCacheTests: XCTestCase {
         try TinyModel.writer(spec).write(to: modelURL)
     }
 
-    private func load(_ cache: PanelCache?) throws -> LlamaModel {
-        try LlamaModel(gguf: GGUFFile(path: modelURL.path), panelCache: cache)
-    }
-
-    private func cache(at url: URL? = nil) throws -> PanelCache {
-        try XCTUnwrap(PanelCache(url: url ?? cacheURL, modelPath: modelURL.path))
+    /// The model, with a panel cache at `url` (nil: none).
+    private func load(cacheAt url: URL?) throws -> LlamaModel {
+        let gguf = try GGUFFile(path: modelURL.path)
+        let cache = try url.map { try XCTUnwrap(PanelCache(url: $0, model: gguf.file)) }
+        return try LlamaModel(gguf: gguf, panelCache: cache)
     }
 
     /// Decode logits, one token at a time, at 8-bit activations (the panels' path).
@@ -45,11 +44,11 @@ final class PanelCacheTests: XCTestCase {
     }
 
     func testSecondLoadMapsTheSamePanels() throws {
-        let plain = try load(nil)
+        let plain = try load(cacheAt: nil)
         XCTAssertEqual(plain.weights.panelSource, .repacked)
-        let first = try load(cache())
+        let first = try load(cacheAt: cacheURL)
         XCTAssertEqual(first.weights.panelSource, .written(cacheURL))
-        let second = try load(cache())
+        let second = try load(cacheAt: cacheURL)
         XCTAssertEqual(second.weights.panelSource, .mapped(cacheURL))
         let w = second.weights
         let panelled = ([w.output] + w.layers.flatMap { [$0.q, $0.k, $0.v, $0.o, $0.gate, $0.up, $0.down] }).filter(\.hasPanels)
@@ -68,18 +67,18 @@ final class PanelCacheTests: XCTestCase {
     }
 
     func testAChangedModelFileIsNotServedItsOldPanels() throws {
-        _ = try load(cache())
+        _ = try load(cacheAt: cacheURL)
         try writeModel(seed: 77)
-        let want = try logits(load(nil))
-        let reloaded = try load(cache())
+        let want = try logits(load(cacheAt: nil))
+        let reloaded = try load(cacheAt: cacheURL)
         XCTAssertEqual(reloaded.weights.panelSource, .written(cacheURL), "panels of the old model were used")
         XCTAssertEqual(try logits(reloaded), want)
-        XCTAssertEqual(try load(cache()).weights.panelSource, .mapped(cacheURL))
+        XCTAssertEqual(try load(cacheAt: cacheURL).weights.panelSource, .mapped(cacheURL))
     }
 
     func testADamagedCacheFileIsRebuilt() throws {
-        let want = try logits(load(nil))
-        _ = try load(cache())
+        let want = try logits(load(cacheAt: nil))
+        _ = try load(cacheAt: cacheURL)
         let whole = try Data(contentsOf: cacheURL)
         var badMagic = whole
         badMagic[0] ^= 0xFF
@@ -91,7 +90,7 @@ final class PanelCacheTests: XCTestCase {
                                ("empty", Data()), ("bad magic", badMagic), ("other version", badVersion),
                                ("offset past the end", badOffset)] {
             try bytes.write(to: cacheURL)
-            let model = try load(cache())
+            let model = try load(cacheAt: cacheURL)
             XCTAssertEqual(model.weights.panelSource, .written(cacheURL), label)
             XCTAssertEqual(try logits(model), want, label)
             XCTAssertEqual(try Data(contentsOf: cacheURL), whole, "\(label): the file was not rewritten whole")
@@ -99,12 +98,12 @@ final class PanelCacheTests: XCTestCase {
     }
 
     func testACacheThatCannotBeWrittenCostsOnlySpeed() throws {
-        let want = try logits(load(nil))
+        let want = try logits(load(cacheAt: nil))
         // A file where the cache's folder should be: no folder can be made there, root or not.
         let blocker = dir.appendingPathComponent("blocker")
         try Data("x".utf8).write(to: blocker)
         let url = blocker.appendingPathComponent("m.panels")
-        let model = try load(cache(at: url))
+        let model = try load(cacheAt: url)
         guard case let .notWritten(at, reason) = model.weights.panelSource else {
             return XCTFail("expected notWritten, got \(model.weights.panelSource)")
         }
@@ -133,13 +132,37 @@ final class PanelCacheTests: XCTestCase {
         XCTAssertEqual(first.weights.panelSource, .written(want))
         let second = try LlamaModel(gguf: GGUFFile(path: model.path))
         XCTAssertEqual(second.weights.panelSource, .mapped(want))
-        XCTAssertEqual(try logits(second), try logits(load(nil)))
+        XCTAssertEqual(try logits(second), try logits(load(cacheAt: nil)))
     }
 
     func testOnlyLargeModelsInTheModelsFolderGetOneUnasked() throws {
-        // The tiny model lies outside hellotune's models folder and far below the size that pays for a file.
-        XCTAssertNil(PanelCache.automatic(for: try GGUFFile(path: modelURL.path)))
-        XCTAssertEqual(try LlamaModel(gguf: GGUFFile(path: modelURL.path)).weights.panelSource, .repacked)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: cacheURL.path))
+        let home = dir.appendingPathComponent("home"), models = home.appendingPathComponent("models")
+        try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+        // small, inside the models folder
+        let small = models.appendingPathComponent("small.gguf")
+        try FileManager.default.copyItem(at: modelURL, to: small)
+        // large (zeros after the tensor data, a sparse file), outside it
+        let large = dir.appendingPathComponent("large.gguf")
+        try FileManager.default.copyItem(at: modelURL, to: large)
+        let h = try FileHandle(forWritingTo: large)
+        try h.truncate(atOffset: UInt64(PanelCache.minimumModelBytes))
+        try h.close()
+        let old = ProcessInfo.processInfo.environment["HELLOTUNE_HOME"]
+        setenv("HELLOTUNE_HOME", home.path, 1)
+        defer { if let old { setenv("HELLOTUNE_HOME", old, 1) } else { unsetenv("HELLOTUNE_HOME") } }
+        for model in [small, large] {
+            XCTAssertNil(PanelCache.automatic(for: try GGUFFile(path: model.path)), model.lastPathComponent)
+            XCTAssertEqual(try LlamaModel(gguf: GGUFFile(path: model.path)).weights.panelSource, .repacked, model.lastPathComponent)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: home.appendingPathComponent("panels").path))
+    }
+
+    func testAnInterruptedWriteIsCleared() throws {
+        // what a first load killed while writing leaves: AtomicFile's temporary file, named after a process now gone
+        try FileManager.default.createDirectory(at: cacheURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let abandoned = cacheURL.deletingLastPathComponent().appendingPathComponent(".\(cacheURL.lastPathComponent).tmp-999999999")
+        try Data(count: 4096).write(to: abandoned)
+        XCTAssertEqual(try load(cacheAt: cacheURL).weights.panelSource, .written(cacheURL))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: abandoned.path), "the abandoned write is still there")
     }
 }

@@ -62,7 +62,8 @@ public struct LlamaWeights: @unchecked Sendable {
         }
         if let mapping = panelCache.open() {
             let w = try LlamaWeights(gguf: gguf, config: c, mapping: mapping)
-            if w.panelledMatrices.allSatisfy(\.panelsMapped) {
+            let panelled = w.panelledMatrices
+            if !panelled.isEmpty && panelled.allSatisfy(\.panelsMapped) {
                 self = w
                 self.panelSource = .mapped(panelCache.url)
                 return

@@ -11,6 +11,9 @@ public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     /// True when `bytes` is a heap copy (`init(copying:path:)`) rather than a mapping.
     private let ownsCopy: Bool
+    /// What fstat said of the file that was mapped: size, modification time in ns, inode (nil for a heap copy). Read
+    /// from the descriptor that was mapped, so it describes these bytes even if the path is replaced later.
+    public let fileIdentity: (size: UInt64, mtimeNanoseconds: UInt64, inode: UInt64)?
 
     /// A private copy of `source` that behaves like a mapped file named `path` (which is only used in
     /// messages). The copy has exactly `source.count` bytes, so a reader that strays past the end is
@@ -18,6 +21,7 @@ public final class MappedFile: @unchecked Sendable {
     public init(copying source: UnsafeRawBufferPointer, path: String) {
         self.path = path
         ownsCopy = true
+        fileIdentity = nil
         guard source.count > 0, let from = source.baseAddress else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
@@ -43,6 +47,8 @@ public final class MappedFile: @unchecked Sendable {
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw GGUFError.cannotOpen(path: path, reason: "not a regular file")
         }
+        fileIdentity = (UInt64(st.st_size), UInt64(bitPattern: Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec)),
+                        UInt64(st.st_ino))
         let size = Int(st.st_size)
         guard size > 0 else {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)

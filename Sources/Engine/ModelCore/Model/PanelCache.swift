@@ -5,6 +5,7 @@ import Foundation
 import Glibc
 #endif
 
+
 /// The panel copies of one model's matrices kept in a file, so that the next process maps them instead of repacking.
 ///
 /// Why: repacking the 1.5B model's ~1 GB of panels took 0.74–0.81 s of every start, mapping them takes 0.24–0.28 s
@@ -12,10 +13,13 @@ import Glibc
 /// from a mapped file than from anonymous memory; the finished cache did not repeat that within the machine's noise.
 /// The file is only ever replaced whole (`AtomicFile`), so a mapping never sees it change, and it is checked against
 /// the model file (size, modification time, inode, the SHA-256 of its first 4 MiB) and against every matrix's name,
-/// type and shape before any of it is used; anything that does not match is rebuilt.
+/// type, shape and size before any of it is used; a file that does not match (stale, truncated, a damaged header or
+/// entry table) is rebuilt. The panel bytes themselves are not checksummed: that would read the whole file at every
+/// load, which is what the cache saves.
 ///
 /// Layout: a header, one entry per matrix, then each matrix's panels at a page-aligned offset.
-///   header:  "HTPANELS" | version u32 | entry count u32 | model size u64 | mtime ns i64 | inode u64 | head SHA-256 [32]
+///   header:  "HTPANELS" | version u32 | entry count u32 | model size u64 | mtime ns u64 | inode u64 |
+///            SHA-256 of the model's first 4 MiB then `layoutSample` [32]
 ///   entry:   name [64, NUL padded] | type u32 | rows u32 | cols u32 | 0 u32 | offset u64 | size u64
 public final class PanelCache: @unchecked Sendable {
     /// Bumped whenever a panel layout (panels.h, kquant.h) changes, so that old files are rebuilt.
@@ -30,9 +34,10 @@ public final class PanelCache: @unchecked Sendable {
     public let url: URL
     let identity: [UInt8]
 
-    /// A cache at `url` for the model file `modelPath`; nil when the model file cannot be read.
-    public init?(url: URL, modelPath: String) {
-        guard let id = Self.identity(of: modelPath) else { return nil }
+    /// A cache at `url` for the model mapped in `model`; nil without a panel kernel (nothing to cache) or for a model
+    /// that is not a mapped file.
+    public init?(url: URL, model: MappedFile) {
+        guard QuantizedMatrix.panelsEnabled, ht_has_panel_kernel() != 0, let id = Self.identity(of: model) else { return nil }
         self.url = url
         identity = id
     }
@@ -45,7 +50,7 @@ public final class PanelCache: @unchecked Sendable {
         guard ProcessInfo.processInfo.environment["HELLOTUNE_PANEL_CACHE"] != "off", QuantizedMatrix.panelsEnabled,
               ht_has_panel_kernel() != 0, gguf.file.bytes.count >= minimumModelBytes else { return nil }
         guard let relative = pathInModelsFolder(gguf.path) else { return nil }
-        return PanelCache(url: folder.appendingPathComponent(relative + ".panels"), modelPath: gguf.path)
+        return PanelCache(url: folder.appendingPathComponent(relative + ".panels"), model: gguf.file)
     }
 
     /// `path` relative to the models folder (`NAME.gguf`, or `hf/OWNER/REPO/FILE.gguf`), nil outside it.
@@ -53,46 +58,39 @@ public final class PanelCache: @unchecked Sendable {
         let models = Paths.models.standardizedFileURL.path + "/"
         let model = URL(fileURLWithPath: path).standardizedFileURL.path
         guard model.hasPrefix(models), model.count > models.count else { return nil }
-        return String(model.dropFirst(models.count))
+        let relative = String(model.dropFirst(models.count))
+        // standardizedFileURL has removed any "..", but the cache's path must stay under panels/ whatever it did
+        guard !relative.split(separator: "/").contains("..") else { return nil }
+        return relative
     }
 
     /// $HELLOTUNE_HOME/panels.
     public static var folder: URL { Paths.home.appendingPathComponent("panels", isDirectory: true) }
 
-    /// What the file must record of the model: size, mtime, inode and the SHA-256 of its head, in header order.
-    private static func identity(of path: String) -> [UInt8]? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return nil }
+    /// What the file must record of the model, in header order: size, mtime and inode of the file that was mapped (not
+    /// of whatever the path names now: a model fetched again while this one loads must not lend its identity to the
+    /// old panels), and one SHA-256 of its first 4 MiB followed by `layoutSample`.
+    private static func identity(of model: MappedFile) -> [UInt8]? {
+        guard let file = model.fileIdentity else { return nil }
         var bytes: [UInt8] = []
-        append(&bytes, UInt64(st.st_size))
-        append(&bytes, UInt64(bitPattern: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)))
-        append(&bytes, UInt64(st.st_ino))
-        let headCount = min(headBytes, Int(st.st_size))
-        var head = [UInt8](repeating: 0, count: headCount)
-        var got = 0
-        while got < headCount {
-            let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, headCount - got, off_t(got)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            got += n
-        }
+        append(&bytes, file.size)
+        append(&bytes, file.mtimeNanoseconds)
+        append(&bytes, file.inode)
         var sha = SHA256()
-        head.withUnsafeBytes { sha.update($0) }
+        sha.update(UnsafeRawBufferPointer(rebasing: model.bytes.prefix(headBytes)))
         sha.update(layoutSample)
         bytes += hexBytes(sha.finalize())
         return bytes
     }
 
-    /// Panels this build makes of one small made-up matrix of each panelled type: hashed with the model's head, so a
-    /// file made by a build that lays panels out differently never matches, even where `version` was not bumped.
+    /// Panels this build makes of one small made-up matrix of each panelled type (17 rows, a padded panel; 768 columns,
+    /// three super-blocks): hashed with the model's head, so a file made by a build that lays these out differently
+    /// does not match, even where `version` was not bumped.
     static let layoutSample: Data = {
         var out = Data()
         for type in [GGMLType.q4_0, .q4_1, .q8_0, .q4_K, .q6_K] {
-            let rows = 17, cols = 256, rowBytes = type.rowBytes(cols)!
-            let src = (0..<rows * rowBytes).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+            let rows = 17, cols = 768, rowBytes = type.rowBytes(cols)!
+            let src = (0..<rows * rowBytes).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
             let size = ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols))
             guard size > 0 else { continue }
             var dst = [UInt8](repeating: 0, count: size)
@@ -112,7 +110,8 @@ public final class PanelCache: @unchecked Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int(st.st_size) >= Self.headerBytes else { return nil }
         let size = Int(st.st_size)
-        // The header is checked before anything is mapped, so that a file of the wrong model is never read whole.
+        // Mapping reads nothing yet: only the header and the entries are read before they are checked, and the panels
+        // are faulted in (below) only from a file that passed, so a stale file is never read whole.
         guard let base = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), base != MAP_FAILED else { return nil }
         let mapping = Mapping(base: UnsafeRawPointer(base), size: size)
         guard let entries = mapping.entries(identity: identity) else { return nil }
@@ -127,6 +126,10 @@ public final class PanelCache: @unchecked Sendable {
     func write(_ matrices: [QuantizedMatrix]) throws {
         var seen = Set<String>()
         let panelled = matrices.filter { $0.panels != nil && seen.insert($0.name).inserted }
+        if let long = panelled.first(where: { $0.name.utf8.count >= 64 }) {
+            throw PanelCacheError.nameTooLong(long.name)
+        }
+        removeAbandonedWrites()
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         func aligned(_ x: Int) -> Int { (x + page - 1) / page * page }
         var header: [UInt8] = Self.magic
@@ -164,6 +167,17 @@ public final class PanelCache: @unchecked Sendable {
         }
     }
 
+    /// Removes what an interrupted first load left beside the cache (AtomicFile's `.NAME.tmp-PID`, up to a whole
+    /// model's panels) when that process is gone.
+    private func removeAbandonedWrites() {
+        let folder = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent).tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), !ProcessLiveness.isAlive(pid) else { continue }
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+    }
+
     /// A whole, checked cache file mapped read-only; it lives as long as a matrix uses it.
     final class Mapping: @unchecked Sendable {
         let base: UnsafeRawPointer
@@ -183,7 +197,10 @@ public final class PanelCache: @unchecked Sendable {
 
         /// The panels of a matrix, if the file holds them for exactly this type and shape.
         func panels(name: String, type: GGMLType, rows: Int, cols: Int) -> UnsafeRawPointer? {
-            guard let e = entries[name], e.type == UInt32(type.rawValue), e.rows == rows, e.cols == cols,
+            // the same conditions as a panel copy made here (PanelCopy.eligible), so that a file can never route a
+            // product to a kernel this CPU, this setting or this type does not have
+            guard PanelCopy.eligible(type: type, cols: cols), let e = entries[name], e.type == UInt32(type.rawValue),
+                  e.rows == rows, e.cols == cols, e.size > 0,
                   e.size == ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols)) else { return nil }
             return base + e.offset
         }
@@ -218,5 +235,16 @@ public final class PanelCache: @unchecked Sendable {
             out.append(UInt8(String(decoding: [a, b], as: UTF8.self), radix: 16)!)
         }
         return out
+    }
+}
+
+/// Why a panel cache file was not written.
+enum PanelCacheError: Error, CustomStringConvertible {
+    case nameTooLong(String)
+
+    var description: String {
+        switch self {
+        case let .nameTooLong(name): return "tensor name \(name) is 64 bytes or longer, more than the cache file holds"
+        }
     }
 }

@@ -25,7 +25,9 @@ public struct QuantizedMatrix: @unchecked Sendable {
 
     /// The integer kernel picked for this CPU: "avx512vnni-panels", "avx512vnni", "avx2" or "scalar".
     public static var kernelName: String {
-        String(cString: ht_kernel_name()) + (panelsEnabled && ht_has_panel_kernel() != 0 ? "-panels" : "")
+        let panels = panelsEnabled && ht_has_panel_kernel() != 0
+        let oneStream = ProcessInfo.processInfo.environment["HELLOTUNE_KERNEL"] == "one-stream"
+        return String(cString: ht_kernel_name()) + (panels ? "-panels" : "") + (panels && oneStream ? "-one-stream" : "")
     }
 
     /// HELLOTUNE_KERNEL=rows turns the panel kernel off, to compare kernels side by side on one build.
@@ -207,8 +209,14 @@ final class PanelCopy: @unchecked Sendable {
         self.mapping = mapping
     }
 
+    /// Whether a matrix of this type and width gets panels: a panel kernel on this CPU, not turned off, and a layout
+    /// for the type.
+    static func eligible(type: GGMLType, cols: Int) -> Bool {
+        QuantizedMatrix.panelsEnabled && ht_has_panel_kernel() != 0 && ht_has_int8_kernel(type.rawValue) != 0 && cols % 32 == 0
+    }
+
     init?(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawPointer, rowBytes: Int) {
-        guard QuantizedMatrix.panelsEnabled, ht_has_panel_kernel() != 0, ht_has_int8_kernel(type.rawValue) != 0, cols % 32 == 0 else { return nil }
+        guard Self.eligible(type: type, cols: cols) else { return nil }
         let size = ht_panel_bytes(type.rawValue, Int32(rows), Int32(cols))
         guard size > 0 else { return nil }
         let out = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
