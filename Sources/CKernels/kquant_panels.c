@@ -219,15 +219,6 @@ HT_VNNI __attribute__((always_inline)) static inline void q4k_range(const uint8_
     }
 }
 
-HT_VNNI __attribute__((always_inline)) static inline void q4k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
-                                                                       size_t cb, int n, int NC, float *out,
-                                                                       size_t out_stride, __mmask16 keep) {
-    __m512 acc[8];
-    for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
-    q4k_range(panel, 0, nsb, x, cb, n, NC, acc);
-    for (int c = 0; c < NC; c++) _mm512_mask_storeu_ps(out + (size_t)c * out_stride, keep, acc[c]);
-}
-
 // One Q6_K panel times NC q8k columns. Sub-block j of super-block i is two 16-weight scale groups g = 2j and
 // 2j + 1: isum += k_j * sum_g sc_g ((u - 32) . q_x), the -32 coming in as 32 times the group's activation sum
 // (kept in the column); acc += d * d_x * isum once per super-block.
@@ -283,17 +274,26 @@ HT_VNNI __attribute__((always_inline)) static inline void q6k_range(const uint8_
     }
 }
 
-HT_VNNI __attribute__((always_inline)) static inline void q6k_columns(const uint8_t *panel, int nsb, const uint8_t *x,
-                                                                       size_t cb, int n, int NC, float *out,
-                                                                       size_t out_stride, __mmask16 keep) {
+// Super-blocks i0..i1 of one panel into acc, for either type (the branch is per call, outside the loops).
+HT_VNNI __attribute__((always_inline)) static inline void kpanel_range(uint32_t type, const uint8_t *panel, int i0, int i1,
+                                                                        const uint8_t *x, size_t cb, int n, int NC,
+                                                                        __m512 *acc) {
+    if (type == HT_TYPE_Q4_K) q4k_range(panel, i0, i1, x, cb, n, NC, acc);
+    else q6k_range(panel, i0, i1, x, cb, n, NC, acc);
+}
+
+// One panel times NC columns, whole.
+HT_VNNI __attribute__((always_inline)) static inline void kpanel_columns(uint32_t type, const uint8_t *panel, int nsb,
+                                                                          const uint8_t *x, size_t cb, int n, int NC,
+                                                                          float *out, size_t out_stride, __mmask16 keep) {
     __m512 acc[8];
     for (int c = 0; c < NC; c++) acc[c] = _mm512_setzero_ps();
-    q6k_range(panel, 0, nsb, x, cb, n, NC, acc);
+    kpanel_range(type, panel, 0, nsb, x, cb, n, NC, acc);
     for (int c = 0; c < NC; c++) _mm512_mask_storeu_ps(out + (size_t)c * out_stride, keep, acc[c]);
 }
 
 // Decoding (one column) reads two panels at a time, two super-blocks from each in turn, so that each core draws on
-// two streams of memory instead of one. Each panel's sums are added in the same order as q4k_columns/q6k_columns
+// two streams of memory instead of one. Each panel's sums are added in the same order as kpanel_columns
 // add them, so the results are the same floats (KQuantKernelTests). Measured on the 1.5B model, twelve pairs of
 // processes alternating with and without (2026-12-07 23:05-23:20): 1.065x [95% interval 0.98, 1.16] in decode,
 // ahead in 8 of 12; HELLOTUNE_KERNEL=one-stream turns it off for such comparisons.
@@ -303,13 +303,8 @@ HT_VNNI static void two_panels_one_column(uint32_t type, const uint8_t *pa, cons
     __m512 a[1] = {_mm512_setzero_ps()}, b[1] = {_mm512_setzero_ps()};
     for (int i0 = 0; i0 < nsb; i0 += TWO_STREAM_BLOCKS) {
         int i1 = i0 + TWO_STREAM_BLOCKS < nsb ? i0 + TWO_STREAM_BLOCKS : nsb;
-        if (type == HT_TYPE_Q4_K) {
-            q4k_range(pa, i0, i1, x, 0, n, 1, a);
-            q4k_range(pb, i0, i1, x, 0, n, 1, b);
-        } else {
-            q6k_range(pa, i0, i1, x, 0, n, 1, a);
-            q6k_range(pb, i0, i1, x, 0, n, 1, b);
-        }
+        kpanel_range(type, pa, i0, i1, x, 0, n, 1, a);
+        kpanel_range(type, pb, i0, i1, x, 0, n, 1, b);
     }
     _mm512_storeu_ps(oa, a[0]);
     _mm512_storeu_ps(ob, b[0]);
@@ -358,20 +353,13 @@ HT_VNNI void ht_matmul_kpanels(uint32_t type, float *out, size_t out_stride, con
         }
         if (count % 2) {
             int p = first + count - 1;
-            if (type == HT_TYPE_Q4_K) q4k_columns(base + (size_t)p * nsb * bb, nsb, xb, cb, n, 1, out + p * PANEL_ROWS, out_stride, 0xFFFF);
-            else q6k_columns(base + (size_t)p * nsb * bb, nsb, xb, cb, n, 1, out + p * PANEL_ROWS, out_stride, 0xFFFF);
+            kpanel_columns(type, base + (size_t)p * nsb * bb, nsb, xb, cb, n, 1, out + p * PANEL_ROWS, out_stride, 0xFFFF);
         }
         return;
     }
-    if (type == HT_TYPE_Q4_K) {
-#define Q4K_CALL(NC) q4k_columns(panel, nsb, xb + (size_t)j * cb, cb, n, NC, o + (size_t)j * out_stride, out_stride, keep)
-        KPANEL_LOOP(Q4K_CALL)
-#undef Q4K_CALL
-    } else {
-#define Q6K_CALL(NC) q6k_columns(panel, nsb, xb + (size_t)j * cb, cb, n, NC, o + (size_t)j * out_stride, out_stride, keep)
-        KPANEL_LOOP(Q6K_CALL)
-#undef Q6K_CALL
-    }
+#define K_CALL(NC) kpanel_columns(type, panel, nsb, xb + (size_t)j * cb, cb, n, NC, o + (size_t)j * out_stride, out_stride, keep)
+    KPANEL_LOOP(K_CALL)
+#undef K_CALL
 }
 #else
 void ht_matmul_kpanels(uint32_t type, float *out, size_t out_stride, const void *panels, int n, int r0, int r1,

@@ -112,25 +112,37 @@ final class PanelCacheTests: XCTestCase {
         XCTAssertEqual(try logits(model), want)
     }
 
+    /// A copy of the tiny model at `url` with zeros after its tensor data up to the size that pays for a cache file
+    /// (a sparse file, so it takes no disk).
+    private func largeCopy(at url: URL) throws {
+        try FileManager.default.copyItem(at: modelURL, to: url)
+        let h = try FileHandle(forWritingTo: url)
+        try h.truncate(atOffset: UInt64(PanelCache.minimumModelBytes))
+        try h.close()
+    }
+
+    /// Runs `body` with HELLOTUNE_HOME set to `home` (tests run one at a time in this process), then puts it back.
+    private func withHome<T>(_ home: URL, _ body: () throws -> T) rethrows -> T {
+        let old = ProcessInfo.processInfo.environment["HELLOTUNE_HOME"]
+        setenv("HELLOTUNE_HOME", home.path, 1)
+        defer { if let old { setenv("HELLOTUNE_HOME", old, 1) } else { unsetenv("HELLOTUNE_HOME") } }
+        return try body()
+    }
+
     func testAFetchedModelGetsOneUnaskedAtItsOwnPath() throws {
-        // A model of the size that pays for a file, under models/hf/ in a home of its own: the tiny model with
-        // zeros after its tensor data (a sparse file, so it takes no disk).
+        // A model of the size that pays for a file, under models/hf/ in a home of its own.
         let home = dir.appendingPathComponent("home")
         let folder = home.appendingPathComponent("models/hf/owner/repo")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let model = folder.appendingPathComponent("tiny.gguf")
-        try FileManager.default.copyItem(at: modelURL, to: model)
-        let h = try FileHandle(forWritingTo: model)
-        try h.truncate(atOffset: UInt64(PanelCache.minimumModelBytes))
-        try h.close()
-        let old = ProcessInfo.processInfo.environment["HELLOTUNE_HOME"]
-        setenv("HELLOTUNE_HOME", home.path, 1)
-        defer { if let old { setenv("HELLOTUNE_HOME", old, 1) } else { unsetenv("HELLOTUNE_HOME") } }
+        try largeCopy(at: model)
         let want = home.appendingPathComponent("panels/hf/owner/repo/tiny.gguf.panels")
-        XCTAssertEqual(PanelCache.automatic(for: try GGUFFile(path: model.path))?.url.path, want.path)
-        let first = try LlamaModel(gguf: GGUFFile(path: model.path))
-        XCTAssertEqual(first.weights.panelSource, .written(want))
-        let second = try LlamaModel(gguf: GGUFFile(path: model.path))
+        let second = try withHome(home) {
+            XCTAssertEqual(PanelCache.automatic(for: try GGUFFile(path: model.path))?.url.path, want.path)
+            let first = try LlamaModel(gguf: GGUFFile(path: model.path))
+            XCTAssertEqual(first.weights.panelSource, .written(want))
+            return try LlamaModel(gguf: GGUFFile(path: model.path))
+        }
         XCTAssertEqual(second.weights.panelSource, .mapped(want))
         XCTAssertEqual(try logits(second), try logits(load(cacheAt: nil)))
     }
@@ -141,18 +153,14 @@ final class PanelCacheTests: XCTestCase {
         // small, inside the models folder
         let small = models.appendingPathComponent("small.gguf")
         try FileManager.default.copyItem(at: modelURL, to: small)
-        // large (zeros after the tensor data, a sparse file), outside it
+        // large, outside it
         let large = dir.appendingPathComponent("large.gguf")
-        try FileManager.default.copyItem(at: modelURL, to: large)
-        let h = try FileHandle(forWritingTo: large)
-        try h.truncate(atOffset: UInt64(PanelCache.minimumModelBytes))
-        try h.close()
-        let old = ProcessInfo.processInfo.environment["HELLOTUNE_HOME"]
-        setenv("HELLOTUNE_HOME", home.path, 1)
-        defer { if let old { setenv("HELLOTUNE_HOME", old, 1) } else { unsetenv("HELLOTUNE_HOME") } }
-        for model in [small, large] {
-            XCTAssertNil(PanelCache.automatic(for: try GGUFFile(path: model.path)), model.lastPathComponent)
-            XCTAssertEqual(try LlamaModel(gguf: GGUFFile(path: model.path)).weights.panelSource, .repacked, model.lastPathComponent)
+        try largeCopy(at: large)
+        try withHome(home) {
+            for model in [small, large] {
+                XCTAssertNil(PanelCache.automatic(for: try GGUFFile(path: model.path)), model.lastPathComponent)
+                XCTAssertEqual(try LlamaModel(gguf: GGUFFile(path: model.path)).weights.panelSource, .repacked, model.lastPathComponent)
+            }
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: home.appendingPathComponent("panels").path))
     }

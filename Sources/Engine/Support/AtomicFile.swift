@@ -20,7 +20,7 @@ public enum AtomicFile {
     public static func write(to url: URL, mode: Int = 0o600,
                              _ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let dir = url.deletingLastPathComponent()
-        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let tmp = dir.appendingPathComponent(temporaryPrefix(for: url) + "\(getpid())")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
         guard fd >= 0 else { throw FileError(errno: errno, path: url.path, creating: true) }
         // open() applies the umask; say the mode outright, as FileManager's attributes did.
@@ -61,6 +61,22 @@ public enum AtomicFile {
         if dirFD >= 0 {
             fsync(dirFD)
             close(dirFD)
+        }
+    }
+}
+
+extension AtomicFile {
+    /// The temporary file of a write to `url` is this name plus the writer's pid, beside `url`.
+    static func temporaryPrefix(for url: URL) -> String { ".\(url.lastPathComponent).tmp-" }
+
+    /// Removes the temporary files that writes to `url` left when their process died part way (a large file's write
+    /// interrupted can leave a gigabyte behind); those of live processes stay.
+    public static func removeAbandonedWrites(to url: URL) {
+        let dir = url.deletingLastPathComponent(), prefix = temporaryPrefix(for: url)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), !ProcessLiveness.isAlive(pid) else { continue }
+            try? FileManager.default.removeItem(at: dir.appendingPathComponent(name))
         }
     }
 }

@@ -129,7 +129,8 @@ public final class PanelCache: @unchecked Sendable {
         if let long = panelled.first(where: { $0.name.utf8.count >= 64 }) {
             throw PanelCacheError.nameTooLong(long.name)
         }
-        removeAbandonedWrites()
+        // what an interrupted first load left: up to a whole model's panels
+        AtomicFile.removeAbandonedWrites(to: url)
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         func aligned(_ x: Int) -> Int { (x + page - 1) / page * page }
         var header: [UInt8] = Self.magic
@@ -164,17 +165,6 @@ public final class PanelCache: @unchecked Sendable {
                 try emit(UnsafeRawBufferPointer(start: m.panels!.bytes, count: size))
                 written += size
             }
-        }
-    }
-
-    /// Removes what an interrupted first load left beside the cache (AtomicFile's `.NAME.tmp-PID`, up to a whole
-    /// model's panels) when that process is gone.
-    private func removeAbandonedWrites() {
-        let folder = url.deletingLastPathComponent(), prefix = ".\(url.lastPathComponent).tmp-"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count)), !ProcessLiveness.isAlive(pid) else { continue }
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
     }
 
